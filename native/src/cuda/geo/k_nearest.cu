@@ -1,0 +1,119 @@
+// k-nearest destinations, CUDA backend: one thread per origin keeps a sorted list of its k best
+// (distance, index) pairs; destinations stream through shared memory in tiles. Destinations are
+// visited in increasing index order and a candidate is inserted after equal distances, so ties
+// resolve to the lower index exactly as on the CPU.
+#include <algorithm>
+
+#include "../cuda_check.h"
+#include "point_prep.cuh"
+#include "waybill/geo.h"
+
+namespace waybill::geo {
+namespace {
+
+constexpr int kThreads = 128;
+constexpr int kTile = 256;
+
+__global__ void k_nearest_kernel(const double* __restrict__ po, const double* __restrict__ o, int no,
+                                 const double* __restrict__ pd, const double* __restrict__ d, int nd, int k,
+                                 int metric, double two_r, int32_t* __restrict__ out_idx,
+                                 double* __restrict__ out_dist) {
+  __shared__ double tile[5][kTile];
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  double best_d[kCudaMaxK];
+  int32_t best_i[kCudaMaxK];
+  int count = 0;
+  double o0 = 0, o1 = 0, o2 = 0, o3 = 0, o4 = 0;
+  if (i < no) {
+    if (metric == 0) {
+      o0 = po[i]; o1 = po[no + i]; o2 = po[2 * no + i]; o3 = po[3 * no + i]; o4 = po[4 * no + i];
+    } else {
+      o0 = o[2 * i]; o1 = o[2 * i + 1];
+    }
+  }
+  for (int base = 0; base < nd; base += kTile) {
+    const int len = min(kTile, nd - base);
+    __syncthreads();
+    for (int t = threadIdx.x; t < len; t += blockDim.x) {
+      if (metric == 0) {
+        for (int f = 0; f < 5; ++f) tile[f][t] = pd[f * nd + base + t];
+      } else {
+        tile[0][t] = d[2 * (base + t)];
+        tile[1][t] = d[2 * (base + t) + 1];
+      }
+    }
+    __syncthreads();
+    if (i >= no) continue;
+    for (int t = 0; t < len; ++t) {
+      double dist;
+      if (metric == 0) {
+        const double s_dphi = o0 * tile[1][t] - o1 * tile[0][t];
+        const double s_dlam = o3 * tile[4][t] - o4 * tile[3][t];
+        double a = s_dphi * s_dphi + o2 * tile[2][t] * s_dlam * s_dlam;
+        a = a < 1.0 ? a : 1.0;
+        dist = two_r * asin(sqrt(a));
+      } else {
+        const double ex = o0 - tile[0][t];
+        const double ey = o1 - tile[1][t];
+        dist = sqrt(ex * ex + ey * ey);
+      }
+      if (count == k && !(dist < best_d[k - 1])) continue;
+      int p = count < k ? count++ : k - 1;
+      while (p > 0 && best_d[p - 1] > dist) {
+        best_d[p] = best_d[p - 1];
+        best_i[p] = best_i[p - 1];
+        --p;
+      }
+      best_d[p] = dist;
+      best_i[p] = base + t;
+    }
+  }
+  if (i < no) {
+    for (int t = 0; t < k; ++t) {
+      out_dist[static_cast<std::size_t>(i) * k + t] = best_d[t];
+      out_idx[static_cast<std::size_t>(i) * k + t] = best_i[t];
+    }
+  }
+}
+
+}  // namespace
+
+Status k_nearest_cuda(const double* origins, std::size_t n, const double* dests, std::size_t m, std::size_t k,
+                      Metric metric, double radius_m, int32_t* out_index, double* out_dist, RowRange rows,
+                      CancelToken cancel) {
+  if (rows.end > n || rows.begin > rows.end) return Status::Error(StatusCode::kInvalidArgument, "row range outside [0, n]");
+  if (k == 0 || k > m) return Status::Error(StatusCode::kInvalidArgument, "k must satisfy 1 <= k <= m");
+  if (k > kCudaMaxK) return Status::Error(StatusCode::kUnsupported, "k above the CUDA limit of 64");
+  if (m > (1u << 30) || n > (1u << 30)) return Status::Error(StatusCode::kInvalidArgument, "n or m too large for CUDA");
+  if (rows.begin == rows.end) return Status::Ok();
+  if (cancel.cancelled()) return Status::Error(StatusCode::kCancelled, "cancelled");
+  const int no = static_cast<int>(rows.end - rows.begin);
+  const int nd = static_cast<int>(m);
+  cuda::DeviceBuffer<double> d_o, d_d, d_po, d_pd, d_dist;
+  cuda::DeviceBuffer<int32_t> d_idx;
+  WAYBILL_CUDA_TRY(d_o.alloc(2 * no));
+  WAYBILL_CUDA_TRY(d_d.alloc(2 * m));
+  WAYBILL_CUDA_TRY(d_dist.alloc(static_cast<std::size_t>(no) * k));
+  WAYBILL_CUDA_TRY(d_idx.alloc(static_cast<std::size_t>(no) * k));
+  WAYBILL_CUDA_TRY(cudaMemcpy(d_o.ptr, origins + 2 * rows.begin, 2 * no * sizeof(double), cudaMemcpyHostToDevice));
+  WAYBILL_CUDA_TRY(cudaMemcpy(d_d.ptr, dests, 2 * m * sizeof(double), cudaMemcpyHostToDevice));
+  if (metric == Metric::kHaversine) {
+    WAYBILL_CUDA_TRY(d_po.alloc(5 * no));
+    WAYBILL_CUDA_TRY(d_pd.alloc(5 * m));
+    cuda_detail::prepare_points<<<(no + 255) / 256, 256>>>(d_o.ptr, no, d_po.ptr);
+    WAYBILL_CUDA_TRY_LAUNCH();
+    cuda_detail::prepare_points<<<(nd + 255) / 256, 256>>>(d_d.ptr, nd, d_pd.ptr);
+    WAYBILL_CUDA_TRY_LAUNCH();
+  }
+  k_nearest_kernel<<<(no + kThreads - 1) / kThreads, kThreads>>>(d_po.ptr, d_o.ptr, no, d_pd.ptr, d_d.ptr, nd,
+                                                                 static_cast<int>(k), static_cast<int>(metric),
+                                                                 2.0 * radius_m, d_idx.ptr, d_dist.ptr);
+  WAYBILL_CUDA_TRY_LAUNCH();
+  WAYBILL_CUDA_TRY(cudaMemcpy(out_dist + rows.begin * k, d_dist.ptr, static_cast<std::size_t>(no) * k * sizeof(double),
+                              cudaMemcpyDeviceToHost));
+  WAYBILL_CUDA_TRY(cudaMemcpy(out_index + rows.begin * k, d_idx.ptr, static_cast<std::size_t>(no) * k * sizeof(int32_t),
+                              cudaMemcpyDeviceToHost));
+  return Status::Ok();
+}
+
+}  // namespace waybill::geo

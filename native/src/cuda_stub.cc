@@ -1,0 +1,43 @@
+// Stand-ins for the CUDA entry points when the library is built without a CUDA compiler (or with
+// WAYBILL_CUDA=OFF). They report why, so the backend registry can tell the user.
+#include "waybill/geo.h"
+
+#ifndef WAYBILL_CUDA_OFF_REASON
+#define WAYBILL_CUDA_OFF_REASON "built without CUDA"
+#endif
+
+namespace waybill::geo {
+namespace {
+Status not_built() { return Status::Error(StatusCode::kUnsupported, WAYBILL_CUDA_OFF_REASON); }
+}  // namespace
+
+CudaDeviceInfo cuda_probe() {
+  CudaDeviceInfo info;
+  info.reason = WAYBILL_CUDA_OFF_REASON;
+  return info;
+}
+
+template <typename Out>
+Status haversine_matrix_cuda(const double*, std::size_t, const double*, std::size_t, double, Out*, RowRange,
+                             CancelToken) {
+  return not_built();
+}
+template <typename Out>
+Status euclidean_matrix_cuda(const double*, std::size_t, const double*, std::size_t, Out*, RowRange, CancelToken) {
+  return not_built();
+}
+Status k_nearest_cuda(const double*, std::size_t, const double*, std::size_t, std::size_t, Metric, double, int32_t*,
+                      double*, RowRange, CancelToken) {
+  return not_built();
+}
+
+template Status haversine_matrix_cuda<double>(const double*, std::size_t, const double*, std::size_t, double,
+                                              double*, RowRange, CancelToken);
+template Status haversine_matrix_cuda<float>(const double*, std::size_t, const double*, std::size_t, double, float*,
+                                             RowRange, CancelToken);
+template Status euclidean_matrix_cuda<double>(const double*, std::size_t, const double*, std::size_t, double*,
+                                              RowRange, CancelToken);
+template Status euclidean_matrix_cuda<float>(const double*, std::size_t, const double*, std::size_t, float*,
+                                             RowRange, CancelToken);
+
+}  // namespace waybill::geo

@@ -1,0 +1,103 @@
+// Native geo benchmark (no Node needed): CPU single thread vs CUDA end to end (host arrays in,
+// host arrays out, transfers included). Prints a Markdown table and, with --json FILE, JSON.
+// Inputs are synthetic uniform random points (labelled as such in the output).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+#include "waybill/geo.h"
+
+using namespace waybill;
+using namespace waybill::geo;
+
+namespace {
+
+template <typename F>
+double median_ms(F&& f, int reps) {
+  std::vector<double> t;
+  f();  // warm-up (CUDA context creation, page faults)
+  for (int r = 0; r < reps; ++r) {
+    const auto a = std::chrono::steady_clock::now();
+    f();
+    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* json_path = nullptr;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--json") == 0) json_path = argv[i + 1];
+  }
+  const auto cu = cuda_probe();
+  std::printf("# waybill native geo bench (synthetic uniform points)\n");
+  std::printf("CUDA: %s\n", cu.available ? (cu.name + " sm_" + std::to_string(cu.cc_major) + std::to_string(cu.cc_minor)).c_str()
+                                         : cu.reason.c_str());
+  std::printf("| kernel | n x m | backend | median ms | Mpairs/s |\n|---|---|---|---|---|\n");
+  std::string json = "[";
+  auto record = [&](const char* kernel, std::size_t n, std::size_t m, const char* backend, double ms) {
+    const double mps = static_cast<double>(n) * m / (ms * 1e3);
+    std::printf("| %s | %zux%zu | %s | %.3f | %.1f |\n", kernel, n, m, backend, ms, mps);
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "%s{\"kernel\":\"%s\",\"n\":%zu,\"m\":%zu,\"backend\":\"%s\",\"medianMs\":%.4f,\"mpairsPerS\":%.2f}",
+                  json.size() > 1 ? "," : "", kernel, n, m, backend, ms, mps);
+    json += buf;
+    std::fflush(stdout);
+  };
+  for (std::size_t size : {500, 2000, 4000, 10000}) {
+    const auto o = waybill::test::random_latlng(size, 1, false);
+    const auto d = waybill::test::random_latlng(size, 2, false);
+    std::vector<double> out(size * size);
+    std::vector<float> out32(size * size);
+    const int reps = size <= 2000 ? 9 : 5;
+    if (size <= 4000) {
+      record("haversineMatrix", size, size, "native-cpu-1t", median_ms([&] {
+               haversine_matrix_cpu(o.data(), size, d.data(), size, kEarthRadiusM, out.data(), {0, size});
+             }, reps));
+    }
+    if (cu.available) {
+      record("haversineMatrix", size, size, "cuda-f64", median_ms([&] {
+               haversine_matrix_cuda(o.data(), size, d.data(), size, kEarthRadiusM, out.data(), {0, size});
+             }, reps));
+      record("haversineMatrix", size, size, "cuda-f32out", median_ms([&] {
+               haversine_matrix_cuda(o.data(), size, d.data(), size, kEarthRadiusM, out32.data(), {0, size});
+             }, reps));
+      record("euclideanMatrix", size, size, "cuda-f64", median_ms([&] {
+               euclidean_matrix_cuda(o.data(), size, d.data(), size, out.data(), {0, size});
+             }, reps));
+    }
+    if (size <= 4000) {
+      record("euclideanMatrix", size, size, "native-cpu-1t", median_ms([&] {
+               euclidean_matrix_cpu(o.data(), size, d.data(), size, out.data(), {0, size});
+             }, reps));
+    }
+    const std::size_t k = 16;
+    std::vector<int32_t> idx(size * k);
+    std::vector<double> dist(size * k);
+    if (size <= 4000) {
+      record("kNearest(k=16)", size, size, "native-cpu-1t", median_ms([&] {
+               k_nearest_cpu(o.data(), size, d.data(), size, k, Metric::kHaversine, kEarthRadiusM, idx.data(), dist.data(), {0, size});
+             }, reps));
+    }
+    if (cu.available) {
+      record("kNearest(k=16)", size, size, "cuda", median_ms([&] {
+               k_nearest_cuda(o.data(), size, d.data(), size, k, Metric::kHaversine, kEarthRadiusM, idx.data(), dist.data(), {0, size});
+             }, reps));
+    }
+  }
+  json += "]\n";
+  if (json_path != nullptr) {
+    if (FILE* f = std::fopen(json_path, "w")) {
+      std::fputs(json.c_str(), f);
+      std::fclose(f);
+    }
+  }
+  return 0;
+}

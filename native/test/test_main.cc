@@ -1,0 +1,27 @@
+// ctest entry: `waybill_tests cpu` runs the CPU self-checks; `waybill_tests cuda` runs CPU vs CUDA
+// parity and exits 77 (skipped) with the reason when no CUDA device is usable.
+#include <cstdio>
+#include <cstring>
+
+#include "test_util.h"
+#include "waybill/geo.h"
+
+int run_cpu_suite();
+int run_cuda_suite();
+
+int main(int argc, char** argv) {
+  const char* which = argc > 1 ? argv[1] : "cpu";
+  if (std::strcmp(which, "cuda") == 0) {
+    const auto info = waybill::geo::cuda_probe();
+    if (!info.available) {
+      std::printf("skipped: no CUDA device (%s)\n", info.reason.c_str());
+      return 77;
+    }
+    std::printf("CUDA device: %s (sm_%d%d)\n", info.name.c_str(), info.cc_major, info.cc_minor);
+    run_cuda_suite();
+  } else {
+    run_cpu_suite();
+  }
+  std::printf("%d checks, %d failed\n", waybill::test::checks(), waybill::test::failures());
+  return waybill::test::failures() == 0 ? 0 : 1;
+}
