@@ -1,0 +1,65 @@
+import type { GeoTask } from '../kernels/geo/types.js';
+import { loadAddon, type NativeAddon, type NativeGeoOptions } from '../native/addon.js';
+import type { Backend, BackendStatus, KernelName } from './types.js';
+
+const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest'];
+
+function nativeOptions(task: GeoTask, device: 'cpu' | 'cuda', sync: boolean): NativeGeoOptions {
+  const o: NativeGeoOptions = {
+    origins: task.origins,
+    dests: task.dests,
+    rowBegin: task.rowBegin,
+    rowEnd: task.rowEnd,
+    radius: task.radius,
+    device,
+    sync,
+  };
+  if (task.out) o.out = task.out;
+  if (task.k !== undefined) o.k = task.k;
+  if (task.metric) o.metric = task.metric;
+  if (task.outIndex) o.outIndex = task.outIndex;
+  if (task.outDist) o.outDist = task.outDist;
+  if (task.cancel) o.cancel = task.cancel;
+  return o;
+}
+
+/** Calls the addon function for `task.kernel` on the given device. */
+export function runNative(addon: NativeAddon, task: GeoTask, device: 'cpu' | 'cuda', sync: boolean): Promise<void> | undefined {
+  const o = nativeOptions(task, device, sync);
+  if (task.kernel === 'haversineMatrix') return addon.haversineMatrix(o);
+  if (task.kernel === 'euclideanMatrix') return addon.euclideanMatrix(o);
+  return addon.kNearest(o);
+}
+
+/** The C++ CPU backend (vectorised, float64). */
+export function createNativeBackend(): Backend {
+  let cached: BackendStatus | undefined;
+  const status = (): BackendStatus => {
+    if (cached) return cached;
+    const load = loadAddon();
+    cached = load.ok
+      ? {
+          name: 'native',
+          available: true,
+          autoSelect: true,
+          priority: 30,
+          kernels: KERNELS,
+          details: { version: load.addon.info().version, simd: load.addon.info().simd, path: load.path },
+        }
+      : { name: 'native', available: false, autoSelect: false, priority: 30, kernels: KERNELS, reason: load.reason };
+    return cached;
+  };
+  return {
+    name: 'native',
+    priority: 30,
+    kernels: KERNELS,
+    poolable: true,
+    status,
+    rejects: () => null,
+    run(task, sync) {
+      const load = loadAddon();
+      if (!load.ok) throw new Error(load.reason);
+      return runNative(load.addon, task, 'cpu', sync);
+    },
+  };
+}

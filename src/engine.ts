@@ -1,0 +1,68 @@
+/**
+ * createEngine: the embedding entry point. One engine owns a backend registry and a worker pool;
+ * close() drains and stops the pool.
+ */
+import { availableParallelism } from 'node:os';
+import { BackendRegistry, createBuiltinBackends } from './backends/registry.js';
+import type { BackendName, BackendStatus } from './backends/types.js';
+import { WaybillError } from './errors.js';
+import { createGeoKernels, type GeoKernels } from './kernels/geo/index.js';
+import { WorkerPool, type PoolStats } from './pool/pool.js';
+import { VERSION } from './version.js';
+
+export interface EngineOptions {
+  /** Backends this engine may use, e.g. ['native', 'js']; default all. `js` is always enabled. */
+  backends?: BackendName[];
+  /** Pool worker threads; 0 runs everything on the calling thread. Default: available cores. */
+  workers?: number;
+  /** Row blocks that may wait in the pool queue; beyond it calls fail with QUEUE_FULL. Default 256. */
+  queueLimit?: number;
+  /** Matrix calls with fewer pairs than this stay off the pool. Default 262 144. */
+  poolMinPairs?: number;
+  /** Largest output a single call may allocate, in elements. Default 2^28 (2 GiB of float64). */
+  maxOutputElements?: number;
+}
+
+export interface Engine {
+  readonly version: string;
+  readonly kernels: { geo: GeoKernels };
+  /** Status of each enabled backend, with the reason when one is unavailable. */
+  backends(): BackendStatus[];
+  /** Worker pool size and queue state. */
+  pool(): PoolStats;
+  /** Finishes running work, stops the workers; later kernel calls fail with POOL_CLOSED. */
+  close(): Promise<void>;
+}
+
+function intOption(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new WaybillError('INVALID_ARGUMENT', `${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Creates an engine. Backends are probed lazily; the pool starts on the first call that needs it. */
+export function createEngine(options: EngineOptions = {}): Engine {
+  const workers = intOption('workers', options.workers, availableParallelism(), 0);
+  const queueLimit = intOption('queueLimit', options.queueLimit, 256, 0);
+  const poolMinPairs = intOption('poolMinPairs', options.poolMinPairs, 1 << 18, 0);
+  const maxOutputElements = intOption('maxOutputElements', options.maxOutputElements, 2 ** 28, 1);
+  if (options.backends !== undefined && !Array.isArray(options.backends)) {
+    throw new WaybillError('INVALID_ARGUMENT', 'backends must be an array of backend names');
+  }
+  const registry = new BackendRegistry(createBuiltinBackends(), options.backends);
+  const pool = new WorkerPool({ workers, queueLimit });
+  const geo = createGeoKernels({ registry, pool, poolMinPairs, maxOutputElements });
+  let closing: Promise<void> | undefined;
+  return {
+    version: VERSION,
+    kernels: { geo },
+    backends: () => registry.list(),
+    pool: () => pool.stats(),
+    close() {
+      closing ??= pool.close();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The one place that finds and loads the compiled addon (build/Release/waybill.node). When it is
+ * missing or fails to load, the reason is remembered and reported by the native and cuda backends.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Flat options object accepted by the addon's geo functions (see native/src/napi/geo.cc). */
+export interface NativeGeoOptions {
+  origins: Float64Array;
+  dests: Float64Array;
+  rowBegin: number;
+  rowEnd: number;
+  device: 'cpu' | 'cuda';
+  radius?: number;
+  out?: Float64Array | Float32Array;
+  k?: number;
+  metric?: 'haversine' | 'euclidean';
+  outIndex?: Int32Array;
+  outDist?: Float64Array;
+  cancel?: Int32Array;
+  sync?: boolean;
+}
+
+export interface NativeCudaInfo {
+  compiled: boolean;
+  available: boolean;
+  deviceCount: number;
+  name: string;
+  computeCapability: string;
+  totalMemBytes: number;
+  runtimeVersion: number;
+  driverVersion: number;
+  reason: string;
+}
+
+export interface NativeAddon {
+  info(): { version: string; simd: string; cuda: NativeCudaInfo };
+  haversineMatrix(o: NativeGeoOptions): Promise<void> | undefined;
+  euclideanMatrix(o: NativeGeoOptions): Promise<void> | undefined;
+  kNearest(o: NativeGeoOptions): Promise<void> | undefined;
+}
+
+export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
+
+let cached: AddonLoad | undefined;
+
+function packageRoot(): string {
+  // src/native/addon.ts or dist/src/native/addon.js: walk up to the folder with package.json.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  return process.cwd();
+}
+
+/** Loads the addon once per thread. `WAYBILL_ADDON` may point at another build. */
+export function loadAddon(): AddonLoad {
+  if (cached) return cached;
+  const path = process.env.WAYBILL_ADDON ?? join(packageRoot(), 'build', 'Release', 'waybill.node');
+  if (!existsSync(path)) {
+    cached = { ok: false, reason: 'addon not built: run npm run build:native' };
+    return cached;
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    cached = { ok: true, addon: require(path) as NativeAddon, path };
+  } catch (err) {
+    cached = { ok: false, reason: `addon failed to load: ${(err as Error).message}` };
+  }
+  return cached;
+}

@@ -1,0 +1,43 @@
+/**
+ * Pool worker: runs one row block of a kernel call on the native or js backend, synchronously,
+ * on buffers shared with the caller (SharedArrayBuffer views: nothing is copied). The addon is
+ * loaded once per worker, on the first native task.
+ */
+import { threadId } from 'node:worker_threads';
+import { createJsBackend } from '../backends/js.js';
+import { createNativeBackend } from '../backends/native.js';
+import type { Backend } from '../backends/types.js';
+import type { GeoTask } from '../kernels/geo/types.js';
+
+export interface WorkerTask {
+  backend: 'native' | 'js';
+  task: GeoTask;
+  /** performance.timeOrigin + performance.now() at submission, to measure queue wait. */
+  submittedAt: number;
+}
+
+export interface WorkerResult {
+  threadId: number;
+  queueMs: number;
+  computeMs: number;
+  cancelled: boolean;
+}
+
+const backends: Record<'native' | 'js', Backend> = { native: createNativeBackend(), js: createJsBackend() };
+
+export default function runBlock(msg: WorkerTask): WorkerResult {
+  const started = performance.timeOrigin + performance.now();
+  const queueMs = Math.max(0, started - msg.submittedAt);
+  const { cancel } = msg.task;
+  if (cancel && Atomics.load(cancel, 0) !== 0) return { threadId, queueMs, computeMs: 0, cancelled: true };
+  const t0 = performance.now();
+  try {
+    backends[msg.backend].run(msg.task, true);
+  } catch (err) {
+    // The native layer reports cancellation as an error with code ABORTED.
+    if ((err as { code?: string }).code === 'ABORTED') return { threadId, queueMs, computeMs: performance.now() - t0, cancelled: true };
+    throw err;
+  }
+  const cancelled = cancel !== undefined && Atomics.load(cancel, 0) !== 0;
+  return { threadId, queueMs, computeMs: performance.now() - t0, cancelled };
+}
