@@ -64,9 +64,9 @@ function checkCommon(options: { backend?: unknown; signal?: unknown } | undefine
 
 export function createGeoKernels(rt: GeoRuntime): GeoKernels {
   /** Runs all rows of `task` on `backend`, splitting over the pool when it pays off. */
-  async function execute(backend: Backend, task: GeoTask, n: number, m: number, signal: AbortSignal | undefined): Promise<RunRecord> {
+  async function execute(backend: Backend, task: GeoTask, n: number, m: number, signal: AbortSignal | undefined, shared: boolean): Promise<RunRecord> {
     const t0 = performance.now();
-    const usePool = backend.poolable && rt.pool.workers > 0 && n > 1 && n * m >= rt.poolMinPairs;
+    const usePool = shared && n > 1 && n * m >= rt.poolMinPairs;
     let workers = 0;
     let computeMs: number;
     let queueMs = 0;
@@ -120,17 +120,26 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
     const n = o.length / 2;
     const m = d.length / 2;
     checkSize(n, m);
+    const given = options?.out;
+    if (given !== undefined) {
+      if (!(given instanceof Float64Array) && !(given instanceof Float32Array)) {
+        throw new WaybillError('INVALID_ARGUMENT', 'out must be a Float64Array or a Float32Array', { argument: 'out' });
+      }
+      if (given.length !== n * m) {
+        throw new WaybillError('INVALID_LENGTH', `out has ${given.length} elements; n x m = ${n * m}`, { argument: 'out', length: given.length, expected: n * m });
+      }
+    }
     const backend = rt.registry.select(kernel, { n, m }, options?.backend);
-    const shared = backend.poolable && rt.pool.workers > 0;
+    const shared = backend.poolable && rt.pool.workers > 0 && (given === undefined || given.buffer instanceof SharedArrayBuffer);
     if (shared) {
       o = toShared(o);
       d = toShared(d);
     }
-    const out = output === 'float32' ? alloc(Float32Array, n * m, shared) : alloc(Float64Array, n * m, shared);
+    const out = given ?? (output === 'float32' ? alloc(Float32Array, n * m, shared) : alloc(Float64Array, n * m, shared));
     if (n === 0 || m === 0) {
       return { data: out, rows: n, cols: m, backend: backend.name, workers: 0, timings: { totalMs: 0, computeMs: 0, queueMs: 0 } };
     }
-    const record = await execute(backend, { kernel, origins: o, dests: d, rowBegin: 0, rowEnd: n, radius, out }, n, m, options?.signal);
+    const record = await execute(backend, { kernel, origins: o, dests: d, rowBegin: 0, rowEnd: n, radius, out }, n, m, options?.signal, shared);
     return { data: out, rows: n, cols: m, ...record };
   }
 
@@ -164,7 +173,7 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
         return { indices, distances, rows: 0, k, backend: backend.name, workers: 0, timings: { totalMs: 0, computeMs: 0, queueMs: 0 } };
       }
       const task: GeoTask = { kernel: 'kNearest', origins: o, dests: d, rowBegin: 0, rowEnd: n, radius, k, metric, outIndex: indices, outDist: distances };
-      const record = await execute(backend, task, n, m, options?.signal);
+      const record = await execute(backend, task, n, m, options?.signal, shared);
       return { indices, distances, rows: n, k, ...record };
     },
   };

@@ -29,6 +29,13 @@ export interface MatrixOptions {
   /** Sphere radius in metres for haversine kernels (default 6 371 008.8 m, the IUGG mean radius). */
   radius?: number;
   signal?: AbortSignal;
+  /**
+   * Write into this array instead of allocating one (length exactly n * m; its type sets the
+   * output precision). Reusing an output avoids page-faulting fresh memory on every call. The
+   * pool can split the work only when it views a SharedArrayBuffer; otherwise the call runs on
+   * one thread.
+   */
+  out?: Float64Array | Float32Array;
 }
 
 /** An n x m row-major distance matrix: `data[i * cols + j]` is origin i to destination j. */
