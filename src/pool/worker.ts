@@ -3,13 +3,12 @@
  * on buffers shared with the caller (SharedArrayBuffer views: nothing is copied). The addon is
  * loaded once per worker, on the first native task.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { threadId } from 'node:worker_threads';
 import { createJsBackend } from '../backends/js.js';
 import { createNativeBackend } from '../backends/native.js';
 import type { Backend } from '../backends/types.js';
 import type { GeoTask } from '../kernels/geo/types.js';
+import { collectYoung, LARGE_BUFFER_BYTES } from './shared-memory.js';
 
 export interface WorkerTask {
   backend: 'native' | 'js';
@@ -27,34 +26,19 @@ export interface WorkerResult {
 
 const backends: Record<'native' | 'js', Backend> = { native: createNativeBackend(), js: createJsBackend() };
 
-/**
- * A worker allocates almost nothing, so V8 rarely collects it, and every SharedArrayBuffer view
- * it received would keep that call's (possibly huge) output alive after the caller dropped it:
- * memory grew by one output per call in measurements. A young-generation collection after a
- * task that touched large buffers releases them. `gc` is reached the documented-flag way
- * (--expose-gc, then a fresh context); if that fails we carry on without it.
- */
-const collect: ((o: { type: 'minor'; execution: 'sync' }) => void) | undefined = (() => {
-  try {
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as (o: { type: 'minor'; execution: 'sync' }) => void;
-  } catch {
-    return undefined;
-  }
-})();
-const LARGE_BYTES = 1 << 22;
-
 function bytesOf(task: GeoTask): number {
   return (task.out?.byteLength ?? 0) + (task.outDist?.byteLength ?? 0) + task.origins.byteLength + task.dests.byteLength;
 }
 
 export default function runBlock(msg: WorkerTask): WorkerResult {
-  const large = bytesOf(msg.task) >= LARGE_BYTES;
+  // Drop this thread's handles on large shared buffers soon (see shared-memory.ts).
+  const large = bytesOf(msg.task) >= LARGE_BUFFER_BYTES;
   try {
     return runTask(msg);
   } finally {
-    // Drop this thread's handles on the shared buffers now rather than at some far-off GC.
-    if (large) queueMicrotask(() => collect?.({ type: 'minor', execution: 'sync' }));
+    // A microtask, not setImmediate: idle Piscina workers sleep in Atomics.wait, so a macrotask
+    // would wait for the next task (measured: memory grew as if no collection ran).
+    if (large) queueMicrotask(collectYoung);
   }
 }
 

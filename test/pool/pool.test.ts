@@ -87,6 +87,22 @@ describe.skipIf(nativeSkip)(`native output buffers${nativeSkip ? ` (skipped: ${a
   });
 });
 
+describe('memory', () => {
+  it('resident memory stays bounded over many pooled calls whose results are dropped', async () => {
+    // 40 calls x 18 MB of fresh shared output = 720 MB allocated in all. Without the collection
+    // hints of src/pool/shared-memory.ts resident memory grew by about that much.
+    const o = randomLatLng(1500, 20);
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    for (let r = 0; r < 40; r++) {
+      const res = await pooled.kernels.geo.haversineMatrix(o, o, { backend });
+      expect(res.workers).toBe(2);
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    expect((peak - before) / 2 ** 20).toBeLessThan(300);
+  });
+});
+
 describe('cancellation', () => {
   it('an AbortSignal stops a running pooled call with ABORTED', async () => {
     // The js backend on 3000 x 3000 takes far longer than the 30 ms before the abort.

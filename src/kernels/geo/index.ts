@@ -6,6 +6,7 @@ import type { BackendRegistry } from '../../backends/registry.js';
 import type { Backend, BackendName } from '../../backends/types.js';
 import { WaybillError, toWaybillError } from '../../errors.js';
 import type { WorkerPool } from '../../pool/pool.js';
+import { allocShared } from '../../pool/shared-memory.js';
 import type { GeoKernelName, GeoTask, KNearestOptions, KNearestResult, MatrixOptions, MatrixResult, PointsInput, RunRecord } from './types.js';
 import { validateK, validatePoints, validateRadius } from './validate.js';
 
@@ -40,12 +41,12 @@ function alloc<T extends Float64Array | Float32Array | Int32Array>(
   length: number,
   shared: boolean,
 ): T {
-  return shared ? new Ctor(new SharedArrayBuffer(Math.max(1, length) * Ctor.BYTES_PER_ELEMENT)).subarray(0, length) as T : new Ctor(length);
+  return shared ? (new Ctor(allocShared(length * Ctor.BYTES_PER_ELEMENT)).subarray(0, length) as T) : new Ctor(length);
 }
 
 function toShared(a: Float64Array): Float64Array {
   if (a.buffer instanceof SharedArrayBuffer) return a;
-  const s = new Float64Array(new SharedArrayBuffer(Math.max(1, a.length) * 8)).subarray(0, a.length);
+  const s = new Float64Array(allocShared(a.length * 8)).subarray(0, a.length);
   s.set(a);
   return s;
 }
