@@ -51,6 +51,9 @@ function toShared(a: Float64Array): Float64Array {
   return s;
 }
 
+/** Native calls up to this many pairs run synchronously on the calling thread (~0.1 ms). */
+const SYNC_MAX_PAIRS = 1 << 16;
+
 const BACKEND_OPTION = new Set<BackendName | undefined>([undefined, 'cuda', 'native', 'gpujs', 'js']);
 
 function checkCommon(options: { backend?: unknown; signal?: unknown } | undefined): void {
@@ -69,7 +72,7 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
     const t0 = performance.now();
     const usePool = shared && n > 1 && n * m >= rt.poolMinPairs;
     let workers = 0;
-    let computeMs: number;
+    let computeMs: number | undefined;
     let queueMs = 0;
     try {
       if (usePool) {
@@ -77,6 +80,10 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
         workers = r.workers;
         computeMs = r.computeMs;
         queueMs = r.queueMs;
+      } else if (backend.name === 'native' && n * m <= SYNC_MAX_PAIRS) {
+        // Small native calls run inline: an AsyncWorker round trip costs ~40 us, more than the
+        // work, and SYNC_MAX_PAIRS pairs take well under the ~1 ms an event-loop turn may block.
+        await backend.run(task, true);
       } else {
         const cancel = new Int32Array(new SharedArrayBuffer(4));
         const onAbort = () => Atomics.store(cancel, 0, 1);
@@ -86,9 +93,10 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
         } finally {
           signal?.removeEventListener('abort', onAbort);
         }
+        // Backends that return early on the flag (js, gpujs) leave partial output: report it.
         if (Atomics.load(cancel, 0) !== 0) throw new WaybillError('ABORTED');
-        computeMs = performance.now() - t0;
       }
+      computeMs ??= performance.now() - t0;
     } catch (err) {
       throw toWaybillError(err);
     }
