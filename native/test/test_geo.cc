@@ -170,6 +170,49 @@ void check_cuda_matrix(bool haversine, std::size_t n, std::size_t m, uint32_t se
         sizeof(Out) == 4 ? "f32" : "f64", n, m, worst);
 }
 
+// Sub-range of rows on CUDA: rows outside [begin, end) must keep their guard values, the rest must
+// match the CPU result for the same range (exercises the row offsets of the upload and download).
+void check_cuda_row_range() {
+  const std::size_t n = 301, m = 257, begin = 37, end = 290;
+  auto o = random_latlng(n, 21);
+  auto d = random_latlng(m, 22);
+  Guarded<double> cpu(n * m), gpu(n * m);
+  Status a = haversine_matrix_cpu(o.data(), n, d.data(), m, kEarthRadiusM, cpu.data(), {begin, end});
+  Status b = haversine_matrix_cuda(o.data(), n, d.data(), m, kEarthRadiusM, gpu.data(), {begin, end});
+  CHECK(a.ok() && b.ok(), "row range status cpu=%s cuda=%s", a.message.c_str(), b.message.c_str());
+  CHECK(gpu.guards_intact(), "row range: CUDA wrote outside its output buffer");
+  std::size_t bad = 0;
+  for (std::size_t t = 0; t < n * m; ++t) {
+    const std::size_t i = t / m;
+    const double c = cpu.data()[t], g = gpu.data()[t];
+    if (i < begin || i >= end) {
+      bad += g != kGuard;
+    } else {
+      bad += !(std::fabs(c - g) <= tolerance(c));
+    }
+  }
+  CHECK(bad == 0, "row range [%zu, %zu): %zu of %zu CUDA outputs wrong or written outside the range", begin, end, bad,
+        n * m);
+  const std::size_t k = 5;
+  std::vector<int32_t> ic(n * k, -7), ig(n * k, -7);
+  std::vector<double> dc(n * k, kGuard), dg(n * k, kGuard);
+  a = k_nearest_cpu(o.data(), n, d.data(), m, k, Metric::kHaversine, kEarthRadiusM, ic.data(), dc.data(), {begin, end});
+  b = k_nearest_cuda(o.data(), n, d.data(), m, k, Metric::kHaversine, kEarthRadiusM, ig.data(), dg.data(),
+                     {begin, end});
+  CHECK(a.ok() && b.ok(), "knn row range status cpu=%s cuda=%s", a.message.c_str(), b.message.c_str());
+  bad = 0;
+  for (std::size_t t = 0; t < n * k; ++t) {
+    const std::size_t i = t / k;
+    if (i < begin || i >= end) {
+      bad += ig[t] != -7 || dg[t] != kGuard;
+    } else {
+      bad += !(std::fabs(dc[t] - dg[t]) <= tolerance(dc[t]));
+    }
+  }
+  CHECK(bad == 0, "knn row range [%zu, %zu): %zu of %zu CUDA outputs wrong or written outside the range", begin, end,
+        bad, n * k);
+}
+
 void check_cuda_k_nearest(std::size_t n, std::size_t m, std::size_t k, Metric metric) {
   auto o = random_latlng(n, 11);
   auto d = random_latlng(m, 12);
@@ -201,7 +244,9 @@ int run_cpu_suite() {
 }
 
 int run_cuda_suite() {
-  for (auto [n, m] : std::vector<std::pair<std::size_t, std::size_t>>{{1, 1}, {1, 1000}, {333, 517}, {2000, 2000}}) {
+  // {140000, 3}: a tall, thin matrix (many origins, few depots) needs more than 65535 rows of 2-row blocks.
+  for (auto [n, m] : std::vector<std::pair<std::size_t, std::size_t>>{{1, 1}, {1, 1000}, {333, 517}, {2000, 2000},
+                                                                      {140000, 3}}) {
     check_cuda_matrix<double>(true, n, m, static_cast<uint32_t>(n * 7 + m));
     check_cuda_matrix<float>(true, n, m, static_cast<uint32_t>(n * 7 + m));
     check_cuda_matrix<double>(false, n, m, static_cast<uint32_t>(n * 3 + m));
@@ -209,6 +254,8 @@ int run_cuda_suite() {
   check_cuda_k_nearest(1, 10, 10, Metric::kHaversine);
   check_cuda_k_nearest(1000, 5000, 16, Metric::kHaversine);
   check_cuda_k_nearest(700, 3000, 64, Metric::kEuclidean);
+  check_cuda_k_nearest(300, 2000, 64, Metric::kHaversine);
+  check_cuda_row_range();
   std::vector<double> empty;
   Status s = haversine_matrix_cuda<double>(empty.data(), 0, empty.data(), 0, kEarthRadiusM, nullptr, {0, 0});
   CHECK(s.ok(), "n = m = 0 on CUDA: %s", s.message.c_str());

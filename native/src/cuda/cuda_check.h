@@ -32,6 +32,11 @@ struct DeviceBuffer {
 /// Bytes of device memory one call may use for its output chunk; large matrices go in row chunks.
 constexpr std::size_t kMaxChunkBytes = std::size_t{1} << 30;
 
+/// Largest gridDim.y (and gridDim.z) a launch may use. The matrix kernels put output rows on the
+/// y axis, so a chunk holds at most kMaxGridY * blockDim.y rows (a tall, thin matrix such as
+/// 1e6 origins x 10 depots would otherwise fail to launch with cudaErrorInvalidValue).
+constexpr std::size_t kMaxGridY = 65535;
+
 }  // namespace waybill::cuda
 
 #define WAYBILL_CUDA_TRY(expr)                                                        \

@@ -13,8 +13,9 @@ __global__ void euclidean_kernel(const double* __restrict__ o, int no, const dou
   const int j = blockIdx.x * blockDim.x + threadIdx.x;
   const int i = blockIdx.y * blockDim.y + threadIdx.y;
   if (i >= no || j >= nd) return;
-  const double ex = o[2 * i] - d[2 * j];
-  const double ey = o[2 * i + 1] - d[2 * j + 1];
+  const std::size_t si = static_cast<std::size_t>(i), sj = static_cast<std::size_t>(j);
+  const double ex = o[2 * si] - d[2 * sj];
+  const double ey = o[2 * si + 1] - d[2 * sj + 1];
   out[static_cast<std::size_t>(i) * nd + j] = static_cast<Out>(sqrt(ex * ex + ey * ey));
 }
 
@@ -26,8 +27,9 @@ Status euclidean_matrix_cuda(const double* origins, std::size_t n, const double*
   if (rows.end > n || rows.begin > rows.end) return Status::Error(StatusCode::kInvalidArgument, "row range outside [0, n]");
   if (m == 0 || rows.begin == rows.end) return Status::Ok();
   if (m > (1u << 30) || n > (1u << 30)) return Status::Error(StatusCode::kInvalidArgument, "n or m too large for CUDA");
+  const dim3 block(128, 2);
   const std::size_t chunk_rows = std::max<std::size_t>(1, cuda::kMaxChunkBytes / (m * sizeof(Out)));
-  const std::size_t max_rows = std::min(chunk_rows, rows.end - rows.begin);
+  const std::size_t max_rows = std::min({chunk_rows, cuda::kMaxGridY * block.y, rows.end - rows.begin});
   cuda::DeviceBuffer<double> d_o, d_d;
   cuda::DeviceBuffer<Out> d_out;
   WAYBILL_CUDA_TRY(d_o.alloc(2 * max_rows));
@@ -38,8 +40,8 @@ Status euclidean_matrix_cuda(const double* origins, std::size_t n, const double*
   for (std::size_t b = rows.begin; b < rows.end; b += max_rows) {
     if (cancel.cancelled()) return Status::Error(StatusCode::kCancelled, "cancelled");
     const int no = static_cast<int>(std::min(max_rows, rows.end - b));
-    WAYBILL_CUDA_TRY(cudaMemcpy(d_o.ptr, origins + 2 * b, 2 * no * sizeof(double), cudaMemcpyHostToDevice));
-    const dim3 block(128, 2);
+    WAYBILL_CUDA_TRY(cudaMemcpy(d_o.ptr, origins + 2 * b, 2 * static_cast<std::size_t>(no) * sizeof(double),
+                                cudaMemcpyHostToDevice));
     const dim3 grid((nd + block.x - 1) / block.x, (no + block.y - 1) / block.y);
     euclidean_kernel<Out><<<grid, block>>>(d_o.ptr, no, d_d.ptr, nd, d_out.ptr);
     WAYBILL_CUDA_TRY_LAUNCH();

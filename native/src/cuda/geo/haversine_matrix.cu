@@ -26,8 +26,9 @@ Status haversine_matrix_cuda(const double* origins, std::size_t n, const double*
   if (rows.end > n || rows.begin > rows.end) return Status::Error(StatusCode::kInvalidArgument, "row range outside [0, n]");
   if (m == 0 || rows.begin == rows.end) return Status::Ok();
   if (m > (1u << 30) || n > (1u << 30)) return Status::Error(StatusCode::kInvalidArgument, "n or m too large for CUDA");
+  const dim3 block(128, 2);
   const std::size_t chunk_rows = std::max<std::size_t>(1, cuda::kMaxChunkBytes / (m * sizeof(Out)));
-  const std::size_t max_rows = std::min(chunk_rows, rows.end - rows.begin);
+  const std::size_t max_rows = std::min({chunk_rows, cuda::kMaxGridY * block.y, rows.end - rows.begin});
   cuda::DeviceBuffer<double> d_latlng, d_po, d_pd;
   cuda::DeviceBuffer<Out> d_out;
   WAYBILL_CUDA_TRY(d_latlng.alloc(2 * std::max(m, max_rows)));
@@ -41,10 +42,10 @@ Status haversine_matrix_cuda(const double* origins, std::size_t n, const double*
   for (std::size_t b = rows.begin; b < rows.end; b += max_rows) {
     if (cancel.cancelled()) return Status::Error(StatusCode::kCancelled, "cancelled");
     const int no = static_cast<int>(std::min(max_rows, rows.end - b));
-    WAYBILL_CUDA_TRY(cudaMemcpy(d_latlng.ptr, origins + 2 * b, 2 * no * sizeof(double), cudaMemcpyHostToDevice));
+    WAYBILL_CUDA_TRY(cudaMemcpy(d_latlng.ptr, origins + 2 * b, 2 * static_cast<std::size_t>(no) * sizeof(double),
+                                cudaMemcpyHostToDevice));
     cuda_detail::prepare_points<<<(no + 255) / 256, 256>>>(d_latlng.ptr, no, d_po.ptr);
     WAYBILL_CUDA_TRY_LAUNCH();
-    const dim3 block(128, 2);
     const dim3 grid((nd + block.x - 1) / block.x, (no + block.y - 1) / block.y);
     haversine_kernel<Out><<<grid, block>>>(d_po.ptr, no, d_pd.ptr, nd, 2.0 * radius_m, d_out.ptr);
     WAYBILL_CUDA_TRY_LAUNCH();

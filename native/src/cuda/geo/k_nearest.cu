@@ -24,22 +24,26 @@ __global__ void k_nearest_kernel(const double* __restrict__ po, const double* __
   int32_t best_i[kCudaMaxK];
   int count = 0;
   double o0 = 0, o1 = 0, o2 = 0, o3 = 0, o4 = 0;
+  // 64-bit offsets: n and m may be up to 2^30, so 2 * i or 4 * nd does not fit in an int.
+  const std::size_t si = static_cast<std::size_t>(i), sn = static_cast<std::size_t>(no);
+  const std::size_t sm = static_cast<std::size_t>(nd);
   if (i < no) {
     if (metric == 0) {
-      o0 = po[i]; o1 = po[no + i]; o2 = po[2 * no + i]; o3 = po[3 * no + i]; o4 = po[4 * no + i];
+      o0 = po[si]; o1 = po[sn + si]; o2 = po[2 * sn + si]; o3 = po[3 * sn + si]; o4 = po[4 * sn + si];
     } else {
-      o0 = o[2 * i]; o1 = o[2 * i + 1];
+      o0 = o[2 * si]; o1 = o[2 * si + 1];
     }
   }
   for (int base = 0; base < nd; base += kTile) {
     const int len = min(kTile, nd - base);
     __syncthreads();
     for (int t = threadIdx.x; t < len; t += blockDim.x) {
+      const std::size_t j = static_cast<std::size_t>(base + t);
       if (metric == 0) {
-        for (int f = 0; f < 5; ++f) tile[f][t] = pd[f * nd + base + t];
+        for (int f = 0; f < 5; ++f) tile[f][t] = pd[f * sm + j];
       } else {
-        tile[0][t] = d[2 * (base + t)];
-        tile[1][t] = d[2 * (base + t) + 1];
+        tile[0][t] = d[2 * j];
+        tile[1][t] = d[2 * j + 1];
       }
     }
     __syncthreads();
@@ -70,8 +74,8 @@ __global__ void k_nearest_kernel(const double* __restrict__ po, const double* __
   }
   if (i < no) {
     for (int t = 0; t < k; ++t) {
-      out_dist[static_cast<std::size_t>(i) * k + t] = best_d[t];
-      out_idx[static_cast<std::size_t>(i) * k + t] = best_i[t];
+      out_dist[si * k + t] = best_d[t];
+      out_idx[si * k + t] = best_i[t];
     }
   }
 }
@@ -91,14 +95,15 @@ Status k_nearest_cuda(const double* origins, std::size_t n, const double* dests,
   const int nd = static_cast<int>(m);
   cuda::DeviceBuffer<double> d_o, d_d, d_po, d_pd, d_dist;
   cuda::DeviceBuffer<int32_t> d_idx;
-  WAYBILL_CUDA_TRY(d_o.alloc(2 * no));
+  WAYBILL_CUDA_TRY(d_o.alloc(2 * static_cast<std::size_t>(no)));
   WAYBILL_CUDA_TRY(d_d.alloc(2 * m));
   WAYBILL_CUDA_TRY(d_dist.alloc(static_cast<std::size_t>(no) * k));
   WAYBILL_CUDA_TRY(d_idx.alloc(static_cast<std::size_t>(no) * k));
-  WAYBILL_CUDA_TRY(cudaMemcpy(d_o.ptr, origins + 2 * rows.begin, 2 * no * sizeof(double), cudaMemcpyHostToDevice));
+  WAYBILL_CUDA_TRY(cudaMemcpy(d_o.ptr, origins + 2 * rows.begin, 2 * static_cast<std::size_t>(no) * sizeof(double),
+                              cudaMemcpyHostToDevice));
   WAYBILL_CUDA_TRY(cudaMemcpy(d_d.ptr, dests, 2 * m * sizeof(double), cudaMemcpyHostToDevice));
   if (metric == Metric::kHaversine) {
-    WAYBILL_CUDA_TRY(d_po.alloc(5 * no));
+    WAYBILL_CUDA_TRY(d_po.alloc(5 * static_cast<std::size_t>(no)));
     WAYBILL_CUDA_TRY(d_pd.alloc(5 * m));
     cuda_detail::prepare_points<<<(no + 255) / 256, 256>>>(d_o.ptr, no, d_po.ptr);
     WAYBILL_CUDA_TRY_LAUNCH();
