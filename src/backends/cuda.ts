@@ -13,6 +13,13 @@ export const CUDA_MAX_K = 64;
  */
 export const CUDA_MIN_PAIRS = 1 << 18;
 
+/**
+ * The euclidean kernel does so little arithmetic per pair that the device-to-host copy of its
+ * output decides: on an H100 host it lost to one CPU thread at 500 x 500 and won by only 1.4x at
+ * 4000 x 4000 (bench/results/gpu-native-geo.md), so it needs a larger input to be auto-selected.
+ */
+export const CUDA_MIN_PAIRS_EUCLIDEAN = 1 << 24;
+
 /** The CUDA backend: same addon, device 'cuda'. Unavailable with the reason when no device is usable. */
 export function createCudaBackend(): Backend {
   let cached: BackendStatus | undefined;
@@ -42,7 +49,8 @@ export function createCudaBackend(): Backend {
     rejects(kernel, shape, forced) {
       if (kernel === 'kNearest' && (shape.k ?? 0) > CUDA_MAX_K) return `k = ${shape.k} is above the CUDA limit of ${CUDA_MAX_K}`;
       if (shape.n > 2 ** 30 || shape.m > 2 ** 30) return 'n or m above 2^30';
-      if (!forced && shape.n * shape.m < CUDA_MIN_PAIRS) return `fewer than ${CUDA_MIN_PAIRS} pairs: transfers would dominate`;
+      const min = kernel === 'euclideanMatrix' ? CUDA_MIN_PAIRS_EUCLIDEAN : CUDA_MIN_PAIRS;
+      if (!forced && shape.n * shape.m < min) return `fewer than ${min} pairs: transfers would dominate`;
       return null;
     },
     run(task) {
