@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "simd_math.h"
+
 namespace waybill::geo::detail {
 
 constexpr double kDegToRad = 3.14159265358979323846 / 180.0;
@@ -16,14 +18,24 @@ struct PreparedPoints {
 
   PreparedPoints(const double* latlng, std::size_t count)
       : sin_half_lat(count), cos_half_lat(count), cos_lat(count), sin_half_lng(count), cos_half_lng(count) {
+    fill(latlng, count, sin_half_lat.data(), cos_half_lat.data(), cos_lat.data(), sin_half_lng.data(),
+         cos_half_lng.data());
+  }
+
+ private:
+  // Branch-free loop over plain pointers so it vectorises (SIMD sin/cos with libmvec): this runs
+  // once per row block for all m destinations, which is ~10 % of a block's time when scalar.
+  WAYBILL_VECTOR_CLONES static void fill(const double* __restrict latlng, std::size_t count,
+                                         double* __restrict shl, double* __restrict chl, double* __restrict cl,
+                                         double* __restrict sgl, double* __restrict cgl) {
     for (std::size_t i = 0; i < count; ++i) {
       const double lat = latlng[2 * i] * kDegToRad;
       const double lng = latlng[2 * i + 1] * kDegToRad;
-      sin_half_lat[i] = std::sin(0.5 * lat);
-      cos_half_lat[i] = std::cos(0.5 * lat);
-      cos_lat[i] = std::cos(lat);
-      sin_half_lng[i] = std::sin(0.5 * lng);
-      cos_half_lng[i] = std::cos(0.5 * lng);
+      shl[i] = std::sin(0.5 * lat);
+      chl[i] = std::cos(0.5 * lat);
+      cl[i] = std::cos(lat);
+      sgl[i] = std::sin(0.5 * lng);
+      cgl[i] = std::cos(0.5 * lng);
     }
   }
 };
