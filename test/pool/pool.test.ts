@@ -130,11 +130,11 @@ describe('cancellation', () => {
 
 describe('bounded queue', () => {
   it('fails fast with QUEUE_FULL when the queue cannot take a call, and recovers', async () => {
-    const small = createEngine({ workers: 1, queueLimit: 4, poolMinPairs: 1 });
+    const small = createEngine({ workers: 1, queueLimit: 2, poolMinPairs: 1 });
     const o = randomLatLng(1500, 14);
-    // First call: 4 blocks, 1 running and 3 queued (within the limit of 4).
+    // First call: 2 blocks (2 per worker), at most 2 waiting (within the limit of 2).
     const first = small.kernels.geo.haversineMatrix(o, o, { backend: 'js' });
-    // Second call needs 4 more queue slots: rejected at once, nothing submitted.
+    // Second call needs 2 more queue slots: rejected at once, nothing submitted.
     const second = await small.kernels.geo.haversineMatrix(o, o, { backend: 'js' }).catch((e) => e);
     expect((second as WaybillError).code).toBe('QUEUE_FULL');
     expect((await first).rows).toBe(1500);
