@@ -61,11 +61,24 @@ for (const size of SIZES) {
   const d = points(size, 2);
   const pairs = size * size;
   const slow = pairs >= 4e6;
-  const bench = new Bench({ time: quick ? 200 : slow ? 2500 : 1500, iterations: quick ? 3 : 5, warmup: true, warmupIterations: 1, warmupTime: 0 });
+  const bench = new Bench({
+    time: quick ? 200 : slow ? 2500 : 1500,
+    iterations: quick ? 3 : 5,
+    warmup: true,
+    warmupIterations: 1,
+    warmupTime: 0,
+  });
   // Outputs are allocated once per size and reused (on a SharedArrayBuffer so the pool can
   // split): the figures are kernel + dispatch throughput. 'fresh' rows allocate per call.
   const sharedOut = new Float64Array(new SharedArrayBuffer(pairs * 8));
-  const cases: Array<{ label: string; backend: string; engine: Engine; workers: number; kernel: 'haversineMatrix' | 'kNearest'; fresh?: boolean }> = [
+  const cases: Array<{
+    label: string;
+    backend: string;
+    engine: Engine;
+    workers: number;
+    kernel: 'haversineMatrix' | 'kNearest';
+    fresh?: boolean;
+  }> = [
     { label: 'js w1', backend: 'js', engine: engines.w1 as Engine, workers: 1, kernel: 'haversineMatrix' },
     { label: 'js w2', backend: 'js', engine: engines.w2 as Engine, workers: 2, kernel: 'haversineMatrix' },
   ];
@@ -75,7 +88,14 @@ for (const size of SIZES) {
       { label: 'native w2', backend: 'native', engine: engines.w2 as Engine, workers: 2, kernel: 'haversineMatrix' },
       { label: 'native w0 (calling thread)', backend: 'native', engine: engines.w0 as Engine, workers: 0, kernel: 'haversineMatrix' },
       { label: 'native kNearest k=16 w2', backend: 'native', engine: engines.w2 as Engine, workers: 2, kernel: 'kNearest' },
-      { label: 'native w2 fresh output', backend: 'native', engine: engines.w2 as Engine, workers: 2, kernel: 'haversineMatrix', fresh: true },
+      {
+        label: 'native w2 fresh output',
+        backend: 'native',
+        engine: engines.w2 as Engine,
+        workers: 2,
+        kernel: 'haversineMatrix',
+        fresh: true,
+      },
     );
   }
   if (has('cuda')) {
@@ -93,14 +113,22 @@ for (const size of SIZES) {
       const r =
         c.kernel === 'kNearest'
           ? await c.engine.kernels.geo.kNearest(o, d, 16, { backend: c.backend as never })
-          : await c.engine.kernels.geo.haversineMatrix(o, d, c.fresh ? { backend: c.backend as never } : { backend: c.backend as never, out: sharedOut });
+          : await c.engine.kernels.geo.haversineMatrix(
+              o,
+              d,
+              c.fresh ? { backend: c.backend as never } : { backend: c.backend as never, out: sharedOut },
+            );
       if (r.backend !== c.backend) throw new Error(`ran on ${r.backend}, expected ${c.backend}`);
     });
   }
   await bench.run();
   bench.tasks.forEach((task, i) => {
     const c = cases[i];
-    const res = task.result as unknown as { state: string; latency?: { p50: number; mean: number; samplesCount?: number; samples?: number[] }; error?: Error };
+    const res = task.result as unknown as {
+      state: string;
+      latency?: { p50: number; mean: number; samplesCount?: number; samples?: number[] };
+      error?: Error;
+    };
     if (!c || !res.latency) {
       console.error(`${task.name}: ${res.state} ${res.error?.message ?? ''}`);
       return;
@@ -117,7 +145,9 @@ for (const size of SIZES) {
     };
     if (c.backend === 'gpujs') row.mode = gpujsMode;
     rows.push(row);
-    console.log(`${task.name.padEnd(40)} median ${row.medianMs.toFixed(2).padStart(9)} ms  ${row.mpairsPerS.toFixed(1).padStart(8)} Mpairs/s`);
+    console.log(
+      `${task.name.padEnd(40)} median ${row.medianMs.toFixed(2).padStart(9)} ms  ${row.mpairsPerS.toFixed(1).padStart(8)} Mpairs/s`,
+    );
   });
 }
 
@@ -160,7 +190,10 @@ if (!quick) {
     '',
     '| kernel | size | backend | workers | median ms | Mpairs/s |',
     '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.kernel} | ${r.size} | ${r.backend}${r.mode ? ` (${r.mode})` : ''} | ${r.workers} | ${r.medianMs.toFixed(2)} | ${r.mpairsPerS.toFixed(1)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.kernel} | ${r.size} | ${r.backend}${r.mode ? ` (${r.mode})` : ''} | ${r.workers} | ${r.medianMs.toFixed(2)} | ${r.mpairsPerS.toFixed(1)} |`,
+    ),
     '',
     `Targets, same run: native 1 worker / js 1 worker at ${targets.nativeOverJs1Worker.size} = **${speedup.toFixed(2)}x** (target >= 5: ${targets.nativeOverJs1Worker.met ? 'met' : 'NOT met'}); native 2 workers / 1 worker at ${targets.twoWorkersOverOne.size} = **${scaling.toFixed(2)}x** (target >= 1.7: ${targets.twoWorkersOverOne.met ? 'met' : 'NOT met'}).`,
   ].join('\n');
@@ -174,7 +207,9 @@ if (!quick) {
   const begin = '<!-- geo:begin -->';
   const end = '<!-- geo:end -->';
   const section = `${begin}\n${table}\n${end}`;
-  doc = doc.includes(begin) ? doc.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), section) : `${doc}\n## geo (npm run bench)\n\n${section}\n`;
+  doc = doc.includes(begin)
+    ? doc.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), section)
+    : `${doc}\n## geo (npm run bench)\n\n${section}\n`;
   writeFileSync(path, doc);
   console.log('wrote bench/results/geo.json and bench/RESULTS.md');
 }

@@ -7,7 +7,7 @@ import { BackendRegistry, createBuiltinBackends } from './backends/registry.js';
 import type { BackendName, BackendStatus } from './backends/types.js';
 import { WaybillError } from './errors.js';
 import { createGeoKernels, type GeoKernels } from './kernels/geo/index.js';
-import { WorkerPool, type PoolStats } from './pool/pool.js';
+import { type PoolStats, WorkerPool } from './pool/pool.js';
 import { VERSION } from './version.js';
 
 export interface EngineOptions {

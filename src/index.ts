@@ -1,12 +1,12 @@
 /** Waybill public API. */
-export { createEngine, type Engine, type EngineOptions } from './engine.js';
-export { ERROR_CATALOGUE, WaybillError, type ErrorCode } from './errors.js';
+
 export type { BackendName, BackendStatus } from './backends/types.js';
-export type { PoolStats } from './pool/pool.js';
+export { createEngine, type Engine, type EngineOptions } from './engine.js';
+export { ERROR_CATALOGUE, type ErrorCode, WaybillError } from './errors.js';
 export {
   EARTH_RADIUS_M,
-  haversine,
   type GeoKernels,
+  haversine,
   type KNearestOptions,
   type KNearestResult,
   type MatrixOptions,
@@ -14,4 +14,5 @@ export {
   type PointsInput,
   type RunRecord,
 } from './kernels/geo/index.js';
+export type { PoolStats } from './pool/pool.js';
 export { VERSION } from './version.js';

@@ -33,7 +33,12 @@ export function createCudaBackend(): Backend {
     const cu = load.addon.info().cuda;
     const details: Record<string, unknown> = { compiled: cu.compiled, runtimeVersion: cu.runtimeVersion, driverVersion: cu.driverVersion };
     if (cu.available) {
-      Object.assign(details, { device: cu.name, computeCapability: cu.computeCapability, deviceCount: cu.deviceCount, totalMemBytes: cu.totalMemBytes });
+      Object.assign(details, {
+        device: cu.name,
+        computeCapability: cu.computeCapability,
+        deviceCount: cu.deviceCount,
+        totalMemBytes: cu.totalMemBytes,
+      });
       cached = { name: 'cuda', available: true, autoSelect: true, priority: 40, kernels: KERNELS, details };
     } else {
       cached = { name: 'cuda', available: false, autoSelect: false, priority: 40, kernels: KERNELS, reason: cu.reason, details };

@@ -25,9 +25,7 @@ export class BackendRegistry {
         throw new WaybillError('INVALID_ARGUMENT', `unknown backend '${String(name)}': expected one of ${BACKEND_NAMES.join(', ')}`);
       }
     }
-    this.backends = backends
-      .filter((b) => !enabled || enabled.includes(b.name) || b.name === 'js')
-      .sort((a, b) => b.priority - a.priority);
+    this.backends = backends.filter((b) => !enabled || enabled.includes(b.name) || b.name === 'js').sort((a, b) => b.priority - a.priority);
   }
 
   /** Status of every enabled backend, highest priority first (probes each once). */
@@ -45,13 +43,26 @@ export class BackendRegistry {
       const b = this.get(forced);
       if (!b) {
         const known = BACKEND_NAMES.includes(forced);
-        throw new WaybillError(known ? 'BACKEND_UNAVAILABLE' : 'INVALID_ARGUMENT', known ? `backend '${forced}' is not enabled in this engine` : `unknown backend '${String(forced)}'`, { backend: forced });
+        throw new WaybillError(
+          known ? 'BACKEND_UNAVAILABLE' : 'INVALID_ARGUMENT',
+          known ? `backend '${forced}' is not enabled in this engine` : `unknown backend '${String(forced)}'`,
+          { backend: forced },
+        );
       }
       const st = b.status();
-      if (!st.available) throw new WaybillError('BACKEND_UNAVAILABLE', `backend '${forced}' is unavailable: ${st.reason ?? 'unknown reason'}`, { backend: forced, reason: st.reason });
-      if (!b.kernels.includes(kernel)) throw new WaybillError('KERNEL_UNSUPPORTED', `backend '${forced}' has no ${kernel} kernel`, { backend: forced });
+      if (!st.available)
+        throw new WaybillError('BACKEND_UNAVAILABLE', `backend '${forced}' is unavailable: ${st.reason ?? 'unknown reason'}`, {
+          backend: forced,
+          reason: st.reason,
+        });
+      if (!b.kernels.includes(kernel))
+        throw new WaybillError('KERNEL_UNSUPPORTED', `backend '${forced}' has no ${kernel} kernel`, { backend: forced });
       const why = b.rejects(kernel, shape, true);
-      if (why) throw new WaybillError('KERNEL_UNSUPPORTED', `backend '${forced}' cannot run this ${kernel}: ${why}`, { backend: forced, reason: why });
+      if (why)
+        throw new WaybillError('KERNEL_UNSUPPORTED', `backend '${forced}' cannot run this ${kernel}: ${why}`, {
+          backend: forced,
+          reason: why,
+        });
       return b;
     }
     for (const b of this.backends) {

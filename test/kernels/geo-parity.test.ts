@@ -5,8 +5,8 @@
  * (gpu.js, float32, has its own tolerances: test/backends/gpujs.test.ts.)
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/index.js';
 import type { BackendName } from '../../src/index.js';
+import { createEngine } from '../../src/index.js';
 import { haversineTolerance, plantAntipodes, randomLatLng, worstRatio } from '../helpers/random.js';
 
 const engine = createEngine({ workers: 2, poolMinPairs: 10_000 });

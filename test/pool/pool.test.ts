@@ -28,7 +28,12 @@ describe('row-block split', () => {
     expect(split.workers).toBe(2);
     expect(whole.workers).toBe(0);
     expect(split.data.buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect(Buffer.compare(Buffer.from(split.data.buffer, split.data.byteOffset, split.data.byteLength), Buffer.from(whole.data.buffer, whole.data.byteOffset, whole.data.byteLength))).toBe(0);
+    expect(
+      Buffer.compare(
+        Buffer.from(split.data.buffer, split.data.byteOffset, split.data.byteLength),
+        Buffer.from(whole.data.buffer, whole.data.byteOffset, whole.data.byteLength),
+      ),
+    ).toBe(0);
     const knnSplit = await pooled.kernels.geo.kNearest(o, d, 5, { backend });
     const knnWhole = await inline.kernels.geo.kNearest(o, d, 5, { backend });
     expect(knnSplit.workers).toBe(2);
@@ -68,9 +73,25 @@ describe.skipIf(nativeSkip)(`native output buffers${nativeSkip ? ` (skipped: ${a
     if (!addon.ok) return;
     const o = randomLatLng(4, 7);
     const out = new Float64Array(15);
-    expect(() => addon.addon.haversineMatrix({ origins: o, dests: o, out, rowBegin: 0, rowEnd: 4, device: 'cpu', sync: true })).toThrow(/too short/);
-    expect(() => addon.addon.kNearest({ origins: o, dests: o, rowBegin: 0, rowEnd: 4, device: 'cpu', k: 5, outIndex: new Int32Array(20), outDist: new Float64Array(20), sync: true })).toThrow(/k must/);
-    expect(() => addon.addon.haversineMatrix({ origins: o, dests: o, out: new Float64Array(16), rowBegin: 3, rowEnd: 5, device: 'cpu', sync: true })).toThrow(/rowBegin/);
+    expect(() => addon.addon.haversineMatrix({ origins: o, dests: o, out, rowBegin: 0, rowEnd: 4, device: 'cpu', sync: true })).toThrow(
+      /too short/,
+    );
+    expect(() =>
+      addon.addon.kNearest({
+        origins: o,
+        dests: o,
+        rowBegin: 0,
+        rowEnd: 4,
+        device: 'cpu',
+        k: 5,
+        outIndex: new Int32Array(20),
+        outDist: new Float64Array(20),
+        sync: true,
+      }),
+    ).toThrow(/k must/);
+    expect(() =>
+      addon.addon.haversineMatrix({ origins: o, dests: o, out: new Float64Array(16), rowBegin: 3, rowEnd: 5, device: 'cpu', sync: true }),
+    ).toThrow(/rowBegin/);
   });
   it('guards around kNearest outputs', () => {
     if (!addon.ok) return;
@@ -78,7 +99,17 @@ describe.skipIf(nativeSkip)(`native output buffers${nativeSkip ? ` (skipped: ${a
     const d = randomLatLng(40, 9);
     const idx = new Int32Array(9 * 3 + 8).fill(-5);
     const dist = new Float64Array(9 * 3 + 8).fill(GUARD);
-    addon.addon.kNearest({ origins: o, dests: d, k: 3, rowBegin: 0, rowEnd: 9, device: 'cpu', outIndex: idx.subarray(4, 31), outDist: dist.subarray(4, 31), sync: true });
+    addon.addon.kNearest({
+      origins: o,
+      dests: d,
+      k: 3,
+      rowBegin: 0,
+      rowEnd: 9,
+      device: 'cpu',
+      outIndex: idx.subarray(4, 31),
+      outDist: dist.subarray(4, 31),
+      sync: true,
+    });
     for (const t of [0, 1, 2, 3, 31, 32, 33, 34]) {
       expect(idx[t]).toBe(-5);
       expect(dist[t]).toBe(GUARD);
@@ -145,7 +176,9 @@ describe('bounded queue', () => {
   it('a closed engine refuses work with POOL_CLOSED', async () => {
     const e = createEngine({ workers: 1, poolMinPairs: 1 });
     await e.close();
-    const err = (await e.kernels.geo.haversineMatrix(randomLatLng(10, 1), randomLatLng(10, 2), { backend: 'js' }).catch((x) => x)) as WaybillError;
+    const err = (await e.kernels.geo
+      .haversineMatrix(randomLatLng(10, 1), randomLatLng(10, 2), { backend: 'js' })
+      .catch((x) => x)) as WaybillError;
     expect(err.code).toBe('POOL_CLOSED');
   });
 });

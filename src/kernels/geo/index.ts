@@ -4,14 +4,23 @@
  */
 import type { BackendRegistry } from '../../backends/registry.js';
 import type { Backend, BackendName } from '../../backends/types.js';
-import { WaybillError, toWaybillError } from '../../errors.js';
+import { toWaybillError, WaybillError } from '../../errors.js';
 import type { WorkerPool } from '../../pool/pool.js';
 import { allocShared } from '../../pool/shared-memory.js';
-import type { GeoKernelName, GeoTask, KNearestOptions, KNearestResult, MatrixOptions, MatrixResult, PointsInput, RunRecord } from './types.js';
+import type {
+  GeoKernelName,
+  GeoTask,
+  KNearestOptions,
+  KNearestResult,
+  MatrixOptions,
+  MatrixResult,
+  PointsInput,
+  RunRecord,
+} from './types.js';
 import { validateK, validatePoints, validateRadius } from './validate.js';
 
-export * from './types.js';
 export { haversine } from './haversine-matrix.js';
+export * from './types.js';
 
 /** Settings the engine passes to the family. */
 export interface GeoRuntime {
@@ -74,7 +83,14 @@ function checkCommon(options: { backend?: unknown; signal?: unknown } | undefine
 
 export function createGeoKernels(rt: GeoRuntime): GeoKernels {
   /** Runs all rows of `task` on `backend`, splitting over the pool when it pays off. */
-  async function execute(backend: Backend, task: GeoTask, n: number, m: number, signal: AbortSignal | undefined, shared: boolean): Promise<RunRecord> {
+  async function execute(
+    backend: Backend,
+    task: GeoTask,
+    n: number,
+    m: number,
+    signal: AbortSignal | undefined,
+    shared: boolean,
+  ): Promise<RunRecord> {
     const t0 = performance.now();
     const usePool = shared && n > 1 && n * m >= rt.poolMinPairs;
     let workers = 0;
@@ -122,7 +138,12 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
     }
   }
 
-  async function matrix(kernel: GeoKernelName, origins: PointsInput, dests: PointsInput, options: MatrixOptions | undefined): Promise<MatrixResult> {
+  async function matrix(
+    kernel: GeoKernelName,
+    origins: PointsInput,
+    dests: PointsInput,
+    options: MatrixOptions | undefined,
+  ): Promise<MatrixResult> {
     checkCommon(options);
     const geographic = kernel === 'haversineMatrix';
     let o = validatePoints('origins', origins, geographic);
@@ -141,7 +162,11 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
         throw new WaybillError('INVALID_ARGUMENT', 'out must be a Float64Array or a Float32Array', { argument: 'out' });
       }
       if (given.length !== n * m) {
-        throw new WaybillError('INVALID_LENGTH', `out has ${given.length} elements; n x m = ${n * m}`, { argument: 'out', length: given.length, expected: n * m });
+        throw new WaybillError('INVALID_LENGTH', `out has ${given.length} elements; n x m = ${n * m}`, {
+          argument: 'out',
+          length: given.length,
+          expected: n * m,
+        });
       }
     }
     const backend = rt.registry.select(kernel, { n, m }, options?.backend);
@@ -154,7 +179,14 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
     if (n === 0 || m === 0) {
       return { data: out, rows: n, cols: m, backend: backend.name, workers: 0, timings: { totalMs: 0, computeMs: 0, queueMs: 0 } };
     }
-    const record = await execute(backend, { kernel, origins: o, dests: d, rowBegin: 0, rowEnd: n, radius, out }, n, m, options?.signal, shared);
+    const record = await execute(
+      backend,
+      { kernel, origins: o, dests: d, rowBegin: 0, rowEnd: n, radius, out },
+      n,
+      m,
+      options?.signal,
+      shared,
+    );
     return { data: out, rows: n, cols: m, ...record };
   }
 
@@ -187,7 +219,18 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
       if (n === 0) {
         return { indices, distances, rows: 0, k, backend: backend.name, workers: 0, timings: { totalMs: 0, computeMs: 0, queueMs: 0 } };
       }
-      const task: GeoTask = { kernel: 'kNearest', origins: o, dests: d, rowBegin: 0, rowEnd: n, radius, k, metric, outIndex: indices, outDist: distances };
+      const task: GeoTask = {
+        kernel: 'kNearest',
+        origins: o,
+        dests: d,
+        rowBegin: 0,
+        rowEnd: n,
+        radius,
+        k,
+        metric,
+        outIndex: indices,
+        outDist: distances,
+      };
       const record = await execute(backend, task, n, m, options?.signal, shared);
       return { indices, distances, rows: n, k, ...record };
     },
