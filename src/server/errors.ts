@@ -1,0 +1,49 @@
+/**
+ * Error handling plugin: every failure leaves as `{ code, message, details? }` with the status
+ * of its catalogue entry. Nothing thrown inside a route can crash the process or leak a stack.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { ERROR_CATALOGUE, WaybillError } from '../errors.js';
+
+/** Maps Fastify's own errors (validation, body limits, bad JSON) onto the catalogue. */
+function fromFastify(err: FastifyError): WaybillError | undefined {
+  if (err.validation) {
+    return new WaybillError('INVALID_ARGUMENT', `invalid request: ${err.message}`, {
+      validation: err.validation.map((v) => ({ path: v.instancePath, message: v.message, params: v.params })),
+    });
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new WaybillError('TOO_LARGE', 'request body is larger than the configured limit');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new WaybillError('UNSUPPORTED_MEDIA_TYPE', err.message);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new WaybillError('INVALID_ARGUMENT', `malformed JSON body: ${err.message}`);
+  }
+  if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
+    return new WaybillError('INVALID_ARGUMENT', `malformed JSON body: ${err.message}`);
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return new WaybillError('INVALID_ARGUMENT', err.message);
+  }
+  return undefined;
+}
+
+export function sendError(reply: FastifyReply, err: WaybillError): FastifyReply {
+  if (err.code === 'QUEUE_FULL' || err.code === 'POOL_CLOSED') reply.header('retry-after', '1');
+  return reply.status(err.status).send(err.toJSON());
+}
+
+async function errorsPlugin(app: FastifyInstance): Promise<void> {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const known = error instanceof WaybillError ? error : fromFastify(error);
+    if (known) return sendError(reply, known);
+    request.log.error({ err: error }, 'unhandled error');
+    return sendError(reply, new WaybillError('INTERNAL', ERROR_CATALOGUE.INTERNAL.message));
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, new WaybillError('NOT_FOUND', `no route ${request.method} ${request.url}`)));
+}
+
+export default fp(errorsPlugin, { name: 'waybill-errors' });

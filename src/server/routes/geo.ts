@@ -1,0 +1,176 @@
+/**
+ * Geo routes: distance matrices and k-nearest over JSON. Points arrive as [lat, lng] pairs (or
+ * [x, y] for the euclidean metric) and are packed into one Float64Array for the kernels.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
+import type { Engine } from '../../engine.js';
+import { WaybillError } from '../../errors.js';
+import { BackendName, errorResponses, Point, Timings } from '../schemas.js';
+
+export interface GeoRouteOptions {
+  engine: Engine;
+  /** Largest origins x destinations (or origins x k) one request may ask for. */
+  maxCells: number;
+  /** Largest number of points per list. */
+  maxPoints: number;
+}
+
+const Metric = Type.Union([Type.Literal('haversine'), Type.Literal('euclidean')], {
+  description: "'haversine' (default): great-circle metres between [lat, lng] degrees; 'euclidean': planar, in the input's unit",
+});
+
+function pack(points: ReadonlyArray<readonly [number, number]>): Float64Array {
+  const out = new Float64Array(points.length * 2);
+  points.forEach(([a, b], i) => {
+    out[2 * i] = a;
+    out[2 * i + 1] = b;
+  });
+  return out;
+}
+
+function rowsOf(data: ArrayLike<number>, rows: number, cols: number): number[][] {
+  const out: number[][] = new Array(rows);
+  for (let i = 0; i < rows; i++) out[i] = Array.from({ length: cols }, (_, j) => data[i * cols + j] as number);
+  return out;
+}
+
+/** An AbortSignal that fires when the client goes away before the response is written. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const ac = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) ac.abort();
+  });
+  return ac.signal;
+}
+
+export const geoRoutes: FastifyPluginAsyncTypebox<GeoRouteOptions> = async (app, { engine, maxCells, maxPoints }) => {
+  const Points = Type.Array(Point, { maxItems: maxPoints });
+
+  function checkCells(rows: number, cols: number, what: string): void {
+    if (rows * cols > maxCells) {
+      throw new WaybillError(
+        'TOO_LARGE',
+        `${what} of ${rows} x ${cols} = ${rows * cols} cells exceeds the limit of ${maxCells} per request`,
+        {
+          rows,
+          cols,
+          limit: maxCells,
+        },
+      );
+    }
+  }
+
+  app.post(
+    '/v1/geo/distance-matrix',
+    {
+      schema: {
+        tags: ['geo'],
+        summary: 'Distance matrix between origins and destinations',
+        body: Type.Object(
+          {
+            origins: Points,
+            destinations: Points,
+            metric: Type.Optional(Metric),
+            output: Type.Optional(Type.Union([Type.Literal('float64'), Type.Literal('float32')])),
+            backend: Type.Optional(BackendName),
+            radius: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'sphere radius in metres (haversine)' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            rows: Type.Integer(),
+            cols: Type.Integer(),
+            unit: Type.Union([Type.Literal('m'), Type.Literal('input')]),
+            distances: Type.Array(Type.Array(Type.Number()), {
+              description: 'rows x cols, distances[i][j] from origin i to destination j',
+            }),
+            backend: Type.String(),
+            workers: Type.Integer(),
+            mode: Type.Optional(Type.String()),
+            timings: Timings,
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { origins, destinations, metric = 'haversine', output, backend, radius } = request.body;
+      checkCells(origins.length, destinations.length, 'a matrix');
+      const signal = clientGone(reply);
+      const options = { signal, ...(backend ? { backend } : {}), ...(output ? { output } : {}) };
+      const r =
+        metric === 'euclidean'
+          ? await engine.kernels.geo.euclideanMatrix(pack(origins), pack(destinations), options)
+          : await engine.kernels.geo.haversineMatrix(pack(origins), pack(destinations), { ...options, ...(radius ? { radius } : {}) });
+      return {
+        rows: r.rows,
+        cols: r.cols,
+        unit: metric === 'euclidean' ? ('input' as const) : ('m' as const),
+        distances: rowsOf(r.data, r.rows, r.cols),
+        backend: r.backend,
+        workers: r.workers,
+        ...(r.mode ? { mode: r.mode } : {}),
+        timings: r.timings,
+      };
+    },
+  );
+
+  app.post(
+    '/v1/geo/k-nearest',
+    {
+      schema: {
+        tags: ['geo'],
+        summary: 'The k nearest destinations of each origin',
+        body: Type.Object(
+          {
+            origins: Points,
+            destinations: Points,
+            k: Type.Integer({ minimum: 1 }),
+            metric: Type.Optional(Metric),
+            backend: Type.Optional(BackendName),
+            radius: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            rows: Type.Integer(),
+            k: Type.Integer(),
+            indices: Type.Array(Type.Array(Type.Integer()), {
+              description: 'rows x k destination indices, nearest first; ties to the lower index',
+            }),
+            distances: Type.Array(Type.Array(Type.Number())),
+            backend: Type.String(),
+            workers: Type.Integer(),
+            mode: Type.Optional(Type.String()),
+            timings: Timings,
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { origins, destinations, k, metric, backend, radius } = request.body;
+      checkCells(origins.length, destinations.length, 'a search');
+      const r = await engine.kernels.geo.kNearest(pack(origins), pack(destinations), k, {
+        signal: clientGone(reply),
+        ...(metric ? { metric } : {}),
+        ...(backend ? { backend } : {}),
+        ...(radius ? { radius } : {}),
+      });
+      return {
+        rows: r.rows,
+        k: r.k,
+        indices: rowsOf(r.indices, r.rows, r.k),
+        distances: rowsOf(r.distances, r.rows, r.k),
+        backend: r.backend,
+        workers: r.workers,
+        ...(r.mode ? { mode: r.mode } : {}),
+        timings: r.timings,
+      };
+    },
+  );
+};

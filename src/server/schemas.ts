@@ -1,0 +1,55 @@
+/** Shared TypeBox schemas of the HTTP API (also the source of the OpenAPI document). */
+import { Type } from 'typebox';
+
+/** Every error response: one shape, codes from src/errors.ts. */
+export const ErrorBody = Type.Object(
+  {
+    code: Type.String({ description: 'stable error code, e.g. INVALID_ARGUMENT, COORDINATE_OUT_OF_RANGE, QUEUE_FULL' }),
+    message: Type.String(),
+    details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { $id: 'ErrorBody', title: 'Error' },
+);
+
+export const BackendName = Type.Union([Type.Literal('cuda'), Type.Literal('native'), Type.Literal('gpujs'), Type.Literal('js')], {
+  description: 'force a backend; by default the best available one for the input is chosen',
+});
+
+export const BackendStatus = Type.Object({
+  name: Type.String(),
+  available: Type.Boolean(),
+  autoSelect: Type.Boolean(),
+  priority: Type.Number(),
+  kernels: Type.Array(Type.String()),
+  reason: Type.Optional(Type.String({ description: 'why the backend is unavailable or not auto-selected' })),
+  mode: Type.Optional(Type.String()),
+  details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+export const PoolStats = Type.Object({
+  workers: Type.Integer(),
+  started: Type.Boolean(),
+  queued: Type.Integer(),
+  running: Type.Integer(),
+  completed: Type.Number(),
+  utilization: Type.Number(),
+  queueLimit: Type.Integer(),
+});
+
+export const Timings = Type.Object({
+  totalMs: Type.Number(),
+  computeMs: Type.Number(),
+  queueMs: Type.Number(),
+});
+
+/** A (lat, lng) pair in degrees, or an (x, y) pair for the euclidean metric. */
+export const Point = Type.Tuple([Type.Number(), Type.Number()], { description: '[lat, lng] degrees, or [x, y] for metric euclidean' });
+
+/** Error responses every route may return, by status. */
+export const errorResponses = {
+  400: ErrorBody,
+  413: ErrorBody,
+  499: ErrorBody,
+  500: ErrorBody,
+  503: ErrorBody,
+} as const;

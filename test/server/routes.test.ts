@@ -1,0 +1,187 @@
+/** HTTP API: schema, happy path and bad input for every route (Fastify inject, no port). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/index.js';
+import { buildServer, type WaybillServer } from '../../src/server/app.js';
+
+const engine = createEngine({ workers: 1 });
+let server: WaybillServer;
+beforeAll(async () => {
+  server = await buildServer({ engine, maxCells: 10_000 });
+});
+afterAll(async () => {
+  await server.app.close();
+  await engine.close();
+});
+
+const post = (url: string, payload: unknown) => server.app.inject({ method: 'POST', url, payload: payload as object });
+const PARIS: [number, number] = [48.8566, 2.3522];
+const LONDON: [number, number] = [51.5074, -0.1278];
+
+describe('health', () => {
+  it('GET /v2/health/live', async () => {
+    const res = await server.app.inject({ method: 'GET', url: '/v2/health/live' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'live' });
+  });
+
+  it('GET /v2/health/ready lists all four backends, each available or with a reason', async () => {
+    const res = await server.app.inject({ method: 'GET', url: '/v2/health/ready' });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.status).toBe('ready');
+    expect(body.backends.map((b: { name: string }) => b.name)).toEqual(['cuda', 'native', 'gpujs', 'js']);
+    for (const b of body.backends) {
+      if (!b.available || !b.autoSelect) expect(b.reason.length).toBeGreaterThan(0);
+    }
+    expect(body.pool.workers).toBe(1);
+  });
+});
+
+describe('POST /v1/geo/distance-matrix', () => {
+  it('Paris to London is ~343.5 km, and the result names its backend', async () => {
+    const res = await post('/v1/geo/distance-matrix', { origins: [PARIS], destinations: [LONDON, PARIS] });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.rows).toBe(1);
+    expect(body.cols).toBe(2);
+    expect(body.unit).toBe('m');
+    expect(Math.abs(body.distances[0][0] - 343_556)).toBeLessThan(1000);
+    expect(body.distances[0][1]).toBe(0);
+    expect(['cuda', 'native', 'gpujs', 'js']).toContain(body.backend);
+    expect(body.timings.totalMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('euclidean 3-4-5, float32, forced js', async () => {
+    const e = await post('/v1/geo/distance-matrix', { origins: [[0, 0]], destinations: [[3, 4]], metric: 'euclidean' });
+    expect(e.json().distances).toEqual([[5]]);
+    expect(e.json().unit).toBe('input');
+    const f = await post('/v1/geo/distance-matrix', { origins: [PARIS], destinations: [LONDON], output: 'float32', backend: 'js' });
+    expect(f.statusCode).toBe(200);
+    expect(f.json().backend).toBe('js');
+    expect(f.json().distances[0][0]).toBe(Math.fround(f.json().distances[0][0]));
+  });
+
+  it.each([
+    ['missing origins', { destinations: [LONDON] }, 'INVALID_ARGUMENT'],
+    ['a point with three numbers', { origins: [[1, 2, 3]], destinations: [LONDON] }, 'INVALID_ARGUMENT'],
+    ['a string coordinate', { origins: [['x', 2]], destinations: [LONDON] }, 'INVALID_ARGUMENT'],
+    ['latitude 91', { origins: [[91, 0]], destinations: [LONDON] }, 'COORDINATE_OUT_OF_RANGE'],
+    ['longitude -181', { origins: [PARIS], destinations: [[0, -181]] }, 'COORDINATE_OUT_OF_RANGE'],
+    ['an unknown backend', { origins: [PARIS], destinations: [LONDON], backend: 'tpu' }, 'INVALID_ARGUMENT'],
+    ['an unknown field', { origins: [PARIS], destinations: [LONDON], colour: 'red' }, 'INVALID_ARGUMENT'],
+    ['a negative radius', { origins: [PARIS], destinations: [LONDON], radius: -1 }, 'INVALID_ARGUMENT'],
+  ])('400 for %s', async (_name, payload, code) => {
+    const res = await post('/v1/geo/distance-matrix', payload);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe(code);
+    expect(typeof res.json().message).toBe('string');
+  });
+
+  it('400 for malformed JSON, 415 for an unparsable media type, 404 for an unknown route', async () => {
+    const bad = await server.app.inject({
+      method: 'POST',
+      url: '/v1/geo/distance-matrix',
+      payload: '{bad',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe('INVALID_ARGUMENT');
+    const xml = await server.app.inject({
+      method: 'POST',
+      url: '/v1/geo/distance-matrix',
+      payload: '<a/>',
+      headers: { 'content-type': 'application/xml' },
+    });
+    expect(xml.statusCode).toBe(415);
+    expect(xml.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    // text/plain is parsed as a string, which then fails the body schema.
+    const text = await server.app.inject({
+      method: 'POST',
+      url: '/v1/geo/distance-matrix',
+      payload: 'hello',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(text.statusCode).toBe(400);
+    expect(text.json().code).toBe('INVALID_ARGUMENT');
+    const missing = await server.app.inject({ method: 'GET', url: '/v1/nothing' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().code).toBe('NOT_FOUND');
+  });
+
+  it('413 TOO_LARGE when origins x destinations exceeds the limit', async () => {
+    const many = Array.from({ length: 101 }, (_, i): [number, number] => [i * 0.5 - 25, i]);
+    const res = await post('/v1/geo/distance-matrix', { origins: many, destinations: many });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().code).toBe('TOO_LARGE');
+  });
+
+  it('forcing an unavailable backend answers 503 with the reason', async () => {
+    const cuda = engine.backends().find((b) => b.name === 'cuda');
+    const res = await post('/v1/geo/distance-matrix', { origins: [PARIS], destinations: [LONDON], backend: 'cuda' });
+    if (cuda?.available) {
+      expect(res.statusCode).toBe(200);
+      expect(res.json().backend).toBe('cuda');
+    } else {
+      expect(res.statusCode).toBe(503);
+      expect(res.json().code).toBe('BACKEND_UNAVAILABLE');
+      expect(res.json().message).toContain(cuda?.reason);
+    }
+  });
+});
+
+describe('POST /v1/geo/k-nearest', () => {
+  it('returns the nearest destinations first', async () => {
+    const res = await post('/v1/geo/k-nearest', { origins: [PARIS], destinations: [[0, 0], LONDON, PARIS], k: 2 });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().indices).toEqual([[2, 1]]);
+    expect(res.json().distances[0][0]).toBe(0);
+  });
+  it('400 INVALID_K for k > number of destinations, 400 for k = 0', async () => {
+    const res = await post('/v1/geo/k-nearest', { origins: [PARIS], destinations: [LONDON], k: 2 });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('INVALID_K');
+    const zero = await post('/v1/geo/k-nearest', { origins: [PARIS], destinations: [LONDON], k: 0 });
+    expect(zero.statusCode).toBe(400);
+  });
+});
+
+describe('docs', () => {
+  it('serves the OpenAPI UI and a document generated from the route schemas', async () => {
+    const ui = await server.app.inject({ method: 'GET', url: '/docs' });
+    expect([200, 302]).toContain(ui.statusCode);
+    const doc = await server.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(doc.statusCode).toBe(200);
+    const paths = doc.json().paths;
+    expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/v1/geo/distance-matrix', '/v1/geo/k-nearest', '/v2/health/ready']));
+    expect(paths['/v1/geo/distance-matrix'].post.requestBody).toBeDefined();
+  });
+});
+
+describe('backpressure', () => {
+  it('a full pool queue answers 503 QUEUE_FULL with Retry-After', async () => {
+    // queueLimit 0 with one worker: a call split into 2 blocks can never queue its second block.
+    const tight = createEngine({ workers: 1, queueLimit: 0, poolMinPairs: 1 });
+    const s = await buildServer({ engine: tight });
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/v1/geo/distance-matrix',
+      payload: { origins: [PARIS, LONDON], destinations: [LONDON] },
+    });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().code).toBe('QUEUE_FULL');
+    expect(res.headers['retry-after']).toBe('1');
+    await s.app.close();
+    await tight.close();
+  });
+});
+
+describe('a real listener', () => {
+  it('listens on an ephemeral port, answers, and stops listening on shutdown', async () => {
+    const own = await buildServer({ engineOptions: { workers: 0 } });
+    const address = await own.app.listen({ port: 0, host: '127.0.0.1' });
+    const live = await fetch(`${address}/v2/health/live`);
+    expect(live.status).toBe(200);
+    await own.shutdown();
+    expect(own.app.server.listening).toBe(false);
+  });
+});
