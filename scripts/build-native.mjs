@@ -30,16 +30,20 @@ try {
   process.exit(process.env.WAYBILL_REQUIRE_NATIVE === '1' ? 1 : 0);
 }
 
-const args = [cmakeJs, 'compile', '--out', 'build', '--config', 'Release'];
-const cuda = (process.env.WAYBILL_CUDA ?? 'AUTO').toUpperCase();
-args.push(`--CDWAYBILL_CUDA=${cuda === 'OFF' ? 'OFF' : 'AUTO'}`);
+const cuda = (process.env.WAYBILL_CUDA ?? 'AUTO').toUpperCase() === 'OFF' ? 'OFF' : 'AUTO';
+const common = ['--out', 'build', '--config', 'Release', `--CDWAYBILL_CUDA=${cuda}`];
 const jobs = process.env.CMAKE_BUILD_PARALLEL_LEVEL ?? '2';
 console.log(`[waybill] building native addon (WAYBILL_CUDA=${cuda}, ${jobs} jobs)`);
-const res = spawnSync(process.execPath, args, {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: jobs },
-});
+const run = (verb) =>
+  spawnSync(process.execPath, [cmakeJs, verb, ...common], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: jobs },
+  });
+// Configure every time (cheap; an unchanged configuration rebuilds nothing) so that a changed
+// WAYBILL_CUDA reaches an existing build directory; cmake-js `compile` alone would skip it.
+let res = run('configure');
+if (res.status === 0) res = run('build');
 const built = existsSync(join(root, 'build', 'Release', 'waybill.node'));
 if (res.status !== 0 || !built) {
   console.warn('[waybill] native build failed: the native and cuda backends will be unavailable.');

@@ -3,7 +3,6 @@
  * missing or fails to load, the reason is remembered and reported by the native and cuda backends.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -66,10 +65,17 @@ export function loadAddon(): AddonLoad {
     return cached;
   }
   try {
-    const require = createRequire(import.meta.url);
-    cached = { ok: true, addon: require(path) as NativeAddon, path };
+    // dlopen, not require: a stray .js or .json at that path must not be taken for the addon.
+    const mod = { exports: {} as Partial<NativeAddon> };
+    process.dlopen(mod, path);
+    const a = mod.exports;
+    const missing = (['info', 'haversineMatrix', 'euclideanMatrix', 'kNearest'] as const).filter((f) => typeof a[f] !== 'function');
+    cached =
+      missing.length === 0
+        ? { ok: true, addon: a as NativeAddon, path }
+        : { ok: false, reason: `addon failed to load: ${path} lacks ${missing.join(', ')} (stale build? run npm run build:native)` };
   } catch (err) {
-    cached = { ok: false, reason: `addon failed to load: ${(err as Error).message}` };
+    cached = { ok: false, reason: `addon failed to load: ${(err as Error).message.split('\n')[0]}` };
   }
   return cached;
 }
