@@ -1,12 +1,17 @@
 #!/usr/bin/env node
-// `waybill` command: runs the compiled CLI from dist/ when present, else the TypeScript source through tsx.
+// `waybill` command. In a source checkout (src/ present) it runs the TypeScript through tsx, so
+// what runs is what you edited; an installed package (no src/) runs the compiled dist/.
 import { existsSync } from 'node:fs';
 
+const source = new URL('../src/cli/main.ts', import.meta.url);
 const dist = new URL('../dist/src/cli/main.js', import.meta.url);
-if (existsSync(dist)) {
-  await import(dist.href);
-} else {
+if (existsSync(source)) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('../src/cli/main.ts', import.meta.url).href);
+  await import(source.href);
+} else if (existsSync(dist)) {
+  await import(dist.href);
+} else {
+  console.error('waybill: neither src/ nor dist/ found; run npm run build:ts');
+  process.exit(1);
 }
