@@ -96,6 +96,16 @@ void check_haversine_vs_reference() {
   haversine_matrix_cpu(o.data(), n, d.data(), m, kEarthRadiusM, split.data(), {0, 40});
   haversine_matrix_cpu(o.data(), n, d.data(), m, kEarthRadiusM, split.data(), {40, n});
   CHECK(std::memcmp(split.data(), out.data(), n * m * sizeof(double)) == 0, "row-block split differs");
+
+  // Results do not depend on the output buffer's alignment either (the pool writes into a
+  // SharedArrayBuffer, a call on the calling thread into an ArrayBuffer: they must agree bit for bit).
+  for (std::size_t offset = 1; offset < 4; ++offset) {
+    std::vector<double> shifted(n * m + offset);
+    haversine_matrix_cpu(o.data(), n, d.data(), m, kEarthRadiusM, shifted.data() + offset, {0, 13});
+    haversine_matrix_cpu(o.data(), n, d.data(), m, kEarthRadiusM, shifted.data() + offset, {13, n});
+    CHECK(std::memcmp(shifted.data() + offset, out.data(), n * m * sizeof(double)) == 0,
+          "result depends on output alignment (offset %zu doubles)", offset);
+  }
   CHECK(split.guards_intact(), "row-block split wrote outside its buffer");
 }
 
