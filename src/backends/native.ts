@@ -4,28 +4,10 @@ import type { Backend, BackendStatus, KernelName } from './types.js';
 
 const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest'];
 
-function nativeOptions(task: GeoTask, device: 'cpu' | 'cuda', sync: boolean): NativeGeoOptions {
-  const o: NativeGeoOptions = {
-    origins: task.origins,
-    dests: task.dests,
-    rowBegin: task.rowBegin,
-    rowEnd: task.rowEnd,
-    radius: task.radius,
-    device,
-    sync,
-  };
-  if (task.out) o.out = task.out;
-  if (task.k !== undefined) o.k = task.k;
-  if (task.metric) o.metric = task.metric;
-  if (task.outIndex) o.outIndex = task.outIndex;
-  if (task.outDist) o.outDist = task.outDist;
-  if (task.cancel) o.cancel = task.cancel;
-  return o;
-}
-
 /** Calls the addon function for `task.kernel` on the given device. */
 export function runNative(addon: NativeAddon, task: GeoTask, device: 'cpu' | 'cuda', sync: boolean): Promise<void> | undefined {
-  const o = nativeOptions(task, device, sync);
+  // The addon reads the fields it needs from the task itself (it ignores `kernel`).
+  const o: NativeGeoOptions = { ...task, device, sync };
   if (task.kernel === 'haversineMatrix') return addon.haversineMatrix(o);
   if (task.kernel === 'euclideanMatrix') return addon.euclideanMatrix(o);
   return addon.kNearest(o);

@@ -5,23 +5,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { GeoTask } from '../kernels/geo/types.js';
 
-/** Flat options object accepted by the addon's geo functions (see native/src/napi/geo.cc). */
-export interface NativeGeoOptions {
-  origins: Float64Array;
-  dests: Float64Array;
-  rowBegin: number;
-  rowEnd: number;
-  device: 'cpu' | 'cuda';
-  radius?: number;
-  out?: Float64Array | Float32Array;
-  k?: number;
-  metric?: 'haversine' | 'euclidean';
-  outIndex?: Int32Array;
-  outDist?: Float64Array;
-  cancel?: Int32Array;
-  sync?: boolean;
-}
+/**
+ * Flat options object accepted by the addon's geo functions (see native/src/napi/geo.cc): the
+ * kernel's task plus the device and whether to run on the calling thread.
+ */
+export type NativeGeoOptions = Omit<GeoTask, 'kernel' | 'radius'> & { radius?: number; device: 'cpu' | 'cuda'; sync?: boolean };
 
 export interface NativeCudaInfo {
   compiled: boolean;

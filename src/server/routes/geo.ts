@@ -7,6 +7,7 @@ import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Engine } from '../../engine.js';
 import { WaybillError } from '../../errors.js';
+import type { RunRecord } from '../../kernels/geo/types.js';
 import { BackendName, errorResponses, Point, Timings } from '../schemas.js';
 
 export interface GeoRouteOptions {
@@ -34,6 +35,18 @@ function rowsOf(data: ArrayLike<number>, rows: number, cols: number): number[][]
   const out: number[][] = new Array(rows);
   for (let i = 0; i < rows; i++) out[i] = Array.from({ length: cols }, (_, j) => data[i * cols + j] as number);
   return out;
+}
+
+/** The run record every geo response carries (which backend, how many workers, timings). */
+const RunRecordFields = {
+  backend: Type.String({ description: 'backend that computed the result' }),
+  workers: Type.Integer({ description: 'pool workers used (0: the calling thread)' }),
+  mode: Type.Optional(Type.String({ description: 'backend mode, e.g. the mode gpu.js really ran in' })),
+  timings: Timings,
+};
+
+function runRecord(r: RunRecord): { backend: string; workers: number; mode?: string; timings: RunRecord['timings'] } {
+  return { backend: r.backend, workers: r.workers, ...(r.mode ? { mode: r.mode } : {}), timings: r.timings };
 }
 
 /** An AbortSignal that fires when the client goes away before the response is written. */
@@ -87,10 +100,7 @@ export const geoRoutes: FastifyPluginAsyncTypebox<GeoRouteOptions> = async (app,
             distances: Type.Array(Type.Array(Type.Number()), {
               description: 'rows x cols, distances[i][j] from origin i to destination j',
             }),
-            backend: Type.String(),
-            workers: Type.Integer(),
-            mode: Type.Optional(Type.String()),
-            timings: Timings,
+            ...RunRecordFields,
           }),
           ...errorResponses,
         },
@@ -110,10 +120,7 @@ export const geoRoutes: FastifyPluginAsyncTypebox<GeoRouteOptions> = async (app,
         cols: r.cols,
         unit: metric === 'euclidean' ? ('input' as const) : ('m' as const),
         distances: rowsOf(r.data, r.rows, r.cols),
-        backend: r.backend,
-        workers: r.workers,
-        ...(r.mode ? { mode: r.mode } : {}),
-        timings: r.timings,
+        ...runRecord(r),
       };
     },
   );
@@ -143,10 +150,7 @@ export const geoRoutes: FastifyPluginAsyncTypebox<GeoRouteOptions> = async (app,
               description: 'rows x k destination indices, nearest first; ties to the lower index',
             }),
             distances: Type.Array(Type.Array(Type.Number())),
-            backend: Type.String(),
-            workers: Type.Integer(),
-            mode: Type.Optional(Type.String()),
-            timings: Timings,
+            ...RunRecordFields,
           }),
           ...errorResponses,
         },
@@ -166,10 +170,7 @@ export const geoRoutes: FastifyPluginAsyncTypebox<GeoRouteOptions> = async (app,
         k: r.k,
         indices: rowsOf(r.indices, r.rows, r.k),
         distances: rowsOf(r.distances, r.rows, r.k),
-        backend: r.backend,
-        workers: r.workers,
-        ...(r.mode ? { mode: r.mode } : {}),
-        timings: r.timings,
+        ...runRecord(r),
       };
     },
   );
