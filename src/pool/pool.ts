@@ -43,7 +43,7 @@ export class WorkerPool {
   readonly queueLimit: number;
   private piscina: Piscina | undefined;
   private running = 0;
-  private closed = false;
+  private closedFlag = false;
 
   constructor(options: PoolOptions) {
     if (!Number.isInteger(options.workers) || options.workers < 0) {
@@ -57,7 +57,7 @@ export class WorkerPool {
   }
 
   private get pool(): Piscina {
-    if (this.closed) throw new WaybillError('POOL_CLOSED');
+    if (this.closedFlag) throw new WaybillError('POOL_CLOSED');
     if (!this.piscina) {
       const { filename, execArgv } = workerFile();
       this.piscina = new Piscina({
@@ -71,6 +71,11 @@ export class WorkerPool {
       });
     }
     return this.piscina;
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.closedFlag;
   }
 
   /** Blocks waiting in the queue (not yet running). */
@@ -145,7 +150,7 @@ export class WorkerPool {
 
   /** Waits for running blocks, then stops the threads. Later calls fail with POOL_CLOSED. */
   async close(): Promise<void> {
-    this.closed = true;
+    this.closedFlag = true;
     const p = this.piscina;
     this.piscina = undefined;
     if (p) await p.close();

@@ -180,5 +180,8 @@ describe('bounded queue', () => {
       .haversineMatrix(randomLatLng(10, 1), randomLatLng(10, 2), { backend: 'js' })
       .catch((x) => x)) as WaybillError;
     expect(err.code).toBe('POOL_CLOSED');
+    // Small calls that would not touch the pool are refused too.
+    const small = (await e.kernels.geo.haversineMatrix([0, 0], [1, 1]).catch((x) => x)) as WaybillError;
+    expect(small.code).toBe('POOL_CLOSED');
   });
 });

@@ -7,7 +7,9 @@
 // Outputs are written in place into the caller's arrays (which may view SharedArrayBuffers).
 // Without `sync` the work runs in a Napi::AsyncWorker and a Promise is returned; with `sync`
 // it runs on the calling thread (used by pool workers, which are already off the main thread).
+#include <exception>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,20 @@ Status run(const GeoJob& j) {
   return Status::Error(StatusCode::kInvalidArgument, "unknown kernel");
 }
 
+/// run() with every C++ exception turned into a Status (an exception escaping a worker thread or
+/// an N-API callback would terminate the process).
+Status safe_run(const GeoJob& j) {
+  try {
+    return run(j);
+  } catch (const std::bad_alloc&) {
+    return Status::Error(StatusCode::kOutOfMemory, "out of host memory in the native kernel");
+  } catch (const std::exception& e) {
+    return Status::Error(StatusCode::kInvalidArgument, std::string("native kernel failed: ") + e.what());
+  } catch (...) {
+    return Status::Error(StatusCode::kInvalidArgument, "native kernel failed");
+  }
+}
+
 /// Keeps the JS arrays alive while an AsyncWorker runs.
 struct Keepalive {
   std::vector<Napi::ObjectReference> refs;
@@ -76,7 +92,7 @@ class GeoWorker : public Napi::AsyncWorker {
   Napi::Promise promise() { return deferred_.Promise(); }
 
  protected:
-  void Execute() override { status_ = run(job_); }
+  void Execute() override { status_ = safe_run(job_); }
   void OnOK() override {
     Napi::Env env = Env();
     if (status_.ok()) {
@@ -177,7 +193,7 @@ Napi::Value dispatch(const Napi::CallbackInfo& info, Kind kind) {
 
   const Napi::Value sync = o.Get("sync");
   if (sync.IsBoolean() && sync.As<Napi::Boolean>().Value()) {
-    const Status s = run(job);
+    const Status s = safe_run(job);
     if (!s.ok()) throw make_error(env, s);
     return env.Undefined();
   }

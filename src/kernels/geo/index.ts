@@ -50,7 +50,15 @@ function alloc<T extends Float64Array | Float32Array | Int32Array>(
   length: number,
   shared: boolean,
 ): T {
-  return shared ? (new Ctor(allocShared(length * Ctor.BYTES_PER_ELEMENT)).subarray(0, length) as T) : new Ctor(length);
+  try {
+    return shared ? (new Ctor(allocShared(length * Ctor.BYTES_PER_ELEMENT)).subarray(0, length) as T) : new Ctor(length);
+  } catch (err) {
+    // V8 throws RangeError when it cannot allocate the backing store.
+    throw new WaybillError(
+      'OUT_OF_MEMORY',
+      `could not allocate ${length * Ctor.BYTES_PER_ELEMENT} bytes of output: ${(err as Error).message}`,
+    );
+  }
 }
 
 function toShared(a: Float64Array): Float64Array {
@@ -128,6 +136,10 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
     return record;
   }
 
+  function checkOpen(): void {
+    if (rt.pool.closed) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+  }
+
   function checkSize(n: number, cols: number): void {
     if (n * cols > rt.maxOutputElements) {
       throw new WaybillError('TOO_LARGE', `output of ${n} x ${cols} = ${n * cols} elements exceeds the limit of ${rt.maxOutputElements}`, {
@@ -144,6 +156,7 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
     dests: PointsInput,
     options: MatrixOptions | undefined,
   ): Promise<MatrixResult> {
+    checkOpen();
     checkCommon(options);
     const geographic = kernel === 'haversineMatrix';
     let o = validatePoints('origins', origins, geographic);
@@ -195,6 +208,7 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
     euclideanMatrix: (origins, dests, options) => matrix('euclideanMatrix', origins, dests, options),
 
     async kNearest(origins, dests, k, options) {
+      checkOpen();
       checkCommon(options);
       const metric = options?.metric ?? 'haversine';
       if (metric !== 'haversine' && metric !== 'euclidean') {
