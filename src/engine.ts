@@ -6,7 +6,10 @@ import { availableParallelism } from 'node:os';
 import { BackendRegistry, createBuiltinBackends } from './backends/registry.js';
 import type { BackendName, BackendStatus } from './backends/types.js';
 import { WaybillError } from './errors.js';
-import { createGeoKernels, type GeoKernels } from './kernels/geo/index.js';
+import { JobManager, type JobManagerOptions } from './jobs/jobs.js';
+import { createGeoKernels, type GeoKernelName, type GeoKernels, type RunRecord } from './kernels/geo/index.js';
+import type { PluginLogger } from './plugins/define.js';
+import { ModelRegistry } from './plugins/registry.js';
 import { type PoolStats, WorkerPool } from './pool/pool.js';
 import { VERSION } from './version.js';
 
@@ -21,6 +24,15 @@ export interface EngineOptions {
   poolMinPairs?: number;
   /** Largest output a single call may allocate, in elements. Default 2^28 (2 GiB of float64). */
   maxOutputElements?: number;
+  /** Where plugins find shared data and keep artifacts, and where they log. */
+  plugins?: { dataDir?: string; artifactsDir?: string; logger?: PluginLogger };
+  /** Background job limits. */
+  jobs?: Omit<JobManagerOptions, 'store'> & { store?: JobManagerOptions['store'] };
+}
+
+/** One finished kernel call, as seen by `engine.onKernelRun` listeners (metrics). */
+export interface KernelRunEvent extends RunRecord {
+  kernel: `geo.${GeoKernelName}`;
 }
 
 export interface Engine {
@@ -30,6 +42,12 @@ export interface Engine {
   backends(): BackendStatus[];
   /** Worker pool size and queue state. */
   pool(): PoolStats;
+  /** Model plugins: load, list, infer, unload (see src/plugins). */
+  readonly plugins: ModelRegistry;
+  /** Background jobs with progress and cancellation. */
+  readonly jobs: JobManager;
+  /** Subscribes to finished kernel calls; returns the unsubscribe function. */
+  onKernelRun(listener: (e: KernelRunEvent) => void): () => void;
   /** Finishes running work, stops the workers; later kernel calls fail with POOL_CLOSED. */
   close(): Promise<void>;
 }
@@ -53,15 +71,37 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
   const registry = new BackendRegistry(createBuiltinBackends(), options.backends);
   const pool = new WorkerPool({ workers, queueLimit });
-  const geo = createGeoKernels({ registry, pool, poolMinPairs, maxOutputElements });
+  const listeners = new Set<(e: KernelRunEvent) => void>();
+  const geo = createGeoKernels({
+    registry,
+    pool,
+    poolMinPairs,
+    maxOutputElements,
+    onRun: (kernel, record) => {
+      for (const l of listeners) l({ kernel: `geo.${kernel}`, ...record });
+    },
+  });
+  const kernels = { geo };
+  const plugins = new ModelRegistry({ kernels, ...options.plugins });
+  const jobs = new JobManager(options.jobs);
   let closing: Promise<void> | undefined;
   return {
     version: VERSION,
-    kernels: { geo },
+    kernels,
+    plugins,
+    jobs,
     backends: () => registry.list(),
     pool: () => pool.stats(),
+    onKernelRun(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     close() {
-      closing ??= pool.close();
+      // Stop jobs, unload models (they may still call kernels), then stop the pool.
+      closing ??= jobs
+        .close()
+        .then(() => plugins.closeAll())
+        .then(() => pool.close());
       return closing;
     },
   };

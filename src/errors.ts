@@ -19,6 +19,17 @@ export const ERROR_CATALOGUE = {
   NATIVE_ERROR: { status: 500, message: 'the native backend failed' },
   POOL_CLOSED: { status: 503, message: 'the engine is closed' },
   NOT_FOUND: { status: 404, message: 'not found' },
+  MODEL_NOT_FOUND: { status: 404, message: 'no such model or version' },
+  MODEL_NOT_READY: { status: 503, message: 'the model is not ready' },
+  MODEL_OVERLOADED: { status: 503, message: 'the model has too many requests waiting; retry later' },
+  INVALID_PLUGIN: { status: 422, message: 'the plugin does not follow the plugin contract' },
+  PLUGIN_LOAD_FAILED: { status: 500, message: 'the plugin failed to load' },
+  PREDICT_FAILED: { status: 500, message: 'the model failed to predict' },
+  INVALID_OUTPUT: { status: 500, message: 'the model returned output that does not match its schema' },
+  TIMEOUT: { status: 504, message: 'the operation took longer than allowed' },
+  UNAUTHORIZED: { status: 401, message: 'a valid API key is required' },
+  JOB_NOT_FOUND: { status: 404, message: 'no such job' },
+  CONFLICT: { status: 409, message: 'conflict with the current state' },
   INTERNAL: { status: 500, message: 'internal error' },
 } as const;
 

@@ -30,6 +30,8 @@ export interface GeoRuntime {
   poolMinPairs: number;
   /** Largest output (elements) one call may allocate. */
   maxOutputElements: number;
+  /** Called after every successful kernel call (metrics). */
+  onRun?: (kernel: GeoKernelName, record: RunRecord) => void;
 }
 
 export interface GeoKernels {
@@ -133,6 +135,7 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
     const st = backend.status();
     const record: RunRecord = { backend: backend.name, workers, timings: { totalMs: performance.now() - t0, computeMs, queueMs } };
     if (st.mode !== undefined) record.mode = st.mode;
+    rt.onRun?.(task.kernel, record);
     return record;
   }
 

@@ -1,0 +1,217 @@
+/**
+ * Jobs: long work (training, batch inference, later route solving) run in the background with
+ * progress, a result or an error, and cancellation through an AbortSignal.
+ *
+ * `JobStore` is the storage interface; `MemoryJobStore` is the embedded default (in-process,
+ * bounded: the oldest finished jobs are forgotten first). A distributed queue can implement the
+ * same interface later. `JobManager` runs jobs with bounded concurrency and a bounded queue.
+ */
+import { randomUUID } from 'node:crypto';
+import { toWaybillError, WaybillError } from '../errors.js';
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+
+export interface JobRecord {
+  id: string;
+  type: string;
+  state: JobState;
+  /** 0..1 */
+  progress: number;
+  /** Last progress detail reported by the job (message, metrics). */
+  detail?: Record<string, unknown>;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  result?: unknown;
+  error?: { code: string; message: string };
+  /** What was asked for (echoed back, without large payloads). */
+  request?: Record<string, unknown>;
+}
+
+/** Storage of job records. Implementations must be safe to call concurrently. */
+export interface JobStore {
+  put(job: JobRecord): Promise<void>;
+  get(id: string): Promise<JobRecord | undefined>;
+  list(): Promise<JobRecord[]>;
+}
+
+/** In-process store keeping at most `capacity` finished jobs (plus every unfinished one). */
+export class MemoryJobStore implements JobStore {
+  private readonly jobs = new Map<string, JobRecord>();
+  constructor(private readonly capacity = 1000) {}
+
+  async put(job: JobRecord): Promise<void> {
+    this.jobs.set(job.id, { ...job });
+    const finished = [...this.jobs.values()].filter((j) => j.finishedAt !== undefined);
+    for (let i = 0; finished.length - i > this.capacity; i++) this.jobs.delete((finished[i] as JobRecord).id);
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const j = this.jobs.get(id);
+    return j ? { ...j } : undefined;
+  }
+
+  async list(): Promise<JobRecord[]> {
+    return [...this.jobs.values()].map((j) => ({ ...j }));
+  }
+}
+
+export interface JobControl {
+  signal: AbortSignal;
+  progress(fraction: number, detail?: Record<string, unknown>): void;
+}
+
+export type JobFn = (control: JobControl) => Promise<unknown>;
+
+export interface JobManagerOptions {
+  store?: JobStore;
+  /** Jobs running at once (default 2). */
+  maxRunning?: number;
+  /** Jobs waiting to run; beyond it submit() fails with QUEUE_FULL (default 100). */
+  maxQueued?: number;
+}
+
+export class JobManager {
+  readonly store: JobStore;
+  private readonly maxRunning: number;
+  private readonly maxQueued: number;
+  private readonly controllers = new Map<string, AbortController>();
+  private readonly queue: Array<{ id: string; fn: JobFn }> = [];
+  private running = 0;
+  private readonly counts: Record<JobState, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+  private readonly settled = new Map<string, Promise<void>>();
+  private closed = false;
+
+  constructor(options: JobManagerOptions = {}) {
+    this.store = options.store ?? new MemoryJobStore();
+    this.maxRunning = options.maxRunning ?? 2;
+    this.maxQueued = options.maxQueued ?? 100;
+  }
+
+  /** Jobs by state since start (finished states are cumulative). */
+  stateCounts(): Record<JobState, number> {
+    return { ...this.counts };
+  }
+
+  /** Queues a job; resolves with its record (state 'queued' or already 'running'). */
+  async submit(type: string, fn: JobFn, request?: Record<string, unknown>): Promise<JobRecord> {
+    if (this.closed) throw new WaybillError('POOL_CLOSED', 'the job manager is closed');
+    if (this.queue.length >= this.maxQueued) {
+      throw new WaybillError('QUEUE_FULL', `job queue is full (${this.queue.length} waiting, limit ${this.maxQueued})`);
+    }
+    const job: JobRecord = { id: randomUUID(), type, state: 'queued', progress: 0, createdAt: new Date().toISOString() };
+    if (request) job.request = request;
+    await this.store.put(job);
+    this.counts.queued++;
+    this.controllers.set(job.id, new AbortController());
+    let done: () => void = () => {};
+    this.settled.set(job.id, new Promise<void>((r) => (done = r)));
+    this.queue.push({
+      id: job.id,
+      fn: async (c) => {
+        try {
+          return await fn(c);
+        } finally {
+          done();
+        }
+      },
+    });
+    this.pump();
+    return (await this.store.get(job.id)) as JobRecord;
+  }
+
+  async get(id: string): Promise<JobRecord> {
+    const j = await this.store.get(id);
+    if (!j) throw new WaybillError('JOB_NOT_FOUND', `no job ${id}`, { id });
+    return j;
+  }
+
+  /** Resolves when the job has finished (whatever its outcome). */
+  async wait(id: string): Promise<JobRecord> {
+    await this.settled.get(id);
+    return this.get(id);
+  }
+
+  /** Cancels a queued or running job; a finished job is left as it is (CONFLICT). */
+  async cancel(id: string): Promise<JobRecord> {
+    const j = await this.get(id);
+    if (j.finishedAt !== undefined) throw new WaybillError('CONFLICT', `job ${id} already ${j.state}`, { state: j.state });
+    const i = this.queue.findIndex((q) => q.id === id);
+    if (i >= 0) {
+      this.queue.splice(i, 1);
+      await this.finish(j, 'cancelled', { error: { code: 'ABORTED', message: 'cancelled before it started' } });
+      this.settled.delete(id);
+      return this.get(id);
+    }
+    this.controllers.get(id)?.abort();
+    return this.get(id);
+  }
+
+  /** Cancels everything and waits for running jobs to stop. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const q of this.queue.splice(0)) {
+      const j = await this.store.get(q.id);
+      if (j) await this.finish(j, 'cancelled', { error: { code: 'ABORTED', message: 'server shutting down' } });
+    }
+    for (const c of this.controllers.values()) c.abort();
+    await Promise.all(this.settled.values());
+  }
+
+  private pump(): void {
+    while (this.running < this.maxRunning && this.queue.length > 0) {
+      const next = this.queue.shift() as { id: string; fn: JobFn };
+      this.running++;
+      void this.run(next.id, next.fn).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(id: string, fn: JobFn): Promise<void> {
+    const ac = this.controllers.get(id) ?? new AbortController();
+    const job = (await this.store.get(id)) as JobRecord;
+    this.counts.queued--;
+    this.counts.running++;
+    job.state = 'running';
+    job.startedAt = new Date().toISOString();
+    await this.store.put(job);
+    let last = 0;
+    const control: JobControl = {
+      signal: ac.signal,
+      progress: (fraction, detail) => {
+        const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+        job.progress = Math.max(last, f);
+        last = job.progress;
+        if (detail) job.detail = detail;
+        void this.store.put(job);
+      },
+    };
+    try {
+      const result = await fn(control);
+      if (ac.signal.aborted) await this.finish(job, 'cancelled', { error: { code: 'ABORTED', message: 'cancelled' } }, true);
+      else await this.finish(job, 'succeeded', { result, progress: 1 }, true);
+    } catch (err) {
+      const e = toWaybillError(err);
+      const cancelled = ac.signal.aborted || e.code === 'ABORTED';
+      await this.finish(
+        job,
+        cancelled ? 'cancelled' : 'failed',
+        { error: { code: cancelled ? 'ABORTED' : e.code, message: e.message } },
+        true,
+      );
+    } finally {
+      this.controllers.delete(id);
+    }
+  }
+
+  private async finish(job: JobRecord, state: JobState, patch: Partial<JobRecord>, wasRunning = false): Promise<void> {
+    if (wasRunning) this.counts.running--;
+    else this.counts.queued--;
+    this.counts[state]++;
+    Object.assign(job, patch, { state, finishedAt: new Date().toISOString() });
+    await this.store.put(job);
+  }
+}

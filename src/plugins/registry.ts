@@ -1,0 +1,456 @@
+/**
+ * The model registry: loads plugins (from a folder, a path or an npm package name), keeps several
+ * versions of a model side by side with a default, tracks each version's state (loading, ready,
+ * failed + reason), validates inputs and outputs against the plugin's schemas, and runs predict()
+ * through the version's runner (bounded concurrency and queue, optional dynamic batching).
+ * A plugin that fails in any way is recorded as failed with its reason; nothing it does can stop
+ * the other models or the server.
+ */
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { Engine } from '../engine.js';
+import { toWaybillError, WaybillError } from '../errors.js';
+import { definePlugin, isPlugin, type PluginContext, type PluginDefinition, type PluginLogger, type WorkControl } from './define.js';
+import { ModelRunner, type RunnerStats } from './runner.js';
+
+export type ModelState = 'loading' | 'ready' | 'failed' | 'unloading';
+
+/** What GET /v2/models and GET /v2/models/:name report for one version. */
+export interface ModelVersionInfo {
+  name: string;
+  version: string;
+  state: ModelState;
+  reason?: string;
+  isDefault: boolean;
+  description?: string;
+  kernels?: string[];
+  inputSchema?: unknown;
+  outputSchema?: unknown;
+  metadata?: Record<string, unknown>;
+  source: string;
+  loadMs?: number;
+  warmupMs?: number;
+  batching?: { maxBatchSize: number; maxWaitMs: number };
+  runner?: RunnerStats;
+  requests: number;
+  failures: number;
+}
+
+export interface InferResult {
+  name: string;
+  version: string;
+  outputs: unknown[];
+  queueMs: number;
+  computeMs: number;
+  batchSize: number;
+}
+
+export interface RegistryOptions {
+  kernels: Engine['kernels'];
+  /** Default: WAYBILL_DATA_DIR or ../shared/data relative to the working directory. */
+  dataDir?: string;
+  /** Default: WAYBILL_ARTIFACTS_DIR or .waybill/artifacts in the working directory. */
+  artifactsDir?: string;
+  logger?: PluginLogger;
+}
+
+interface Entry {
+  name: string;
+  version: string;
+  source: string;
+  state: ModelState;
+  reason?: string;
+  def?: PluginDefinition;
+  model?: unknown;
+  ctx?: PluginContext;
+  abort: AbortController;
+  checkInput?: ValidateFunction;
+  checkOutput?: ValidateFunction;
+  runner?: ModelRunner<unknown, unknown>;
+  loadMs?: number;
+  warmupMs?: number;
+  requests: number;
+  failures: number;
+}
+
+const consoleLogger: PluginLogger = {
+  info: (m, d) => console.log(`[plugin] ${m}`, d ?? ''),
+  warn: (m, d) => console.warn(`[plugin] ${m}`, d ?? ''),
+  error: (m, d) => console.error(`[plugin] ${m}`, d ?? ''),
+};
+
+/** Numeric-aware version order: 1.10.0 > 1.9.0. */
+export function compareVersions(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/** Finds the module file of a plugin folder: index.ts, index.js, index.mjs or package.json "main". */
+function moduleFile(dir: string): string | undefined {
+  for (const f of ['index.ts', 'index.mts', 'index.js', 'index.mjs']) {
+    if (existsSync(join(dir, f))) return join(dir, f);
+  }
+  return undefined;
+}
+
+export class ModelRegistry {
+  private readonly entries = new Map<string, Entry>();
+  /** Failures that never got a name@version (import errors, invalid definitions). */
+  private readonly orphans: Entry[] = [];
+  private readonly defaults = new Map<string, string>();
+  private readonly ajv = new Ajv({ strict: true, allErrors: true, strictTuples: false });
+  private readonly dataDir: string;
+  private readonly artifactsDir: string;
+  private log: PluginLogger;
+  private reloads = 0;
+
+  constructor(private readonly options: RegistryOptions) {
+    this.dataDir = options.dataDir ?? process.env.WAYBILL_DATA_DIR ?? resolve('..', 'shared', 'data');
+    this.artifactsDir = options.artifactsDir ?? process.env.WAYBILL_ARTIFACTS_DIR ?? resolve('.waybill', 'artifacts');
+    this.log = options.logger ?? consoleLogger;
+  }
+
+  /** Routes plugin and registry messages to another logger (the server's). */
+  useLogger(logger: PluginLogger): void {
+    this.log = logger;
+  }
+
+  /** Loads every plugin folder below `dir` (each with an index file). Missing dir: nothing. */
+  async loadDirectory(dir: string): Promise<ModelVersionInfo[]> {
+    if (!existsSync(dir)) return [];
+    const out: ModelVersionInfo[] = [];
+    for (const name of readdirSync(dir).sort()) {
+      const sub = join(dir, name);
+      if (!statSync(sub).isDirectory()) continue;
+      out.push(...(await this.loadFrom(sub)));
+    }
+    return out;
+  }
+
+  /**
+   * Loads a plugin from a folder or file path, or from an installed npm package name. The module's
+   * default export (or its `plugin` / `plugins` export) is the definition, or an array of them.
+   */
+  async loadFrom(spec: string): Promise<ModelVersionInfo[]> {
+    let file: string | undefined;
+    try {
+      file = this.resolveSpec(spec);
+      const url = pathToFileURL(file);
+      if (this.reloads > 0) url.searchParams.set('reload', String(this.reloads));
+      const mod = (await import(url.href)) as Record<string, unknown>;
+      const exported = mod.default ?? mod.plugin ?? mod.plugins;
+      const defs = Array.isArray(exported) ? exported : [exported];
+      if (exported === undefined)
+        throw new WaybillError('INVALID_PLUGIN', `${spec} has no default export (export default definePlugin({...}))`);
+      const out: ModelVersionInfo[] = [];
+      for (const d of defs) out.push(await this.add(d, spec));
+      return out;
+    } catch (err) {
+      const e = toWaybillError(err);
+      const reason = e.code === 'NATIVE_ERROR' ? `could not import ${spec}: ${(err as Error).message}` : e.message;
+      const orphan: Entry = {
+        name: basename(spec).replace(/\.(m?[jt]s)$/, ''),
+        version: '',
+        source: spec,
+        state: 'failed',
+        reason,
+        abort: new AbortController(),
+        requests: 0,
+        failures: 0,
+      };
+      this.orphans.push(orphan);
+      this.log.error(`plugin ${spec} failed: ${reason}`);
+      return [this.info(orphan)];
+    }
+  }
+
+  private resolveSpec(spec: string): string {
+    const looksLikePath = spec.startsWith('.') || spec.startsWith('/') || isAbsolute(spec) || existsSync(spec);
+    if (looksLikePath) {
+      const p = resolve(spec);
+      if (!existsSync(p)) throw new WaybillError('PLUGIN_LOAD_FAILED', `plugin path ${spec} does not exist`);
+      if (statSync(p).isDirectory()) {
+        const f = moduleFile(p);
+        if (f) return f;
+        // A package folder: let Node resolve its entry point.
+        return createRequire(join(p, 'package.json')).resolve(p);
+      }
+      return p;
+    }
+    try {
+      return createRequire(join(process.cwd(), 'package.json')).resolve(spec);
+    } catch {
+      throw new WaybillError('PLUGIN_LOAD_FAILED', `plugin package ${spec} is not installed (npm install ${spec}) and is not a path`);
+    }
+  }
+
+  /** Registers one definition: validates it, loads it, warms it up. Never throws: failures are recorded. */
+  async add(candidate: unknown, source: string): Promise<ModelVersionInfo> {
+    let def: PluginDefinition;
+    try {
+      def = isPlugin(candidate) ? candidate : definePlugin(candidate as PluginDefinition);
+    } catch (err) {
+      const orphan: Entry = {
+        name: String((candidate as { name?: unknown })?.name ?? basename(source)),
+        version: String((candidate as { version?: unknown })?.version ?? ''),
+        source,
+        state: 'failed',
+        reason: toWaybillError(err).message,
+        abort: new AbortController(),
+        requests: 0,
+        failures: 0,
+      };
+      this.orphans.push(orphan);
+      this.log.error(`plugin from ${source} rejected: ${orphan.reason}`);
+      return this.info(orphan);
+    }
+    const key = `${def.name}@${def.version}`;
+    const existing = this.entries.get(key);
+    if (existing && existing.state !== 'failed') {
+      const orphan: Entry = {
+        name: def.name,
+        version: def.version,
+        source,
+        state: 'failed',
+        reason: `name clash: ${key} is already loaded from ${existing.source}`,
+        abort: new AbortController(),
+        requests: 0,
+        failures: 0,
+      };
+      this.orphans.push(orphan);
+      this.log.error(orphan.reason as string);
+      return this.info(orphan);
+    }
+    const entry: Entry = {
+      name: def.name,
+      version: def.version,
+      source,
+      state: 'loading',
+      def,
+      abort: new AbortController(),
+      requests: 0,
+      failures: 0,
+    };
+    this.entries.set(key, entry);
+    try {
+      entry.checkInput = this.compileSchema(def.input, 'input');
+      entry.checkOutput = this.compileSchema(def.output, 'output');
+      const artifactsDir = join(this.artifactsDir, def.name, def.version);
+      mkdirSync(artifactsDir, { recursive: true });
+      const prefix = `${key}: `;
+      entry.ctx = {
+        kernels: this.options.kernels,
+        dataDir: this.dataDir,
+        artifactsDir,
+        signal: entry.abort.signal,
+        log: {
+          info: (m, d) => this.log.info(prefix + m, d),
+          warn: (m, d) => this.log.warn(prefix + m, d),
+          error: (m, d) => this.log.error(prefix + m, d),
+        },
+      };
+      const t0 = performance.now();
+      entry.model = await def.load(entry.ctx);
+      entry.loadMs = performance.now() - t0;
+      const limits = def.limits ?? {};
+      entry.runner = new ModelRunner<unknown, unknown>(
+        {
+          maxConcurrency: limits.maxConcurrency ?? 4,
+          maxQueue: limits.maxQueue ?? 64,
+          timeoutMs: limits.timeoutMs ?? 30_000,
+          batching: limits.batching,
+        },
+        async (batch) => (await def.predict(entry.ctx as PluginContext, entry.model, batch as never)) as unknown[],
+      );
+      const t1 = performance.now();
+      await def.warmup?.(entry.ctx, entry.model);
+      entry.warmupMs = performance.now() - t1;
+      entry.state = 'ready';
+      this.log.info(`model ${key} ready (load ${entry.loadMs.toFixed(0)} ms, warm-up ${entry.warmupMs.toFixed(0)} ms)`);
+    } catch (err) {
+      entry.state = 'failed';
+      entry.reason = `${err instanceof WaybillError ? '' : 'load failed: '}${(err as Error)?.message ?? String(err)}`;
+      this.log.error(`model ${key} failed: ${entry.reason}`);
+    }
+    return this.info(entry);
+  }
+
+  private compileSchema(schema: unknown, which: string): ValidateFunction {
+    try {
+      return this.ajv.compile(schema as object);
+    } catch (err) {
+      throw new WaybillError('INVALID_PLUGIN', `${which} schema is invalid: ${(err as Error).message}`);
+    }
+  }
+
+  /** All versions of all models, failed ones included, by name then version. */
+  list(): ModelVersionInfo[] {
+    const all = [...this.entries.values()].map((e) => this.info(e));
+    all.push(...this.orphans.map((e) => this.info(e)));
+    return all.sort((a, b) => a.name.localeCompare(b.name) || compareVersions(a.version, b.version));
+  }
+
+  /** Versions of one model (MODEL_NOT_FOUND when none). */
+  versions(name: string): ModelVersionInfo[] {
+    const v = this.list().filter((m) => m.name === name && m.version !== '');
+    if (v.length === 0) throw new WaybillError('MODEL_NOT_FOUND', `no model named ${name}`, { name });
+    return v;
+  }
+
+  /** The version served when none is named: the pinned default, else the highest ready version. */
+  defaultVersion(name: string): string | undefined {
+    const pinned = this.defaults.get(name);
+    if (pinned && this.entries.get(`${name}@${pinned}`)?.state === 'ready') return pinned;
+    const ready = [...this.entries.values()].filter((e) => e.name === name && e.state === 'ready').map((e) => e.version);
+    return ready.sort(compareVersions).at(-1);
+  }
+
+  /** Pins the default version of a model. */
+  setDefault(name: string, version: string): void {
+    this.entry(name, version);
+    this.defaults.set(name, version);
+  }
+
+  /** One version (the default when `version` is absent). */
+  get(name: string, version?: string): ModelVersionInfo {
+    return this.info(this.entry(name, version));
+  }
+
+  private entry(name: string, version?: string): Entry {
+    const v =
+      version ??
+      this.defaultVersion(name) ??
+      [...this.entries.values()]
+        .filter((e) => e.name === name)
+        .map((e) => e.version)
+        .sort(compareVersions)
+        .at(-1);
+    const e = v === undefined ? undefined : this.entries.get(`${name}@${v}`);
+    if (!e) {
+      throw new WaybillError('MODEL_NOT_FOUND', version ? `no version ${version} of model ${name}` : `no model named ${name}`, {
+        name,
+        ...(version ? { version } : {}),
+      });
+    }
+    return e;
+  }
+
+  /** Validates `inputs`, runs predict() through the version's runner, validates the outputs. */
+  async infer(name: string, version: string | undefined, inputs: unknown[]): Promise<InferResult> {
+    const e = this.entry(name, version);
+    if (e.state !== 'ready' || !e.runner || !e.checkInput || !e.checkOutput) {
+      throw new WaybillError('MODEL_NOT_READY', `model ${e.name}@${e.version} is ${e.state}${e.reason ? `: ${e.reason}` : ''}`, {
+        state: e.state,
+      });
+    }
+    if (!Array.isArray(inputs) || inputs.length === 0)
+      throw new WaybillError('INVALID_ARGUMENT', 'at least one input instance is required');
+    inputs.forEach((x, i) => {
+      if (!(e.checkInput as ValidateFunction)(x)) {
+        const errors = (e.checkInput as ValidateFunction).errors ?? [];
+        throw new WaybillError(
+          'INVALID_ARGUMENT',
+          `input ${i} does not match the model's input schema: ${errors.map((er) => `${er.instancePath || '/'} ${er.message}`).join('; ')}`,
+          {
+            index: i,
+            validation: errors.map((er) => ({ path: er.instancePath, message: er.message, params: er.params })),
+          },
+        );
+      }
+    });
+    e.requests++;
+    try {
+      const r = await e.runner.submit(inputs);
+      r.outputs.forEach((o, i) => {
+        if (!(e.checkOutput as ValidateFunction)(o)) {
+          const errors = (e.checkOutput as ValidateFunction).errors ?? [];
+          throw new WaybillError(
+            'INVALID_OUTPUT',
+            `model ${e.name}@${e.version} returned output ${i} that does not match its schema: ${errors.map((er) => `${er.instancePath || '/'} ${er.message}`).join('; ')}`,
+          );
+        }
+      });
+      return { name: e.name, version: e.version, outputs: r.outputs, queueMs: r.queueMs, computeMs: r.computeMs, batchSize: r.batchSize };
+    } catch (err) {
+      e.failures++;
+      const we = toWaybillError(err);
+      if (we.code === 'NATIVE_ERROR' && !(err as { code?: unknown })?.code)
+        throw new WaybillError('PREDICT_FAILED', `model ${e.name}@${e.version} failed: ${we.message}`);
+      throw we;
+    }
+  }
+
+  /** Runs the plugin's train() (as a job: `control` carries the signal and progress). */
+  async train(name: string, version: string | undefined, params: Record<string, unknown>, control: WorkControl): Promise<unknown> {
+    const e = this.entry(name, version);
+    if (!e.def?.train) throw new WaybillError('INVALID_ARGUMENT', `model ${e.name}@${e.version} has no train()`);
+    if (e.state !== 'ready' || !e.ctx) throw new WaybillError('MODEL_NOT_READY', `model ${e.name}@${e.version} is ${e.state}`);
+    return e.def.train(e.ctx, params, control);
+  }
+
+  /** Unloads one version (or every version when `version` is absent): waits for its calls, then calls unload(). */
+  async unload(name: string, version?: string): Promise<ModelVersionInfo[]> {
+    const targets = version ? [this.entry(name, version)] : [...this.entries.values()].filter((e) => e.name === name);
+    if (targets.length === 0) throw new WaybillError('MODEL_NOT_FOUND', `no model named ${name}`, { name });
+    const out: ModelVersionInfo[] = [];
+    for (const e of targets) {
+      e.state = 'unloading';
+      e.abort.abort();
+      await e.runner?.drain();
+      try {
+        if (e.def?.unload && e.ctx) await e.def.unload(e.ctx, e.model);
+      } catch (err) {
+        this.log.warn(`unload of ${e.name}@${e.version} threw: ${(err as Error).message}`);
+      }
+      this.entries.delete(`${e.name}@${e.version}`);
+      if (this.defaults.get(e.name) === e.version) this.defaults.delete(e.name);
+      out.push({ ...this.info(e), state: 'unloading' });
+    }
+    return out;
+  }
+
+  /** Unloads the versions loaded from the same source as `name`, then imports that source again. */
+  async reload(name: string): Promise<ModelVersionInfo[]> {
+    const sources = new Set([...this.entries.values(), ...this.orphans].filter((e) => e.name === name).map((e) => e.source));
+    if (sources.size === 0) throw new WaybillError('MODEL_NOT_FOUND', `no model named ${name}`, { name });
+    if ([...this.entries.values()].some((e) => e.name === name)) await this.unload(name);
+    this.orphans.splice(0, this.orphans.length, ...this.orphans.filter((o) => o.name !== name));
+    this.reloads++;
+    const out: ModelVersionInfo[] = [];
+    for (const s of sources) out.push(...(await this.loadFrom(s)));
+    return out;
+  }
+
+  /** Unloads everything (server shutdown). */
+  async closeAll(): Promise<void> {
+    for (const name of new Set([...this.entries.values()].map((e) => e.name))) await this.unload(name);
+  }
+
+  private info(e: Entry): ModelVersionInfo {
+    const def = e.def;
+    const info: ModelVersionInfo = {
+      name: e.name,
+      version: e.version,
+      state: e.state,
+      isDefault: this.entries.get(`${e.name}@${e.version}`) === e && this.defaultVersion(e.name) === e.version,
+      source: e.source,
+      requests: e.requests,
+      failures: e.failures,
+    };
+    if (e.reason !== undefined) info.reason = e.reason;
+    if (def) {
+      info.description = def.description;
+      info.kernels = def.kernels;
+      info.inputSchema = def.input;
+      info.outputSchema = def.output;
+      if (def.metadata) info.metadata = def.metadata;
+      if (def.limits?.batching) info.batching = def.limits.batching;
+    }
+    if (e.loadMs !== undefined) info.loadMs = e.loadMs;
+    if (e.warmupMs !== undefined) info.warmupMs = e.warmupMs;
+    if (e.runner) info.runner = e.runner.stats();
+    return info;
+  }
+}
