@@ -34,6 +34,8 @@ export interface ModelVersionInfo {
   loadMs?: number;
   warmupMs?: number;
   batching?: { maxBatchSize: number; maxWaitMs: number };
+  /** The plugin has train() (POST /v1/jobs type 'train'). */
+  trainable?: boolean;
   runner?: RunnerStats;
   requests: number;
   failures: number;
@@ -447,6 +449,7 @@ export class ModelRegistry {
       info.outputSchema = def.output;
       if (def.metadata) info.metadata = def.metadata;
       if (def.limits?.batching) info.batching = def.limits.batching;
+      info.trainable = typeof def.train === 'function';
     }
     if (e.loadMs !== undefined) info.loadMs = e.loadMs;
     if (e.warmupMs !== undefined) info.warmupMs = e.warmupMs;

@@ -32,7 +32,7 @@ function fromFastify(err: FastifyError): WaybillError | undefined {
 }
 
 export function sendError(reply: FastifyReply, err: WaybillError): FastifyReply {
-  if (err.code === 'QUEUE_FULL' || err.code === 'POOL_CLOSED') reply.header('retry-after', '1');
+  if (err.code === 'QUEUE_FULL' || err.code === 'POOL_CLOSED' || err.code === 'MODEL_OVERLOADED') reply.header('retry-after', '1');
   return reply.status(err.status).send(err.toJSON());
 }
 

@@ -34,7 +34,11 @@ function authorise(request: FastifyRequest, apiKey: string | undefined): void {
 const Models = Type.Object({ models: Type.Array(Type.Record(Type.String(), Type.Unknown())) });
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (app, { engine, apiKey }) => {
-  app.addHook('preHandler', async (request) => authorise(request, apiKey));
+  app.addHook('onRequest', async (request) => authorise(request, apiKey));
+  // Both routes take an optional body: a bare POST means "reload" / "unload every version".
+  app.addHook('preValidation', async (request) => {
+    request.body ??= {};
+  });
 
   app.post(
     '/v2/repository/models/:name/load',
@@ -43,21 +47,19 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (app, 
         tags: ['admin'],
         summary: 'Load a model from a path or package (`source`), or reload it from where it came from',
         params: Type.Object({ name: Type.String() }),
-        body: Type.Optional(
-          Type.Object(
-            {
-              source: Type.Optional(Type.String({ description: 'plugin folder, file or installed npm package name' })),
-              default_version: Type.Optional(Type.String({ description: 'pin this version as the default afterwards' })),
-            },
-            { additionalProperties: false },
-          ),
+        body: Type.Object(
+          {
+            source: Type.Optional(Type.String({ description: 'plugin folder, file or installed npm package name' })),
+            default_version: Type.Optional(Type.String({ description: 'pin this version as the default afterwards' })),
+          },
+          { additionalProperties: false },
         ),
         response: { 200: Models, 401: errorResponses[400], 404: errorResponses[400], ...errorResponses },
       },
     },
     async (request) => {
       const { name } = request.params;
-      const body = request.body ?? {};
+      const body = request.body;
       const loaded = body.source ? await engine.plugins.loadFrom(body.source) : await engine.plugins.reload(name);
       const failed = loaded.filter((m) => m.state === 'failed');
       if (failed.length > 0) {
@@ -84,12 +86,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (app, 
         tags: ['admin'],
         summary: 'Unload a model (every version, or `version`): waits for its requests, then unloads',
         params: Type.Object({ name: Type.String() }),
-        body: Type.Optional(Type.Object({ version: Type.Optional(Type.String()) }, { additionalProperties: false })),
+        body: Type.Object({ version: Type.Optional(Type.String()) }, { additionalProperties: false }),
         response: { 200: Models, 401: errorResponses[400], 404: errorResponses[400], ...errorResponses },
       },
     },
     async (request) => ({
-      models: (await engine.plugins.unload(request.params.name, request.body?.version)) as unknown as Record<string, unknown>[],
+      models: (await engine.plugins.unload(request.params.name, request.body.version)) as unknown as Record<string, unknown>[],
     }),
   );
 };

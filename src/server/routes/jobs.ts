@@ -89,6 +89,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
           { model: model.name, version: model.version, instances: instances.length },
         );
       } else {
+        if (!model.trainable) throw new WaybillError('INVALID_ARGUMENT', `model ${model.name}@${model.version} has no train()`);
         if (model.state !== 'ready') throw new WaybillError('MODEL_NOT_READY', `model ${model.name}@${model.version} is ${model.state}`);
         const params = body.params ?? {};
         job = await engine.jobs.submit(

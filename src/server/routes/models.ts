@@ -26,6 +26,7 @@ const ModelInfo = Type.Object(
     loadMs: Type.Optional(Type.Number()),
     warmupMs: Type.Optional(Type.Number()),
     batching: Type.Optional(Type.Object({ maxBatchSize: Type.Integer(), maxWaitMs: Type.Number() })),
+    trainable: Type.Optional(Type.Boolean()),
     runner: Type.Optional(
       Type.Object({ inFlight: Type.Integer(), queued: Type.Integer(), maxConcurrency: Type.Integer(), maxQueue: Type.Integer() }),
     ),

@@ -1,0 +1,216 @@
+/**
+ * Plugin contract and registry: validation of definitions, isolation of broken plugins,
+ * versions and defaults, unload/reload, input/output validation, and the per-model runner
+ * (bounded queue, dynamic batching).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Type } from 'typebox';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createEngine, WaybillError } from '../../src/index.js';
+import { definePlugin } from '../../src/plugins/define.js';
+import { ModelRegistry } from '../../src/plugins/registry.js';
+import { ModelRunner } from '../../src/plugins/runner.js';
+
+const engine = createEngine({ workers: 0 });
+afterAll(() => engine.close());
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+const fixtures = 'test/fixtures/plugins';
+const newRegistry = () =>
+  new ModelRegistry({ kernels: engine.kernels, logger: quiet, artifactsDir: mkdtempSync(join(tmpdir(), 'wb-art-')) });
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    return (err as WaybillError).code;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('definePlugin', () => {
+  const ok = {
+    name: 'm',
+    version: '1.0.0',
+    description: '',
+    kernels: [],
+    input: Type.Object({}),
+    output: Type.Object({}),
+    load: () => 1,
+    predict: () => [],
+  };
+  it('accepts a complete definition', () => {
+    expect(definePlugin(ok).name).toBe('m');
+  });
+  it('lists every problem of a bad one', () => {
+    try {
+      definePlugin({ ...ok, name: 'Bad Name', version: '', predict: 'no' as never });
+      throw new Error('not thrown');
+    } catch (err) {
+      expect(err).toBeInstanceOf(WaybillError);
+      expect((err as WaybillError).code).toBe('INVALID_PLUGIN');
+      expect((err as WaybillError).message).toMatch(/name must match.*version must match.*predict must be a function/);
+    }
+  });
+});
+
+describe('registry: loading and isolation', () => {
+  it('loads a folder of plugins; each broken one is failed with its reason, the rest are ready', async () => {
+    const reg = newRegistry();
+    await reg.loadDirectory(fixtures);
+    const byName = new Map(reg.list().map((m) => [`${m.name}@${m.version}`, m]));
+    expect(byName.get('echo@1.0.0')?.state).toBe('ready');
+    expect(byName.get('echo@2.0.0')?.state).toBe('ready');
+    expect(byName.get('slow@1.0.0')?.state).toBe('ready');
+    expect(byName.get('throws-on-load@0.1.0')?.state).toBe('failed');
+    expect(byName.get('throws-on-load@0.1.0')?.reason).toContain('artifact file missing');
+    expect(byName.get('bad-schema@0.1.0')?.reason).toMatch(/input schema is invalid/);
+    const noExport = reg.list().find((m) => m.source.endsWith('no-export'));
+    expect(noExport?.state).toBe('failed');
+    expect(noExport?.reason).toMatch(/no default export/);
+    await reg.closeAll();
+  });
+
+  it('a file that does not parse, a missing path and an unknown package are failures, not crashes', async () => {
+    const reg = newRegistry();
+    const dir = mkdtempSync(join(tmpdir(), 'wb-broken-'));
+    writeFileSync(join(dir, 'index.mjs'), 'export default definePlugin({ name: ');
+    const [broken] = await reg.loadFrom(dir);
+    expect(broken?.state).toBe('failed');
+    expect(broken?.reason).toMatch(/could not import/);
+    expect((await reg.loadFrom('./no/such/plugin'))[0]?.reason).toMatch(/does not exist/);
+    expect((await reg.loadFrom('waybill-plugin-that-is-not-installed'))[0]?.reason).toMatch(/not installed/);
+  });
+
+  it('a second copy of name@version is a name clash and leaves the first serving', async () => {
+    const reg = newRegistry();
+    await reg.loadFrom(`${fixtures}/echo-v1`);
+    const [clash] = await reg.loadFrom(`./${fixtures}/echo-v1`);
+    expect(clash?.state).toBe('failed');
+    expect(clash?.reason).toMatch(/name clash: echo@1.0.0/);
+    expect(clash?.isDefault).toBe(false);
+    expect((await reg.infer('echo', '1.0.0', [{ x: 2 }])).outputs).toEqual([{ y: 4, version: '1.0.0' }]);
+    await reg.closeAll();
+  });
+});
+
+describe('registry: versions, unload, reload', () => {
+  it('serves versions side by side; the default is the highest unless pinned', async () => {
+    const reg = newRegistry();
+    await reg.loadFrom(`${fixtures}/echo-v1`);
+    await reg.loadFrom(`${fixtures}/echo-v2`);
+    expect(reg.defaultVersion('echo')).toBe('2.0.0');
+    expect((await reg.infer('echo', undefined, [{ x: 1 }])).outputs[0]).toEqual({ y: 3, version: '2.0.0' });
+    expect((await reg.infer('echo', '1.0.0', [{ x: 1 }])).outputs[0]).toEqual({ y: 2, version: '1.0.0' });
+    reg.setDefault('echo', '1.0.0');
+    expect((await reg.infer('echo', undefined, [{ x: 1 }])).version).toBe('1.0.0');
+    expect(reg.versions('echo').map((v) => [v.version, v.isDefault])).toEqual([
+      ['1.0.0', true],
+      ['2.0.0', false],
+    ]);
+    expect(await codeOf(reg.infer('echo', '9.9.9', [{ x: 1 }]))).toBe('MODEL_NOT_FOUND');
+    await reg.unload('echo', '1.0.0');
+    expect(reg.defaultVersion('echo')).toBe('2.0.0');
+    await reg.unload('echo');
+    expect(() => reg.versions('echo')).toThrow(/no model named echo/);
+  });
+
+  it('reload imports the source again and serves it', async () => {
+    const reg = newRegistry();
+    await reg.loadFrom(`${fixtures}/echo-v1`);
+    const again = await reg.reload('echo');
+    expect(again.map((m) => m.state)).toEqual(['ready']);
+    expect((await reg.infer('echo', undefined, [{ x: 5 }])).outputs[0]).toEqual({ y: 10, version: '1.0.0' });
+    await reg.closeAll();
+  });
+});
+
+describe('registry: validation', () => {
+  it('rejects inputs that do not match the schema, saying which and why', async () => {
+    const reg = newRegistry();
+    await reg.loadFrom(`${fixtures}/echo-v1`);
+    const err = (await reg.infer('echo', undefined, [{ x: 1 }, { x: 'two' }]).catch((e) => e)) as WaybillError;
+    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.details).toMatchObject({ index: 1 });
+    expect(await codeOf(reg.infer('echo', undefined, [{ x: 1, extra: true }]))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(reg.infer('echo', undefined, []))).toBe('INVALID_ARGUMENT');
+    await reg.closeAll();
+  });
+
+  it('rejects outputs that do not match the plugin output schema', async () => {
+    const reg = newRegistry();
+    await reg.add(
+      definePlugin({
+        name: 'liar',
+        version: '1',
+        description: '',
+        kernels: [],
+        input: Type.Object({}),
+        output: Type.Object({ y: Type.Number() }),
+        load: () => null,
+        predict: (_c, _m, batch) => batch.map(() => ({ y: 'not a number' }) as never),
+      }),
+      'inline',
+    );
+    expect(await codeOf(reg.infer('liar', undefined, [{}]))).toBe('INVALID_OUTPUT');
+    await reg.closeAll();
+  });
+
+  it('a failed model answers MODEL_NOT_READY with its reason', async () => {
+    const reg = newRegistry();
+    await reg.loadFrom(`${fixtures}/throws-on-load`);
+    const err = (await reg.infer('throws-on-load', undefined, [{}]).catch((e) => e)) as WaybillError;
+    expect(err.code).toBe('MODEL_NOT_READY');
+    expect(err.message).toContain('artifact file missing');
+  });
+});
+
+describe('runner', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('bounds the queue: beyond it requests fail at once with MODEL_OVERLOADED, the rest all finish', async () => {
+    const runner = new ModelRunner<number, number>({ maxConcurrency: 1, maxQueue: 2, timeoutMs: 5000 }, async (b) => {
+      await sleep(20);
+      return b.map((x) => x * 2);
+    });
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => runner.submit([i])));
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(ok).toHaveLength(3); // 1 running + 2 waiting
+    expect(rejected.every((r) => (r.reason as WaybillError).code === 'MODEL_OVERLOADED')).toBe(true);
+    expect(runner.stats()).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+
+  it('dynamic batching merges requests arriving within the window into one call', async () => {
+    const calls: number[] = [];
+    const runner = new ModelRunner<number, number>(
+      { maxConcurrency: 1, maxQueue: 100, timeoutMs: 5000, batching: { maxBatchSize: 8, maxWaitMs: 20 } },
+      async (b) => {
+        calls.push(b.length);
+        return b.map((x) => x + 100);
+      },
+    );
+    const out = await Promise.all(Array.from({ length: 5 }, (_, i) => runner.submit([i])));
+    expect(calls).toEqual([5]);
+    expect(out.map((r) => r.outputs[0])).toEqual([100, 101, 102, 103, 104]);
+    expect(out.every((r) => r.batchSize === 5)).toBe(true);
+    // A full batch leaves at once; a request larger than the batch goes alone.
+    calls.length = 0;
+    await Promise.all([...Array.from({ length: 8 }, (_, i) => runner.submit([i])), runner.submit(Array.from({ length: 20 }, (_, i) => i))]);
+    expect(calls.sort((a, b) => a - b)).toEqual([8, 20]);
+  });
+
+  it('times out a slow predict', async () => {
+    const runner = new ModelRunner<number, number>({ maxConcurrency: 1, maxQueue: 1, timeoutMs: 30 }, async (b) => {
+      await sleep(200);
+      return b;
+    });
+    expect(await codeOf(runner.submit([1]))).toBe('TIMEOUT');
+  });
+
+  it('reports a predict returning the wrong number of outputs', async () => {
+    const runner = new ModelRunner<number, number>({ maxConcurrency: 1, maxQueue: 1, timeoutMs: 1000 }, async () => [1]);
+    expect(await codeOf(runner.submit([1, 2]))).toBe('INVALID_OUTPUT');
+  });
+});
