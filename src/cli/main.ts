@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
  * waybill CLI.
- *   waybill info [--json] [--workers N]        backends with status or reason, workers, versions
- *   waybill serve [--port P] [--host H] [--workers N]   start the HTTP API
+ *   waybill info [--json] [--workers N]         backends with status or reason, workers, versions
+ *   waybill serve [--port P] [--host H] [--workers N] [--plugins a,b]   start the HTTP API
+ *   waybill models [--url U] [--plugins a,b] [--json]
+ *   waybill infer <model[@version]> <json> [--url U] [--plugins a,b]
  */
 import { parseArgs } from 'node:util';
 import { collectInfo, formatInfo } from './info.js';
@@ -10,8 +12,13 @@ import { collectInfo, formatInfo } from './info.js';
 const USAGE = `usage: waybill <command> [options]
 
 commands:
-  info   [--json] [--workers N]                 backends, their status or the reason they are unavailable, versions
-  serve  [--port P] [--host H] [--workers N]    start the HTTP API (default 127.0.0.1:8080, or WAYBILL_PORT)
+  info    [--json] [--workers N]                backends, their status or the reason they are unavailable, versions
+  serve   [--port P] [--host H] [--workers N] [--plugins a,b] [--api-key K]
+                                                start the HTTP API (default 127.0.0.1:8080, or WAYBILL_PORT);
+                                                plugins: plugins/ plus WAYBILL_PLUGINS, or the --plugins list
+  models  [--url U] [--plugins a,b] [--json]    list models (of a running server with --url, else loaded here)
+  infer   <model[@version]> <json> [--url U] [--plugins a,b]
+                                                run inference; json: an instance, an array, or a request body
   help                                          this text`;
 
 function intArg(name: string, v: string | undefined): number | undefined {
@@ -39,14 +46,31 @@ async function main(argv: string[]): Promise<void> {
         port: { type: 'string' },
         host: { type: 'string' },
         workers: { type: 'string' },
+        plugins: { type: 'string' },
+        url: { type: 'string' },
+        'api-key': { type: 'string' },
       },
+      allowPositionals: true,
       strict: true,
     });
   } catch (err) {
     console.error(`waybill: ${(err as Error).message}\n\n${USAGE}`);
     process.exit(2);
   }
-  const v = parsed.values as { json?: boolean; port?: string; host?: string; workers?: string };
+  const v = parsed.values as {
+    json?: boolean;
+    port?: string;
+    host?: string;
+    workers?: string;
+    plugins?: string;
+    url?: string;
+    'api-key'?: string;
+  };
+  const plugins = v.plugins
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const target = { ...(v.url ? { url: v.url } : {}), ...(plugins ? { plugins } : {}) };
   const workers = intArg('workers', v.workers);
   switch (command) {
     case 'info': {
@@ -61,7 +85,25 @@ async function main(argv: string[]): Promise<void> {
         ...(port === undefined ? {} : { port }),
         ...(v.host === undefined ? {} : { host: v.host }),
         ...(workers === undefined ? {} : { workers }),
+        ...(plugins ? { plugins } : {}),
+        ...(v['api-key'] ? { apiKey: v['api-key'] } : {}),
       });
+      return;
+    }
+    case 'models': {
+      const { formatModels, listModels } = await import('./models.js');
+      const models = await listModels(target);
+      console.log(v.json ? JSON.stringify(models, null, 2) : formatModels(models));
+      return;
+    }
+    case 'infer': {
+      const [model, json] = parsed.positionals;
+      if (!model || json === undefined) {
+        console.error(`waybill: infer needs a model and a JSON input\n\n${USAGE}`);
+        process.exit(2);
+      }
+      const { inferCli } = await import('./models.js');
+      console.log(JSON.stringify(await inferCli(model, json, target), null, 2));
       return;
     }
     default:

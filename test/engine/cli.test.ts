@@ -1,0 +1,38 @@
+/** The waybill CLI: models and infer without a server, and clear usage errors. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../../bin/waybill.mjs', import.meta.url));
+const run = (...args: string[]) => execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+describe('waybill CLI', () => {
+  it('models --json lists plugins with states and reasons', () => {
+    const models = JSON.parse(run('models', '--json', '--plugins', 'plugins,test/fixtures/plugins/throws-on-load')) as Array<{
+      name: string;
+      state: string;
+      reason?: string;
+    }>;
+    expect(models.find((m) => m.name === 'example-distance')?.state).toBe('ready');
+    expect(models.find((m) => m.name === 'throws-on-load')?.reason).toContain('artifact file missing');
+  });
+
+  it('infer runs a model on one instance, or on an array for a named version', () => {
+    const one = JSON.parse(run('infer', 'example-distance', '{"lat":47.6,"lng":-122.3}')) as { predictions: Array<{ distance_m: number }> };
+    expect(one.predictions).toHaveLength(1);
+    expect(one.predictions[0]?.distance_m).toBeGreaterThan(0);
+    const many = JSON.parse(run('infer', 'echo@1.0.0', '[{"x":1},{"x":4}]', '--plugins', 'test/fixtures/plugins/echo-v1')) as {
+      predictions: Array<{ y: number }>;
+    };
+    expect(many.predictions.map((p) => p.y)).toEqual([2, 8]);
+  });
+
+  it('bad usage exits 2 with the usage; a failing command exits 1 with the error code', () => {
+    const usage = spawnSync(process.execPath, [bin, 'infer', 'echo'], { encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('usage: waybill');
+    const bad = spawnSync(process.execPath, [bin, 'infer', 'example-distance', '{not json'], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('INVALID_ARGUMENT');
+  });
+});
