@@ -57,6 +57,8 @@ export interface RegistryOptions {
   /** Default: WAYBILL_ARTIFACTS_DIR or .waybill/artifacts in the working directory. */
   artifactsDir?: string;
   logger?: PluginLogger;
+  /** 'off' ignores every plugin's dynamic batching (default: WAYBILL_BATCHING, else 'plugin'). */
+  batching?: 'plugin' | 'off';
 }
 
 interface Entry {
@@ -257,12 +259,13 @@ export class ModelRegistry {
       entry.model = await def.load(entry.ctx);
       entry.loadMs = performance.now() - t0;
       const limits = def.limits ?? {};
+      const batchingOff = (this.options.batching ?? process.env.WAYBILL_BATCHING) === 'off';
       entry.runner = new ModelRunner<unknown, unknown>(
         {
           maxConcurrency: limits.maxConcurrency ?? 4,
           maxQueue: limits.maxQueue ?? 64,
           timeoutMs: limits.timeoutMs ?? 30_000,
-          batching: limits.batching,
+          batching: batchingOff ? undefined : limits.batching,
         },
         async (batch) => (await def.predict(entry.ctx as PluginContext, entry.model, batch as never)) as unknown[],
       );
@@ -448,7 +451,7 @@ export class ModelRegistry {
       info.inputSchema = def.input;
       info.outputSchema = def.output;
       if (def.metadata) info.metadata = def.metadata;
-      if (def.limits?.batching) info.batching = def.limits.batching;
+      if (def.limits?.batching && e.runner?.batching) info.batching = def.limits.batching;
       info.trainable = typeof def.train === 'function';
     }
     if (e.loadMs !== undefined) info.loadMs = e.loadMs;

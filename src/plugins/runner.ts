@@ -2,6 +2,11 @@
  * Per-model admission: bounded concurrency, a bounded queue (beyond it MODEL_OVERLOADED, which
  * the HTTP layer answers with 503 + Retry-After), a per-call timeout, and optional dynamic
  * batching that merges requests arriving close together into one predict() call.
+ *
+ * Batching is adaptive. When the model is idle, the open batch leaves at the end of the current
+ * event-loop turn (setImmediate): requests parsed in the same turn share a call, and a lone
+ * request waits no timer. When the model is busy, the open batch leaves when it is full, when
+ * `maxWaitMs` has passed, or as soon as a slot frees up, whichever comes first.
  */
 import { WaybillError } from '../errors.js';
 
@@ -41,7 +46,7 @@ export class ModelRunner<I, O> {
   /** Groups waiting for a slot; each group becomes one predict() call. */
   private readonly waiting: Pending<I, O>[][] = [];
   /** The group still collecting requests (dynamic batching only). */
-  private open: { group: Pending<I, O>[]; size: number; timer: NodeJS.Timeout } | undefined;
+  private open: { group: Pending<I, O>[]; size: number; cancel: () => void } | undefined;
   private queuedRequests = 0;
   private idle: Array<() => void> = [];
 
@@ -49,6 +54,11 @@ export class ModelRunner<I, O> {
     private readonly options: RunnerOptions,
     private readonly predict: (batch: I[]) => Promise<O[]>,
   ) {}
+
+  /** Whether dynamic batching is on. */
+  get batching(): boolean {
+    return this.options.batching !== undefined;
+  }
 
   stats(): RunnerStats {
     return {
@@ -103,8 +113,14 @@ export class ModelRunner<I, O> {
         p.reject(this.overloaded());
         return;
       }
-      const timer = setTimeout(() => this.flushOpen(), batching.maxWaitMs);
-      this.open = { group: [], size: 0, timer };
+      const idle = this.inFlight < this.options.maxConcurrency && this.waiting.length === 0;
+      if (idle) {
+        const immediate = setImmediate(() => this.flushOpen());
+        this.open = { group: [], size: 0, cancel: () => clearImmediate(immediate) };
+      } else {
+        const timer = setTimeout(() => this.flushOpen(), batching.maxWaitMs);
+        this.open = { group: [], size: 0, cancel: () => clearTimeout(timer) };
+      }
     } else if (this.queuedRequests + 1 > this.options.maxQueue && this.inFlight >= this.options.maxConcurrency) {
       p.reject(this.overloaded());
       return;
@@ -118,7 +134,7 @@ export class ModelRunner<I, O> {
   private flushOpen(): void {
     const open = this.open;
     if (!open) return;
-    clearTimeout(open.timer);
+    open.cancel();
     this.open = undefined;
     this.queuedRequests -= open.group.length;
     this.enqueue(open.group, true);
@@ -141,6 +157,8 @@ export class ModelRunner<I, O> {
       this.inFlight++;
       void this.run(group).finally(() => {
         this.inFlight--;
+        // A free slot takes the open batch now rather than at the end of its window.
+        if (this.open && this.waiting.length === 0) this.flushOpen();
         this.pump();
         if (this.inFlight === 0 && this.queuedRequests === 0 && !this.open) {
           for (const r of this.idle.splice(0)) r();

@@ -182,23 +182,58 @@ describe('runner', () => {
     expect(runner.stats()).toMatchObject({ inFlight: 0, queued: 0 });
   });
 
-  it('dynamic batching merges requests arriving within the window into one call', async () => {
+  it('dynamic batching: requests of one event-loop turn share a call; those arriving while busy share the next', async () => {
     const calls: number[] = [];
     const runner = new ModelRunner<number, number>(
-      { maxConcurrency: 1, maxQueue: 100, timeoutMs: 5000, batching: { maxBatchSize: 8, maxWaitMs: 20 } },
+      { maxConcurrency: 1, maxQueue: 100, timeoutMs: 5000, batching: { maxBatchSize: 8, maxWaitMs: 1000 } },
       async (b) => {
         calls.push(b.length);
+        await sleep(30);
         return b.map((x) => x + 100);
       },
     );
-    const out = await Promise.all(Array.from({ length: 5 }, (_, i) => runner.submit([i])));
-    expect(calls).toEqual([5]);
-    expect(out.map((r) => r.outputs[0])).toEqual([100, 101, 102, 103, 104]);
-    expect(out.every((r) => r.batchSize === 5)).toBe(true);
+    const started = performance.now();
+    const same = [runner.submit([0]), runner.submit([1]), runner.submit([2])];
+    await sleep(5); // the first call is running now
+    const later = Array.from({ length: 5 }, (_, i) => runner.submit([i + 3]));
+    const out = await Promise.all([...same, ...later]);
+    // Neither batch waited for the 1000 ms window: the first left at the end of its turn, the
+    // second as soon as the slot freed.
+    expect(calls).toEqual([3, 5]);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(out.map((r) => r.outputs[0])).toEqual([100, 101, 102, 103, 104, 105, 106, 107]);
+    expect(out.map((r) => r.batchSize)).toEqual([3, 3, 3, 5, 5, 5, 5, 5]);
     // A full batch leaves at once; a request larger than the batch goes alone.
     calls.length = 0;
-    await Promise.all([...Array.from({ length: 8 }, (_, i) => runner.submit([i])), runner.submit(Array.from({ length: 20 }, (_, i) => i))]);
-    expect(calls.sort((a, b) => a - b)).toEqual([8, 20]);
+    const busy = runner.submit([0]);
+    await sleep(5);
+    await Promise.all([
+      busy,
+      ...Array.from({ length: 8 }, (_, i) => runner.submit([i])),
+      runner.submit(Array.from({ length: 20 }, (_, i) => i)),
+    ]);
+    expect(calls).toEqual([1, 8, 20]);
+  });
+
+  it('dynamic batching flushes after maxWaitMs when no slot frees', async () => {
+    const calls: number[] = [];
+    const runner = new ModelRunner<number, number>(
+      { maxConcurrency: 1, maxQueue: 100, timeoutMs: 5000, batching: { maxBatchSize: 64, maxWaitMs: 10 } },
+      async (b) => {
+        calls.push(b.length);
+        await sleep(b.length === 1 ? 200 : 1);
+        return b;
+      },
+    );
+    const long = runner.submit([1]);
+    await sleep(5); // running
+    const early = [runner.submit([2]), runner.submit([3])];
+    // 50 ms later the first open batch has left (after 10 ms) and waits for the slot, so a new
+    // request starts a batch of its own instead of joining it.
+    await sleep(50);
+    const late = runner.submit([4]);
+    await Promise.all([long, ...early, late]);
+    expect(calls).toEqual([1, 2, 1]);
   });
 
   it('times out a slow predict', async () => {

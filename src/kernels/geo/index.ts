@@ -92,17 +92,16 @@ function checkCommon(options: { backend?: unknown; signal?: unknown } | undefine
 }
 
 export function createGeoKernels(rt: GeoRuntime): GeoKernels {
-  /** Runs all rows of `task` on `backend`, splitting over the pool when it pays off. */
+  /** Runs all rows of `task` on `backend`, split over the pool when `usePool` (see willPool). */
   async function execute(
     backend: Backend,
     task: GeoTask,
     n: number,
     m: number,
     signal: AbortSignal | undefined,
-    shared: boolean,
+    usePool: boolean,
   ): Promise<RunRecord> {
     const t0 = performance.now();
-    const usePool = shared && n > 1 && n * m >= rt.poolMinPairs;
     let workers = 0;
     let computeMs: number | undefined;
     let queueMs = 0;
@@ -137,6 +136,11 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
     if (st.mode !== undefined) record.mode = st.mode;
     rt.onRun?.(task.kernel, record);
     return record;
+  }
+
+  /** Whether a call of this shape on this backend is split over the pool (its buffers must then be shared). */
+  function willPool(backend: Backend, n: number, m: number): boolean {
+    return backend.poolable && rt.pool.workers > 0 && n > 1 && n * m >= rt.poolMinPairs;
   }
 
   function checkOpen(): void {
@@ -186,7 +190,7 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
       }
     }
     const backend = rt.registry.select(kernel, { n, m }, options?.backend);
-    const shared = backend.poolable && rt.pool.workers > 0 && (given === undefined || given.buffer instanceof SharedArrayBuffer);
+    const shared = willPool(backend, n, m) && (given === undefined || given.buffer instanceof SharedArrayBuffer);
     if (shared) {
       o = toShared(o);
       d = toShared(d);
@@ -226,7 +230,7 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
       validateK(k, m);
       checkSize(n, k);
       const backend = rt.registry.select('kNearest', { n, m, k }, options?.backend);
-      const shared = backend.poolable && rt.pool.workers > 0;
+      const shared = willPool(backend, n, m);
       if (shared) {
         o = toShared(o);
         d = toShared(d);
