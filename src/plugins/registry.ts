@@ -36,6 +36,8 @@ export interface ModelVersionInfo {
   batching?: { maxBatchSize: number; maxWaitMs: number };
   /** The plugin has train() (POST /v1/jobs type 'train'). */
   trainable?: boolean;
+  /** Backends that served this version's kernel calls so far. */
+  backends?: string[];
   runner?: RunnerStats;
   requests: number;
   failures: number;
@@ -59,6 +61,8 @@ export interface RegistryOptions {
   logger?: PluginLogger;
   /** 'off' ignores every plugin's dynamic batching (default: WAYBILL_BATCHING, else 'plugin'). */
   batching?: 'plugin' | 'off';
+  /** Folder from which npm package names are resolved (default: the working directory). */
+  resolveFrom?: string;
 }
 
 interface Entry {
@@ -78,6 +82,31 @@ interface Entry {
   warmupMs?: number;
   requests: number;
   failures: number;
+  backends: Set<string>;
+}
+
+/**
+ * The engine's kernels as one model sees them: every call goes through, and the backend that
+ * answered is recorded for the model's metadata.
+ */
+function recordingKernels(kernels: Engine['kernels'], seen: Set<string>): Engine['kernels'] {
+  const wrap = <T extends object>(family: T): T =>
+    new Proxy(family, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          const r = (await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args)) as { backend?: unknown };
+          if (typeof r?.backend === 'string') seen.add(r.backend);
+          return r;
+        };
+      },
+    });
+  return Object.fromEntries(Object.entries(kernels).map(([name, family]) => [name, wrap(family as object)])) as Engine['kernels'];
+}
+
+function newEntry(name: string, version: string, source: string, state: ModelState): Entry {
+  return { name, version, source, state, abort: new AbortController(), requests: 0, failures: 0, backends: new Set() };
 }
 
 const consoleLogger: PluginLogger = {
@@ -154,19 +183,7 @@ export class ModelRegistry {
     } catch (err) {
       const e = toWaybillError(err);
       const reason = e.code === 'NATIVE_ERROR' ? `could not import ${spec}: ${(err as Error).message}` : e.message;
-      const orphan: Entry = {
-        name: basename(spec).replace(/\.(m?[jt]s)$/, ''),
-        version: '',
-        source: spec,
-        state: 'failed',
-        reason,
-        abort: new AbortController(),
-        requests: 0,
-        failures: 0,
-      };
-      this.orphans.push(orphan);
-      this.log.error(`plugin ${spec} failed: ${reason}`);
-      return [this.info(orphan)];
+      return [this.fail(basename(spec).replace(/\.(m?[jt]s)$/, ''), '', spec, reason)];
     }
   }
 
@@ -184,10 +201,18 @@ export class ModelRegistry {
       return p;
     }
     try {
-      return createRequire(join(process.cwd(), 'package.json')).resolve(spec);
+      return createRequire(join(this.options.resolveFrom ?? process.cwd(), 'package.json')).resolve(spec);
     } catch {
       throw new WaybillError('PLUGIN_LOAD_FAILED', `plugin package ${spec} is not installed (npm install ${spec}) and is not a path`);
     }
+  }
+
+  /** Records a plugin that never got to serve (import error, invalid definition, name clash). */
+  private fail(name: string, version: string, source: string, reason: string): ModelVersionInfo {
+    const orphan: Entry = { ...newEntry(name, version, source, 'failed'), reason };
+    this.orphans.push(orphan);
+    this.log.error(`plugin ${name}@${version || '?'} from ${source} failed: ${reason}`);
+    return this.info(orphan);
   }
 
   /** Registers one definition: validates it, loads it, warms it up. Never throws: failures are recorded. */
@@ -196,47 +221,15 @@ export class ModelRegistry {
     try {
       def = isPlugin(candidate) ? candidate : definePlugin(candidate as PluginDefinition);
     } catch (err) {
-      const orphan: Entry = {
-        name: String((candidate as { name?: unknown })?.name ?? basename(source)),
-        version: String((candidate as { version?: unknown })?.version ?? ''),
-        source,
-        state: 'failed',
-        reason: toWaybillError(err).message,
-        abort: new AbortController(),
-        requests: 0,
-        failures: 0,
-      };
-      this.orphans.push(orphan);
-      this.log.error(`plugin from ${source} rejected: ${orphan.reason}`);
-      return this.info(orphan);
+      const c = candidate as { name?: unknown; version?: unknown } | undefined;
+      return this.fail(String(c?.name ?? basename(source)), String(c?.version ?? ''), source, toWaybillError(err).message);
     }
     const key = `${def.name}@${def.version}`;
     const existing = this.entries.get(key);
     if (existing && existing.state !== 'failed') {
-      const orphan: Entry = {
-        name: def.name,
-        version: def.version,
-        source,
-        state: 'failed',
-        reason: `name clash: ${key} is already loaded from ${existing.source}`,
-        abort: new AbortController(),
-        requests: 0,
-        failures: 0,
-      };
-      this.orphans.push(orphan);
-      this.log.error(orphan.reason as string);
-      return this.info(orphan);
+      return this.fail(def.name, def.version, source, `name clash: ${key} is already loaded from ${existing.source}`);
     }
-    const entry: Entry = {
-      name: def.name,
-      version: def.version,
-      source,
-      state: 'loading',
-      def,
-      abort: new AbortController(),
-      requests: 0,
-      failures: 0,
-    };
+    const entry: Entry = { ...newEntry(def.name, def.version, source, 'loading'), def };
     this.entries.set(key, entry);
     try {
       entry.checkInput = this.compileSchema(def.input, 'input');
@@ -245,7 +238,7 @@ export class ModelRegistry {
       mkdirSync(artifactsDir, { recursive: true });
       const prefix = `${key}: `;
       entry.ctx = {
-        kernels: this.options.kernels,
+        kernels: recordingKernels(this.options.kernels, entry.backends),
         dataDir: this.dataDir,
         artifactsDir,
         signal: entry.abort.signal,
@@ -453,6 +446,7 @@ export class ModelRegistry {
       if (def.metadata) info.metadata = def.metadata;
       if (def.limits?.batching && e.runner?.batching) info.batching = def.limits.batching;
       info.trainable = typeof def.train === 'function';
+      if (e.backends.size > 0) info.backends = [...e.backends].sort();
     }
     if (e.loadMs !== undefined) info.loadMs = e.loadMs;
     if (e.warmupMs !== undefined) info.warmupMs = e.warmupMs;

@@ -3,7 +3,7 @@
  * versions and defaults, unload/reload, input/output validation, and the per-model runner
  * (bounded queue, dynamic batching).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type } from 'typebox';
@@ -81,6 +81,47 @@ describe('registry: loading and isolation', () => {
     expect(broken?.reason).toMatch(/could not import/);
     expect((await reg.loadFrom('./no/such/plugin'))[0]?.reason).toMatch(/does not exist/);
     expect((await reg.loadFrom('waybill-plugin-that-is-not-installed'))[0]?.reason).toMatch(/not installed/);
+  });
+
+  it('loads a third-party plugin from an installed npm package name (plain object, JSON schemas)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'wb-pkg-'));
+    const pkg = join(root, 'node_modules', 'waybill-plugin-demo');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(
+      join(pkg, 'package.json'),
+      JSON.stringify({ name: 'waybill-plugin-demo', version: '0.3.0', type: 'module', main: 'main.mjs' }),
+    );
+    writeFileSync(
+      join(pkg, 'main.mjs'),
+      `export default {
+        name: 'demo', version: '0.3.0', description: 'adds one', kernels: [],
+        input: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
+        output: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
+        load: () => null,
+        predict: (_ctx, _model, batch) => batch.map((b) => ({ n: b.n + 1 })),
+      };`,
+    );
+    const reg = new ModelRegistry({
+      kernels: engine.kernels,
+      logger: quiet,
+      resolveFrom: root,
+      artifactsDir: mkdtempSync(join(tmpdir(), 'wb-art-')),
+    });
+    const [m] = await reg.loadFrom('waybill-plugin-demo');
+    expect(m?.state).toBe('ready');
+    expect(m?.source).toBe('waybill-plugin-demo');
+    expect((await reg.infer('demo', undefined, [{ n: 41 }])).outputs).toEqual([{ n: 42 }]);
+    await reg.closeAll();
+  });
+
+  it('records which backends served a model', async () => {
+    const reg = newRegistry();
+    await reg.loadFrom('plugins/example-distance');
+    await reg.infer('example-distance', undefined, [{ lat: 40, lng: -74 }]);
+    const backends = reg.get('example-distance').backends ?? [];
+    expect(backends.length).toBeGreaterThan(0);
+    expect(backends.every((b) => ['cuda', 'native', 'gpujs', 'js'].includes(b))).toBe(true);
+    await reg.closeAll();
   });
 
   it('a second copy of name@version is a name clash and leaves the first serving', async () => {

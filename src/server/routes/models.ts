@@ -27,6 +27,7 @@ const ModelInfo = Type.Object(
     warmupMs: Type.Optional(Type.Number()),
     batching: Type.Optional(Type.Object({ maxBatchSize: Type.Integer(), maxWaitMs: Type.Number() })),
     trainable: Type.Optional(Type.Boolean()),
+    backends: Type.Optional(Type.Array(Type.String(), { description: 'backends that served this version so far' })),
     runner: Type.Optional(
       Type.Object({ inFlight: Type.Integer(), queued: Type.Integer(), maxConcurrency: Type.Integer(), maxQueue: Type.Integer() }),
     ),
