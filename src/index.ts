@@ -3,6 +3,7 @@
 export type { BackendName, BackendStatus } from './backends/types.js';
 export { createEngine, type Engine, type EngineOptions } from './engine.js';
 export { ERROR_CATALOGUE, type ErrorCode, WaybillError } from './errors.js';
+export { JobManager, type JobRecord, type JobState, type JobStore, MemoryJobStore } from './jobs/jobs.js';
 export {
   EARTH_RADIUS_M,
   type GeoKernels,
@@ -14,5 +15,16 @@ export {
   type PointsInput,
   type RunRecord,
 } from './kernels/geo/index.js';
+export {
+  definePlugin,
+  type PluginContext,
+  type PluginDefinition,
+  type PluginLimits,
+  type PluginLogger,
+  type PluginMetadata,
+  type WorkControl,
+} from './plugins/define.js';
+export { ModelRegistry, type ModelState, type ModelVersionInfo } from './plugins/registry.js';
 export type { PoolStats } from './pool/pool.js';
+export { buildServer, type ServerOptions, type WaybillServer } from './server/app.js';
 export { VERSION } from './version.js';
