@@ -2,13 +2,14 @@
  * The HTTP API, assembled. Each concern is an encapsulated plugin; this file is the table of
  * contents: errors, OpenAPI docs, health, geo.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createEngine, type Engine, type EngineOptions } from '../engine.js';
+import { WaybillError } from '../errors.js';
 import { VERSION } from '../version.js';
 import errors from './errors.js';
 import metrics from './metrics.js';
@@ -35,21 +36,24 @@ export interface ServerOptions {
   maxPoints?: number;
   /**
    * Plugins to load at start: folders holding plugin folders are scanned, other entries are a
-   * plugin folder, file or npm package name. Default: `plugins/` of the working directory plus
-   * the comma-separated WAYBILL_PLUGINS.
+   * plugin folder, file or npm package name. Default: see defaultPluginSources().
    */
   plugins?: string[];
   /** Key for the admin routes (default WAYBILL_API_KEY); without one they answer localhost only. */
   apiKey?: string;
 }
 
-/** The plugin sources a server loads when `plugins` is not given. */
+/**
+ * The plugin sources a server loads when `plugins` is not given: `plugins/` when it exists, then the `plugins`
+ * array of the config file (WAYBILL_CONFIG, default ./waybill.config.json, when present), then
+ * the comma-separated WAYBILL_PLUGINS.
+ */
 export function defaultPluginSources(): string[] {
-  const extra = (process.env.WAYBILL_PLUGINS ?? '')
+  const fromEnv = (process.env.WAYBILL_PLUGINS ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  return ['plugins', ...extra];
+  return [...(existsSync('plugins') ? ['plugins'] : []), ...configPlugins(), ...fromEnv];
 }
 
 export interface WaybillServer {
@@ -57,6 +61,25 @@ export interface WaybillServer {
   engine: Engine;
   /** Readiness turns 503, then the server stops accepting, drains and closes its engine. */
   shutdown(): Promise<void>;
+}
+
+function configPlugins(): string[] {
+  const file = process.env.WAYBILL_CONFIG ?? 'waybill.config.json';
+  if (!existsSync(file)) {
+    if (process.env.WAYBILL_CONFIG) throw new WaybillError('INVALID_ARGUMENT', `config file ${file} (WAYBILL_CONFIG) does not exist`);
+    return [];
+  }
+  let config: { plugins?: unknown };
+  try {
+    config = JSON.parse(readFileSync(file, 'utf8')) as { plugins?: unknown };
+  } catch (err) {
+    throw new WaybillError('INVALID_ARGUMENT', `config file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (config.plugins === undefined) return [];
+  if (!Array.isArray(config.plugins) || config.plugins.some((p) => typeof p !== 'string')) {
+    throw new WaybillError('INVALID_ARGUMENT', `config file ${file}: "plugins" must be an array of paths or package names`);
+  }
+  return config.plugins as string[];
 }
 
 /** A folder of plugin folders (rather than one plugin): it has no index file of its own. */

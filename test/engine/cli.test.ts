@@ -1,5 +1,8 @@
 /** The waybill CLI: models and infer without a server, and clear usage errors. */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -25,6 +28,22 @@ describe('waybill CLI', () => {
       predictions: Array<{ y: number }>;
     };
     expect(many.predictions.map((p) => p.y)).toEqual([2, 8]);
+  });
+
+  it('reads plugins from a config file (WAYBILL_CONFIG) and rejects a malformed one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wb-cfg-'));
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ plugins: [fileURLToPath(new URL('../fixtures/plugins/echo-v1', import.meta.url))] }));
+    const out = execFileSync(process.execPath, [bin, 'models', '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, WAYBILL_CONFIG: good },
+    });
+    expect((JSON.parse(out) as Array<{ name: string }>).map((m) => m.name)).toContain('echo');
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"plugins": 3}');
+    const res = spawnSync(process.execPath, [bin, 'models'], { encoding: 'utf8', env: { ...process.env, WAYBILL_CONFIG: bad } });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('"plugins" must be an array');
   });
 
   it('bad usage exits 2 with the usage; a failing command exits 1 with the error code', () => {
