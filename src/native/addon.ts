@@ -3,9 +3,9 @@
  * missing or fails to load, the reason is remembered and reported by the native and cuda backends.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { GeoTask } from '../kernels/geo/types.js';
+import { PACKAGE_ROOT } from '../paths.js';
 
 /**
  * Flat options object accepted by the addon's geo functions (see native/src/napi/geo.cc): the
@@ -36,20 +36,10 @@ export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: f
 
 let cached: AddonLoad | undefined;
 
-function packageRoot(): string {
-  // src/native/addon.ts or dist/src/native/addon.js: walk up to the folder with package.json.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = resolve(dir, '..');
-  }
-  return process.cwd();
-}
-
 /** Loads the addon once per thread. `WAYBILL_ADDON` may point at another build. */
 export function loadAddon(): AddonLoad {
   if (cached) return cached;
-  const path = process.env.WAYBILL_ADDON ?? join(packageRoot(), 'build', 'Release', 'waybill.node');
+  const path = process.env.WAYBILL_ADDON ?? join(PACKAGE_ROOT, 'build', 'Release', 'waybill.node');
   if (!existsSync(path)) {
     cached = { ok: false, reason: 'addon not built: run npm run build:native' };
     return cached;

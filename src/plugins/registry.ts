@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Engine } from '../engine.js';
 import { toWaybillError, WaybillError } from '../errors.js';
+import { defaultDataDir } from '../paths.js';
 import { definePlugin, isPlugin, type PluginContext, type PluginDefinition, type PluginLogger, type WorkControl } from './define.js';
 import { ModelRunner, type RunnerStats } from './runner.js';
 
@@ -54,7 +55,7 @@ export interface InferResult {
 
 export interface RegistryOptions {
   kernels: Engine['kernels'];
-  /** Default: WAYBILL_DATA_DIR or ../shared/data relative to the working directory. */
+  /** Default: WAYBILL_DATA_DIR or ../shared/data beside the package. */
   dataDir?: string;
   /** Default: WAYBILL_ARTIFACTS_DIR or .waybill/artifacts in the working directory. */
   artifactsDir?: string;
@@ -140,7 +141,7 @@ export class ModelRegistry {
   private reloads = 0;
 
   constructor(private readonly options: RegistryOptions) {
-    this.dataDir = options.dataDir ?? process.env.WAYBILL_DATA_DIR ?? resolve('..', 'shared', 'data');
+    this.dataDir = options.dataDir ?? defaultDataDir();
     this.artifactsDir = options.artifactsDir ?? process.env.WAYBILL_ARTIFACTS_DIR ?? resolve('.waybill', 'artifacts');
     this.log = options.logger ?? consoleLogger;
   }
