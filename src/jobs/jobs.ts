@@ -80,7 +80,8 @@ export class JobManager {
   private readonly queue: Array<{ id: string; fn: JobFn }> = [];
   private running = 0;
   private readonly counts: Record<JobState, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
-  private readonly settled = new Map<string, Promise<void>>();
+  /** Unfinished jobs: resolved (and removed) once the job's final state is stored. */
+  private readonly settled = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   private closed = false;
 
   constructor(options: JobManagerOptions = {}) {
@@ -105,18 +106,12 @@ export class JobManager {
     await this.store.put(job);
     this.counts.queued++;
     this.controllers.set(job.id, new AbortController());
-    let done: () => void = () => {};
-    this.settled.set(job.id, new Promise<void>((r) => (done = r)));
-    this.queue.push({
-      id: job.id,
-      fn: async (c) => {
-        try {
-          return await fn(c);
-        } finally {
-          done();
-        }
-      },
+    let resolve: () => void = () => {};
+    const promise = new Promise<void>((r) => {
+      resolve = r;
     });
+    this.settled.set(job.id, { promise, resolve });
+    this.queue.push({ id: job.id, fn });
     this.pump();
     return (await this.store.get(job.id)) as JobRecord;
   }
@@ -129,7 +124,7 @@ export class JobManager {
 
   /** Resolves when the job has finished (whatever its outcome). */
   async wait(id: string): Promise<JobRecord> {
-    await this.settled.get(id);
+    await this.settled.get(id)?.promise;
     return this.get(id);
   }
 
@@ -141,7 +136,6 @@ export class JobManager {
     if (i >= 0) {
       this.queue.splice(i, 1);
       await this.finish(j, 'cancelled', { error: { code: 'ABORTED', message: 'cancelled before it started' } });
-      this.settled.delete(id);
       return this.get(id);
     }
     this.controllers.get(id)?.abort();
@@ -156,7 +150,7 @@ export class JobManager {
       if (j) await this.finish(j, 'cancelled', { error: { code: 'ABORTED', message: 'server shutting down' } });
     }
     for (const c of this.controllers.values()) c.abort();
-    await Promise.all(this.settled.values());
+    await Promise.all([...this.settled.values()].map((s) => s.promise));
   }
 
   private pump(): void {
@@ -213,5 +207,7 @@ export class JobManager {
     this.counts[state]++;
     Object.assign(job, patch, { state, finishedAt: new Date().toISOString() });
     await this.store.put(job);
+    this.settled.get(job.id)?.resolve();
+    this.settled.delete(job.id);
   }
 }

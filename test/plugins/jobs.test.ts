@@ -1,0 +1,68 @@
+/** JobManager: ordering, progress, cancellation before and during a run, bounded queue and store. */
+import { describe, expect, it } from 'vitest';
+import type { WaybillError } from '../../src/index.js';
+import { JobManager, MemoryJobStore } from '../../src/jobs/jobs.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('JobManager', () => {
+  it('runs a job to success with monotone progress and a result', async () => {
+    const jobs = new JobManager();
+    const seen: number[] = [];
+    const holder = { id: '' };
+    const job = await jobs.submit('count', async (c) => {
+      await sleep(1); // the job may start before submit() has returned its id
+      for (let i = 1; i <= 4; i++) {
+        c.progress(i / 4);
+        seen.push((await jobs.get(holder.id)).progress);
+        await sleep(1);
+      }
+      c.progress(0.1); // progress never goes backwards
+      return 42;
+    });
+    holder.id = job.id;
+    const done = await jobs.wait(job.id);
+    expect(done).toMatchObject({ state: 'succeeded', progress: 1, result: 42 });
+    expect(seen).toEqual([0.25, 0.5, 0.75, 1]);
+    expect(jobs.stateCounts()).toMatchObject({ succeeded: 1, running: 0, queued: 0 });
+  });
+
+  it('cancels a queued job before it starts and a running one through its signal', async () => {
+    const jobs = new JobManager({ maxRunning: 1 });
+    const running = await jobs.submit('long', async (c) => {
+      while (!c.signal.aborted) await sleep(2);
+      throw Object.assign(new Error('stopped'), { code: 'ABORTED' });
+    });
+    const queued = await jobs.submit('never', async () => 'ran');
+    expect((await jobs.cancel(queued.id)).state).toBe('cancelled');
+    await sleep(5);
+    await jobs.cancel(running.id);
+    expect((await jobs.wait(running.id)).state).toBe('cancelled');
+    expect(((await jobs.cancel(running.id).catch((e) => e)) as WaybillError).code).toBe('CONFLICT');
+    expect(jobs.stateCounts()).toMatchObject({ cancelled: 2, running: 0, queued: 0 });
+  });
+
+  it('a failing job keeps its error code; a full queue refuses with QUEUE_FULL; unknown ids are JOB_NOT_FOUND', async () => {
+    const jobs = new JobManager({ maxRunning: 1, maxQueued: 1 });
+    const bad = await jobs.submit('bad', async () => {
+      await sleep(20);
+      throw Object.assign(new Error('no data'), { code: 'INVALID_ARGUMENT' });
+    });
+    await jobs.submit('waiting', async () => 1);
+    expect(((await jobs.submit('third', async () => 1).catch((e) => e)) as WaybillError).code).toBe('QUEUE_FULL');
+    expect((await jobs.wait(bad.id)).error).toEqual({ code: 'INVALID_ARGUMENT', message: 'no data' });
+    expect(((await jobs.get('nope').catch((e) => e)) as WaybillError).code).toBe('JOB_NOT_FOUND');
+  });
+
+  it('the memory store forgets the oldest finished jobs beyond its capacity', async () => {
+    const jobs = new JobManager({ store: new MemoryJobStore(2) });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const j = await jobs.submit('n', async () => i);
+      ids.push(j.id);
+      await jobs.wait(j.id);
+    }
+    const kept = (await jobs.store.list()).map((j) => j.id);
+    expect(kept).toEqual(ids.slice(2));
+  });
+});
