@@ -374,10 +374,11 @@ export class ModelRegistry {
       return { name: e.name, version: e.version, outputs: r.outputs, queueMs: r.queueMs, computeMs: r.computeMs, batchSize: r.batchSize };
     } catch (err) {
       e.failures++;
-      const we = toWaybillError(err);
-      if (we.code === 'NATIVE_ERROR' && !(err as { code?: unknown })?.code)
-        throw new WaybillError('PREDICT_FAILED', `model ${e.name}@${e.version} failed: ${we.message}`);
-      throw we;
+      // Errors with a catalogue code (ours, the kernels') keep it; anything else the plugin threw
+      // is reported as PREDICT_FAILED with its message.
+      const code = (err as { code?: unknown })?.code;
+      if (err instanceof WaybillError || (typeof code === 'string' && code in ERROR_CATALOGUE)) throw toWaybillError(err);
+      throw new WaybillError('PREDICT_FAILED', `model ${e.name}@${e.version} failed: ${(err as Error)?.message ?? String(err)}`);
     }
   }
 

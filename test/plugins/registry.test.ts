@@ -198,6 +198,30 @@ describe('registry: validation', () => {
     await reg.closeAll();
   });
 
+  it('an error thrown by predict is PREDICT_FAILED with its message, and counted', async () => {
+    const reg = newRegistry();
+    await reg.add(
+      definePlugin({
+        name: 'thrower',
+        version: '1',
+        description: '',
+        kernels: [],
+        input: Type.Object({}),
+        output: Type.Object({}),
+        load: () => null,
+        predict: () => {
+          throw Object.assign(new Error('disk on fire'), { code: 'EIO' });
+        },
+      }),
+      'inline',
+    );
+    const err = (await reg.infer('thrower', undefined, [{}]).catch((e) => e)) as WaybillError;
+    expect(err.code).toBe('PREDICT_FAILED');
+    expect(err.message).toContain('disk on fire');
+    expect(reg.get('thrower').failures).toBe(1);
+    await reg.closeAll();
+  });
+
   it('a failed model answers MODEL_NOT_READY with its reason', async () => {
     const reg = newRegistry();
     await reg.loadFrom(`${fixtures}/throws-on-load`);
