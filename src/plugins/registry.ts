@@ -12,7 +12,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Engine } from '../engine.js';
-import { toWaybillError, WaybillError } from '../errors.js';
+import { ERROR_CATALOGUE, toWaybillError, WaybillError } from '../errors.js';
 import { defaultDataDir } from '../paths.js';
 import { definePlugin, isPlugin, type PluginContext, type PluginDefinition, type PluginLogger, type WorkControl } from './define.js';
 import { ModelRunner, type RunnerStats } from './runner.js';
