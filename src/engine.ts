@@ -8,6 +8,7 @@ import type { BackendName, BackendStatus } from './backends/types.js';
 import { WaybillError } from './errors.js';
 import { JobManager, type JobManagerOptions } from './jobs/jobs.js';
 import { createGeoKernels, type GeoKernelName, type GeoKernels, type RunRecord } from './kernels/geo/index.js';
+import { createOrKernels, type OrKernelName, type OrKernels } from './kernels/or/index.js';
 import type { PluginLogger } from './plugins/define.js';
 import { ModelRegistry } from './plugins/registry.js';
 import { type PoolStats, WorkerPool } from './pool/pool.js';
@@ -32,12 +33,12 @@ export interface EngineOptions {
 
 /** One finished kernel call, as seen by `engine.onKernelRun` listeners (metrics). */
 export interface KernelRunEvent extends RunRecord {
-  kernel: `geo.${GeoKernelName}`;
+  kernel: `geo.${GeoKernelName}` | `or.${OrKernelName}`;
 }
 
 export interface Engine {
   readonly version: string;
-  readonly kernels: { geo: GeoKernels };
+  readonly kernels: { geo: GeoKernels; or: OrKernels };
   /** Status of each enabled backend, with the reason when one is unavailable. */
   backends(): BackendStatus[];
   /** Worker pool size and queue state. */
@@ -81,7 +82,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
       for (const l of listeners) l({ kernel: `geo.${kernel}`, ...record });
     },
   });
-  const kernels = { geo };
+  const or = createOrKernels({
+    registry,
+    isClosed: () => pool.closed,
+    onRun: (kernel, record) => {
+      for (const l of listeners) l({ kernel: `or.${kernel}`, ...record });
+    },
+  });
+  const kernels = { geo, or };
   const plugins = new ModelRegistry({ kernels, ...options.plugins });
   const jobs = new JobManager(options.jobs);
   let closing: Promise<void> | undefined;

@@ -30,6 +30,7 @@ export const ERROR_CATALOGUE = {
   UNAUTHORIZED: { status: 401, message: 'a valid API key is required' },
   JOB_NOT_FOUND: { status: 404, message: 'no such job' },
   CONFLICT: { status: 409, message: 'conflict with the current state' },
+  INFEASIBLE: { status: 422, message: 'the problem has no feasible solution' },
   INTERNAL: { status: 500, message: 'internal error' },
 } as const;
 

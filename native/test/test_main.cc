@@ -1,5 +1,6 @@
-// ctest entry: `waybill_tests cpu` runs the CPU self-checks; `waybill_tests cuda` runs CPU vs CUDA
-// parity and exits 77 (skipped) with the reason when no CUDA device is usable.
+// ctest entry: `waybill_tests cpu` runs the geo CPU self-checks, `waybill_tests or` the OR kernels;
+// `waybill_tests cuda` runs CPU vs CUDA parity and exits 77 (skipped) with the reason when no
+// CUDA device is usable.
 #include <cstdio>
 #include <cstring>
 
@@ -8,10 +9,13 @@
 
 int run_cpu_suite();
 int run_cuda_suite();
+int run_or_suite();
 
 int main(int argc, char** argv) {
   const char* which = argc > 1 ? argv[1] : "cpu";
-  if (std::strcmp(which, "cuda") == 0) {
+  if (std::strcmp(which, "or") == 0) {
+    run_or_suite();
+  } else if (std::strcmp(which, "cuda") == 0) {
     const auto info = waybill::geo::cuda_probe();
     if (!info.available) {
       std::printf("skipped: no CUDA device (%s)\n", info.reason.c_str());

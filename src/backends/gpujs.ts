@@ -229,7 +229,11 @@ export function createGpujsBackend(): Backend {
     poolable: false,
     status,
     rejects: () => null,
-    run(task) {
+    run(anyTask) {
+      if (anyTask.kernel === 'linearAssignment' || anyTask.kernel === 'budgetAllocation') {
+        throw new Error(`gpujs has no ${anyTask.kernel} kernel`);
+      }
+      const task: GeoTask = anyTask;
       const r = rt();
       if ('error' in r) throw new Error(r.error);
       const m = task.dests.length / 2;

@@ -1,10 +1,11 @@
 import { euclideanMatrixRef } from '../kernels/geo/euclidean-matrix.js';
 import { haversineMatrixRef } from '../kernels/geo/haversine-matrix.js';
 import { kNearestRef } from '../kernels/geo/k-nearest.js';
-import type { GeoTask } from '../kernels/geo/types.js';
-import type { Backend, BackendStatus, KernelName } from './types.js';
+import { budgetAllocationRef } from '../kernels/or/budget-allocation.js';
+import { linearAssignmentRef } from '../kernels/or/linear-assignment.js';
+import type { Backend, BackendStatus, KernelName, KernelTask } from './types.js';
 
-const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest'];
+const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest', 'linearAssignment', 'budgetAllocation'];
 
 /** The TypeScript reference backend: always available, the specification the others must match. */
 export function createJsBackend(): Backend {
@@ -17,10 +18,24 @@ export function createJsBackend(): Backend {
       return { name: 'js', available: true, autoSelect: true, priority: 10, kernels: KERNELS, details: { node: process.version } };
     },
     rejects: () => null,
-    run(task: GeoTask): undefined {
-      if (task.kernel === 'haversineMatrix') haversineMatrixRef(task);
-      else if (task.kernel === 'euclideanMatrix') euclideanMatrixRef(task);
-      else kNearestRef(task);
+    run(task: KernelTask): undefined {
+      switch (task.kernel) {
+        case 'haversineMatrix':
+          haversineMatrixRef(task);
+          break;
+        case 'euclideanMatrix':
+          euclideanMatrixRef(task);
+          break;
+        case 'kNearest':
+          kNearestRef(task);
+          break;
+        case 'linearAssignment':
+          linearAssignmentRef(task);
+          break;
+        case 'budgetAllocation':
+          budgetAllocationRef(task);
+          break;
+      }
       return undefined;
     },
   };

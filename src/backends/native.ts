@@ -1,16 +1,23 @@
-import type { GeoTask } from '../kernels/geo/types.js';
 import { loadAddon, type NativeAddon, type NativeGeoOptions } from '../native/addon.js';
-import type { Backend, BackendStatus, KernelName } from './types.js';
+import type { Backend, BackendStatus, KernelName, KernelTask } from './types.js';
 
-const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest'];
+const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest', 'linearAssignment', 'budgetAllocation'];
 
-/** Calls the addon function for `task.kernel` on the given device. */
-export function runNative(addon: NativeAddon, task: GeoTask, device: 'cpu' | 'cuda', sync: boolean): Promise<void> | undefined {
+/** Calls the addon function for `task.kernel` on the given device (OR kernels: CPU only). */
+export function runNative(addon: NativeAddon, task: KernelTask, device: 'cpu' | 'cuda', sync: boolean): Promise<void> | undefined {
   // The addon reads the fields it needs from the task itself (it ignores `kernel`).
-  const o: NativeGeoOptions = { ...task, device, sync };
-  if (task.kernel === 'haversineMatrix') return addon.haversineMatrix(o);
-  if (task.kernel === 'euclideanMatrix') return addon.euclideanMatrix(o);
-  return addon.kNearest(o);
+  switch (task.kernel) {
+    case 'linearAssignment':
+      return addon.linearAssignment({ ...task, sync });
+    case 'budgetAllocation':
+      return addon.budgetAllocation({ ...task, sync });
+    default: {
+      const o: NativeGeoOptions = { ...task, device, sync };
+      if (task.kernel === 'haversineMatrix') return addon.haversineMatrix(o);
+      if (task.kernel === 'euclideanMatrix') return addon.euclideanMatrix(o);
+      return addon.kNearest(o);
+    }
+  }
 }
 
 /** The C++ CPU backend (vectorised, float64). */

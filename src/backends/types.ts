@@ -1,10 +1,14 @@
 import type { GeoKernelName, GeoTask } from '../kernels/geo/types.js';
+import type { OrKernelName, OrTask } from '../kernels/or/types.js';
 
 /** Backends in default priority order: cuda -> native (C++ CPU) -> gpujs -> js (reference). */
 export type BackendName = 'cuda' | 'native' | 'gpujs' | 'js';
 export const BACKEND_NAMES: readonly BackendName[] = ['cuda', 'native', 'gpujs', 'js'];
 
-export type KernelName = GeoKernelName;
+export type KernelName = GeoKernelName | OrKernelName;
+
+/** The flat task a backend executes, discriminated by `kernel`. */
+export type KernelTask = GeoTask | OrTask;
 
 /** What `engine.backends()` and `GET /v2/health/ready` report for one backend. */
 export interface BackendStatus {
@@ -44,5 +48,5 @@ export interface Backend {
    */
   rejects(kernel: KernelName, shape: KernelShape, forced: boolean): string | null;
   /** Runs rows [task.rowBegin, task.rowEnd). `sync` asks native code to run on this thread. */
-  run(task: GeoTask, sync: boolean): Promise<void> | undefined;
+  run(task: KernelTask, sync: boolean): Promise<void> | undefined;
 }

@@ -37,6 +37,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 static Napi::Object InitWaybill(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, waybill::napi::Info, "info"));
   waybill::napi::init_geo(env, exports);
+  waybill::napi::init_or(env, exports);
   return exports;
 }
 

@@ -5,7 +5,11 @@
 
 #include <napi.h>
 
+#include <exception>
+#include <functional>
+#include <new>
 #include <string>
+#include <vector>
 
 #include "waybill/common.h"
 
@@ -36,6 +40,59 @@ inline Napi::Error make_error(Napi::Env env, const Status& s) {
   throw err;
 }
 
+/// Runs `work` on a libuv thread and settles a Promise with its Status; keeps `keep` (the JS
+/// arrays the work reads and writes) alive until then. C++ exceptions become errors.
+class StatusWorker : public Napi::AsyncWorker {
+ public:
+  StatusWorker(Napi::Env env, std::function<Status()> work, std::vector<Napi::ObjectReference> keep)
+      : Napi::AsyncWorker(env, "waybill.kernel"),
+        work_(std::move(work)),
+        keep_(std::move(keep)),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override { status_ = guarded(work_); }
+  void OnOK() override {
+    if (status_.ok()) deferred_.Resolve(Env().Undefined());
+    else deferred_.Reject(make_error(Env(), status_).Value());
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ public:
+  static Status guarded(const std::function<Status()>& work) {
+    try {
+      return work();
+    } catch (const std::bad_alloc&) {
+      return Status::Error(StatusCode::kOutOfMemory, "out of host memory in the native kernel");
+    } catch (const std::exception& e) {
+      return Status::Error(StatusCode::kInvalidArgument, std::string("native kernel failed: ") + e.what());
+    } catch (...) {
+      return Status::Error(StatusCode::kInvalidArgument, "native kernel failed");
+    }
+  }
+
+ private:
+  std::function<Status()> work_;
+  std::vector<Napi::ObjectReference> keep_;
+  Napi::Promise::Deferred deferred_;
+  Status status_;
+};
+
+/// Runs `work` synchronously (sync: true) or in a StatusWorker; returns undefined or a Promise.
+inline Napi::Value run_status(Napi::Env env, bool sync, std::function<Status()> work, std::vector<Napi::ObjectReference> keep) {
+  if (sync) {
+    const Status s = StatusWorker::guarded(work);
+    if (!s.ok()) throw make_error(env, s);
+    return env.Undefined();
+  }
+  auto* worker = new StatusWorker(env, std::move(work), std::move(keep));
+  Napi::Promise p = worker->promise();
+  worker->Queue();
+  return p;
+}
+
 void init_geo(Napi::Env env, Napi::Object exports);
+void init_or(Napi::Env env, Napi::Object exports);
 
 }  // namespace waybill::napi

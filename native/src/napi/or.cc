@@ -1,0 +1,100 @@
+// N-API bindings of the OR family: flat options objects built and validated by src/kernels/or/*.ts.
+//   linearAssignment({ cost: Float64Array(n*m), n, m, maximize, outRowToCol: Int32Array(n),
+//                      outTotal: Float64Array(1), cancel?, sync? })
+//   budgetAllocation({ value, cost: Float64Array(units*options), units, options, budget,
+//                      outChoice: Int32Array(units), outStats: Float64Array(5), cancel?, sync? })
+//   outStats = [value, cost, dualBound, lambda, chosen]
+#include <string>
+#include <vector>
+
+#include "bindings.h"
+#include "waybill/or.h"
+
+namespace waybill::napi {
+namespace {
+
+template <typename T>
+T* array_of(Napi::Env env, const Napi::Object& o, const char* key, napi_typedarray_type type, std::size_t min_len,
+            std::vector<Napi::ObjectReference>& keep) {
+  const Napi::Value v = o.Get(key);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw_invalid(env, std::string(key) + " has the wrong array type");
+  }
+  auto arr = v.As<Napi::TypedArrayOf<T>>();
+  if (arr.ElementLength() < min_len) throw_invalid(env, std::string(key) + " is too short");
+  keep.push_back(Napi::Persistent(v.As<Napi::Object>()));
+  return arr.Data();
+}
+
+std::size_t size_of(Napi::Env env, const Napi::Object& o, const char* key) {
+  const Napi::Value v = o.Get(key);
+  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  if (!(d >= 0) || d != static_cast<double>(static_cast<std::size_t>(d))) throw_invalid(env, std::string(key) + " must be a non-negative integer");
+  return static_cast<std::size_t>(d);
+}
+
+CancelToken cancel_of(Napi::Env env, const Napi::Object& o, std::vector<Napi::ObjectReference>& keep) {
+  CancelToken t;
+  if (o.Get("cancel").IsTypedArray()) t.flag = array_of<int32_t>(env, o, "cancel", napi_int32_array, 1, keep);
+  return t;
+}
+
+bool sync_of(const Napi::Object& o) {
+  const Napi::Value s = o.Get("sync");
+  return s.IsBoolean() && s.As<Napi::Boolean>().Value();
+}
+
+Napi::Value LinearAssignment(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "expected one options object");
+  const Napi::Object o = info[0].As<Napi::Object>();
+  std::vector<Napi::ObjectReference> keep;
+  const std::size_t n = size_of(env, o, "n"), m = size_of(env, o, "m");
+  const double* cost = array_of<double>(env, o, "cost", napi_float64_array, n * m, keep);
+  int32_t* out = array_of<int32_t>(env, o, "outRowToCol", napi_int32_array, n, keep);
+  double* total = array_of<double>(env, o, "outTotal", napi_float64_array, 1, keep);
+  const bool maximize = o.Get("maximize").ToBoolean().Value();
+  const CancelToken cancel = cancel_of(env, o, keep);
+  return run_status(
+      env, sync_of(o), [=] { return opt::linear_assignment_cpu(cost, n, m, maximize, out, total, cancel); }, std::move(keep));
+}
+
+Napi::Value BudgetAllocation(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "expected one options object");
+  const Napi::Object o = info[0].As<Napi::Object>();
+  std::vector<Napi::ObjectReference> keep;
+  const std::size_t units = size_of(env, o, "units"), options = size_of(env, o, "options");
+  const double* value = array_of<double>(env, o, "value", napi_float64_array, units * options, keep);
+  const double* cost = array_of<double>(env, o, "cost", napi_float64_array, units * options, keep);
+  int32_t* choice = array_of<int32_t>(env, o, "outChoice", napi_int32_array, units, keep);
+  double* stats = array_of<double>(env, o, "outStats", napi_float64_array, 5, keep);
+  const Napi::Value b = o.Get("budget");
+  if (!b.IsNumber()) throw_invalid(env, "budget must be a number");
+  const double budget = b.As<Napi::Number>().DoubleValue();
+  const CancelToken cancel = cancel_of(env, o, keep);
+  return run_status(
+      env, sync_of(o),
+      [=] {
+        opt::BudgetResult r;
+        const Status s = opt::budget_allocation_cpu(value, cost, units, options, budget, choice, &r, cancel);
+        if (s.ok()) {
+          stats[0] = r.value;
+          stats[1] = r.cost;
+          stats[2] = r.dual_bound;
+          stats[3] = r.lambda;
+          stats[4] = static_cast<double>(r.chosen);
+        }
+        return s;
+      },
+      std::move(keep));
+}
+
+}  // namespace
+
+void init_or(Napi::Env env, Napi::Object exports) {
+  exports.Set("linearAssignment", Napi::Function::New(env, LinearAssignment, "linearAssignment"));
+  exports.Set("budgetAllocation", Napi::Function::New(env, BudgetAllocation, "budgetAllocation"));
+}
+
+}  // namespace waybill::napi

@@ -1,0 +1,181 @@
+/**
+ * The OR kernel family (first part): linear assignment and multiple-choice knapsack budget
+ * allocation. Validation and backend choice here; backends get a flat task. These kernels are
+ * not split over the pool (one solve is one sequential algorithm); native calls run in an
+ * AsyncWorker, off the event loop.
+ */
+import type { BackendRegistry } from '../../backends/registry.js';
+import { toWaybillError, WaybillError } from '../../errors.js';
+import type { RunRecord } from '../geo/types.js';
+import type { AssignmentResult, BudgetAllocationResult, OrKernelName, OrOptions, OrTask } from './types.js';
+
+export * from './types.js';
+
+export interface OrRuntime {
+  registry: BackendRegistry;
+  isClosed: () => boolean;
+  onRun?: (kernel: OrKernelName, record: RunRecord) => void;
+}
+
+export interface OrKernels {
+  /**
+   * Minimum-cost (or, with `maximize`, maximum) assignment of n rows to distinct columns of a
+   * dense n x m cost matrix (row-major Float64Array or nested arrays), n <= m. +Infinity marks a
+   * forbidden pair (-Infinity when maximising). O(n^2 m) worst case; fails with INFEASIBLE when
+   * every assignment needs a forbidden pair.
+   */
+  linearAssignment(
+    cost: Float64Array | readonly (readonly number[])[],
+    options?: OrOptions & { n?: number; m?: number; maximize?: boolean },
+  ): Promise<AssignmentResult>;
+  /**
+   * Budget allocation as a multiple-choice knapsack: give each unit at most one option
+   * (treatment) to maximise total value with total cost <= budget. `value` and `cost` are
+   * units x options (row-major, or nested arrays); a NaN value marks an option a unit does not
+   * have. Costs must be >= 0. Returns the choice, its value and cost, and a Lagrangian dual bound
+   * so the optimality gap is known.
+   */
+  budgetAllocation(
+    value: Float64Array | readonly (readonly number[])[],
+    cost: Float64Array | readonly (readonly number[])[],
+    budget: number,
+    options?: OrOptions & { units?: number; options?: number },
+  ): Promise<BudgetAllocationResult>;
+}
+
+/** Flattens nested rows (checking they are rectangular) or checks a flat array against n x m. */
+function matrix(name: string, data: unknown, rows?: number, cols?: number): { flat: Float64Array; rows: number; cols: number } {
+  if (data instanceof Float64Array) {
+    if (rows === undefined || cols === undefined) {
+      throw new WaybillError('INVALID_ARGUMENT', `${name} as a flat Float64Array needs its shape: pass n and m (or units and options)`, {
+        argument: name,
+      });
+    }
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0 || data.length !== rows * cols) {
+      throw new WaybillError('INVALID_LENGTH', `${name} has ${data.length} elements, shape ${rows} x ${cols} needs ${rows * cols}`, {
+        argument: name,
+      });
+    }
+    return { flat: data, rows, cols };
+  }
+  if (!Array.isArray(data))
+    throw new WaybillError('INVALID_ARGUMENT', `${name} must be a Float64Array or an array of rows`, { argument: name });
+  const r = data.length;
+  const c = r === 0 ? 0 : ((data[0] as unknown[])?.length ?? -1);
+  const flat = new Float64Array(r * Math.max(c, 0));
+  data.forEach((row, i) => {
+    if (!Array.isArray(row) || row.length !== c) {
+      throw new WaybillError(
+        'INVALID_LENGTH',
+        `${name} is ragged: row ${i} has ${Array.isArray(row) ? row.length : 'no'} entries, row 0 has ${c}`,
+        {
+          argument: name,
+          row: i,
+        },
+      );
+    }
+    row.forEach((v, j) => {
+      if (typeof v !== 'number')
+        throw new WaybillError('INVALID_ARGUMENT', `${name}[${i}][${j}] is not a number`, { argument: name, row: i, col: j });
+      flat[i * c + j] = v;
+    });
+  });
+  return { flat, rows: r, cols: c };
+}
+
+export function createOrKernels(rt: OrRuntime): OrKernels {
+  async function execute<R>(
+    task: OrTask,
+    shape: { n: number; m: number },
+    options: OrOptions | undefined,
+    collect: () => R,
+  ): Promise<R & RunRecord> {
+    if (rt.isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+    if (options?.signal?.aborted) throw new WaybillError('ABORTED');
+    const backend = rt.registry.select(task.kernel, shape, options?.backend);
+    const cancel = new Int32Array(new SharedArrayBuffer(4));
+    const onAbort = () => Atomics.store(cancel, 0, 1);
+    options?.signal?.addEventListener('abort', onAbort, { once: true });
+    const t0 = performance.now();
+    try {
+      await backend.run({ ...task, cancel }, false);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'INFEASIBLE' || (typeof (err as Error).message === 'string' && (err as Error).message.startsWith('infeasible'))) {
+        throw new WaybillError('INFEASIBLE', (err as Error).message);
+      }
+      throw toWaybillError(err);
+    } finally {
+      options?.signal?.removeEventListener('abort', onAbort);
+    }
+    if (Atomics.load(cancel, 0) !== 0) throw new WaybillError('ABORTED');
+    const ms = performance.now() - t0;
+    const record: RunRecord = { backend: backend.name, workers: 0, timings: { totalMs: ms, computeMs: ms, queueMs: 0 } };
+    rt.onRun?.(task.kernel, record);
+    return { ...collect(), ...record };
+  }
+
+  return {
+    async linearAssignment(costInput, options = {}) {
+      const { flat, rows: n, cols: m } = matrix('cost', costInput, options.n, options.m);
+      for (let t = 0; t < flat.length; t++) {
+        if (Number.isNaN(flat[t])) {
+          throw new WaybillError('NOT_FINITE', `cost[${Math.floor(t / m)}][${t % m}] is NaN (use +Infinity for a forbidden pair)`, {
+            row: Math.floor(t / m),
+            col: t % m,
+          });
+        }
+      }
+      if (n > m)
+        throw new WaybillError(
+          'INVALID_ARGUMENT',
+          `more rows (${n}) than columns (${m}): every row needs its own column; transpose the matrix`,
+          { n, m },
+        );
+      const maximize = options.maximize === true;
+      const outRowToCol = new Int32Array(n);
+      const outTotal = new Float64Array(1);
+      return execute({ kernel: 'linearAssignment', cost: flat, n, m, maximize, outRowToCol, outTotal }, { n, m }, options, () => ({
+        rowToCol: outRowToCol,
+        total: outTotal[0] as number,
+      }));
+    },
+
+    async budgetAllocation(valueInput, costInput, budget, options = {}) {
+      const v = matrix('value', valueInput, options.units, options.options);
+      const c = matrix('cost', costInput, options.units, options.options);
+      if (v.rows !== c.rows || v.cols !== c.cols) {
+        throw new WaybillError('INVALID_LENGTH', `value is ${v.rows} x ${v.cols} but cost is ${c.rows} x ${c.cols}`);
+      }
+      if (typeof budget !== 'number' || !Number.isFinite(budget) || budget < 0) {
+        throw new WaybillError('INVALID_ARGUMENT', `budget must be a finite number >= 0, got ${String(budget)}`, { argument: 'budget' });
+      }
+      for (let t = 0; t < v.flat.length; t++) {
+        const val = v.flat[t] as number;
+        const cost = c.flat[t] as number;
+        const where = { unit: Math.floor(t / v.cols), option: t % v.cols };
+        if (!Number.isNaN(val) && !Number.isFinite(val))
+          throw new WaybillError('NOT_FINITE', `value[${where.unit}][${where.option}] is ${val}`, where);
+        if (!Number.isNaN(val) && !(Number.isFinite(cost) && cost >= 0)) {
+          throw new WaybillError(
+            'INVALID_ARGUMENT',
+            `cost[${where.unit}][${where.option}] is ${cost}: costs must be finite and >= 0`,
+            where,
+          );
+        }
+      }
+      const units = v.rows;
+      const outChoice = new Int32Array(units);
+      const outStats = new Float64Array(5);
+      return execute(
+        { kernel: 'budgetAllocation', value: v.flat, cost: c.flat, units, options: v.cols, budget, outChoice, outStats },
+        { n: units, m: v.cols },
+        options,
+        () => {
+          const [value = 0, cost = 0, dualBound = 0, lambda = 0, chosen = 0] = outStats;
+          return { choice: outChoice, value, cost, dualBound, gap: dualBound > 0 ? (dualBound - value) / dualBound : 0, lambda, chosen };
+        },
+      );
+    },
+  };
+}
