@@ -1,24 +1,25 @@
 /**
  * The HTTP API, assembled. Each concern is an encapsulated plugin; this file is the table of
- * contents: errors, OpenAPI docs, health, geo.
+ * contents (errors, lifecycle, docs, metrics, health, geo, models, admin, jobs) plus the
+ * process-level start and graceful shutdown.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createEngine, type Engine, type EngineOptions } from '../engine.js';
 import { WaybillError } from '../errors.js';
-import { VERSION } from '../version.js';
+import docs from './docs.js';
 import errors from './errors.js';
+import lifecycle from './lifecycle.js';
 import metrics from './metrics.js';
+import { defaultPluginSources, isPluginCollection } from './plugin-sources.js';
 import { adminRoutes } from './routes/admin.js';
 import { geoRoutes } from './routes/geo.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { ErrorBody } from './schemas.js';
+
+export { defaultPluginSources } from './plugin-sources.js';
 
 export interface ServerOptions {
   /** Use this engine (the caller closes it); otherwise one is created from `engineOptions` and closed with the server. */
@@ -30,10 +31,15 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Time a request may take, ms (default 60 000; 0 disables). */
   requestTimeoutMs?: number;
-  /** Largest origins x destinations per geo request (default 1 000 000). */
+  /** Largest origins x destinations per geo request (default 1 000 000: ~18 MB of JSON out). */
   maxCells?: number;
   /** Largest number of points per list in a geo request (default 100 000). */
   maxPoints?: number;
+  /**
+   * After shutdown begins, readiness answers 503 for this long while requests are still served,
+   * so load balancers stop routing here before the server stops accepting (ms, default 0).
+   */
+  shutdownGraceMs?: number;
   /**
    * Plugins to load at start: folders holding plugin folders are scanned, other entries are a
    * plugin folder, file or npm package name. Default: see defaultPluginSources().
@@ -43,62 +49,34 @@ export interface ServerOptions {
   apiKey?: string;
 }
 
-/**
- * The plugin sources a server loads when `plugins` is not given: `plugins/` when it exists, then the `plugins`
- * array of the config file (WAYBILL_CONFIG, default ./waybill.config.json, when present), then
- * the comma-separated WAYBILL_PLUGINS.
- */
-export function defaultPluginSources(): string[] {
-  const fromEnv = (process.env.WAYBILL_PLUGINS ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return [...(existsSync('plugins') ? ['plugins'] : []), ...configPlugins(), ...fromEnv];
-}
-
 export interface WaybillServer {
   app: FastifyInstance;
   engine: Engine;
-  /** Readiness turns 503, then the server stops accepting, drains and closes its engine. */
+  /**
+   * Readiness turns 503; after `shutdownGraceMs` the server stops accepting, answers requests
+   * still arriving on open connections with 503 POOL_CLOSED, drains in-flight work and closes
+   * its engine (when it created it). Idempotent.
+   */
   shutdown(): Promise<void>;
 }
 
-function configPlugins(): string[] {
-  const file = process.env.WAYBILL_CONFIG ?? 'waybill.config.json';
-  if (!existsSync(file)) {
-    if (process.env.WAYBILL_CONFIG) throw new WaybillError('INVALID_ARGUMENT', `config file ${file} (WAYBILL_CONFIG) does not exist`);
-    return [];
-  }
-  let config: { plugins?: unknown };
-  try {
-    config = JSON.parse(readFileSync(file, 'utf8')) as { plugins?: unknown };
-  } catch (err) {
-    throw new WaybillError('INVALID_ARGUMENT', `config file ${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (config.plugins === undefined) return [];
-  if (!Array.isArray(config.plugins) || config.plugins.some((p) => typeof p !== 'string')) {
-    throw new WaybillError('INVALID_ARGUMENT', `config file ${file}: "plugins" must be an array of paths or package names`);
-  }
-  return config.plugins as string[];
-}
-
-/** A folder of plugin folders (rather than one plugin): it has no index file of its own. */
-function isPluginCollection(source: string): boolean {
-  if (!existsSync(source) || !statSync(source).isDirectory()) return false;
-  return !['index.ts', 'index.mts', 'index.js', 'index.mjs', 'package.json'].some((f) => existsSync(join(source, f)));
-}
-
+/** Builds the app (not listening). Plugins that fail to load are recorded as failed, never fatal. */
 export async function buildServer(options: ServerOptions = {}): Promise<WaybillServer> {
   const engine = options.engine ?? createEngine(options.engineOptions);
-  const ownsEngine = options.engine === undefined;
-  let shuttingDown = false;
+  // serving -> draining (readiness 503) -> closing (new requests 503, in-flight ones drain).
+  let phase: 'serving' | 'draining' | 'closing' = 'serving';
 
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 16 * 2 ** 20,
     requestTimeout: options.requestTimeoutMs ?? 60_000,
-    ajv: { customOptions: { removeAdditional: false } },
+    // Our lifecycle plugin answers during close, in the error shape of the catalogue.
+    return503OnClosing: false,
+    // JSON bodies are typed already: coercion would turn [null, 2] into [0, 2] and "1" into 1.
+    // (Path params are declared as strings, so nothing needs coercing.)
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  if (options.engine === undefined) app.addHook('onClose', async () => engine.close());
 
   engine.plugins.useLogger({
     info: (msg, data) => app.log.info(data ?? {}, msg),
@@ -106,43 +84,114 @@ export async function buildServer(options: ServerOptions = {}): Promise<WaybillS
     error: (msg, data) => app.log.error(data ?? {}, msg),
   });
   app.addSchema(ErrorBody);
-  await app.register(errors);
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Waybill API', version: VERSION, description: 'Native-accelerated compute engine for e-commerce supply chains.' },
-      tags: [
-        { name: 'health', description: 'liveness and readiness' },
-        { name: 'models', description: 'model metadata and inference (KServe v2)' },
-        { name: 'jobs', description: 'long work with progress and cancellation' },
-        { name: 'admin', description: 'load and unload models (API key, or localhost only)' },
-        { name: 'geo', description: 'distance matrices and nearest neighbours' },
-      ],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(metrics, { engine });
-  await app.register(healthRoutes, { engine, isShuttingDown: () => shuttingDown });
-  await app.register(geoRoutes, { engine, maxCells: options.maxCells ?? 1_000_000, maxPoints: options.maxPoints ?? 100_000 });
-  await app.register(modelRoutes, { engine });
-  await app.register(adminRoutes, { engine, apiKey: options.apiKey ?? process.env.WAYBILL_API_KEY });
-  await app.register(jobRoutes, { engine });
+  try {
+    await app.register(errors);
+    await app.register(lifecycle, { isClosing: () => phase === 'closing' });
+    await app.register(docs);
+    await app.register(metrics, { engine });
+    await app.register(healthRoutes, { engine, isShuttingDown: () => phase !== 'serving' });
+    await app.register(geoRoutes, { engine, maxCells: options.maxCells ?? 1_000_000, maxPoints: options.maxPoints ?? 100_000 });
+    await app.register(modelRoutes, { engine });
+    await app.register(adminRoutes, { engine, apiKey: options.apiKey ?? process.env.WAYBILL_API_KEY });
+    await app.register(jobRoutes, { engine });
 
-  // A broken plugin is recorded as failed with its reason; it never stops the server.
-  for (const source of options.plugins ?? defaultPluginSources()) {
-    if (isPluginCollection(source)) await engine.plugins.loadDirectory(source);
-    else await engine.plugins.loadFrom(source);
+    for (const source of options.plugins ?? defaultPluginSources()) {
+      if (isPluginCollection(source)) await engine.plugins.loadDirectory(source);
+      else await engine.plugins.loadFrom(source);
+    }
+  } catch (err) {
+    await app.close(); // closes the engine too when we created it
+    throw err;
   }
-
-  if (ownsEngine) app.addHook('onClose', async () => engine.close());
 
   let closing: Promise<void> | undefined;
   return {
     app,
     engine,
     shutdown() {
-      shuttingDown = true;
-      closing ??= app.close();
+      closing ??= (async () => {
+        phase = 'draining';
+        if (options.shutdownGraceMs) await new Promise((resolve) => setTimeout(resolve, options.shutdownGraceMs));
+        phase = 'closing';
+        await app.close();
+      })();
       return closing;
     },
   };
+}
+
+export interface StartOptions extends ServerOptions {
+  /** Port: this, else WAYBILL_PORT, else 8080 (0 picks a free one). */
+  port?: number;
+  /** Interface: this, else WAYBILL_HOST, else 127.0.0.1 (loopback only). */
+  host?: string;
+  /** Drain and exit on SIGINT / SIGTERM (default true); a second signal kills at once. */
+  handleSignals?: boolean;
+  /** Longest drain after a signal before exiting with status 1, ms (default 30 000). */
+  drainTimeoutMs?: number;
+  /** How the process ends after a signal (default process.exit; replaceable for tests). */
+  exit?: (code: number) => void;
+}
+
+export interface StartedServer extends WaybillServer {
+  /** The URL it listens on, e.g. http://127.0.0.1:8080. */
+  address: string;
+}
+
+function portFrom(option: number | undefined): number {
+  const raw = option ?? (process.env.WAYBILL_PORT ? Number(process.env.WAYBILL_PORT) : 8080);
+  if (!Number.isInteger(raw) || raw < 0 || raw > 65535) {
+    throw new WaybillError('INVALID_ARGUMENT', `port must be an integer in [0, 65535], got ${String(option ?? process.env.WAYBILL_PORT)}`);
+  }
+  return raw;
+}
+
+/**
+ * Builds the server and listens. On SIGINT / SIGTERM: readiness turns 503, the server stops
+ * accepting, in-flight requests drain, the engine closes, then the process exits (0, or 1 when
+ * draining fails or exceeds `drainTimeoutMs`). `shutdown()` does the same without exiting.
+ */
+export async function startServer(options: StartOptions = {}): Promise<StartedServer> {
+  const { port, host, handleSignals = true, drainTimeoutMs = 30_000, exit = (code) => process.exit(code), ...rest } = options;
+  const listenPort = portFrom(port);
+  const server = await buildServer(rest);
+  let address: string;
+  try {
+    address = await server.app.listen({ port: listenPort, host: host ?? process.env.WAYBILL_HOST ?? '127.0.0.1' });
+  } catch (err) {
+    await server.shutdown();
+    throw err;
+  }
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    server.app.log.info({ signal }, 'draining before exit');
+    const force = setTimeout(() => {
+      server.app.log.error(`drain took longer than ${drainTimeoutMs} ms, exiting`);
+      exit(1);
+    }, drainTimeoutMs);
+    force.unref();
+    shutdown()
+      .then(() => server.engine.close())
+      .then(
+        () => {
+          clearTimeout(force);
+          exit(0);
+        },
+        (err: unknown) => {
+          server.app.log.error({ err }, 'error during shutdown');
+          clearTimeout(force);
+          exit(1);
+        },
+      );
+  };
+  const shutdown = (): Promise<void> => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    return server.shutdown();
+  };
+  if (handleSignals) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  return { ...server, address, shutdown };
 }

@@ -1,5 +1,5 @@
 /** Shared TypeBox schemas of the HTTP API (also the source of the OpenAPI document). */
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 
 /** Every error response: one shape, codes from src/errors.ts. */
 export const ErrorBody = Type.Object(
@@ -45,11 +45,18 @@ export const Timings = Type.Object({
 /** A (lat, lng) pair in degrees, or an (x, y) pair for the euclidean metric. */
 export const Point = Type.Tuple([Type.Number(), Type.Number()], { description: '[lat, lng] degrees, or [x, y] for metric euclidean' });
 
+/**
+ * A typed reference to {@link ErrorBody} (registered once with `app.addSchema`): the OpenAPI
+ * document lists the error shape once, under components.schemas.ErrorBody, and route handlers keep
+ * their return types checked (a plain `Type.Ref` would widen them to unknown).
+ */
+export const ErrorRef = Type.Unsafe<Static<typeof ErrorBody>>(Type.Ref('ErrorBody'));
+
 /** Error responses every route may return, by status. */
 export const errorResponses = {
-  400: ErrorBody,
-  413: ErrorBody,
-  499: ErrorBody,
-  500: ErrorBody,
-  503: ErrorBody,
+  400: ErrorRef,
+  413: ErrorRef,
+  499: ErrorRef,
+  500: ErrorRef,
+  503: ErrorRef,
 } as const;

@@ -196,3 +196,84 @@ describe('budgetAllocation', () => {
     expect(err.details).toMatchObject({ unit: 1, option: 0 });
   });
 });
+
+describe('linearProgram (HiGHS)', () => {
+  it('solves an LP with duals, a MIP, and reports infeasible and unbounded as statuses', async () => {
+    const lp = await or.linearProgram({
+      sense: 'max',
+      objective: { x: 1, y: 1 },
+      constraints: [
+        { name: 'a', terms: { x: 1, y: 2 }, op: '<=', rhs: 4 },
+        { name: 'b', terms: { x: 3, y: 1 }, op: '<=', rhs: 6 },
+      ],
+    });
+    expect(lp.status).toBe('optimal');
+    expect(lp.objective).toBeCloseTo(2.8, 9);
+    expect(lp.values.x).toBeCloseTo(1.6, 9);
+    expect(lp.duals?.a).toBeCloseTo(0.4, 9);
+    const mip = await or.linearProgram({
+      sense: 'max',
+      objective: { x: 1, y: 1 },
+      constraints: [
+        { terms: { x: 1, y: 2 }, op: '<=', rhs: 4 },
+        { terms: { x: 3, y: 1 }, op: '<=', rhs: 6 },
+      ],
+      integers: ['x', 'y'],
+    });
+    expect(mip.status).toBe('optimal');
+    expect(mip.objective).toBe(2);
+    expect(Number.isInteger(mip.values.x)).toBe(true);
+    const infeasible = await or.linearProgram({
+      sense: 'min',
+      objective: { x: 1 },
+      constraints: [{ terms: { x: 1 }, op: '>=', rhs: 2 }],
+      bounds: { x: [0, 1] },
+    });
+    expect(infeasible.status).toBe('infeasible');
+    const unbounded = await or.linearProgram({ sense: 'max', objective: { x: 1 }, constraints: [{ terms: { x: 1 }, op: '>=', rhs: 1 }] });
+    expect(unbounded.status).toBe('unbounded');
+  });
+
+  it('a knapsack MIP agrees with budgetAllocation on a small instance', async () => {
+    const value = [
+      [3, 5],
+      [4, 6],
+      [2, 7],
+    ];
+    const cost = [
+      [2, 4],
+      [3, 5],
+      [1, 6],
+    ];
+    const objective: Record<string, number> = {};
+    const budgetTerms: Record<string, number> = {};
+    const constraints: Array<{ terms: Record<string, number>; op: '<='; rhs: number }> = [];
+    value.forEach((row, u) => {
+      const pick: Record<string, number> = {};
+      row.forEach((v, k) => {
+        objective[`x${u}_${k}`] = v;
+        budgetTerms[`x${u}_${k}`] = (cost[u] as number[])[k] as number;
+        pick[`x${u}_${k}`] = 1;
+      });
+      constraints.push({ terms: pick, op: '<=', rhs: 1 });
+    });
+    constraints.push({ terms: budgetTerms, op: '<=', rhs: 8 });
+    const mip = await or.linearProgram({ sense: 'max', objective, constraints, binaries: Object.keys(objective) });
+    const heuristic = await or.budgetAllocation(value, cost, 8);
+    expect(mip.status).toBe('optimal');
+    expect(heuristic.value).toBeLessThanOrEqual(mip.objective + 1e-9);
+    expect(heuristic.dualBound).toBeGreaterThanOrEqual(mip.objective - 1e-9);
+  });
+
+  it('rejects malformed models with codes', async () => {
+    expect(await codeOf(or.linearProgram({ sense: 'up' as never, objective: {}, constraints: [] }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(or.linearProgram({ sense: 'min', objective: { 'bad name': 1 }, constraints: [] }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(or.linearProgram({ sense: 'min', objective: { x: Number.NaN }, constraints: [] }))).toBe('NOT_FINITE');
+    expect(
+      await codeOf(or.linearProgram({ sense: 'min', objective: { x: 1 }, constraints: [{ terms: { x: 1 }, op: '<' as never, rhs: 1 }] })),
+    ).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(or.linearProgram({ sense: 'min', objective: { x: 1 }, constraints: [], bounds: { x: [2, 1] } }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+  });
+});

@@ -7,8 +7,10 @@
 import type { BackendRegistry } from '../../backends/registry.js';
 import { toWaybillError, WaybillError } from '../../errors.js';
 import type { RunRecord } from '../geo/types.js';
+import { type LinearProgram, type LinearProgramResult, solveLinearProgram } from './linear-program.js';
 import type { AssignmentResult, BudgetAllocationResult, OrKernelName, OrOptions, OrTask } from './types.js';
 
+export type { LinearProgram, LinearProgramResult } from './linear-program.js';
 export * from './types.js';
 
 export interface OrRuntime {
@@ -41,6 +43,11 @@ export interface OrKernels {
     budget: number,
     options?: OrOptions & { units?: number; options?: number },
   ): Promise<BudgetAllocationResult>;
+  /**
+   * A linear or mixed-integer program (JSON model: sense, objective, constraints, bounds,
+   * integers, binaries) solved by HiGHS. Non-optimal outcomes are a `status`, not an error.
+   */
+  linearProgram(model: LinearProgram, options?: { timeLimitMs?: number; mipGap?: number }): Promise<LinearProgramResult>;
 }
 
 /** Flattens nested rows (checking they are rectangular) or checks a flat array against n x m. */
@@ -116,6 +123,11 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
   }
 
   return {
+    async linearProgram(model, options = {}) {
+      if (rt.isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+      return solveLinearProgram(model, options);
+    },
+
     async linearAssignment(costInput, options = {}) {
       const { flat, rows: n, cols: m } = matrix('cost', costInput, options.n, options.m);
       for (let t = 0; t < flat.length; t++) {

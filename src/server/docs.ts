@@ -1,0 +1,30 @@
+/**
+ * OpenAPI document and UI: generated from the route schemas (never written by hand), served as
+ * JSON at /docs/json and as Swagger UI at /docs. Registered before the routes so it sees them all.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { VERSION } from '../version.js';
+
+async function docsPlugin(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Waybill API', version: VERSION, description: 'Native-accelerated compute engine for e-commerce supply chains.' },
+      tags: [
+        { name: 'health', description: 'liveness and readiness' },
+        { name: 'models', description: 'model metadata and inference (KServe v2)' },
+        { name: 'jobs', description: 'long work with progress and cancellation' },
+        { name: 'admin', description: 'load and unload models (API key, or localhost only)' },
+        { name: 'geo', description: 'distance matrices and nearest neighbours' },
+      ],
+    },
+    // Shared schemas appear under their own $id (components.schemas.ErrorBody), not def-0.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+}
+
+/** Swagger (OpenAPI 3) generated from the route schemas, with its UI at /docs. */
+export default fp(docsPlugin, { name: 'waybill-docs' });
