@@ -3,12 +3,10 @@
  * loading the plugins in-process (the same sources `waybill serve` would load).
  */
 
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { createEngine } from '../engine.js';
 import { WaybillError } from '../errors.js';
 import type { ModelVersionInfo } from '../plugins/registry.js';
-import { defaultPluginSources } from '../server/app.js';
+import { defaultPluginSources, isPluginCollection } from '../server/plugin-sources.js';
 
 export interface ModelsArgs {
   url?: string;
@@ -28,11 +26,7 @@ async function withLocalModels<T>(plugins: string[] | undefined, fn: (engine: Re
   engine.plugins.useLogger({ info: () => {}, warn: (m) => console.error(m), error: (m) => console.error(m) });
   try {
     for (const source of plugins ?? defaultPluginSources()) {
-      const collection =
-        existsSync(source) &&
-        statSync(source).isDirectory() &&
-        !['index.ts', 'index.mts', 'index.js', 'index.mjs', 'package.json'].some((f) => existsSync(join(source, f)));
-      if (collection) await engine.plugins.loadDirectory(source);
+      if (isPluginCollection(source)) await engine.plugins.loadDirectory(source);
       else await engine.plugins.loadFrom(source);
     }
     return await fn(engine);

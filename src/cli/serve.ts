@@ -1,51 +1,33 @@
-/** `waybill serve`: start the HTTP API and shut down gracefully on SIGINT / SIGTERM. */
-import { buildServer, type ServerOptions } from '../server/app.js';
+/** `waybill serve`: start the HTTP API; SIGINT / SIGTERM drain it and exit (see startServer). */
+import type { BackendStatus } from '../backends/types.js';
+import { type StartedServer, type StartOptions, startServer } from '../server/app.js';
 
-export interface ServeArgs extends Omit<ServerOptions, 'engine'> {
+export interface ServeArgs extends Omit<StartOptions, 'engine' | 'engineOptions'> {
+  /** Port (default WAYBILL_PORT, else 8080). */
   port?: number;
+  /** Interface (default WAYBILL_HOST, else 127.0.0.1). */
   host?: string;
+  /** Pool worker threads (default: available cores). */
   workers?: number;
 }
 
-/** Starts the server; resolves once it listens. Port: argument, WAYBILL_PORT, or 8080. */
-export async function serve(args: ServeArgs = {}): Promise<void> {
-  const { port: portArg, host = process.env.WAYBILL_HOST ?? '127.0.0.1', workers, ...rest } = args;
-  const port = portArg ?? (process.env.WAYBILL_PORT ? Number(process.env.WAYBILL_PORT) : 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${String(port)}`);
-  const server = await buildServer({
+/** One line per backend: available, available but not auto-selected, or unavailable, with the reason. */
+export function formatBackends(backends: BackendStatus[]): string[] {
+  return backends.map((b) => {
+    const state = !b.available ? `unavailable (${b.reason})` : b.autoSelect ? 'available' : `available, not auto-selected (${b.reason})`;
+    return `${b.name}: ${state}${b.mode ? ` [mode ${b.mode}]` : ''}`;
+  });
+}
+
+/** Starts the server and prints its URL and backends; resolves once it listens. */
+export async function serve(args: ServeArgs = {}): Promise<StartedServer> {
+  const { workers, ...rest } = args;
+  const server = await startServer({
     logger: { level: process.env.WAYBILL_LOG_LEVEL ?? 'info' },
     ...rest,
     ...(workers === undefined ? {} : { engineOptions: { workers } }),
   });
-  const address = await server.app.listen({ port, host });
-  const backends = server.engine
-    .backends()
-    .map(
-      (b) =>
-        `${b.name}: ${b.available ? (b.autoSelect ? 'available' : `available, not auto-selected (${b.reason})`) : `unavailable (${b.reason})`}`,
-    );
-  console.log(`waybill ${server.engine.version} listening on ${address} (docs: ${address}/docs)`);
-  for (const line of backends) console.log(`  ${line}`);
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`waybill: ${signal} received, draining`);
-    // Stop accepting, let in-flight requests finish, then close the pool.
-    const force = setTimeout(() => {
-      console.error('waybill: drain took longer than 30 s, exiting');
-      process.exit(1);
-    }, 30_000);
-    force.unref();
-    server.shutdown().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error('waybill: error during shutdown', err);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  console.log(`waybill ${server.engine.version} listening on ${server.address} (docs: ${server.address}/docs)`);
+  for (const line of formatBackends(server.engine.backends())) console.log(`  ${line}`);
+  return server;
 }

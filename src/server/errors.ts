@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ERROR_CATALOGUE, WaybillError } from '../errors.js';
+import { ERROR_CATALOGUE, type ErrorCode, WaybillError } from '../errors.js';
 
 /** Maps Fastify's own errors (validation, body limits, bad JSON) onto the catalogue. */
 function fromFastify(err: FastifyError): WaybillError | undefined {
@@ -26,11 +26,15 @@ function fromFastify(err: FastifyError): WaybillError | undefined {
     return new WaybillError('INVALID_ARGUMENT', `malformed JSON body: ${err.message}`);
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-    return new WaybillError('INVALID_ARGUMENT', err.message);
+    return new WaybillError(BY_STATUS[err.statusCode] ?? 'INVALID_ARGUMENT', err.message);
   }
   return undefined;
 }
 
+/** Catalogue codes for other 4xx errors Fastify (or a Fastify plugin) may raise. */
+const BY_STATUS: Partial<Record<number, ErrorCode>> = { 404: 'NOT_FOUND', 413: 'TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+
+/** Sends `err` as `{ code, message, details? }` with its catalogue status; Retry-After on temporary refusals. */
 export function sendError(reply: FastifyReply, err: WaybillError): FastifyReply {
   if (err.code === 'QUEUE_FULL' || err.code === 'POOL_CLOSED' || err.code === 'MODEL_OVERLOADED') reply.header('retry-after', '1');
   return reply.status(err.status).send(err.toJSON());
@@ -39,11 +43,16 @@ export function sendError(reply: FastifyReply, err: WaybillError): FastifyReply 
 async function errorsPlugin(app: FastifyInstance): Promise<void> {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const known = error instanceof WaybillError ? error : fromFastify(error);
-    if (known) return sendError(reply, known);
+    if (known) {
+      // Server-side faults (NATIVE_ERROR, CUDA_ERROR, ...) are worth a log line; refusals are not.
+      if (known.status >= 500 && known.status !== 503) request.log.error({ err: error }, known.message);
+      return sendError(reply, known);
+    }
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, new WaybillError('INTERNAL', ERROR_CATALOGUE.INTERNAL.message));
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, new WaybillError('NOT_FOUND', `no route ${request.method} ${request.url}`)));
 }
 
+/** The error handler and 404 handler of the whole app (not encapsulated, so they apply everywhere). */
 export default fp(errorsPlugin, { name: 'waybill-errors' });

@@ -1,8 +1,8 @@
 /**
- * Drain guard: once the server is closing, requests still arriving on open keep-alive connections
- * are refused with 503 in the catalogue's error shape (Fastify's own closing reply has another
- * shape), with `Connection: close` and `Retry-After`. Health routes still answer, so readiness
- * reports 'not-ready' rather than an error.
+ * Drain guard. Once the server is closing, responses close their connections, and requests still
+ * arriving on open keep-alive connections are refused with 503 in the catalogue's error shape
+ * (Fastify's own closing reply has another shape), with `Connection: close` and `Retry-After`.
+ * Health routes still answer, so readiness reports 'not-ready' rather than an error.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -19,6 +19,13 @@ async function lifecyclePlugin(app: FastifyInstance, { isClosing }: LifecycleOpt
     if (!isClosing() || request.url.startsWith('/v2/health/')) return;
     reply.header('connection', 'close');
     return sendError(reply, new WaybillError('POOL_CLOSED', 'the server is shutting down; retry on another instance'));
+  });
+  // A response finishing during the drain closes its keep-alive connection: otherwise that
+  // connection, busy when close() began and idle afterwards, would hold close() open until the
+  // client or the keep-alive timeout ends it.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (isClosing()) reply.header('connection', 'close');
+    return payload;
   });
 }
 

@@ -11,10 +11,17 @@ export const ErrorBody = Type.Object(
   { $id: 'ErrorBody', title: 'Error' },
 );
 
+/** Request field: force a backend. */
 export const BackendName = Type.Union([Type.Literal('cuda'), Type.Literal('native'), Type.Literal('gpujs'), Type.Literal('js')], {
   description: 'force a backend; by default the best available one for the input is chosen',
 });
 
+/** Response field: the backend that computed a result. */
+export const BackendUsed = Type.Union([Type.Literal('cuda'), Type.Literal('native'), Type.Literal('gpujs'), Type.Literal('js')], {
+  description: 'backend that computed the result',
+});
+
+/** One backend in readiness: mirrors `BackendStatus` of src/backends/types.ts. */
 export const BackendStatus = Type.Object({
   name: Type.String(),
   available: Type.Boolean(),
@@ -26,6 +33,7 @@ export const BackendStatus = Type.Object({
   details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 });
 
+/** Worker pool state in readiness: mirrors `PoolStats` of src/pool/pool.ts. */
 export const PoolStats = Type.Object({
   workers: Type.Integer(),
   started: Type.Boolean(),
@@ -36,14 +44,20 @@ export const PoolStats = Type.Object({
   queueLimit: Type.Integer(),
 });
 
+/** Wall time, summed compute time and longest queue wait of one kernel call, ms. */
 export const Timings = Type.Object({
   totalMs: Type.Number(),
   computeMs: Type.Number(),
   queueMs: Type.Number(),
 });
 
-/** A (lat, lng) pair in degrees, or an (x, y) pair for the euclidean metric. */
-export const Point = Type.Tuple([Type.Number(), Type.Number()], { description: '[lat, lng] degrees, or [x, y] for metric euclidean' });
+/**
+ * A (lat, lng) pair in degrees, or an (x, y) pair for the euclidean metric. Typed as a tuple but
+ * written as an array of exactly two numbers: OpenAPI 3.0 has no tuple form (`items: [...]`).
+ */
+export const Point = Type.Unsafe<[number, number]>(
+  Type.Array(Type.Number(), { minItems: 2, maxItems: 2, description: '[lat, lng] degrees, or [x, y] for metric euclidean' }),
+);
 
 /**
  * A typed reference to {@link ErrorBody} (registered once with `app.addSchema`): the OpenAPI

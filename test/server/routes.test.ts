@@ -1,12 +1,13 @@
 /** HTTP API: schema, happy path and bad input for every route (Fastify inject, no port). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/index.js';
+import { createEngine, type Engine } from '../../src/index.js';
 import { buildServer, type WaybillServer } from '../../src/server/app.js';
 
-const engine = createEngine({ workers: 1 });
+let engine: Engine;
 let server: WaybillServer;
 beforeAll(async () => {
-  server = await buildServer({ engine, maxCells: 10_000 });
+  engine = createEngine({ workers: 1 });
+  server = await buildServer({ engine, maxCells: 10_000, plugins: [] });
 });
 afterAll(async () => {
   await server.app.close();
@@ -31,9 +32,13 @@ describe('health', () => {
     expect(body.status).toBe('ready');
     expect(body.backends.map((b: { name: string }) => b.name)).toEqual(['cuda', 'native', 'gpujs', 'js']);
     for (const b of body.backends) {
+      expect(typeof b.available).toBe('boolean');
       if (!b.available || !b.autoSelect) expect(b.reason.length).toBeGreaterThan(0);
     }
-    expect(body.pool.workers).toBe(1);
+    const js = body.backends.find((b: { name: string }) => b.name === 'js');
+    expect(js).toMatchObject({ available: true, kernels: expect.arrayContaining(['haversineMatrix', 'kNearest']) });
+    expect(body.version).toBe(engine.version);
+    expect(body.pool).toMatchObject({ workers: 1, queued: 0, running: 0, queueLimit: 256 });
   });
 });
 
@@ -64,7 +69,13 @@ describe('POST /v1/geo/distance-matrix', () => {
   it.each([
     ['missing origins', { destinations: [LONDON] }, 'INVALID_ARGUMENT'],
     ['a point with three numbers', { origins: [[1, 2, 3]], destinations: [LONDON] }, 'INVALID_ARGUMENT'],
+    ['a point with one number', { origins: [[1]], destinations: [LONDON] }, 'INVALID_ARGUMENT'],
     ['a string coordinate', { origins: [['x', 2]], destinations: [LONDON] }, 'INVALID_ARGUMENT'],
+    // Not coerced: "48.8" is not silently read as 48.8, nor null (JSON's NaN) as 0.
+    ['a numeric string coordinate', { origins: [['48.8', 2]], destinations: [LONDON] }, 'INVALID_ARGUMENT'],
+    ['a null (NaN) coordinate', { origins: [[null, 2]], destinations: [LONDON] }, 'INVALID_ARGUMENT'],
+    ['origins that are not a list of points', { origins: PARIS, destinations: [LONDON] }, 'INVALID_ARGUMENT'],
+    ['an unknown metric', { origins: [PARIS], destinations: [LONDON], metric: 'manhattan' }, 'INVALID_ARGUMENT'],
     ['latitude 91', { origins: [[91, 0]], destinations: [LONDON] }, 'COORDINATE_OUT_OF_RANGE'],
     ['longitude -181', { origins: [PARIS], destinations: [[0, -181]] }, 'COORDINATE_OUT_OF_RANGE'],
     ['an unknown backend', { origins: [PARIS], destinations: [LONDON], backend: 'tpu' }, 'INVALID_ARGUMENT'],
@@ -75,6 +86,23 @@ describe('POST /v1/geo/distance-matrix', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().code).toBe(code);
     expect(typeof res.json().message).toBe('string');
+    if (code === 'INVALID_ARGUMENT') expect(res.json().details.validation.length).toBeGreaterThan(0);
+  });
+
+  it('forcing native (built here) or js runs on that backend and gives the same metres', async () => {
+    const body = { origins: [PARIS, LONDON], destinations: [LONDON] };
+    const js = (await post('/v1/geo/distance-matrix', { ...body, backend: 'js' })).json();
+    const native = engine.backends().find((b) => b.name === 'native');
+    const res = await post('/v1/geo/distance-matrix', { ...body, backend: 'native' });
+    if (!native?.available) return expect(res.statusCode).toBe(503);
+    expect(res.json().backend).toBe('native');
+    expect(res.json().distances[0][0]).toBeCloseTo(js.distances[0][0], 3);
+    expect(res.json().distances[1][0]).toBe(0);
+  });
+
+  it('a custom radius scales haversine distances', async () => {
+    const unit = await post('/v1/geo/distance-matrix', { origins: [[0, 0]], destinations: [[0, 90]], radius: 1 });
+    expect(unit.json().distances[0][0]).toBeCloseTo(Math.PI / 2, 9);
   });
 
   it('400 for malformed JSON, 415 for an unparsable media type, 404 for an unknown route', async () => {
@@ -113,6 +141,9 @@ describe('POST /v1/geo/distance-matrix', () => {
     const res = await post('/v1/geo/distance-matrix', { origins: many, destinations: many });
     expect(res.statusCode).toBe(413);
     expect(res.json().code).toBe('TOO_LARGE');
+    expect(res.json().details).toEqual({ rows: 101, cols: 101, limit: 10_000 });
+    const knn = await post('/v1/geo/k-nearest', { origins: many, destinations: many, k: 1 });
+    expect(knn.statusCode).toBe(413);
   });
 
   it('forcing an unavailable backend answers 503 with the reason', async () => {
@@ -135,6 +166,30 @@ describe('POST /v1/geo/k-nearest', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().indices).toEqual([[2, 1]]);
     expect(res.json().distances[0][0]).toBe(0);
+    expect(Math.abs(res.json().distances[0][1] - 343_556)).toBeLessThan(1000);
+    expect(res.json().rows).toBe(1);
+    expect(res.json().k).toBe(2);
+    expect(['cuda', 'native', 'gpujs', 'js']).toContain(res.json().backend);
+  });
+  it('euclidean on the forced js backend', async () => {
+    const res = await post('/v1/geo/k-nearest', {
+      origins: [
+        [0, 0],
+        [10, 10],
+      ],
+      destinations: [
+        [3, 4],
+        [9, 9],
+        [100, 100],
+      ],
+      k: 1,
+      metric: 'euclidean',
+      backend: 'js',
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ rows: 2, k: 1, indices: [[0], [1]], backend: 'js' });
+    expect(res.json().distances[0][0]).toBe(5);
+    expect(res.json().distances[1][0]).toBeCloseTo(Math.SQRT2, 12);
   });
   it('400 INVALID_K for k > number of destinations, 400 for k = 0', async () => {
     const res = await post('/v1/geo/k-nearest', { origins: [PARIS], destinations: [LONDON], k: 2 });
@@ -148,12 +203,19 @@ describe('POST /v1/geo/k-nearest', () => {
 describe('docs', () => {
   it('serves the OpenAPI UI and a document generated from the route schemas', async () => {
     const ui = await server.app.inject({ method: 'GET', url: '/docs' });
-    expect([200, 302]).toContain(ui.statusCode);
+    expect(ui.statusCode).toBe(200);
+    expect(ui.headers['content-type']).toContain('text/html');
+    expect(ui.body).toContain('<html');
     const doc = await server.app.inject({ method: 'GET', url: '/docs/json' });
     expect(doc.statusCode).toBe(200);
-    const paths = doc.json().paths;
+    const { paths, components } = doc.json();
     expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/v1/geo/distance-matrix', '/v1/geo/k-nearest', '/v2/health/ready']));
-    expect(paths['/v1/geo/distance-matrix'].post.requestBody).toBeDefined();
+    const matrix = paths['/v1/geo/distance-matrix'].post;
+    expect(matrix.requestBody.content['application/json'].schema.required).toEqual(['origins', 'destinations']);
+    // One error shape, referenced by every route rather than copied into it.
+    expect(components.schemas.ErrorBody.required).toEqual(['code', 'message']);
+    expect(matrix.responses['400'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorBody' });
+    expect(matrix.responses['503'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorBody' });
   });
 });
 

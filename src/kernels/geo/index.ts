@@ -167,7 +167,7 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
     checkCommon(options);
     const geographic = kernel === 'haversineMatrix';
     let o = validatePoints('origins', origins, geographic);
-    let d = validatePoints('dests', dests, geographic);
+    let d = validatePoints('destinations', dests, geographic);
     const radius = validateRadius(geographic ? options?.radius : undefined);
     const output = options?.output ?? 'float64';
     if (output !== 'float64' && output !== 'float32') {
@@ -223,7 +223,7 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
       }
       const geographic = metric === 'haversine';
       let o = validatePoints('origins', origins, geographic);
-      let d = validatePoints('dests', dests, geographic);
+      let d = validatePoints('destinations', dests, geographic);
       const radius = validateRadius(geographic ? options?.radius : undefined);
       const n = o.length / 2;
       const m = d.length / 2;

@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import type { Engine } from '../../engine.js';
 import { WaybillError } from '../../errors.js';
 import type { RunRecord } from '../../kernels/geo/types.js';
-import { BackendName, errorResponses, Point, Timings } from '../schemas.js';
+import { BackendName, BackendUsed, errorResponses, Point, Timings } from '../schemas.js';
 
 export interface GeoRouteOptions {
   engine: Engine;
@@ -39,13 +39,13 @@ function rowsOf(data: ArrayLike<number>, rows: number, cols: number): number[][]
 
 /** The run record every geo response carries (which backend, how many workers, timings). */
 const RunRecordFields = {
-  backend: Type.String({ description: 'backend that computed the result' }),
+  backend: BackendUsed,
   workers: Type.Integer({ description: 'pool workers used (0: the calling thread)' }),
   mode: Type.Optional(Type.String({ description: 'backend mode, e.g. the mode gpu.js really ran in' })),
   timings: Timings,
 };
 
-function runRecord(r: RunRecord): { backend: string; workers: number; mode?: string; timings: RunRecord['timings'] } {
+function runRecord(r: RunRecord): Pick<RunRecord, 'backend' | 'workers' | 'mode' | 'timings'> {
   return { backend: r.backend, workers: r.workers, ...(r.mode ? { mode: r.mode } : {}), timings: r.timings };
 }
 
@@ -58,6 +58,7 @@ function clientGone(reply: FastifyReply): AbortSignal {
   return ac.signal;
 }
 
+/** POST /v1/geo/distance-matrix and /v1/geo/k-nearest; the client disconnecting aborts the kernel. */
 export const geoRoutes: FastifyPluginAsyncTypebox<GeoRouteOptions> = async (app, { engine, maxCells, maxPoints }) => {
   const Points = Type.Array(Point, { maxItems: maxPoints });
 

@@ -17,6 +17,7 @@ export interface HealthOptions {
   isShuttingDown: () => boolean;
 }
 
+/** GET /v2/health/live (the process answers) and /v2/health/ready (backends, pool; 503 while shutting down). */
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app, { engine, isShuttingDown }) => {
   app.get(
     '/v2/health/live',
