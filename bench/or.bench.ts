@@ -2,14 +2,18 @@
  * OR benchmark (npm run bench:or): linear assignment on dense uniform random cost matrices
  * (synthetic, seeded) against SciPy's linear_sum_assignment when a Python with SciPy is found
  * (Debian: apt-get install python3-scipy; never a dependency of this package), and the budget
- * allocation (multiple-choice knapsack) on 1e6 units x 5 treatments: time and certified gap.
+ * allocation (multiple-choice knapsack) on 1e6 units x 5 treatments: time and certified gap;
+ * the TSP solver on the real TSPLIB instances with known optima: gap at 10 ms per city.
  * Writes bench/results/or.json and the or section of bench/RESULTS.md.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseTsplib } from '../src/data/tsplib.js';
 import { createEngine } from '../src/index.js';
+import { conventionOf } from '../src/kernels/or/routes.js';
+import { defaultDataDir } from '../src/paths.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
@@ -99,14 +103,47 @@ for (const backend of ['native', 'js'] as const) {
   mckpRows.push(row);
   console.log(JSON.stringify(row));
 }
+// TSP on every TSPLIB instance with a known optimum in ../shared/data/or/tsplib (real data),
+// budget 10 ms per city, seed 1, one thread.
+const tspDir = join(defaultDataDir(), 'or', 'tsplib');
+const tspRows: Array<{ name: string; n: number; optimum: number; length: number; gap: number; ms: number; iterations: number }> = [];
+if (existsSync(join(tspDir, 'BKS.csv'))) {
+  const rows = readFileSync(join(tspDir, 'BKS.csv'), 'utf8').trim().split('\n').slice(1);
+  for (const row of rows) {
+    const [, name, n, optimum] = row.split(',');
+    if (!name || !existsSync(join(tspDir, `${name}.tsp`))) continue;
+    if (quick && Number(n) > 150) continue;
+    const inst = parseTsplib(readFileSync(join(tspDir, `${name}.tsp`), 'utf8'));
+    const res = await engine.kernels.or.tsp(
+      { coords: inst.coords, convention: conventionOf(inst.edgeWeightType) },
+      { seed: 1, timeLimitMs: inst.dimension * 10 },
+    );
+    const r = {
+      name,
+      n: inst.dimension,
+      optimum: Number(optimum),
+      length: res.length,
+      gap: (res.length / Number(optimum) - 1) * 100,
+      ms: res.timings.totalMs,
+      iterations: res.iterations,
+    };
+    tspRows.push(r);
+    console.log(JSON.stringify(r));
+  }
+} else {
+  console.log(`TSP rows skipped: ${tspDir} not found`);
+}
 await engine.close();
 
 if (!quick) {
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`;
-  writeFileSync(new URL('./results/or.json', import.meta.url), `${JSON.stringify({ machine, lap: lapRows, mckp: mckpRows }, null, 2)}\n`);
+  writeFileSync(
+    new URL('./results/or.json', import.meta.url),
+    `${JSON.stringify({ machine, lap: lapRows, mckp: mckpRows, tsp: tspRows }, null, 2)}\n`,
+  );
   const fmt = (x: unknown) => (typeof x === 'number' ? x.toFixed(1) : String(x ?? 'n/a'));
   const table = [
-    `Machine: ${machine}; one thread. Synthetic seeded inputs. Date ${new Date().toISOString().slice(0, 10)}.`,
+    `Machine: ${machine}; one thread. Assignment and budget allocation: synthetic seeded inputs; TSP: real TSPLIB instances. Date ${new Date().toISOString().slice(0, 10)}.`,
     '',
     'Linear assignment, dense n x n, costs uniform in [0, 1000): median of ' +
       REPS +
@@ -127,6 +164,15 @@ if (!quick) {
       (x) =>
         `| ${x.backend} | ${(x.ms as number).toFixed(0)} | ${(x.value as number).toFixed(2)} | ${(x.dualBound as number).toFixed(2)} | ${(x.gap as number).toExponential(2)} |`,
     ),
+    '',
+    'TSP (native iterated local search: 2-opt + Or-opt + double bridge) on every TSPLIB instance with a published optimum in ../shared/data/or/tsplib (real instances, TSPLIB distance conventions), budget 10 ms per city, seed 1, one thread:',
+    '',
+    '| instance | n | optimum | length | gap % | ms | ILS iterations |',
+    '|---|---|---|---|---|---|---|',
+    ...tspRows.map(
+      (x) => `| ${x.name} | ${x.n} | ${x.optimum} | ${x.length} | ${x.gap.toFixed(2)} | ${x.ms.toFixed(0)} | ${x.iterations} |`,
+    ),
+    tspRows.length > 0 ? `| mean | | | | ${(tspRows.reduce((sum, x) => sum + x.gap, 0) / tspRows.length).toFixed(2)} | | |` : '',
   ].join('\n');
   const path = new URL('./RESULTS.md', import.meta.url);
   let doc = readFileSync(path, 'utf8');
@@ -135,7 +181,7 @@ if (!quick) {
   const section = `${begin}\n${table}\n${end}`;
   doc = doc.includes(begin)
     ? doc.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), section)
-    : `${doc.trimEnd()}\n\n## OR: assignment and budget allocation (npm run bench:or)\n\n${section}\n`;
+    : `${doc.trimEnd()}\n\n## OR: assignment, budget allocation, TSP (npm run bench:or)\n\n${section}\n`;
   writeFileSync(path, doc);
   console.log('wrote bench/results/or.json and bench/RESULTS.md');
 }

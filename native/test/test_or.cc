@@ -163,9 +163,72 @@ void check_budget_large_gap() {
   std::printf("budget allocation %zu x %zu: value %.2f, bound %.2f, gap %.2e\n", units, options, r.value, r.dual_bound, gap);
 }
 
+std::vector<double> euclid_matrix(const std::vector<double>& xy) {
+  const std::size_t n = xy.size() / 2;
+  std::vector<double> d(n * n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) d[i * n + j] = std::hypot(xy[2 * i] - xy[2 * j], xy[2 * i + 1] - xy[2 * j + 1]);
+  return d;
+}
+
+void check_tsp() {
+  std::mt19937 rng(21);
+  std::uniform_real_distribution<double> U(0, 100);
+  // Small instances: the optimum by brute force over permutations of cities 1..n-1.
+  for (int trial = 0; trial < 40; ++trial) {
+    const std::size_t n = 4 + trial % 5;
+    std::vector<double> xy(2 * n);
+    for (auto& v : xy) v = U(rng);
+    const auto d = euclid_matrix(xy);
+    std::vector<int> perm(n - 1);
+    std::iota(perm.begin(), perm.end(), 1);
+    double opt = INFINITY;
+    do {
+      double len = d[perm[0]] + d[static_cast<std::size_t>(perm.back()) * n];
+      for (std::size_t k = 0; k + 1 < perm.size(); ++k) len += d[static_cast<std::size_t>(perm[k]) * n + perm[k + 1]];
+      opt = std::min(opt, len);
+    } while (std::next_permutation(perm.begin(), perm.end()));
+    std::vector<int32_t> tour(n);
+    TspResult r;
+    TspOptions o;
+    o.max_iterations = 200;
+    CHECK(tsp_solve_cpu(d.data(), n, o, tour.data(), &r).ok(), "tsp n=%zu failed", n);
+    CHECK(std::fabs(r.length - opt) < 1e-9, "tsp n=%zu: %.6f vs optimum %.6f", n, r.length, opt);
+  }
+  // 300 random cities: a permutation starting at 0, length as reported, deterministic per seed,
+  // and within 10 % of the Beardwood-Halton-Hammersley estimate 0.7124 sqrt(n A).
+  const std::size_t n = 300;
+  std::vector<double> xy(2 * n);
+  for (auto& v : xy) v = U(rng);
+  const auto d = euclid_matrix(xy);
+  std::vector<int32_t> t1(n), t2(n);
+  TspResult r1, r2;
+  TspOptions o;
+  o.seed = 5;
+  o.max_iterations = 3000;
+  CHECK(tsp_solve_cpu(d.data(), n, o, t1.data(), &r1).ok() && tsp_solve_cpu(d.data(), n, o, t2.data(), &r2).ok(), "tsp 300 failed");
+  CHECK(t1 == t2 && r1.length == r2.length, "tsp is not deterministic for a fixed seed and iteration limit");
+  std::vector<int32_t> sorted(t1);
+  std::sort(sorted.begin(), sorted.end());
+  bool perm = t1[0] == 0;
+  for (std::size_t i = 0; i < n; ++i) perm = perm && sorted[i] == static_cast<int32_t>(i);
+  CHECK(perm, "tsp 300: not a permutation starting at city 0");
+  double len = 0;
+  for (std::size_t i = 0; i < n; ++i) len += d[static_cast<std::size_t>(t1[i]) * n + t1[(i + 1) % n]];
+  CHECK(std::fabs(len - r1.length) < 1e-6, "tsp 300: reported length %.6f, tour length %.6f", r1.length, len);
+  const double bhh = 0.7124 * std::sqrt(n * 100.0 * 100.0);
+  CHECK(r1.length < 1.10 * bhh, "tsp 300: %.1f is more than 10 %% above the BHH estimate %.1f", r1.length, bhh);
+  const int32_t stop = 1;
+  TspResult rc;
+  o.max_iterations = 0;
+  o.time_limit_ms = 60000;
+  CHECK(tsp_solve_cpu(d.data(), n, o, t2.data(), &rc, CancelToken{&stop}).ok() && rc.cancelled, "cancel did not stop the search");
+}
+
 }  // namespace
 
 int run_or_suite() {
+  check_tsp();
   check_assignment_small();
   check_assignment_large_consistency();
   check_budget_small();

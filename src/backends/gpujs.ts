@@ -230,7 +230,7 @@ export function createGpujsBackend(): Backend {
     status,
     rejects: () => null,
     run(anyTask) {
-      if (anyTask.kernel === 'linearAssignment' || anyTask.kernel === 'budgetAllocation') {
+      if (anyTask.kernel === 'linearAssignment' || anyTask.kernel === 'budgetAllocation' || anyTask.kernel === 'tsp') {
         throw new Error(`gpujs has no ${anyTask.kernel} kernel`);
       }
       const task: GeoTask = anyTask;

@@ -35,6 +35,8 @@ export function createJsBackend(): Backend {
         case 'budgetAllocation':
           budgetAllocationRef(task);
           break;
+        default:
+          throw new Error(`the js backend has no ${task.kernel} kernel`);
       }
       return undefined;
     },

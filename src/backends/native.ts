@@ -1,7 +1,7 @@
 import { loadAddon, type NativeAddon, type NativeGeoOptions } from '../native/addon.js';
 import type { Backend, BackendStatus, KernelName, KernelTask } from './types.js';
 
-const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest', 'linearAssignment', 'budgetAllocation'];
+const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest', 'linearAssignment', 'budgetAllocation', 'tsp'];
 
 /** Calls the addon function for `task.kernel` on the given device (OR kernels: CPU only). */
 export function runNative(addon: NativeAddon, task: KernelTask, device: 'cpu' | 'cuda', sync: boolean): Promise<void> | undefined {
@@ -11,6 +11,8 @@ export function runNative(addon: NativeAddon, task: KernelTask, device: 'cpu' | 
       return addon.linearAssignment({ ...task, sync });
     case 'budgetAllocation':
       return addon.budgetAllocation({ ...task, sync });
+    case 'tsp':
+      return addon.tspSolve({ ...task, sync });
     default: {
       const o: NativeGeoOptions = { ...task, device, sync };
       if (task.kernel === 'haversineMatrix') return addon.haversineMatrix(o);

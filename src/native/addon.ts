@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GeoTask } from '../kernels/geo/types.js';
-import type { BudgetAllocationTask, LinearAssignmentTask } from '../kernels/or/types.js';
+import type { BudgetAllocationTask, LinearAssignmentTask, TspTask } from '../kernels/or/types.js';
 import { PACKAGE_ROOT } from '../paths.js';
 
 /**
@@ -33,6 +33,7 @@ export interface NativeAddon {
   kNearest(o: NativeGeoOptions): Promise<void> | undefined;
   linearAssignment(o: Omit<LinearAssignmentTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
   budgetAllocation(o: Omit<BudgetAllocationTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
+  tspSolve(o: Omit<TspTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
@@ -52,9 +53,9 @@ export function loadAddon(): AddonLoad {
     const mod = { exports: {} as Partial<NativeAddon> };
     process.dlopen(mod, path);
     const a = mod.exports;
-    const missing = (['info', 'haversineMatrix', 'euclideanMatrix', 'kNearest', 'linearAssignment', 'budgetAllocation'] as const).filter(
-      (f) => typeof a[f] !== 'function',
-    );
+    const missing = (
+      ['info', 'haversineMatrix', 'euclideanMatrix', 'kNearest', 'linearAssignment', 'budgetAllocation', 'tspSolve'] as const
+    ).filter((f) => typeof a[f] !== 'function');
     cached =
       missing.length === 0
         ? { ok: true, addon: a as NativeAddon, path }

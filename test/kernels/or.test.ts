@@ -277,3 +277,115 @@ describe('linearProgram (HiGHS)', () => {
     );
   });
 });
+
+describe('tsp', () => {
+  const label = nativeSkip ? ` (skipped: ${native?.reason})` : '';
+
+  it.skipIf(nativeSkip)(`reaches the optimum of TSPLIB berlin52 (7542) deterministically${label}`, async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { parseTsplib } = await import('../../src/data/tsplib.js');
+    const { conventionOf, tourLength } = await import('../../src/kernels/or/routes.js');
+    const { defaultDataDir } = await import('../../src/paths.js');
+    const inst = parseTsplib(readFileSync(join(defaultDataDir(), 'or', 'tsplib', 'berlin52.tsp'), 'utf8'));
+    const input = { coords: inst.coords, convention: conventionOf(inst.edgeWeightType) };
+    const a = await or.tsp(input, { seed: 3, maxIterations: 20_000 });
+    const b = await or.tsp(input, { seed: 3, maxIterations: 20_000 });
+    expect(a.backend).toBe('native');
+    expect(Array.from(a.tour)).toEqual(Array.from(b.tour));
+    expect(a.tour[0]).toBe(0);
+    expect(new Set(a.tour).size).toBe(52);
+    expect(tourLength(inst.coords, Array.from(a.tour), 'nint')).toBe(a.length);
+    expect(a.length).toBeLessThanOrEqual(7542 * 1.01);
+  });
+
+  it.skipIf(nativeSkip)(
+    `a distance matrix works as input; progress is reported; a signal returns the best tour so far${label}`,
+    async () => {
+      const rnd = mulberry32(8);
+      const n = 120;
+      const xy = Array.from({ length: n }, () => [rnd() * 1000, rnd() * 1000] as [number, number]);
+      const d = xy.map(([x1, y1]) => xy.map(([x2, y2]) => Math.hypot(x1 - x2, y1 - y2)));
+      const small = await or.tsp({ distances: d }, { maxIterations: 200 });
+      expect(new Set(small.tour).size).toBe(n);
+      const seen: number[] = [];
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 700);
+      const long = await or.tsp({ coords: xy }, { timeLimitMs: 60_000, signal: ac.signal, onProgress: (p) => seen.push(p.best) });
+      expect(long.cancelled).toBe(true);
+      expect(new Set(long.tour).size).toBe(n);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(long.length).toBeLessThanOrEqual(small.length + 1e-9);
+      const timed = await or.tsp({ coords: xy }, { timeLimitMs: 300 });
+      expect(timed.timings.totalMs).toBeLessThan(300 * 1.5 + 100);
+    },
+  );
+
+  it('bad input', async () => {
+    expect(
+      await codeOf(
+        or.tsp({
+          distances: [
+            [0, 1],
+            [2, 0],
+          ],
+        }),
+      ),
+    ).toBe('INVALID_ARGUMENT');
+    expect(
+      await codeOf(
+        or.tsp({
+          distances: [
+            [0, -1],
+            [-1, 0],
+          ],
+        }),
+      ),
+    ).toBe('NOT_FINITE');
+    expect(
+      await codeOf(
+        or.tsp({
+          distances: [
+            [0, 1, 2],
+            [1, 0, 3],
+          ],
+        }),
+      ),
+    ).toBe('INVALID_LENGTH');
+    expect(
+      await codeOf(
+        or.tsp({
+          coords: [
+            [0, 0],
+            [1, Number.NaN],
+          ],
+        }),
+      ),
+    ).toBe('NOT_FINITE');
+    expect(await codeOf(or.tsp({ coords: [[0, 0]] }, { seed: -1 }))).toBe('INVALID_ARGUMENT');
+    expect(
+      await codeOf(
+        or.tsp({
+          coords: [
+            [0, 0],
+            [1, 1],
+          ],
+          convention: 'manhattan' as never,
+        }),
+      ),
+    ).toBe('INVALID_ARGUMENT');
+    expect(
+      await codeOf(
+        or.tsp(
+          {
+            coords: [
+              [0, 0],
+              [1, 1],
+            ],
+          },
+          { backend: 'js' },
+        ),
+      ),
+    ).toBe('KERNEL_UNSUPPORTED');
+  });
+});

@@ -31,4 +31,33 @@ struct BudgetResult {
 Status budget_allocation_cpu(const double* value, const double* cost, std::size_t units, std::size_t options,
                              double budget, int32_t* choice, BudgetResult* result, CancelToken cancel = {});
 
+struct TspOptions {
+  uint64_t seed = 1;
+  /// ILS iterations (perturbation + local search); <= 0 means no limit (then time_limit_ms rules).
+  int64_t max_iterations = 1000;
+  /// Wall-clock limit, ms; <= 0 means none.
+  double time_limit_ms = 0;
+  /// Nearest neighbours per city in the candidate lists.
+  int neighbours = 10;
+};
+
+struct TspResult {
+  double length = 0;
+  int64_t iterations = 0;
+  double elapsed_ms = 0;
+  int64_t improvements = 0;  // ILS iterations that found a better tour
+  bool cancelled = false;    // stopped by the cancel flag (the tour is the best so far)
+};
+
+/// Called now and then with (best length so far, iterations, elapsed ms); may be empty.
+using TspProgress = void (*)(void* user, double best, int64_t iterations, double elapsed_ms);
+
+/// Symmetric TSP on a dense n x n distance matrix: nearest-neighbour start, 2-opt and Or-opt
+/// (segments of 1-3 cities, both orientations) on candidate lists with don't-look bits, and
+/// iterated local search with local double-bridge kicks, accepting equal-or-better tours.
+/// Deterministic for a given seed and iteration limit. Writes the best tour (a permutation of
+/// 0..n-1 starting at city 0).
+Status tsp_solve_cpu(const double* dist, std::size_t n, const TspOptions& options, int32_t* tour, TspResult* result,
+                     CancelToken cancel = {}, TspProgress progress = nullptr, void* progress_user = nullptr);
+
 }  // namespace waybill::opt

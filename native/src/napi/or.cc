@@ -90,9 +90,53 @@ Napi::Value BudgetAllocation(const Napi::CallbackInfo& info) {
       std::move(keep));
 }
 
+Napi::Value TspSolve(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "expected one options object");
+  const Napi::Object o = info[0].As<Napi::Object>();
+  std::vector<Napi::ObjectReference> keep;
+  const std::size_t n = size_of(env, o, "n");
+  const double* dist = array_of<double>(env, o, "dist", napi_float64_array, n * n, keep);
+  int32_t* tour = array_of<int32_t>(env, o, "outTour", napi_int32_array, n, keep);
+  double* stats = array_of<double>(env, o, "outStats", napi_float64_array, 5, keep);
+  double* progress = o.Get("progress").IsTypedArray() ? array_of<double>(env, o, "progress", napi_float64_array, 3, keep) : nullptr;
+  opt::TspOptions options;
+  options.seed = static_cast<uint64_t>(size_of(env, o, "seed"));
+  const Napi::Value iters = o.Get("maxIterations");
+  options.max_iterations = iters.IsNumber() ? static_cast<int64_t>(iters.As<Napi::Number>().DoubleValue()) : 0;
+  const Napi::Value limit = o.Get("timeLimitMs");
+  options.time_limit_ms = limit.IsNumber() ? limit.As<Napi::Number>().DoubleValue() : 0;
+  const Napi::Value k = o.Get("neighbours");
+  if (k.IsNumber()) options.neighbours = k.As<Napi::Number>().Int32Value();
+  const CancelToken cancel = cancel_of(env, o, keep);
+  return run_status(
+      env, sync_of(o),
+      [=] {
+        // Progress goes to a shared Float64Array [best, iterations, elapsed ms] that JS polls.
+        auto report = [](void* user, double best, int64_t iterations, double ms) {
+          double* p = static_cast<double*>(user);
+          p[0] = best;
+          p[1] = static_cast<double>(iterations);
+          p[2] = ms;
+        };
+        opt::TspResult r;
+        const Status s = opt::tsp_solve_cpu(dist, n, options, tour, &r, cancel, progress != nullptr ? +report : nullptr, progress);
+        if (s.ok()) {
+          stats[0] = r.length;
+          stats[1] = static_cast<double>(r.iterations);
+          stats[2] = r.elapsed_ms;
+          stats[3] = static_cast<double>(r.improvements);
+          stats[4] = r.cancelled ? 1 : 0;
+        }
+        return s;
+      },
+      std::move(keep));
+}
+
 }  // namespace
 
 void init_or(Napi::Env env, Napi::Object exports) {
+  exports.Set("tspSolve", Napi::Function::New(env, TspSolve, "tspSolve"));
   exports.Set("linearAssignment", Napi::Function::New(env, LinearAssignment, "linearAssignment"));
   exports.Set("budgetAllocation", Napi::Function::New(env, BudgetAllocation, "budgetAllocation"));
 }

@@ -8,7 +8,8 @@ import type { BackendRegistry } from '../../backends/registry.js';
 import { toWaybillError, WaybillError } from '../../errors.js';
 import type { RunRecord } from '../geo/types.js';
 import { type LinearProgram, type LinearProgramResult, solveLinearProgram } from './linear-program.js';
-import type { AssignmentResult, BudgetAllocationResult, OrKernelName, OrOptions, OrTask } from './types.js';
+import { type DistanceConvention, edgeLength } from './routes.js';
+import type { AssignmentResult, BudgetAllocationResult, OrKernelName, OrOptions, OrTask, TspOptions, TspResult } from './types.js';
 
 export type { LinearProgram, LinearProgramResult } from './linear-program.js';
 export * from './types.js';
@@ -48,6 +49,18 @@ export interface OrKernels {
    * integers, binaries) solved by HiGHS. Non-optimal outcomes are a `status`, not an error.
    */
   linearProgram(model: LinearProgram, options?: { timeLimitMs?: number; mipGap?: number }): Promise<LinearProgramResult>;
+  /**
+   * Symmetric travelling salesman: iterated local search (2-opt, Or-opt, double-bridge kicks) on
+   * a distance matrix (`distances`, n x n, symmetric) or on coordinates with a distance
+   * convention (`coords`: (x, y) interleaved or pairs; default 'exact'). Deterministic for a seed
+   * and an iteration limit; an AbortSignal returns the best tour so far.
+   */
+  tsp(
+    input:
+      | { distances: Float64Array | readonly (readonly number[])[]; n?: number }
+      | { coords: Float64Array | readonly (readonly number[])[]; convention?: DistanceConvention },
+    options?: TspOptions,
+  ): Promise<TspResult>;
 }
 
 /** Flattens nested rows (checking they are rectangular) or checks a flat array against n x m. */
@@ -100,7 +113,7 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
     if (rt.isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
     if (options?.signal?.aborted) throw new WaybillError('ABORTED');
     const backend = rt.registry.select(task.kernel, shape, options?.backend);
-    const cancel = new Int32Array(new SharedArrayBuffer(4));
+    const cancel = task.cancel ?? new Int32Array(new SharedArrayBuffer(4));
     const onAbort = () => Atomics.store(cancel, 0, 1);
     options?.signal?.addEventListener('abort', onAbort, { once: true });
     const t0 = performance.now();
@@ -115,7 +128,7 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
     } finally {
       options?.signal?.removeEventListener('abort', onAbort);
     }
-    if (Atomics.load(cancel, 0) !== 0) throw new WaybillError('ABORTED');
+    if (Atomics.load(cancel, 0) !== 0 && task.kernel !== 'tsp') throw new WaybillError('ABORTED');
     const ms = performance.now() - t0;
     const record: RunRecord = { backend: backend.name, workers: 0, timings: { totalMs: ms, computeMs: ms, queueMs: 0 } };
     rt.onRun?.(task.kernel, record);
@@ -123,6 +136,86 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
   }
 
   return {
+    async tsp(input, options = {}) {
+      let dist: Float64Array;
+      let n: number;
+      if ('coords' in input) {
+        const pts = input.coords instanceof Float64Array ? input.coords : matrix('coords', input.coords).flat;
+        if (pts.length % 2 !== 0) throw new WaybillError('INVALID_LENGTH', 'coords must hold (x, y) pairs');
+        for (let t = 0; t < pts.length; t++)
+          if (!Number.isFinite(pts[t])) throw new WaybillError('NOT_FINITE', `coords[${t}] is ${pts[t]}`, { index: t });
+        n = pts.length / 2;
+        const convention = input.convention ?? 'exact';
+        if (!['nint', 'exact', 'trunc1', 'att', 'ceil'].includes(convention))
+          throw new WaybillError('INVALID_ARGUMENT', `unknown distance convention ${String(convention)}`);
+        dist = new Float64Array(n * n);
+        for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) dist[i * n + j] = dist[j * n + i] = edgeLength(pts, i, j, convention);
+      } else if ('distances' in input) {
+        const m = matrix('distances', input.distances, input.n, input.n);
+        if (m.rows !== m.cols) throw new WaybillError('INVALID_LENGTH', `distances must be square, got ${m.rows} x ${m.cols}`);
+        n = m.rows;
+        dist = m.flat;
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            const v = dist[i * n + j] as number;
+            if (!Number.isFinite(v) || v < 0)
+              throw new WaybillError('NOT_FINITE', `distances[${i}][${j}] is ${v}: distances must be finite and >= 0`, { row: i, col: j });
+            if (j > i && Math.abs(v - (dist[j * n + i] as number)) > 1e-9 * Math.max(1, v)) {
+              throw new WaybillError(
+                'INVALID_ARGUMENT',
+                `distances are not symmetric at [${i}][${j}] (this solver is for the symmetric TSP)`,
+                { row: i, col: j },
+              );
+            }
+          }
+        }
+      } else {
+        throw new WaybillError('INVALID_ARGUMENT', 'tsp needs { distances } or { coords }');
+      }
+      const seed = options.seed ?? 1;
+      if (!Number.isInteger(seed) || seed < 0) throw new WaybillError('INVALID_ARGUMENT', 'seed must be a non-negative integer');
+      const timeLimitMs = options.timeLimitMs ?? 0;
+      if (!(timeLimitMs >= 0)) throw new WaybillError('INVALID_ARGUMENT', 'timeLimitMs must be >= 0');
+      const maxIterations = options.maxIterations ?? (timeLimitMs > 0 ? 0 : 1000);
+      if (!Number.isInteger(maxIterations) || maxIterations < 0)
+        throw new WaybillError('INVALID_ARGUMENT', 'maxIterations must be a non-negative integer');
+      const outTour = new Int32Array(n);
+      const outStats = new Float64Array(5);
+      const progress = new Float64Array(new SharedArrayBuffer(24));
+      const poll = options.onProgress
+        ? setInterval(() => {
+            if ((progress[1] as number) > 0)
+              options.onProgress?.({ best: progress[0] as number, iterations: progress[1] as number, elapsedMs: progress[2] as number });
+          }, 200)
+        : undefined;
+      try {
+        // Cancellation is not an error here: the solver returns its best tour so far.
+        const { signal, ...rest } = options;
+        const cancel = new Int32Array(new SharedArrayBuffer(4));
+        const onAbort = () => Atomics.store(cancel, 0, 1);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        if (signal?.aborted) onAbort();
+        try {
+          return await execute(
+            { kernel: 'tsp', dist, n, seed, maxIterations, timeLimitMs, outTour, outStats, progress, cancel },
+            { n, m: n },
+            rest,
+            () => ({
+              tour: outTour,
+              length: outStats[0] as number,
+              iterations: outStats[1] as number,
+              improvements: outStats[3] as number,
+              cancelled: outStats[4] === 1,
+            }),
+          );
+        } finally {
+          signal?.removeEventListener('abort', onAbort);
+        }
+      } finally {
+        if (poll) clearInterval(poll);
+      }
+    },
+
     async linearProgram(model, options = {}) {
       if (rt.isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
       return solveLinearProgram(model, options);

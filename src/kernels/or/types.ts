@@ -1,7 +1,7 @@
 import type { BackendName } from '../../backends/types.js';
 import type { RunRecord } from '../geo/types.js';
 
-export type OrKernelName = 'linearAssignment' | 'budgetAllocation';
+export type OrKernelName = 'linearAssignment' | 'budgetAllocation' | 'tsp';
 
 /** Task of linearAssignment: a dense n x m (n <= m) row-major cost matrix. */
 export interface LinearAssignmentTask {
@@ -29,7 +29,44 @@ export interface BudgetAllocationTask {
   cancel?: Int32Array;
 }
 
-export type OrTask = LinearAssignmentTask | BudgetAllocationTask;
+/** Task of tsp: a dense n x n distance matrix. */
+export interface TspTask {
+  kernel: 'tsp';
+  dist: Float64Array;
+  n: number;
+  seed: number;
+  maxIterations: number;
+  timeLimitMs: number;
+  outTour: Int32Array;
+  /** [length, iterations, elapsed ms, improvements, cancelled] */
+  outStats: Float64Array;
+  /** Shared [best, iterations, elapsed ms], updated by the solver while it runs. */
+  progress?: Float64Array;
+  cancel?: Int32Array;
+}
+
+export type OrTask = LinearAssignmentTask | BudgetAllocationTask | TspTask;
+
+export interface TspOptions extends OrOptions {
+  /** Random seed of the perturbations (default 1). Same seed + same maxIterations => same tour. */
+  seed?: number;
+  /** Iterated-local-search iterations (default 1000 when no time limit is given). */
+  maxIterations?: number;
+  /** Wall-clock budget in ms (the search stops at whichever limit comes first). */
+  timeLimitMs?: number;
+  /** Called about every 200 ms with the best length so far. */
+  onProgress?: (p: { best: number; iterations: number; elapsedMs: number }) => void;
+}
+
+export interface TspResult extends RunRecord {
+  /** Visiting order, starting at city 0 (closed: the tour returns to it). */
+  tour: Int32Array;
+  length: number;
+  iterations: number;
+  improvements: number;
+  /** True when the signal stopped the search: the tour is the best found until then. */
+  cancelled: boolean;
+}
 
 export interface OrOptions {
   backend?: BackendName;
