@@ -17,6 +17,7 @@ import { geoRoutes } from './routes/geo.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
+import { orRoutes } from './routes/or.js';
 import { ErrorBody } from './schemas.js';
 
 export { defaultPluginSources } from './plugin-sources.js';
@@ -35,6 +36,10 @@ export interface ServerOptions {
   maxCells?: number;
   /** Largest number of points per list in a geo request (default 100 000). */
   maxPoints?: number;
+  /** Largest matrix (cells) an OR request may send (default 4 000 000). */
+  maxOrCells?: number;
+  /** Longest TSP time limit a request may ask for, ms (default 10 000). */
+  maxTspMs?: number;
   /**
    * After shutdown begins, readiness answers 503 for this long while requests are still served,
    * so load balancers stop routing here before the server stops accepting (ms, default 0).
@@ -94,6 +99,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<WaybillS
     await app.register(modelRoutes, { engine });
     await app.register(adminRoutes, { engine, apiKey: options.apiKey ?? process.env.WAYBILL_API_KEY });
     await app.register(jobRoutes, { engine });
+    await app.register(orRoutes, { engine, maxCells: options.maxOrCells ?? 4_000_000, maxTspMs: options.maxTspMs ?? 10_000 });
 
     for (const source of options.plugins ?? defaultPluginSources()) {
       if (isPluginCollection(source)) await engine.plugins.loadDirectory(source);

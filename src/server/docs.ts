@@ -18,6 +18,7 @@ async function docsPlugin(app: FastifyInstance): Promise<void> {
         { name: 'jobs', description: 'long work with progress and cancellation' },
         { name: 'admin', description: 'load and unload models (API key, or localhost only)' },
         { name: 'geo', description: 'distance matrices and nearest neighbours' },
+        { name: 'or', description: 'assignment, budget allocation, TSP, LP/MIP' },
       ],
     },
     // Shared schemas appear under their own $id (components.schemas.ErrorBody), not def-0.

@@ -1,0 +1,148 @@
+/** OR routes: assignment, budget allocation, TSP and LP over HTTP (inject), happy path and bad input. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/index.js';
+import { buildServer, type WaybillServer } from '../../src/server/app.js';
+
+const engine = createEngine({ workers: 0 });
+const nativeOk = engine.backends().find((b) => b.name === 'native')?.available === true;
+let server: WaybillServer;
+beforeAll(async () => {
+  server = await buildServer({ engine, plugins: [], maxOrCells: 10_000, maxTspMs: 2000 });
+});
+afterAll(async () => {
+  await server.app.close();
+  await engine.close();
+});
+
+const post = (url: string, payload: unknown) => server.app.inject({ method: 'POST', url, payload: payload as object });
+
+describe('POST /v1/or/assignment', () => {
+  it('solves, with null as a forbidden pair', async () => {
+    const res = await post('/v1/or/assignment', {
+      cost: [
+        [4, 1, 3],
+        [2, null, 5],
+        [3, 2, 2],
+      ],
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ rowToCol: [1, 0, 2], total: 5 });
+    expect(['native', 'js']).toContain(res.json().backend);
+  });
+  it('maximises; reports infeasible (422), ragged (400) and too large (413)', async () => {
+    expect(
+      (
+        await post('/v1/or/assignment', {
+          cost: [
+            [1, 2],
+            [3, 4],
+          ],
+          maximize: true,
+        })
+      ).json().total,
+    ).toBe(5);
+    const inf = await post('/v1/or/assignment', {
+      cost: [
+        [null, null],
+        [1, 2],
+      ],
+    });
+    expect(inf.statusCode).toBe(422);
+    expect(inf.json().code).toBe('INFEASIBLE');
+    expect((await post('/v1/or/assignment', { cost: [[1, 2], [3]] })).json().code).toBe('INVALID_LENGTH');
+    expect((await post('/v1/or/assignment', { cost: [['a']] })).statusCode).toBe(400);
+    const big = Array.from({ length: 101 }, () => Array.from({ length: 101 }, () => 1));
+    expect((await post('/v1/or/assignment', { cost: big })).statusCode).toBe(413);
+  });
+});
+
+describe('POST /v1/or/budget-allocation', () => {
+  it('allocates within the budget and reports the gap', async () => {
+    const res = await post('/v1/or/budget-allocation', {
+      value: [
+        [3, 5],
+        [4, null],
+        [2, 7],
+      ],
+      cost: [
+        [2, 4],
+        [3, 9],
+        [1, 6],
+      ],
+      budget: 8,
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.cost).toBeLessThanOrEqual(8);
+    expect(body.choice[1]).not.toBe(1); // unit 1 has no treatment 1
+    expect(body.dualBound).toBeGreaterThanOrEqual(body.value);
+    expect((await post('/v1/or/budget-allocation', { value: [[1]], cost: [[-1]], budget: 1 })).statusCode).toBe(400);
+    expect((await post('/v1/or/budget-allocation', { value: [[1]], cost: [[1]], budget: -1 })).statusCode).toBe(400);
+  });
+});
+
+describe('POST /v1/or/tsp', () => {
+  it.skipIf(!nativeOk)(`tours a square${nativeOk ? '' : ' (skipped: native backend unavailable)'}`, async () => {
+    const res = await post('/v1/or/tsp', {
+      points: [
+        [0, 0],
+        [10, 10],
+        [0, 10],
+        [10, 0],
+      ],
+      convention: 'exact',
+      maxIterations: 50,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().length).toBeCloseTo(40, 9);
+    expect(res.json().tour[0]).toBe(0);
+    const m = await post('/v1/or/tsp', {
+      distances: [
+        [0, 1, 2],
+        [1, 0, 1],
+        [2, 1, 0],
+      ],
+    });
+    expect(m.json().length).toBe(4);
+  });
+  it('bad input', async () => {
+    expect((await post('/v1/or/tsp', {})).json().code).toBe('INVALID_ARGUMENT');
+    expect((await post('/v1/or/tsp', { points: [[0, 0]], timeLimitMs: 60_000 })).statusCode).toBe(413);
+    expect((await post('/v1/or/tsp', { points: [[0, 0]], convention: 'manhattan' })).statusCode).toBe(400);
+  });
+});
+
+describe('POST /v1/or/lp', () => {
+  it('solves an LP and a MIP; malformed models are 400', async () => {
+    const lp = await post('/v1/or/lp', {
+      sense: 'max',
+      objective: { x: 1, y: 1 },
+      constraints: [
+        { name: 'a', terms: { x: 1, y: 2 }, op: '<=', rhs: 4 },
+        { name: 'b', terms: { x: 3, y: 1 }, op: '<=', rhs: 6 },
+      ],
+    });
+    expect(lp.statusCode).toBe(200);
+    expect(lp.json().objective).toBeCloseTo(2.8, 9);
+    expect(lp.json().duals.a).toBeCloseTo(0.4, 9);
+    const mip = await post('/v1/or/lp', {
+      sense: 'max',
+      objective: { x: 1 },
+      constraints: [{ terms: { x: 2 }, op: '<=', rhs: 5 }],
+      integers: ['x'],
+      bounds: { x: [0, null] },
+    });
+    expect(mip.json()).toMatchObject({ status: 'optimal', objective: 2 });
+    expect((await post('/v1/or/lp', { sense: 'max', objective: { 'bad name': 1 }, constraints: [] })).statusCode).toBe(400);
+    expect((await post('/v1/or/lp', { sense: 'sideways', objective: {}, constraints: [] })).statusCode).toBe(400);
+  });
+});
+
+describe('docs', () => {
+  it('lists the OR routes in the OpenAPI document', async () => {
+    const doc = (await server.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/or/assignment', '/v1/or/budget-allocation', '/v1/or/tsp', '/v1/or/lp']),
+    );
+  });
+});
