@@ -66,7 +66,8 @@ void check_assignment_small() {
   std::vector<double> c = {INFINITY, INFINITY, 1, 2};
   std::vector<int32_t> x(2);
   double total;
-  CHECK(!linear_assignment_cpu(c.data(), 2, 2, false, x.data(), &total).ok(), "row with only forbidden pairs accepted");
+  CHECK(linear_assignment_cpu(c.data(), 2, 2, false, x.data(), &total).code == StatusCode::kInfeasible,
+        "row with only forbidden pairs not reported infeasible");
   CHECK(linear_assignment_cpu(c.data(), 2, 1, false, x.data(), &total).code == StatusCode::kInvalidArgument, "n > m accepted");
   CHECK(linear_assignment_cpu(c.data(), 0, 3, false, x.data(), &total).ok() && total == 0, "n = 0");
 }

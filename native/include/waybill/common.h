@@ -16,6 +16,7 @@ enum class StatusCode : int {
   kCudaError = 3,
   kUnsupported = 4,
   kOutOfMemory = 5,
+  kInfeasible = 6,
 };
 
 struct Status {

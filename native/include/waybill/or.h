@@ -11,7 +11,7 @@ namespace waybill::opt {
 /// matrix (+infinity marks a forbidden pair; NaN is rejected by the caller). With `maximize` the
 /// total is maximised instead. Shortest augmenting paths with column-reduction start (Jonker and
 /// Volgenant 1987). Writes row_to_col[n] and the total cost; kInvalidArgument when n > m,
-/// kInfeasible-like kInvalidArgument with a message when no assignment avoids forbidden pairs.
+/// kInfeasible when no assignment avoids forbidden pairs.
 Status linear_assignment_cpu(const double* cost, std::size_t n, std::size_t m, bool maximize, int32_t* row_to_col,
                              double* total, CancelToken cancel = {});
 

@@ -23,6 +23,7 @@ inline const char* error_code(StatusCode code) {
     case StatusCode::kCudaError: return "CUDA_ERROR";
     case StatusCode::kUnsupported: return "UNSUPPORTED";
     case StatusCode::kOutOfMemory: return "OUT_OF_MEMORY";
+    case StatusCode::kInfeasible: return "INFEASIBLE";
   }
   return "NATIVE_ERROR";
 }

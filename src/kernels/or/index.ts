@@ -120,10 +120,7 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
     try {
       await backend.run({ ...task, cancel }, false);
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (code === 'INFEASIBLE' || (typeof (err as Error).message === 'string' && (err as Error).message.startsWith('infeasible'))) {
-        throw new WaybillError('INFEASIBLE', (err as Error).message);
-      }
+      // Native and TS errors carry catalogue codes (INFEASIBLE, INVALID_ARGUMENT, ...).
       throw toWaybillError(err);
     } finally {
       options?.signal?.removeEventListener('abort', onAbort);

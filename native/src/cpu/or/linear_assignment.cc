@@ -132,7 +132,7 @@ Status linear_assignment_cpu(const double* cost, std::size_t n, std::size_t m, b
   for (std::size_t i = 0; i < n; ++i) {
     const double original = cost[i * m + static_cast<std::size_t>(x[i])];
     if (!std::isfinite(original)) {
-      return Status::Error(StatusCode::kInvalidArgument, "infeasible: every assignment uses a forbidden (infinite) pair");
+      return Status::Error(StatusCode::kInfeasible, "infeasible: every assignment uses a forbidden (infinite) pair");
     }
     row_to_col[i] = x[i];
     sum += original;
