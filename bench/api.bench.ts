@@ -9,9 +9,10 @@
  *   BENCH_QUICK=1 npm run bench:api   2-second runs (smoke test)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
+import { writeResultsSection } from './results-md.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const DURATION_S = quick ? 2 : 8;
@@ -102,14 +103,6 @@ if (!quick) {
         `| ${r.batching} | ${r.connections} | ${r.requestsPerS.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.non2xx} | ${r.errors} |`,
     ),
   ].join('\n');
-  const path = new URL('./RESULTS.md', import.meta.url);
-  let doc = readFileSync(path, 'utf8');
-  const begin = '<!-- api:begin -->';
-  const end = '<!-- api:end -->';
-  const section = `${begin}\n${table}\n${end}`;
-  doc = doc.includes(begin)
-    ? doc.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), section)
-    : `${doc.trimEnd()}\n\n## API (npm run bench:api)\n\n${section}\n`;
-  writeFileSync(path, doc);
+  writeResultsSection('api', 'API (npm run bench:api)', table);
   console.log('wrote bench/results/api.json and bench/RESULTS.md');
 }

@@ -6,11 +6,12 @@
  *   npm run bench                 full run (500², 2000², 4000²)
  *   BENCH_QUICK=1 npm run bench   smaller sizes, fewer iterations (smoke test)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Bench } from 'tinybench';
 import { createEngine, type Engine } from '../src/index.js';
 import { loadAddon } from '../src/native/addon.js';
+import { writeResultsSection } from './results-md.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const SIZES = quick ? [200, 500, 1000] : [500, 2000, 4000];
@@ -197,19 +198,6 @@ if (!quick) {
     '',
     `Targets, same run: native 1 worker / js 1 worker at ${targets.nativeOverJs1Worker.size} = **${speedup.toFixed(2)}x** (target >= 5: ${targets.nativeOverJs1Worker.met ? 'met' : 'NOT met'}); native 2 workers / 1 worker at ${targets.twoWorkersOverOne.size} = **${scaling.toFixed(2)}x** (target >= 1.7: ${targets.twoWorkersOverOne.met ? 'met' : 'NOT met'}).`,
   ].join('\n');
-  const path = new URL('./RESULTS.md', import.meta.url);
-  let doc: string;
-  try {
-    doc = readFileSync(path, 'utf8');
-  } catch {
-    doc = '# Benchmark results\n';
-  }
-  const begin = '<!-- geo:begin -->';
-  const end = '<!-- geo:end -->';
-  const section = `${begin}\n${table}\n${end}`;
-  doc = doc.includes(begin)
-    ? doc.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), section)
-    : `${doc}\n## geo (npm run bench)\n\n${section}\n`;
-  writeFileSync(path, doc);
+  writeResultsSection('geo', 'geo (npm run bench)', table);
   console.log('wrote bench/results/geo.json and bench/RESULTS.md');
 }

@@ -14,6 +14,7 @@ import { parseTsplib } from '../src/data/tsplib.js';
 import { createEngine } from '../src/index.js';
 import { conventionOf } from '../src/kernels/or/routes.js';
 import { defaultDataDir } from '../src/paths.js';
+import { writeResultsSection } from './results-md.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
@@ -174,14 +175,6 @@ if (!quick) {
     ),
     tspRows.length > 0 ? `| mean | | | | ${(tspRows.reduce((sum, x) => sum + x.gap, 0) / tspRows.length).toFixed(2)} | | |` : '',
   ].join('\n');
-  const path = new URL('./RESULTS.md', import.meta.url);
-  let doc = readFileSync(path, 'utf8');
-  const begin = '<!-- or:begin -->';
-  const end = '<!-- or:end -->';
-  const section = `${begin}\n${table}\n${end}`;
-  doc = doc.includes(begin)
-    ? doc.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), section)
-    : `${doc.trimEnd()}\n\n## OR: assignment, budget allocation, TSP (npm run bench:or)\n\n${section}\n`;
-  writeFileSync(path, doc);
+  writeResultsSection('or', 'OR: assignment, budget allocation, TSP (npm run bench:or)', table);
   console.log('wrote bench/results/or.json and bench/RESULTS.md');
 }

@@ -5,11 +5,9 @@
 //     radius?, out?: Float64Array | Float32Array, k?, metric?, outIndex?: Int32Array,
 //     outDist?: Float64Array, cancel?: Int32Array, sync?: boolean }
 // Outputs are written in place into the caller's arrays (which may view SharedArrayBuffers).
-// Without `sync` the work runs in a Napi::AsyncWorker and a Promise is returned; with `sync`
+// Without `sync` the work runs in a StatusWorker (bindings.h) and a Promise is returned; with `sync`
 // it runs on the calling thread (used by pool workers, which are already off the main thread).
-#include <exception>
 #include <memory>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -63,51 +61,12 @@ Status run(const GeoJob& j) {
   return Status::Error(StatusCode::kInvalidArgument, "unknown kernel");
 }
 
-/// run() with every C++ exception turned into a Status (an exception escaping a worker thread or
-/// an N-API callback would terminate the process).
-Status safe_run(const GeoJob& j) {
-  try {
-    return run(j);
-  } catch (const std::bad_alloc&) {
-    return Status::Error(StatusCode::kOutOfMemory, "out of host memory in the native kernel");
-  } catch (const std::exception& e) {
-    return Status::Error(StatusCode::kInvalidArgument, std::string("native kernel failed: ") + e.what());
-  } catch (...) {
-    return Status::Error(StatusCode::kInvalidArgument, "native kernel failed");
-  }
-}
-
-/// Keeps the JS arrays alive while an AsyncWorker runs.
+/// Keeps the JS arrays alive while the work runs off the main thread.
 struct Keepalive {
   std::vector<Napi::ObjectReference> refs;
   void hold(const Napi::Value& v) {
     if (v.IsObject()) refs.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
-};
-
-class GeoWorker : public Napi::AsyncWorker {
- public:
-  GeoWorker(Napi::Env env, GeoJob job, std::unique_ptr<Keepalive> keep)
-      : Napi::AsyncWorker(env, "waybill.geo"), job_(job), keep_(std::move(keep)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute() override { status_ = safe_run(job_); }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (status_.ok()) {
-      deferred_.Resolve(env.Undefined());
-    } else {
-      deferred_.Reject(make_error(env, status_).Value());
-    }
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  GeoJob job_;
-  std::unique_ptr<Keepalive> keep_;
-  Napi::Promise::Deferred deferred_;
-  Status status_;
 };
 
 template <typename T>
@@ -137,7 +96,7 @@ Napi::Value dispatch(const Napi::CallbackInfo& info, Kind kind) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "expected one options object");
   const Napi::Object o = info[0].As<Napi::Object>();
-  auto keep = std::make_unique<Keepalive>();
+  auto keep = std::make_unique<Keepalive>();  // refs move into the worker
   GeoJob job;
   job.kind = kind;
 
@@ -192,15 +151,7 @@ Napi::Value dispatch(const Napi::CallbackInfo& info, Kind kind) {
   }
 
   const Napi::Value sync = o.Get("sync");
-  if (sync.IsBoolean() && sync.As<Napi::Boolean>().Value()) {
-    const Status s = safe_run(job);
-    if (!s.ok()) throw make_error(env, s);
-    return env.Undefined();
-  }
-  auto* worker = new GeoWorker(env, job, std::move(keep));
-  Napi::Promise p = worker->promise();
-  worker->Queue();
-  return p;
+  return run_status(env, sync.IsBoolean() && sync.As<Napi::Boolean>().Value(), [job] { return run(job); }, std::move(keep->refs));
 }
 
 Napi::Value HaversineMatrix(const Napi::CallbackInfo& info) { return dispatch(info, Kind::kHaversine); }
