@@ -226,9 +226,78 @@ void check_tsp() {
   CHECK(tsp_solve_cpu(d.data(), n, o, t2.data(), &rc, CancelToken{&stop}).ok() && rc.cancelled, "cancel did not stop the search");
 }
 
+double brute_margin(const std::vector<double>& v, const std::vector<double>& c, const std::vector<double>& m, std::size_t units,
+                    std::size_t options, double budget, double floor) {
+  double best = -INFINITY;
+  std::vector<int> pick(units, -1);
+  while (true) {
+    double val = 0, cost = 0, mar = 0;
+    for (std::size_t u = 0; u < units; ++u) {
+      if (pick[u] >= 0) {
+        val += v[u * options + pick[u]];
+        cost += c[u * options + pick[u]];
+        mar += m[u * options + pick[u]];
+      }
+    }
+    if (cost <= budget && mar >= floor) best = std::max(best, val);
+    std::size_t u = 0;
+    while (u < units && ++pick[u] == static_cast<int>(options)) pick[u++] = -1;
+    if (u == units) break;
+  }
+  return best;
+}
+
+void check_budget_margin() {
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<double> V(0, 30), C(0, 15), M(-5, 10);
+  int solved = 0, infeasible = 0, missed = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const std::size_t units = 1 + rng() % 6, options = 1 + rng() % 3;
+    std::vector<double> v(units * options), c(units * options), m(units * options);
+    for (std::size_t t = 0; t < v.size(); ++t) {
+      v[t] = std::round(V(rng));
+      c[t] = std::round(C(rng));
+      m[t] = std::round(M(rng));
+    }
+    const double budget = std::round(C(rng) * units / 2), floor = std::round(M(rng) * units / 3);
+    std::vector<int32_t> choice(units);
+    BudgetResult r;
+    const Status s = budget_allocation_margin_cpu(v.data(), c.data(), m.data(), units, options, budget, floor, choice.data(), &r);
+    const double opt = brute_margin(v, c, m, units, options, budget, floor);
+    if (!s.ok()) {
+      CHECK(s.code == StatusCode::kInfeasible, "trial %d: %s", trial, s.message.c_str());
+      // The heuristic may miss a feasible plan; it must never claim one that is not there.
+      ++infeasible;
+      if (std::isfinite(opt)) ++missed;
+      continue;
+    }
+    ++solved;
+    double val = 0, cost = 0, mar = 0;
+    for (std::size_t u = 0; u < units; ++u) {
+      if (choice[u] >= 0) {
+        val += v[u * options + choice[u]];
+        cost += c[u * options + choice[u]];
+        mar += m[u * options + choice[u]];
+      }
+    }
+    CHECK(cost <= budget + 1e-9 && mar >= floor - 1e-9, "trial %d: infeasible plan cost %.1f/%.1f margin %.1f/%.1f", trial, cost, budget, mar, floor);
+    CHECK(std::fabs(val - r.value) < 1e-9 && std::fabs(mar - r.margin) < 1e-9, "trial %d: reported totals differ", trial);
+    CHECK(r.value <= opt + 1e-9 && opt <= r.dual_bound + 1e-6, "trial %d: value %.2f optimum %.2f bound %.2f", trial, r.value, opt, r.dual_bound);
+  }
+  std::printf("margin floor: %d solved, %d reported infeasible of which %d had a feasible plan\n", solved, infeasible, missed);
+  CHECK(missed * 20 <= infeasible + solved, "margin-floor heuristic missed %d feasible instances of %d", missed, solved + infeasible);
+  // A floor above every achievable margin is infeasible.
+  std::vector<double> v = {1, 2}, c = {1, 1}, m = {1, 1};
+  std::vector<int32_t> ch(1);
+  BudgetResult r;
+  CHECK(budget_allocation_margin_cpu(v.data(), c.data(), m.data(), 1, 2, 10, 5, ch.data(), &r).code == StatusCode::kInfeasible,
+        "unreachable floor not reported infeasible");
+}
+
 }  // namespace
 
 int run_or_suite() {
+  check_budget_margin();
   check_tsp();
   check_assignment_small();
   check_assignment_large_consistency();

@@ -2,6 +2,7 @@ import { euclideanMatrixRef } from '../kernels/geo/euclidean-matrix.js';
 import { haversineMatrixRef } from '../kernels/geo/haversine-matrix.js';
 import { kNearestRef } from '../kernels/geo/k-nearest.js';
 import { budgetAllocationRef } from '../kernels/or/budget-allocation.js';
+import { budgetAllocationMarginRef } from '../kernels/or/budget-allocation-margin.js';
 import { linearAssignmentRef } from '../kernels/or/linear-assignment.js';
 import type { Backend, BackendStatus, KernelName, KernelTask } from './types.js';
 
@@ -33,7 +34,8 @@ export function createJsBackend(): Backend {
           linearAssignmentRef(task);
           break;
         case 'budgetAllocation':
-          budgetAllocationRef(task);
+          if (task.margin) budgetAllocationMarginRef(task);
+          else budgetAllocationRef(task);
           break;
         default:
           throw new Error(`the js backend has no ${task.kernel} kernel`);

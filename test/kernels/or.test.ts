@@ -389,3 +389,82 @@ describe('tsp', () => {
     ).toBe('KERNEL_UNSUPPORTED');
   });
 });
+
+function bruteMargin(v: number[][], c: number[][], m: number[][], budget: number, floor: number): number {
+  let best = Number.NEGATIVE_INFINITY;
+  const rec = (u: number, val: number, cost: number, mar: number) => {
+    if (cost > budget) return;
+    if (u === v.length) {
+      if (mar >= floor) best = Math.max(best, val);
+      return;
+    }
+    rec(u + 1, val, cost, mar);
+    (v[u] as number[]).forEach((x, k) => {
+      rec(u + 1, val + x, cost + ((c[u] as number[])[k] as number), mar + ((m[u] as number[])[k] as number));
+    });
+  };
+  rec(0, 0, 0, 0);
+  return best;
+}
+
+describe('budgetAllocation with a margin floor', () => {
+  for (const backend of ['js', 'native'] as const) {
+    const skip = backend === 'native' && nativeSkip;
+    it.skipIf(skip)(
+      `${backend}: feasible for both constraints, bounded by the optimum, INFEASIBLE only when no plan was found${skip ? ` (skipped: ${native?.reason})` : ''}`,
+      async () => {
+        const rnd = mulberry32(17);
+        let solved = 0;
+        for (let t = 0; t < 80; t++) {
+          const units = 1 + Math.floor(rnd() * 5);
+          const opts = 1 + Math.floor(rnd() * 3);
+          const v = randomMatrix(units, opts, 2000 + t, 30).map((r) => r.map(Math.round));
+          const c = randomMatrix(units, opts, 3000 + t, 15).map((r) => r.map(Math.round));
+          const m = randomMatrix(units, opts, 4000 + t, 15).map((r) => r.map((x) => Math.round(x - 5)));
+          const budget = Math.round(rnd() * 8 * units);
+          const floor = Math.round(((rnd() * 10 - 3) * units) / 3);
+          const opt = bruteMargin(v, c, m, budget, floor);
+          const res = await or.budgetAllocation(v, c, budget, { backend, margin: m, marginFloor: floor }).catch((e) => e);
+          if ((res as WaybillError).code) {
+            expect((res as WaybillError).code).toBe('INFEASIBLE');
+            continue;
+          }
+          solved++;
+          const r = res as Awaited<ReturnType<typeof or.budgetAllocation>>;
+          const mar = Array.from(r.choice).reduce((s, k, u) => s + (k >= 0 ? ((m[u] as number[])[k] as number) : 0), 0);
+          expect(r.cost).toBeLessThanOrEqual(budget + 1e-9);
+          expect(mar).toBeGreaterThanOrEqual(floor - 1e-9);
+          expect(r.margin).toBeCloseTo(mar, 9);
+          expect(r.value).toBeLessThanOrEqual(opt + 1e-9);
+          expect(r.dualBound).toBeGreaterThanOrEqual(opt - 1e-6);
+        }
+        expect(solved).toBeGreaterThan(40);
+      },
+    );
+  }
+
+  it.skipIf(nativeSkip)('native and the reference agree on 5 000 units', async () => {
+    const units = 5000;
+    const rnd = mulberry32(23);
+    const value = new Float64Array(units * 4);
+    const cost = new Float64Array(units * 4);
+    const margin = new Float64Array(units * 4);
+    for (let t = 0; t < units * 4; t++) {
+      const k = t % 4;
+      cost[t] = (k + 1) * (0.5 + rnd());
+      value[t] = Math.sqrt(k + 1) * (0.2 + rnd());
+      margin[t] = 1 - k * 0.4 + rnd() * 0.2; // richer treatments cost margin
+    }
+    const args = { units, options: 4, margin, marginFloor: units * 0.3 } as const;
+    const a = await or.budgetAllocation(value, cost, units * 1.2, { ...args, backend: 'native' });
+    const b = await or.budgetAllocation(value, cost, units * 1.2, { ...args, backend: 'js' });
+    expect(Array.from(a.choice)).toEqual(Array.from(b.choice));
+    expect(a.margin as number).toBeGreaterThanOrEqual(units * 0.3 - 1e-6);
+    expect(a.gap).toBeLessThan(0.01);
+  });
+
+  it('margin and marginFloor go together', async () => {
+    expect(await codeOf(or.budgetAllocation([[1]], [[1]], 5, { marginFloor: 1 }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(or.budgetAllocation([[1]], [[1]], 5, { margin: [[1, 2]], marginFloor: 1 }))).toBe('INVALID_LENGTH');
+  });
+});

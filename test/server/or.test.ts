@@ -76,6 +76,26 @@ describe('POST /v1/or/budget-allocation', () => {
     expect(body.cost).toBeLessThanOrEqual(8);
     expect(body.choice[1]).not.toBe(1); // unit 1 has no treatment 1
     expect(body.dualBound).toBeGreaterThanOrEqual(body.value);
+    const floored = await post('/v1/or/budget-allocation', {
+      value: [
+        [3, 5],
+        [4, 6],
+      ],
+      cost: [
+        [1, 2],
+        [1, 2],
+      ],
+      margin: [
+        [2, -1],
+        [2, -1],
+      ],
+      marginFloor: 3,
+      budget: 10,
+    });
+    expect(floored.statusCode).toBe(200);
+    expect(floored.json().margin).toBeGreaterThanOrEqual(3);
+    const impossible = await post('/v1/or/budget-allocation', { value: [[3]], cost: [[1]], margin: [[1]], marginFloor: 5, budget: 10 });
+    expect(impossible.statusCode).toBe(422);
     expect((await post('/v1/or/budget-allocation', { value: [[1]], cost: [[-1]], budget: 1 })).statusCode).toBe(400);
     expect((await post('/v1/or/budget-allocation', { value: [[1]], cost: [[1]], budget: -1 })).statusCode).toBe(400);
   });

@@ -21,6 +21,8 @@ struct BudgetResult {
   double dual_bound = 0;   // Lagrangian upper bound on the optimal value
   double lambda = 0;       // multiplier of the budget constraint at the end
   std::size_t chosen = 0;  // units given an option
+  double margin = 0;       // total margin of the chosen options (margin-floor variant)
+  double mu = 0;           // multiplier of the margin floor (margin-floor variant)
 };
 
 /// Multiple-choice knapsack: for each of `units` units choose at most one of `options` options
@@ -30,6 +32,15 @@ struct BudgetResult {
 /// choice[u] = option index or -1 (none).
 Status budget_allocation_cpu(const double* value, const double* cost, std::size_t units, std::size_t options,
                              double budget, int32_t* choice, BudgetResult* result, CancelToken cancel = {});
+
+/// Budget allocation with a margin floor: as budget_allocation_cpu, and the chosen options'
+/// margins must sum to at least `floor` (e.g. profit after the subsidy). Two Lagrange multipliers
+/// (budget, margin) found by nested bisection; every (lambda, mu) evaluated gives an upper bound
+/// and a candidate, the best candidate meeting both constraints is kept and then repaired
+/// greedily. kInfeasible when no candidate met the floor.
+Status budget_allocation_margin_cpu(const double* value, const double* cost, const double* margin, std::size_t units,
+                                    std::size_t options, double budget, double floor, int32_t* choice,
+                                    BudgetResult* result, CancelToken cancel = {});
 
 struct TspOptions {
   uint64_t seed = 1;

@@ -2,8 +2,9 @@
 //   linearAssignment({ cost: Float64Array(n*m), n, m, maximize, outRowToCol: Int32Array(n),
 //                      outTotal: Float64Array(1), cancel?, sync? })
 //   budgetAllocation({ value, cost: Float64Array(units*options), units, options, budget,
-//                      outChoice: Int32Array(units), outStats: Float64Array(5), cancel?, sync? })
-//   outStats = [value, cost, dualBound, lambda, chosen]
+//                      margin?: Float64Array(units*options), marginFloor?,
+//                      outChoice: Int32Array(units), outStats: Float64Array(7), cancel?, sync? })
+//   outStats = [value, cost, dualBound, lambda, chosen, margin, mu]
 #include <string>
 #include <vector>
 
@@ -68,7 +69,11 @@ Napi::Value BudgetAllocation(const Napi::CallbackInfo& info) {
   const double* value = array_of<double>(env, o, "value", napi_float64_array, units * options, keep);
   const double* cost = array_of<double>(env, o, "cost", napi_float64_array, units * options, keep);
   int32_t* choice = array_of<int32_t>(env, o, "outChoice", napi_int32_array, units, keep);
-  double* stats = array_of<double>(env, o, "outStats", napi_float64_array, 5, keep);
+  double* stats = array_of<double>(env, o, "outStats", napi_float64_array, 7, keep);
+  // Optional margin floor: margin (units x options) and marginFloor.
+  const double* margin = o.Get("margin").IsTypedArray() ? array_of<double>(env, o, "margin", napi_float64_array, units * options, keep) : nullptr;
+  const Napi::Value f = o.Get("marginFloor");
+  const double floor = f.IsNumber() ? f.As<Napi::Number>().DoubleValue() : 0.0;
   const Napi::Value b = o.Get("budget");
   if (!b.IsNumber()) throw_invalid(env, "budget must be a number");
   const double budget = b.As<Napi::Number>().DoubleValue();
@@ -77,13 +82,17 @@ Napi::Value BudgetAllocation(const Napi::CallbackInfo& info) {
       env, sync_of(o),
       [=] {
         opt::BudgetResult r;
-        const Status s = opt::budget_allocation_cpu(value, cost, units, options, budget, choice, &r, cancel);
+        const Status s = margin != nullptr
+                             ? opt::budget_allocation_margin_cpu(value, cost, margin, units, options, budget, floor, choice, &r, cancel)
+                             : opt::budget_allocation_cpu(value, cost, units, options, budget, choice, &r, cancel);
         if (s.ok()) {
           stats[0] = r.value;
           stats[1] = r.cost;
           stats[2] = r.dual_bound;
           stats[3] = r.lambda;
           stats[4] = static_cast<double>(r.chosen);
+          stats[5] = r.margin;
+          stats[6] = r.mu;
         }
         return s;
       },

@@ -42,7 +42,13 @@ export interface OrKernels {
     value: Float64Array | readonly (readonly number[])[],
     cost: Float64Array | readonly (readonly number[])[],
     budget: number,
-    options?: OrOptions & { units?: number; options?: number },
+    options?: OrOptions & {
+      units?: number;
+      options?: number;
+      /** Margin per option (units x options): the chosen margins must sum to at least marginFloor. */
+      margin?: Float64Array | readonly (readonly number[])[];
+      marginFloor?: number;
+    },
   ): Promise<BudgetAllocationResult>;
   /**
    * A linear or mixed-integer program (JSON model: sense, objective, constraints, bounds,
@@ -267,15 +273,48 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
         }
       }
       const units = v.rows;
+      let margin: Float64Array | undefined;
+      if (options.margin !== undefined || options.marginFloor !== undefined) {
+        if (options.margin === undefined || options.marginFloor === undefined) {
+          throw new WaybillError('INVALID_ARGUMENT', 'margin and marginFloor go together');
+        }
+        const mm = matrix('margin', options.margin, options.units, options.options);
+        if (mm.rows !== v.rows || mm.cols !== v.cols)
+          throw new WaybillError('INVALID_LENGTH', `margin is ${mm.rows} x ${mm.cols}, value is ${v.rows} x ${v.cols}`);
+        if (typeof options.marginFloor !== 'number' || !Number.isFinite(options.marginFloor)) {
+          throw new WaybillError('INVALID_ARGUMENT', `marginFloor must be a finite number, got ${String(options.marginFloor)}`);
+        }
+        for (let t = 0; t < mm.flat.length; t++) {
+          if (!Number.isNaN(v.flat[t] as number) && !Number.isFinite(mm.flat[t] as number)) {
+            throw new WaybillError('NOT_FINITE', `margin[${Math.floor(t / v.cols)}][${t % v.cols}] is ${mm.flat[t]}`, {
+              unit: Math.floor(t / v.cols),
+              option: t % v.cols,
+            });
+          }
+        }
+        margin = mm.flat;
+      }
       const outChoice = new Int32Array(units);
-      const outStats = new Float64Array(5);
+      const outStats = new Float64Array(7);
       return execute(
-        { kernel: 'budgetAllocation', value: v.flat, cost: c.flat, units, options: v.cols, budget, outChoice, outStats },
+        {
+          kernel: 'budgetAllocation',
+          value: v.flat,
+          cost: c.flat,
+          units,
+          options: v.cols,
+          budget,
+          ...(margin ? { margin, marginFloor: options.marginFloor as number } : {}),
+          outChoice,
+          outStats,
+        },
         { n: units, m: v.cols },
         options,
         () => {
-          const [value = 0, cost = 0, dualBound = 0, lambda = 0, chosen = 0] = outStats;
-          return { choice: outChoice, value, cost, dualBound, gap: dualBound > 0 ? (dualBound - value) / dualBound : 0, lambda, chosen };
+          const [value = 0, cost = 0, dualBound = 0, lambda = 0, chosen = 0, marginTotal = 0, mu = 0] = outStats;
+          const gap = dualBound > 0 ? (dualBound - value) / dualBound : 0;
+          const base = { choice: outChoice, value, cost, dualBound, gap, lambda, chosen };
+          return margin ? { ...base, margin: marginTotal, mu } : base;
         },
       );
     },

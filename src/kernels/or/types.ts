@@ -23,8 +23,11 @@ export interface BudgetAllocationTask {
   units: number;
   options: number;
   budget: number;
+  /** Optional margin per option (units x options) with the floor the chosen margins must reach. */
+  margin?: Float64Array;
+  marginFloor?: number;
   outChoice: Int32Array;
-  /** [value, cost, dualBound, lambda, chosen] */
+  /** [value, cost, dualBound, lambda, chosen, margin, mu] */
   outStats: Float64Array;
   cancel?: Int32Array;
 }
@@ -93,4 +96,7 @@ export interface BudgetAllocationResult extends RunRecord {
   lambda: number;
   /** Units given an option. */
   chosen: number;
+  /** With a margin floor: the total margin of the choice and the floor's multiplier. */
+  margin?: number;
+  mu?: number;
 }

@@ -85,6 +85,8 @@ export const orRoutes: FastifyPluginAsyncTypebox<OrRouteOptions> = async (app, {
             value: Type.Array(Type.Array(Type.Union([Type.Number(), Type.Null()]))),
             cost: Matrix,
             budget: Type.Number({ minimum: 0 }),
+            margin: Type.Optional(Matrix),
+            marginFloor: Type.Optional(Type.Number({ description: 'the chosen margins must sum to at least this (with margin)' })),
             backend: Type.Optional(BackendName),
           },
           { additionalProperties: false },
@@ -98,17 +100,24 @@ export const orRoutes: FastifyPluginAsyncTypebox<OrRouteOptions> = async (app, {
             gap: Type.Number(),
             lambda: Type.Number({ description: 'marginal value of one more unit of budget' }),
             chosen: Type.Integer(),
+            margin: Type.Optional(Type.Number()),
             ...Record_,
           }),
+          422: ErrorRef,
           ...errorResponses,
         },
       },
     },
     async (request, reply) => {
-      const { value, cost, budget, backend } = request.body;
+      const { value, cost, budget, backend, margin, marginFloor } = request.body;
       cells(value.length, value[0]?.length ?? 0, 'a value matrix');
       const values = value.map((r) => r.map((v) => (v === null ? Number.NaN : v)));
-      const r = await or.budgetAllocation(values, cost, budget, { signal: clientGone(reply), ...(backend ? { backend } : {}) });
+      const r = await or.budgetAllocation(values, cost, budget, {
+        signal: clientGone(reply),
+        ...(backend ? { backend } : {}),
+        ...(margin === undefined ? {} : { margin }),
+        ...(marginFloor === undefined ? {} : { marginFloor }),
+      });
       const { choice, backend: used, timings, ...rest } = r;
       return {
         choice: Array.from(choice),
@@ -118,6 +127,7 @@ export const orRoutes: FastifyPluginAsyncTypebox<OrRouteOptions> = async (app, {
         gap: rest.gap,
         lambda: rest.lambda,
         chosen: rest.chosen,
+        ...(rest.margin === undefined ? {} : { margin: rest.margin }),
         backend: used,
         timings,
       };
