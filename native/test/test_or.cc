@@ -294,9 +294,118 @@ void check_budget_margin() {
         "unreachable floor not reported infeasible");
 }
 
+/// Oracle: successive shortest paths with Bellman-Ford on the residual graph (non-negative costs).
+/// Returns the minimum cost, or NaN when the supplies cannot be routed.
+double ssp_oracle(std::size_t n, const std::vector<double>& b, const std::vector<int>& src, const std::vector<int>& dst,
+                  const std::vector<double>& cap, const std::vector<double>& cost) {
+  const std::size_t S = n, T = n + 1, N = n + 2;
+  struct E { int to; double cap, cost; int rev; };
+  std::vector<std::vector<E>> g(N);
+  auto add = [&](int u, int v, double c, double w) {
+    g[u].push_back({v, c, w, static_cast<int>(g[v].size())});
+    g[v].push_back({u, 0, -w, static_cast<int>(g[u].size()) - 1});
+  };
+  double need = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (b[i] > 0) { add(static_cast<int>(S), static_cast<int>(i), b[i], 0); need += b[i]; }
+    if (b[i] < 0) add(static_cast<int>(i), static_cast<int>(T), -b[i], 0);
+  }
+  for (std::size_t a = 0; a < src.size(); ++a) add(src[a], dst[a], cap[a], cost[a]);
+  double total = 0, sent = 0;
+  while (sent < need - 1e-9) {
+    std::vector<double> dist(N, INFINITY);
+    std::vector<int> pv(N, -1), pe(N, -1);
+    dist[S] = 0;
+    for (std::size_t it = 0; it < N; ++it) {
+      bool changed = false;
+      for (std::size_t u = 0; u < N; ++u) {
+        if (!std::isfinite(dist[u])) continue;
+        for (std::size_t k = 0; k < g[u].size(); ++k) {
+          const E& e = g[u][k];
+          if (e.cap > 1e-12 && dist[u] + e.cost < dist[e.to] - 1e-12) {
+            dist[e.to] = dist[u] + e.cost;
+            pv[e.to] = static_cast<int>(u);
+            pe[e.to] = static_cast<int>(k);
+            changed = true;
+          }
+        }
+      }
+      if (!changed) break;
+    }
+    if (!std::isfinite(dist[T])) return NAN;
+    double push = need - sent;
+    for (int v = static_cast<int>(T); v != static_cast<int>(S); v = pv[v]) push = std::min(push, g[pv[v]][pe[v]].cap);
+    for (int v = static_cast<int>(T); v != static_cast<int>(S); v = pv[v]) {
+      E& e = g[pv[v]][pe[v]];
+      e.cap -= push;
+      g[v][e.rev].cap += push;
+    }
+    sent += push;
+    total += push * dist[T];
+  }
+  return total;
+}
+
+void check_min_cost_flow() {
+  std::mt19937 rng(31);
+  int feasible = 0, infeasible = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const std::size_t n = 2 + rng() % 7, m = 1 + rng() % 20;
+    std::vector<int> src(m), dst(m);
+    std::vector<double> cap(m), cost(m), b(n, 0);
+    for (std::size_t a = 0; a < m; ++a) {
+      src[a] = static_cast<int>(rng() % n);
+      do dst[a] = static_cast<int>(rng() % n); while (dst[a] == src[a]);
+      cap[a] = trial % 7 == 0 && a == 0 ? INFINITY : static_cast<double>(1 + rng() % 10);
+      cost[a] = static_cast<double>(rng() % 20);
+    }
+    for (int k = 0; k < 3; ++k) {
+      const std::size_t i = rng() % n, j = rng() % n;
+      const double q = static_cast<double>(rng() % 6);
+      b[i] += q;
+      b[j] -= q;
+    }
+    std::vector<int32_t> s32(src.begin(), src.end()), t32(dst.begin(), dst.end());
+    std::vector<double> flow(m), pot(n);
+    FlowResult r;
+    const Status st = min_cost_flow_cpu(n, b.data(), m, s32.data(), t32.data(), cap.data(), cost.data(), flow.data(), pot.data(), &r);
+    const double expect = ssp_oracle(n, b, src, dst, cap, cost);
+    if (std::isnan(expect)) {
+      CHECK(st.code == StatusCode::kInfeasible, "trial %d: infeasible instance answered %s", trial, st.message.c_str());
+      ++infeasible;
+      continue;
+    }
+    ++feasible;
+    CHECK(st.ok(), "trial %d: %s", trial, st.message.c_str());
+    CHECK(std::fabs(r.cost - expect) < 1e-6, "trial %d: cost %.6f vs oracle %.6f", trial, r.cost, expect);
+    // Conservation and bounds.
+    std::vector<double> net(n, 0);
+    for (std::size_t a = 0; a < m; ++a) {
+      CHECK(flow[a] >= -1e-9 && flow[a] <= cap[a] + 1e-9, "trial %d: arc %zu flow %.3f outside [0, %.3f]", trial, a, flow[a], cap[a]);
+      net[src[a]] += flow[a];
+      net[dst[a]] -= flow[a];
+    }
+    for (std::size_t i = 0; i < n; ++i) CHECK(std::fabs(net[i] - b[i]) < 1e-9, "trial %d: node %zu net %.3f vs supply %.3f", trial, i, net[i], b[i]);
+    // Complementary slackness with the returned potentials: reduced cost c + pi_s - pi_t is >= 0 on
+    // arcs below capacity with no flow... checked loosely: arcs strictly inside their bounds have 0.
+    for (std::size_t a = 0; a < m; ++a) {
+      const double rc = cost[a] + pot[src[a]] - pot[dst[a]];
+      if (flow[a] > 1e-9 && flow[a] < cap[a] - 1e-9) CHECK(std::fabs(rc) < 1e-6, "trial %d: arc %zu inside bounds has reduced cost %.6f", trial, a, rc);
+    }
+  }
+  CHECK(feasible > 100 && infeasible > 10, "min-cost flow trials: %d feasible, %d infeasible", feasible, infeasible);
+  std::vector<int32_t> s1 = {0}, t1 = {1};
+  std::vector<double> b1 = {1, 0}, cap1 = {1}, c1 = {1}, fl(1), po(2);
+  FlowResult r;
+  CHECK(min_cost_flow_cpu(2, b1.data(), 1, s1.data(), t1.data(), cap1.data(), c1.data(), fl.data(), po.data(), &r).code ==
+            StatusCode::kInvalidArgument,
+        "unbalanced supplies accepted");
+}
+
 }  // namespace
 
 int run_or_suite() {
+  check_min_cost_flow();
   check_budget_margin();
   check_tsp();
   check_assignment_small();

@@ -230,7 +230,12 @@ export function createGpujsBackend(): Backend {
     status,
     rejects: () => null,
     run(anyTask) {
-      if (anyTask.kernel === 'linearAssignment' || anyTask.kernel === 'budgetAllocation' || anyTask.kernel === 'tsp') {
+      if (
+        anyTask.kernel === 'linearAssignment' ||
+        anyTask.kernel === 'budgetAllocation' ||
+        anyTask.kernel === 'tsp' ||
+        anyTask.kernel === 'minCostFlow'
+      ) {
         throw new Error(`gpujs has no ${anyTask.kernel} kernel`);
       }
       const task: GeoTask = anyTask;

@@ -4,9 +4,10 @@ import { kNearestRef } from '../kernels/geo/k-nearest.js';
 import { budgetAllocationRef } from '../kernels/or/budget-allocation.js';
 import { budgetAllocationMarginRef } from '../kernels/or/budget-allocation-margin.js';
 import { linearAssignmentRef } from '../kernels/or/linear-assignment.js';
+import { minCostFlowRef } from '../kernels/or/min-cost-flow.js';
 import type { Backend, BackendStatus, KernelName, KernelTask } from './types.js';
 
-const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest', 'linearAssignment', 'budgetAllocation'];
+const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest', 'linearAssignment', 'budgetAllocation', 'minCostFlow'];
 
 /** The TypeScript reference backend: always available, the specification the others must match. */
 export function createJsBackend(): Backend {
@@ -36,6 +37,9 @@ export function createJsBackend(): Backend {
         case 'budgetAllocation':
           if (task.margin) budgetAllocationMarginRef(task);
           else budgetAllocationRef(task);
+          break;
+        case 'minCostFlow':
+          minCostFlowRef(task);
           break;
         default:
           throw new Error(`the js backend has no ${task.kernel} kernel`);

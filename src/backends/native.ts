@@ -1,7 +1,15 @@
 import { loadAddon, type NativeAddon, type NativeGeoOptions } from '../native/addon.js';
 import type { Backend, BackendStatus, KernelName, KernelTask } from './types.js';
 
-const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest', 'linearAssignment', 'budgetAllocation', 'tsp'];
+const KERNELS: KernelName[] = [
+  'haversineMatrix',
+  'euclideanMatrix',
+  'kNearest',
+  'linearAssignment',
+  'budgetAllocation',
+  'tsp',
+  'minCostFlow',
+];
 
 /** Calls the addon function for `task.kernel` on the given device (OR kernels: CPU only). */
 export function runNative(addon: NativeAddon, task: KernelTask, device: 'cpu' | 'cuda', sync: boolean): Promise<void> | undefined {
@@ -13,6 +21,8 @@ export function runNative(addon: NativeAddon, task: KernelTask, device: 'cpu' | 
       return addon.budgetAllocation({ ...task, sync });
     case 'tsp':
       return addon.tspSolve({ ...task, sync });
+    case 'minCostFlow':
+      return addon.minCostFlow({ ...task, sync });
     default: {
       const o: NativeGeoOptions = { ...task, device, sync };
       if (task.kernel === 'haversineMatrix') return addon.haversineMatrix(o);

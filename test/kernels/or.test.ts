@@ -468,3 +468,117 @@ describe('budgetAllocation with a margin floor', () => {
     expect(await codeOf(or.budgetAllocation([[1]], [[1]], 5, { margin: [[1, 2]], marginFloor: 1 }))).toBe('INVALID_LENGTH');
   });
 });
+
+describe('minCostFlow', () => {
+  function randomFlow(seed: number) {
+    const rnd = mulberry32(seed);
+    const n = 3 + Math.floor(rnd() * 6);
+    const supply = new Array<number>(n).fill(0);
+    for (let k = 0; k < 3; k++) {
+      const q = Math.floor(rnd() * 5);
+      const i = Math.floor(rnd() * n);
+      const j = Math.floor(rnd() * n);
+      supply[i] = (supply[i] as number) + q;
+      supply[j] = (supply[j] as number) - q;
+    }
+    const arcs = Array.from({ length: 2 + Math.floor(rnd() * 18) }, () => {
+      const from = Math.floor(rnd() * n);
+      let to = Math.floor(rnd() * n);
+      if (to === from) to = (to + 1) % n;
+      return { from, to, capacity: 1 + Math.floor(rnd() * 8), cost: Math.floor(rnd() * 15) };
+    });
+    return { supply, arcs };
+  }
+
+  it.skipIf(nativeSkip)(
+    `native (network simplex) and the reference (shortest paths) agree on 150 random networks${nativeSkip ? ` (skipped: ${native?.reason})` : ''}`,
+    async () => {
+      let feasible = 0;
+      for (let t = 0; t < 150; t++) {
+        const input = randomFlow(700 + t);
+        const a = await or.minCostFlow(input, { backend: 'native' }).catch((e) => e);
+        const b = await or.minCostFlow(input, { backend: 'js' }).catch((e) => e);
+        if ((b as WaybillError).code) {
+          expect((b as WaybillError).code).toBe('INFEASIBLE');
+          expect((a as WaybillError).code).toBe('INFEASIBLE');
+          continue;
+        }
+        feasible++;
+        const ra = a as Awaited<ReturnType<typeof or.minCostFlow>>;
+        const rb = b as Awaited<ReturnType<typeof or.minCostFlow>>;
+        expect(ra.cost).toBeCloseTo(rb.cost, 9);
+        // Flow conservation and capacities on the native answer.
+        const net = new Array<number>(input.supply.length).fill(0);
+        input.arcs.forEach((arc, i) => {
+          const f = ra.flow[i] as number;
+          expect(f).toBeGreaterThanOrEqual(-1e-9);
+          expect(f).toBeLessThanOrEqual(arc.capacity + 1e-9);
+          net[arc.from] = (net[arc.from] as number) + f;
+          net[arc.to] = (net[arc.to] as number) - f;
+        });
+        net.forEach((x, i) => {
+        expect(x).toBeCloseTo(input.supply[i] as number, 9);
+      });
+      }
+      expect(feasible).toBeGreaterThan(50);
+    },
+  );
+
+  it.skipIf(nativeSkip)('a transportation problem matches HiGHS, and negative costs work natively', async () => {
+    // 3 warehouses -> 4 stores, unlimited lanes: an LP the network simplex must match.
+    const supply = [20, 30, 25, -15, -25, -20, -15];
+    const lane = [
+      [8, 6, 10, 9],
+      [9, 12, 13, 7],
+      [14, 9, 16, 5],
+    ];
+    const arcs = lane.flatMap((row, w) => row.map((cost, s) => ({ from: w, to: 3 + s, cost })));
+    const flow = await or.minCostFlow({ supply, arcs }, { backend: 'native' });
+    const objective: Record<string, number> = {};
+    const constraints: Array<{ terms: Record<string, number>; op: '=' | '<='; rhs: number }> = [];
+    arcs.forEach((a, i) => {
+      objective[`f${i}`] = a.cost;
+    });
+    supply.forEach((b, node) => {
+      const terms: Record<string, number> = {};
+      arcs.forEach((a, i) => {
+        if (a.from === node) terms[`f${i}`] = 1;
+        if (a.to === node) terms[`f${i}`] = -1;
+      });
+      constraints.push({ terms, op: '=', rhs: b });
+    });
+    const lp = await or.linearProgram({ sense: 'min', objective, constraints });
+    expect(lp.status).toBe('optimal');
+    expect(flow.cost).toBeCloseTo(lp.objective, 9);
+    const negative = await or.minCostFlow({
+      supply: [1, 0, -1],
+      arcs: [
+        { from: 0, to: 1, cost: -2, capacity: 1 },
+        { from: 1, to: 2, cost: 1 },
+        { from: 0, to: 2, cost: 0 },
+      ],
+    });
+    expect(negative.cost).toBe(-1);
+    expect(
+      await codeOf(
+        or.minCostFlow(
+          {
+            supply: [1, 0, -1],
+            arcs: [
+              { from: 0, to: 1, cost: -2 },
+              { from: 1, to: 2, cost: 1 },
+            ],
+          },
+          { backend: 'js' },
+        ),
+      ),
+    ).toBe('KERNEL_UNSUPPORTED');
+  });
+
+  it('bad input and infeasibility', async () => {
+    expect(await codeOf(or.minCostFlow({ supply: [1, 0], arcs: [] }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(or.minCostFlow({ supply: [1, -1], arcs: [{ from: 0, to: 5, cost: 1 }] }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(or.minCostFlow({ supply: [1, -1], arcs: [{ from: 0, to: 1, cost: Number.NaN }] }))).toBe('NOT_FINITE');
+    expect(await codeOf(or.minCostFlow({ supply: [2, -2], arcs: [{ from: 0, to: 1, cost: 1, capacity: 1 }] }))).toBe('INFEASIBLE');
+  });
+});

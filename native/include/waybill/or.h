@@ -42,6 +42,20 @@ Status budget_allocation_margin_cpu(const double* value, const double* cost, con
                                     std::size_t options, double budget, double floor, int32_t* choice,
                                     BudgetResult* result, CancelToken cancel = {});
 
+struct FlowResult {
+  double cost = 0;
+  int64_t pivots = 0;
+};
+
+/// Minimum-cost flow by the primal network simplex (artificial root, block-search pricing): nodes
+/// 0..n-1 with supplies (sum 0: positive = supply, negative = demand), arcs src -> dst with
+/// capacity (+inf allowed) and cost. Writes the flow per arc and the node potentials (duals).
+/// kInfeasible when the supplies cannot be routed; kInvalidArgument for bad input or a negative
+/// cycle of unbounded capacity (unbounded).
+Status min_cost_flow_cpu(std::size_t n, const double* supply, std::size_t m, const int32_t* src, const int32_t* dst,
+                         const double* capacity, const double* cost, double* flow, double* potential, FlowResult* result,
+                         CancelToken cancel = {});
+
 struct TspOptions {
   uint64_t seed = 1;
   /// ILS iterations (perturbation + local search); <= 0 means no limit (then time_limit_ms rules).

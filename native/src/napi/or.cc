@@ -142,9 +142,39 @@ Napi::Value TspSolve(const Napi::CallbackInfo& info) {
       std::move(keep));
 }
 
+Napi::Value MinCostFlow(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "expected one options object");
+  const Napi::Object o = info[0].As<Napi::Object>();
+  std::vector<Napi::ObjectReference> keep;
+  const std::size_t n = size_of(env, o, "n"), m = size_of(env, o, "m");
+  const double* supply = array_of<double>(env, o, "supply", napi_float64_array, n, keep);
+  const int32_t* src = array_of<int32_t>(env, o, "src", napi_int32_array, m, keep);
+  const int32_t* dst = array_of<int32_t>(env, o, "dst", napi_int32_array, m, keep);
+  const double* capacity = array_of<double>(env, o, "capacity", napi_float64_array, m, keep);
+  const double* cost = array_of<double>(env, o, "cost", napi_float64_array, m, keep);
+  double* flow = array_of<double>(env, o, "outFlow", napi_float64_array, m, keep);
+  double* potential = array_of<double>(env, o, "outPotential", napi_float64_array, n, keep);
+  double* stats = array_of<double>(env, o, "outStats", napi_float64_array, 2, keep);
+  const CancelToken cancel = cancel_of(env, o, keep);
+  return run_status(
+      env, sync_of(o),
+      [=] {
+        opt::FlowResult r;
+        const Status s = opt::min_cost_flow_cpu(n, supply, m, src, dst, capacity, cost, flow, potential, &r, cancel);
+        if (s.ok()) {
+          stats[0] = r.cost;
+          stats[1] = static_cast<double>(r.pivots);
+        }
+        return s;
+      },
+      std::move(keep));
+}
+
 }  // namespace
 
 void init_or(Napi::Env env, Napi::Object exports) {
+  exports.Set("minCostFlow", Napi::Function::New(env, MinCostFlow, "minCostFlow"));
   exports.Set("tspSolve", Napi::Function::New(env, TspSolve, "tspSolve"));
   exports.Set("linearAssignment", Napi::Function::New(env, LinearAssignment, "linearAssignment"));
   exports.Set("budgetAllocation", Napi::Function::New(env, BudgetAllocation, "budgetAllocation"));

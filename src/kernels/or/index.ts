@@ -9,7 +9,17 @@ import { toWaybillError, WaybillError } from '../../errors.js';
 import type { RunRecord } from '../geo/types.js';
 import { type LinearProgram, type LinearProgramResult, solveLinearProgram } from './linear-program.js';
 import { type DistanceConvention, edgeLength } from './routes.js';
-import type { AssignmentResult, BudgetAllocationResult, OrKernelName, OrOptions, OrTask, TspOptions, TspResult } from './types.js';
+import type {
+  AssignmentResult,
+  BudgetAllocationResult,
+  FlowArc,
+  MinCostFlowResult,
+  OrKernelName,
+  OrOptions,
+  OrTask,
+  TspOptions,
+  TspResult,
+} from './types.js';
 
 export type { LinearProgram, LinearProgramResult } from './linear-program.js';
 export * from './types.js';
@@ -55,6 +65,15 @@ export interface OrKernels {
    * integers, binaries) solved by HiGHS. Non-optimal outcomes are a `status`, not an error.
    */
   linearProgram(model: LinearProgram, options?: { timeLimitMs?: number; mipGap?: number }): Promise<LinearProgramResult>;
+  /**
+   * Minimum-cost flow: node supplies (positive = supply, negative = demand, summing to 0) and arcs
+   * { from, to, capacity?, cost }. Native: network simplex (any costs); TS reference: successive
+   * shortest paths (non-negative costs). Fails with INFEASIBLE when the supplies cannot be routed.
+   */
+  minCostFlow(
+    input: { supply: Float64Array | readonly number[]; arcs: readonly FlowArc[] },
+    options?: OrOptions,
+  ): Promise<MinCostFlowResult>;
   /**
    * Symmetric travelling salesman: iterated local search (2-opt, Or-opt, double-bridge kicks) on
    * a distance matrix (`distances`, n x n, symmetric) or on coordinates with a distance
@@ -139,6 +158,58 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
   }
 
   return {
+    async minCostFlow(input, options = {}) {
+      if (typeof input !== 'object' || input === null) throw new WaybillError('INVALID_ARGUMENT', 'minCostFlow needs { supply, arcs }');
+      const supplyIn = input.supply;
+      if (!(supplyIn instanceof Float64Array) && !Array.isArray(supplyIn))
+        throw new WaybillError('INVALID_ARGUMENT', 'supply must be an array of numbers');
+      const supply = Float64Array.from(supplyIn as ArrayLike<number>);
+      const n = supply.length;
+      let balance = 0;
+      let scale = 0;
+      supply.forEach((b, i) => {
+        if (!Number.isFinite(b)) throw new WaybillError('NOT_FINITE', `supply[${i}] is ${b}`, { node: i });
+        balance += b;
+        scale += Math.abs(b);
+      });
+      if (Math.abs(balance) > 1e-9 * Math.max(1, scale)) {
+        throw new WaybillError(
+          'INVALID_ARGUMENT',
+          `supplies must sum to 0 (they sum to ${balance}): add a slack node for unbalanced problems`,
+        );
+      }
+      if (!Array.isArray(input.arcs)) throw new WaybillError('INVALID_ARGUMENT', 'arcs must be an array of { from, to, capacity?, cost }');
+      const m = input.arcs.length;
+      const src = new Int32Array(m);
+      const dst = new Int32Array(m);
+      const capacity = new Float64Array(m);
+      const cost = new Float64Array(m);
+      input.arcs.forEach((a, i) => {
+        const where = { arc: i };
+        if (!Number.isInteger(a?.from) || !Number.isInteger(a?.to) || a.from < 0 || a.to < 0 || a.from >= n || a.to >= n) {
+          throw new WaybillError('INVALID_ARGUMENT', `arc ${i}: from and to must be node indices in 0..${n - 1}`, where);
+        }
+        const cap = a.capacity ?? Number.POSITIVE_INFINITY;
+        if (typeof cap !== 'number' || Number.isNaN(cap) || cap < 0)
+          throw new WaybillError('INVALID_ARGUMENT', `arc ${i}: capacity must be >= 0`, where);
+        if (typeof a.cost !== 'number' || !Number.isFinite(a.cost))
+          throw new WaybillError('NOT_FINITE', `arc ${i}: cost is ${String(a.cost)}`, where);
+        src[i] = a.from;
+        dst[i] = a.to;
+        capacity[i] = cap;
+        cost[i] = a.cost;
+      });
+      const outFlow = new Float64Array(m);
+      const outPotential = new Float64Array(n);
+      const outStats = new Float64Array(2);
+      return execute(
+        { kernel: 'minCostFlow', n, supply, m, src, dst, capacity, cost, outFlow, outPotential, outStats },
+        { n, m },
+        options,
+        () => ({ flow: outFlow, cost: outStats[0] as number, potentials: outPotential, iterations: outStats[1] as number }),
+      );
+    },
+
     async tsp(input, options = {}) {
       let dist: Float64Array;
       let n: number;

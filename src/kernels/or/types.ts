@@ -1,7 +1,7 @@
 import type { BackendName } from '../../backends/types.js';
 import type { RunRecord } from '../geo/types.js';
 
-export type OrKernelName = 'linearAssignment' | 'budgetAllocation' | 'tsp';
+export type OrKernelName = 'linearAssignment' | 'budgetAllocation' | 'tsp' | 'minCostFlow';
 
 /** Task of linearAssignment: a dense n x m (n <= m) row-major cost matrix. */
 export interface LinearAssignmentTask {
@@ -48,7 +48,42 @@ export interface TspTask {
   cancel?: Int32Array;
 }
 
-export type OrTask = LinearAssignmentTask | BudgetAllocationTask | TspTask;
+/** Task of minCostFlow: n nodes with supplies, m arcs as parallel arrays. */
+export interface MinCostFlowTask {
+  kernel: 'minCostFlow';
+  n: number;
+  supply: Float64Array;
+  m: number;
+  src: Int32Array;
+  dst: Int32Array;
+  capacity: Float64Array;
+  cost: Float64Array;
+  outFlow: Float64Array;
+  outPotential: Float64Array;
+  /** [cost, pivots or augmentations] */
+  outStats: Float64Array;
+  cancel?: Int32Array;
+}
+
+export type OrTask = LinearAssignmentTask | BudgetAllocationTask | TspTask | MinCostFlowTask;
+
+export interface FlowArc {
+  from: number;
+  to: number;
+  /** Default: unlimited. */
+  capacity?: number;
+  cost: number;
+}
+
+export interface MinCostFlowResult extends RunRecord {
+  /** Flow on each arc, in input order. */
+  flow: Float64Array;
+  cost: number;
+  /** Node potentials (duals): reduced cost cost + p[from] - p[to] is 0 on arcs strictly inside their bounds. */
+  potentials: Float64Array;
+  /** Network simplex pivots (native) or augmenting paths (TS reference). */
+  iterations: number;
+}
 
 export interface TspOptions extends OrOptions {
   /** Random seed of the perturbations (default 1). Same seed + same maxIterations => same tour. */
