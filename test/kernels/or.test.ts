@@ -517,8 +517,8 @@ describe('minCostFlow', () => {
           net[arc.to] = (net[arc.to] as number) - f;
         });
         net.forEach((x, i) => {
-        expect(x).toBeCloseTo(input.supply[i] as number, 9);
-      });
+          expect(x).toBeCloseTo(input.supply[i] as number, 9);
+        });
       }
       expect(feasible).toBeGreaterThan(50);
     },
