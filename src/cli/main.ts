@@ -5,6 +5,7 @@
  *   waybill serve [--port P] [--host H] [--workers N] [--plugins a,b]   start the HTTP API
  *   waybill models [--url U] [--plugins a,b] [--json]
  *   waybill infer <model[@version]> <json> [--url U] [--plugins a,b]
+ *   waybill solve <file.tsp> [--time S] [--seed N] [--out file.tour] [--json]
  */
 import { parseArgs } from 'node:util';
 import { collectInfo, formatInfo } from './info.js';
@@ -19,6 +20,8 @@ commands:
   models  [--url U] [--plugins a,b] [--json]    list models (of a running server with --url, else loaded here)
   infer   <model[@version]> <json> [--url U] [--plugins a,b]
                                                 run inference; json: an instance, an array, or a request body
+  solve   <file.tsp> [--time S] [--seed N] [--out file.tour] [--json]
+                                                solve a TSPLIB instance with a progress bar (default 10 s)
   help                                          this text`;
 
 function intArg(name: string, v: string | undefined): number | undefined {
@@ -49,6 +52,9 @@ async function main(argv: string[]): Promise<void> {
         plugins: { type: 'string' },
         url: { type: 'string' },
         'api-key': { type: 'string' },
+        time: { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -104,6 +110,28 @@ async function main(argv: string[]): Promise<void> {
       }
       const { inferCli } = await import('./models.js');
       console.log(JSON.stringify(await inferCli(model, json, target), null, 2));
+      return;
+    }
+    case 'solve': {
+      const [file] = parsed.positionals;
+      if (!file) {
+        console.error(`waybill: solve needs a file\n\n${USAGE}`);
+        process.exit(2);
+      }
+      const extra = parsed.values as { time?: string; seed?: string; out?: string };
+      const seconds = extra.time === undefined ? 10 : Number(extra.time);
+      if (!(seconds > 0)) {
+        console.error(`waybill: --time must be a positive number of seconds, got '${extra.time}'`);
+        process.exit(2);
+      }
+      const { solveFile } = await import('./solve.js');
+      await solveFile({
+        file,
+        timeLimitMs: seconds * 1000,
+        seed: intArg('seed', extra.seed) ?? 1,
+        ...(extra.out ? { out: extra.out } : {}),
+        ...(v.json ? { json: true } : {}),
+      });
       return;
     }
     default:

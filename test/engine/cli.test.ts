@@ -1,10 +1,12 @@
 /** The waybill CLI: models and infer without a server, and clear usage errors. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parseTour } from '../../src/data/tsplib.js';
+import { defaultDataDir } from '../../src/paths.js';
 
 const bin = fileURLToPath(new URL('../../bin/waybill.mjs', import.meta.url));
 const run = (...args: string[]) => execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -44,6 +46,24 @@ describe('waybill CLI', () => {
     const res = spawnSync(process.execPath, [bin, 'models'], { encoding: 'utf8', env: { ...process.env, WAYBILL_CONFIG: bad } });
     expect(res.status).toBe(1);
     expect(res.stderr).toContain('"plugins" must be an array');
+  });
+
+  it('solve: a TSPLIB instance with a progress bar, the tour written as .tour; a .vrp is refused clearly', () => {
+    const data = join(defaultDataDir(), 'or');
+    const out = join(mkdtempSync(join(tmpdir(), 'wb-solve-')), 'eil51.tour');
+    const res = spawnSync(process.execPath, [bin, 'solve', join(data, 'tsplib', 'eil51.tsp'), '--time', '0.6', '--json', '--out', out], {
+      encoding: 'utf8',
+    });
+    expect(res.status).toBe(0);
+    expect(res.stderr).toMatch(/\[#*\.*\] .* best \d+/);
+    const summary = JSON.parse(res.stdout) as { length: number; n: number };
+    expect(summary.n).toBe(51);
+    expect(summary.length).toBeLessThanOrEqual(426 * 1.02);
+    const tour = parseTour(readFileSync(out, 'utf8'));
+    expect(new Set(tour).size).toBe(51);
+    const vrp = spawnSync(process.execPath, [bin, 'solve', join(data, 'X', 'X-n101-k25.vrp')], { encoding: 'utf8' });
+    expect(vrp.status).toBe(1);
+    expect(vrp.stderr).toContain('KERNEL_UNSUPPORTED');
   });
 
   it('bad usage exits 2 with the usage; a failing command exits 1 with the error code', () => {

@@ -1,0 +1,85 @@
+/**
+ * `waybill solve <file>`: solves a TSPLIB `.tsp` instance with the TSP kernel, drawing a progress
+ * bar on stderr (time budget and best length so far), and writes the tour as a TSPLIB `.tour`.
+ * CVRPLIB `.vrp` files are recognised and refused with a clear message until the VRP solver lands.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseTsplib } from '../data/tsplib.js';
+import { createEngine } from '../engine.js';
+import { WaybillError } from '../errors.js';
+import { conventionOf } from '../kernels/or/routes.js';
+
+export interface SolveArgs {
+  file: string;
+  timeLimitMs: number;
+  seed: number;
+  out?: string;
+  json?: boolean;
+}
+
+function bar(fraction: number, width = 30): string {
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+/** Solves the file; returns the result summary (also printed). */
+export async function solveFile(args: SolveArgs): Promise<{ name: string; n: number; length: number; iterations: number; ms: number }> {
+  let text: string;
+  try {
+    text = readFileSync(args.file, 'utf8');
+  } catch (err) {
+    throw new WaybillError('INVALID_ARGUMENT', `cannot read ${args.file}: ${(err as Error).message}`);
+  }
+  const inst = parseTsplib(text);
+  if (inst.type !== 'TSP') {
+    throw new WaybillError(
+      'KERNEL_UNSUPPORTED',
+      `${basename(args.file)} is a ${inst.type} instance: only TSP is solvable from the CLI so far (the VRP solver is not implemented yet)`,
+    );
+  }
+  const engine = createEngine({ workers: 0 });
+  const tty = process.stderr.isTTY === true;
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const res = await engine.kernels.or.tsp(
+      { coords: inst.coords, convention: conventionOf(inst.edgeWeightType) },
+      {
+        seed: args.seed,
+        timeLimitMs: args.timeLimitMs,
+        signal: ac.signal,
+        onProgress: (p) => {
+          const line = `${bar(p.elapsedMs / args.timeLimitMs)} ${(p.elapsedMs / 1000).toFixed(1)}/${(args.timeLimitMs / 1000).toFixed(1)} s  best ${p.best}  iterations ${p.iterations}`;
+          if (tty) process.stderr.write(`\r${line}`);
+          else process.stderr.write(`${line}\n`);
+        },
+      },
+    );
+    if (tty) process.stderr.write('\n');
+    const summary = {
+      name: inst.name || basename(args.file),
+      n: inst.dimension,
+      length: res.length,
+      iterations: res.iterations,
+      ms: res.timings.totalMs,
+    };
+    if (args.out) {
+      const tour = Array.from(res.tour, (c) => String(c + 1)).join('\n');
+      writeFileSync(
+        args.out,
+        `NAME : ${summary.name}.tour\nCOMMENT : length ${res.length}, waybill tsp, seed ${args.seed}\nTYPE : TOUR\nDIMENSION : ${inst.dimension}\nTOUR_SECTION\n${tour}\n-1\nEOF\n`,
+      );
+    }
+    console.log(
+      args.json
+        ? JSON.stringify({ ...summary, cancelled: res.cancelled, tour: Array.from(res.tour) })
+        : `${summary.name}: ${summary.n} cities, length ${summary.length}${res.cancelled ? ' (interrupted: best so far)' : ''}, ${summary.iterations} iterations in ${(summary.ms / 1000).toFixed(1)} s${args.out ? `, tour written to ${args.out}` : ''}`,
+    );
+    return summary;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await engine.close();
+  }
+}
