@@ -152,3 +152,30 @@ describe('checker and formats on constructed cases', () => {
     expect(() => parseSolution('Route #1: 1 x\n')).toThrow(/bad customer/);
   });
 });
+
+describe('routes as GeoJSON', () => {
+  it('one closed LineString per route with [lng, lat] positions, stops in sequence, the depot once', async () => {
+    const { routesToGeoJson } = await import('../../src/kernels/or/routes.js');
+    // depot (0) in Seattle, three stops.
+    const latlng = new Float64Array([47.6, -122.3, 47.61, -122.31, 47.62, -122.29, 47.59, -122.33]);
+    const fc = routesToGeoJson(latlng, [[1, 2], [], [3]], 0, ['D', 'a', 'b', 'c']);
+    const lines = fc.features.filter((f) => f.geometry.type === 'LineString');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]?.geometry.coordinates).toEqual([
+      [-122.3, 47.6],
+      [-122.31, 47.61],
+      [-122.29, 47.62],
+      [-122.3, 47.6],
+    ]);
+    const stops = fc.features
+      .filter((f) => f.properties.kind === 'stop')
+      .map((f) => [f.properties.id, f.properties.route, f.properties.sequence]);
+    expect(stops).toEqual([
+      ['a', 0, 1],
+      ['b', 0, 2],
+      ['c', 2, 1],
+    ]);
+    expect(fc.features.filter((f) => f.properties.kind === 'depot')).toHaveLength(1);
+    expect(JSON.parse(JSON.stringify(fc)).type).toBe('FeatureCollection');
+  });
+});

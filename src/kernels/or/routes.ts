@@ -135,3 +135,41 @@ export function tourLength(coords: Float64Array, tour: number[], convention: Dis
   for (let i = 0; i < tour.length; i++) s += edgeLength(coords, tour[i] as number, tour[(i + 1) % tour.length] as number, convention);
   return s;
 }
+
+/** GeoJSON FeatureCollection (RFC 7946). */
+export interface FeatureCollection {
+  type: 'FeatureCollection';
+  features: Array<{
+    type: 'Feature';
+    geometry: { type: 'LineString'; coordinates: number[][] } | { type: 'Point'; coordinates: number[] };
+    properties: Record<string, unknown>;
+  }>;
+}
+
+/**
+ * Routes as GeoJSON for maps: one LineString per route (depot -> stops -> depot) and one Point
+ * per stop and per depot. `latlng` holds (lat, lng) degrees interleaved; GeoJSON positions are
+ * written [lng, lat] as RFC 7946 requires. `ids` names the nodes (default: their index).
+ */
+export function routesToGeoJson(latlng: Float64Array, routes: number[][], depot: number, ids?: readonly string[]): FeatureCollection {
+  const pos = (node: number) => [latlng[2 * node + 1] as number, latlng[2 * node] as number];
+  const name = (node: number) => ids?.[node] ?? String(node);
+  const features: FeatureCollection['features'] = [];
+  routes.forEach((route, r) => {
+    if (route.length === 0) return;
+    features.push({
+      type: 'Feature',
+      geometry: { type: 'LineString', coordinates: [depot, ...route, depot].map(pos) },
+      properties: { kind: 'route', route: r, stops: route.length },
+    });
+    route.forEach((node, k) => {
+      features.push({
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: pos(node) },
+        properties: { kind: 'stop', id: name(node), route: r, sequence: k + 1 },
+      });
+    });
+  });
+  features.push({ type: 'Feature', geometry: { type: 'Point', coordinates: pos(depot) }, properties: { kind: 'depot', id: name(depot) } });
+  return { type: 'FeatureCollection', features };
+}
