@@ -158,11 +158,30 @@ describe('POST /v1/or/lp', () => {
   });
 });
 
+describe('POST /v1/or/min-cost-flow', () => {
+  it('routes supply to demand at minimum cost; infeasible is 422, unbalanced is 400', async () => {
+    const res = await post('/v1/or/min-cost-flow', {
+      supply: [20, -5, -15],
+      arcs: [
+        { from: 0, to: 1, cost: 4 },
+        { from: 0, to: 2, cost: 9, capacity: 10 },
+        { from: 1, to: 2, cost: 3 },
+      ],
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ cost: 125, flow: [20, 0, 15] });
+    expect((await post('/v1/or/min-cost-flow', { supply: [2, -2], arcs: [{ from: 0, to: 1, cost: 1, capacity: 1 }] })).statusCode).toBe(
+      422,
+    );
+    expect((await post('/v1/or/min-cost-flow', { supply: [2, -1], arcs: [] })).statusCode).toBe(400);
+  });
+});
+
 describe('docs', () => {
   it('lists the OR routes in the OpenAPI document', async () => {
     const doc = (await server.app.inject({ method: 'GET', url: '/docs/json' })).json();
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/or/assignment', '/v1/or/budget-allocation', '/v1/or/tsp', '/v1/or/lp']),
+      expect.arrayContaining(['/v1/or/assignment', '/v1/or/budget-allocation', '/v1/or/tsp', '/v1/or/lp', '/v1/or/min-cost-flow']),
     );
   });
 });

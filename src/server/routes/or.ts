@@ -197,6 +197,58 @@ export const orRoutes: FastifyPluginAsyncTypebox<OrRouteOptions> = async (app, {
   );
 
   app.post(
+    '/v1/or/min-cost-flow',
+    {
+      schema: {
+        tags: ['or'],
+        summary: 'Minimum-cost flow: route node supplies to demands along capacitated arcs',
+        body: Type.Object(
+          {
+            supply: Type.Array(Type.Number(), { description: 'per node: positive = supply, negative = demand; sums to 0' }),
+            arcs: Type.Array(
+              Type.Object(
+                {
+                  from: Type.Integer({ minimum: 0 }),
+                  to: Type.Integer({ minimum: 0 }),
+                  capacity: Type.Optional(Type.Number({ minimum: 0, description: 'default: unlimited' })),
+                  cost: Type.Number(),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+            backend: Type.Optional(BackendName),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            flow: Type.Array(Type.Number()),
+            cost: Type.Number(),
+            potentials: Type.Array(Type.Number()),
+            iterations: Type.Integer(),
+            ...Record_,
+          }),
+          422: ErrorRef,
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { supply, arcs, backend } = request.body;
+      cells(arcs.length, 1, 'an arc list');
+      const r = await or.minCostFlow({ supply, arcs }, { signal: clientGone(reply), ...(backend ? { backend } : {}) });
+      return {
+        flow: Array.from(r.flow),
+        cost: r.cost,
+        potentials: Array.from(r.potentials),
+        iterations: r.iterations,
+        backend: r.backend,
+        timings: r.timings,
+      };
+    },
+  );
+
+  app.post(
     '/v1/or/lp',
     {
       schema: {
