@@ -3,11 +3,11 @@
  * [x, y] for the euclidean metric) and are packed into one Float64Array for the kernels.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Engine } from '../../engine.js';
 import { WaybillError } from '../../errors.js';
 import type { RunRecord } from '../../kernels/geo/types.js';
+import { clientGone } from '../client-gone.js';
 import { BackendName, BackendUsed, errorResponses, Point, Timings } from '../schemas.js';
 
 export interface GeoRouteOptions {
@@ -47,15 +47,6 @@ const RunRecordFields = {
 
 function runRecord(r: RunRecord): Pick<RunRecord, 'backend' | 'workers' | 'mode' | 'timings'> {
   return { backend: r.backend, workers: r.workers, ...(r.mode ? { mode: r.mode } : {}), timings: r.timings };
-}
-
-/** An AbortSignal that fires when the client goes away before the response is written. */
-function clientGone(reply: FastifyReply): AbortSignal {
-  const ac = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) ac.abort();
-  });
-  return ac.signal;
 }
 
 /** POST /v1/geo/distance-matrix and /v1/geo/k-nearest; the client disconnecting aborts the kernel. */

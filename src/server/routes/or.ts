@@ -4,10 +4,10 @@
  * work belongs in a job.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Engine } from '../../engine.js';
 import { WaybillError } from '../../errors.js';
+import { clientGone } from '../client-gone.js';
 import { BackendName, ErrorRef, errorResponses, Point, Timings } from '../schemas.js';
 
 export interface OrRouteOptions {
@@ -24,14 +24,6 @@ const CostMatrix = Type.Array(Type.Array(Type.Union([Type.Number(), Type.Null()]
   description: 'n x m costs, row-major; null marks a forbidden pair',
 });
 const Record_ = { backend: Type.String(), timings: Timings };
-
-function clientGone(reply: FastifyReply): AbortSignal {
-  const ac = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) ac.abort();
-  });
-  return ac.signal;
-}
 
 export const orRoutes: FastifyPluginAsyncTypebox<OrRouteOptions> = async (app, { engine, maxCells, maxTspMs }) => {
   const or = engine.kernels.or;
