@@ -47,6 +47,8 @@ export interface Engine {
   readonly plugins: ModelRegistry;
   /** Background jobs with progress and cancellation. */
   readonly jobs: JobManager;
+  /** Starts the worker threads and loads the addon in them now (servers call this before listening). */
+  warmup(): Promise<void>;
   /** Subscribes to finished kernel calls; returns the unsubscribe function. */
   onKernelRun(listener: (e: KernelRunEvent) => void): () => void;
   /** Finishes running work, stops the workers; later kernel calls fail with POOL_CLOSED. */
@@ -100,6 +102,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     jobs,
     backends: () => registry.list(),
     pool: () => pool.stats(),
+    warmup: () => pool.warmup(),
     onKernelRun(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

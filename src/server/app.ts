@@ -163,6 +163,8 @@ export async function startServer(options: StartOptions = {}): Promise<StartedSe
   const server = await buildServer(rest);
   let address: string;
   try {
+    // Start the pool's threads before accepting traffic, so the first request is not the slow one.
+    await server.engine.warmup();
     address = await server.app.listen({ port: listenPort, host: host ?? process.env.WAYBILL_HOST ?? '127.0.0.1' });
   } catch (err) {
     await server.shutdown();

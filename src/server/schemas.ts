@@ -42,6 +42,7 @@ export const PoolStats = Type.Object({
   completed: Type.Number(),
   utilization: Type.Number(),
   queueLimit: Type.Integer(),
+  threads: Type.Integer({ description: 'worker threads alive now' }),
 });
 
 /** Wall time, summed compute time and longest queue wait of one kernel call, ms. */

@@ -118,6 +118,19 @@ describe.skipIf(nativeSkip)(`native output buffers${nativeSkip ? ` (skipped: ${a
   });
 });
 
+describe('warm-up', () => {
+  it('starts every worker thread before the first call', async () => {
+    const e = createEngine({ workers: 2, poolMinPairs: 1 });
+    expect(e.pool()).toMatchObject({ started: false, threads: 0 });
+    await e.warmup();
+    expect(e.pool()).toMatchObject({ started: true, threads: 2 });
+    const r = await e.kernels.geo.haversineMatrix(randomLatLng(200, 30), randomLatLng(200, 31), { backend });
+    expect(r.workers).toBeGreaterThan(0);
+    await e.close();
+    await createEngine({ workers: 0 }).warmup(); // no pool: nothing to do
+  });
+});
+
 describe('memory', () => {
   it('resident memory stays bounded over many pooled calls whose results are dropped', async () => {
     // 40 calls x 18 MB of fresh shared output = 720 MB allocated in all. Without the collection
