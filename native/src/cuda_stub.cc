@@ -1,6 +1,7 @@
 // Stand-ins for the CUDA entry points when the library is built without a CUDA compiler (or with
 // WAYBILL_CUDA=OFF). They report why, so the backend registry can tell the user.
 #include "waybill/geo.h"
+#include "waybill/or.h"
 
 #ifndef WAYBILL_CUDA_OFF_REASON
 #define WAYBILL_CUDA_OFF_REASON "built without CUDA"
@@ -41,3 +42,9 @@ template Status euclidean_matrix_cuda<float>(const double*, std::size_t, const d
                                              RowRange, CancelToken);
 
 }  // namespace waybill::geo
+
+namespace waybill::opt {
+Status auction_assignment_cuda(const double*, std::size_t, int32_t*, AuctionResult*, CancelToken) {
+  return Status::Error(StatusCode::kUnsupported, WAYBILL_CUDA_OFF_REASON);
+}
+}  // namespace waybill::opt

@@ -10,6 +10,7 @@
 int run_cpu_suite();
 int run_cuda_suite();
 int run_or_suite();
+int run_or_cuda_suite();
 
 int main(int argc, char** argv) {
   const char* which = argc > 1 ? argv[1] : "cpu";
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
     }
     std::printf("CUDA device: %s (sm_%d%d)\n", info.name.c_str(), info.cc_major, info.cc_minor);
     run_cuda_suite();
+    run_or_cuda_suite();
   } else {
     run_cpu_suite();
   }

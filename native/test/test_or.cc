@@ -402,9 +402,66 @@ void check_min_cost_flow() {
         "unbalanced supplies accepted");
 }
 
+void check_auction() {
+  std::mt19937 rng(41);
+  for (int trial = 0; trial < 60; ++trial) {
+    const std::size_t n = 1 + rng() % (trial < 40 ? 7 : 200);
+    std::vector<double> c(n * n);
+    for (auto& v : c) v = static_cast<double>(rng() % 100);
+    std::vector<int32_t> a(n), b(n);
+    double jv = 0;
+    AuctionResult r;
+    CHECK(linear_assignment_cpu(c.data(), n, n, false, a.data(), &jv).ok(), "jv failed");
+    CHECK(auction_assignment_cpu(c.data(), n, b.data(), &r).ok(), "auction failed n=%zu", n);
+    CHECK(r.total == jv, "auction n=%zu: %.1f vs optimum %.1f", n, r.total, jv);
+    CHECK(r.bound == 0, "integer costs must be exact");
+    std::vector<int32_t> sorted(b);
+    std::sort(sorted.begin(), sorted.end());
+    bool perm = true;
+    for (std::size_t i = 0; i < n; ++i) perm = perm && sorted[i] == static_cast<int32_t>(i);
+    CHECK(perm, "auction n=%zu: not a permutation", n);
+  }
+  // Real costs: within the reported bound of the optimum.
+  std::uniform_real_distribution<double> U(0, 1000);
+  const std::size_t n = 150;
+  std::vector<double> c(n * n);
+  for (auto& v : c) v = U(rng);
+  std::vector<int32_t> a(n), b(n);
+  double jv = 0;
+  AuctionResult r;
+  linear_assignment_cpu(c.data(), n, n, false, a.data(), &jv);
+  CHECK(auction_assignment_cpu(c.data(), n, b.data(), &r).ok(), "auction real failed");
+  CHECK(r.total >= jv - 1e-9 && r.total <= jv + r.bound + 1e-9, "auction real: %.6f vs optimum %.6f (bound %.3g)", r.total, jv, r.bound);
+}
+
+void check_auction_cuda_parity() {
+  std::mt19937 rng(43);
+  for (const std::size_t n : {1ul, 5ul, 64ul, 500ul, 2000ul}) {
+    std::vector<double> c(n * n);
+    for (auto& v : c) v = static_cast<double>(rng() % 1000);
+    std::vector<int32_t> a(n), b(n);
+    AuctionResult ra, rb;
+    CHECK(auction_assignment_cpu(c.data(), n, a.data(), &ra).ok(), "cpu auction failed");
+    const Status s = auction_assignment_cuda(c.data(), n, b.data(), &rb);
+    CHECK(s.ok(), "cuda auction n=%zu: %s", n, s.message.c_str());
+    CHECK(rb.total == ra.total, "cuda auction n=%zu: %.1f vs cpu %.1f", n, rb.total, ra.total);
+    std::vector<int32_t> sorted(b);
+    std::sort(sorted.begin(), sorted.end());
+    bool perm = true;
+    for (std::size_t i = 0; i < n; ++i) perm = perm && sorted[i] == static_cast<int32_t>(i);
+    CHECK(perm, "cuda auction n=%zu: not a permutation", n);
+  }
+}
+
 }  // namespace
 
+int run_or_cuda_suite() {
+  check_auction_cuda_parity();
+  return 0;
+}
+
 int run_or_suite() {
+  check_auction();
   check_min_cost_flow();
   check_budget_margin();
   check_tsp();

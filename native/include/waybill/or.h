@@ -15,6 +15,24 @@ namespace waybill::opt {
 Status linear_assignment_cpu(const double* cost, std::size_t n, std::size_t m, bool maximize, int32_t* row_to_col,
                              double* total, CancelToken cancel = {});
 
+struct AuctionResult {
+  double total = 0;
+  int64_t bids = 0;
+  int phases = 0;
+  /// Guarantee: total is within `bound` of the optimum (0 for integer costs: exact).
+  double bound = 0;
+};
+
+/// Dense linear assignment (n x n, minimise) by Bertsekas' forward auction with epsilon scaling.
+/// With integer costs the final epsilon < 1/n makes the result optimal; otherwise the total is
+/// within n * epsilon_final of the optimum (reported). Infinite costs are not allowed here.
+Status auction_assignment_cpu(const double* cost, std::size_t n, int32_t* row_to_col, AuctionResult* result,
+                              CancelToken cancel = {});
+
+/// The same auction with Jacobi (all unassigned rows bid at once) rounds on a CUDA device.
+Status auction_assignment_cuda(const double* cost, std::size_t n, int32_t* row_to_col, AuctionResult* result,
+                               CancelToken cancel = {});
+
 struct BudgetResult {
   double value = 0;        // total value of the chosen options
   double cost = 0;         // total cost (<= budget)
