@@ -2,7 +2,14 @@ import { loadAddon } from '../native/addon.js';
 import { runNative } from './native.js';
 import type { Backend, BackendStatus, KernelName } from './types.js';
 
-const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest'];
+const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest', 'auctionAssignment'];
+
+/**
+ * The CUDA auction ends every Jacobi round with a host synchronisation; on an H100 it lost to the
+ * CPU auction at n = 2000 and won by 1.4x at 4000 (bench/RESULTS.md), so it is auto-selected only
+ * from there.
+ */
+export const CUDA_MIN_AUCTION_N = 4000;
 
 /** Largest k of the CUDA k-nearest kernel (kCudaMaxK in native/include/waybill/geo.h). */
 export const CUDA_MAX_K = 64;
@@ -53,6 +60,8 @@ export function createCudaBackend(): Backend {
     status,
     rejects(kernel, shape, forced) {
       if (kernel === 'kNearest' && (shape.k ?? 0) > CUDA_MAX_K) return `k = ${shape.k} is above the CUDA limit of ${CUDA_MAX_K}`;
+      if (kernel === 'auctionAssignment')
+        return forced || shape.n >= CUDA_MIN_AUCTION_N ? null : `n below ${CUDA_MIN_AUCTION_N}: the CPU auction is faster`;
       if (shape.n > 2 ** 30 || shape.m > 2 ** 30) return 'n or m above 2^30';
       const min = kernel === 'euclideanMatrix' ? CUDA_MIN_PAIRS_EUCLIDEAN : CUDA_MIN_PAIRS;
       if (!forced && shape.n * shape.m < min) return `fewer than ${min} pairs: transfers would dominate`;

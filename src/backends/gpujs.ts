@@ -1,19 +1,22 @@
 /**
  * The gpu.js backend: geo kernels compiled by gpu.js to WebGL / headless GL shaders when a GPU
- * context exists, float32 arithmetic.
+ * context exists; float32 arithmetic.
  *
- * gpu.js falls back silently to a CPU mode (its WebAssembly or plain-JS kernels) when it finds no
- * GL context, while `gpu.mode` may still read 'gpu'. This backend therefore runs a probe kernel
- * and reads the class of the kernel gpu.js really built, and with a GL context also the renderer
- * string (Mesa's llvmpipe / SwiftShader are CPU rasterisers). Only a real GPU mode is chosen by
- * automatic dispatch; in a CPU mode the backend stays available when forced and says which mode
- * ran in every result.
+ * Real mode. gpu.js falls back silently to a CPU mode (its WebAssembly or plain-JS kernels) when
+ * it finds no GL context, and may replace a kernel by a CPU one at run time. The backend therefore
+ * builds and runs probe kernels, checks their values, reads the class of the kernel gpu.js really
+ * built (and, with a GL context, the renderer string: Mesa's llvmpipe or SwiftShader are CPU
+ * rasterisers), and re-reads that class after every call. Only a real GPU mode is auto-selected;
+ * in a CPU mode the backend stays available when forced and reports its mode with every result.
  *
- * Precision (float32, measured against the float64 TS reference on random points with poles,
- * the date line and antipodes; test/backends/gpujs.test.ts): haversine within 3 m + 1e-6 x d
- * (worst seen 1.5 m);
- * euclidean within 1e-6 x the coordinate scale after centring. Unit vectors are computed on the
- * host in float64, so the shader does no trigonometry but one atan2.
+ * Precision (float32). Haversine: |gpujs - ref| <= 1e-6 x ref + 3 m. Measured in webasm mode over
+ * 2.7 million pairs (uniform, near-coincident, near-antipodal, poles, date line): worst 0.46 m
+ * below 1 km, 1.6 m near antipodes, i.e. within 1e-7 x ref + 0.6 m; float32 storage of a
+ * point alone moves it ~0.4 m, and the output's own float32 rounding is 6e-8 x ref. The margin
+ * is for GL drivers, whose atan2 / sqrt precision is implementation-defined (not measured here).
+ * Euclidean: |gpujs - ref| <= 1e-6 x E, E the larger side of the bounding box of all origins and
+ * destinations (measured worst 2e-7 x E with offsets up to 1e7): coordinates are centred on that
+ * box in float64 before the cast, so a large common offset costs nothing.
  */
 import { createRequire } from 'node:module';
 import type { GeoTask } from '../kernels/geo/types.js';
@@ -21,22 +24,26 @@ import type { Backend, BackendStatus, KernelName } from './types.js';
 
 const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest'];
 const GPU_MODES = new Set(['gpu', 'webgl', 'webgl2', 'headlessgl', 'webgpu']);
-/** Pairs per gpu.js call: bounds the (float32) staging memory of one call. */
-const BLOCK_PAIRS = 1 << 20;
+/** Cells per gpu.js call (rows x columns of one tile): bounds the float32 staging memory of a call. */
+export const GPUJS_BLOCK_PAIRS = 1 << 20;
 const RAD = Math.PI / 180;
+const PRIORITY = 20;
 
-/** Minimal shape of the gpu.js objects we use. */
+/** The slice of gpu.js we use (its typings ship with the package, but it is optional). */
 interface GpuKernel {
-  (...args: unknown[]): Float32Array[] | Float32Array;
-  setOutput(o: number[]): GpuKernel;
-  kernel?: { constructor: { name: string }; context?: { getParameter?(p: number): unknown; RENDERER?: number } };
-}
-interface GpuInstance {
-  createKernel(source: string, settings?: Record<string, unknown>): GpuKernel;
-  destroy?(): void;
+  (...args: Float32Array[]): Float32Array[] | Float32Array;
+  setOutput(o: number[]): void;
+  /** The kernel gpu.js really built, once it has run; replaced when gpu.js falls back. */
+  kernel?: {
+    constructor: { name: string; features?: { maxTextureSize?: number } };
+    context?: { getParameter?(p: number): unknown; RENDERER?: number };
+  };
 }
 interface GpuModule {
-  GPU: new (settings?: Record<string, unknown>) => GpuInstance;
+  GPU: (new () => { mode?: string; createKernel(source: string, settings: object): GpuKernel }) &
+    Partial<
+      Record<'isHeadlessGLSupported' | 'isWebGLSupported' | 'isWebGL2Supported' | 'isWebGPUSupported' | 'isWebAssemblySupported', boolean>
+    >;
 }
 
 const MODE_BY_CLASS: Record<string, string> = {
@@ -48,21 +55,15 @@ const MODE_BY_CLASS: Record<string, string> = {
   WebGPUKernel: 'webgpu',
 };
 
-interface Runtime {
-  gpu: GpuInstance;
-  mode: string;
-  renderer?: string;
-  version: string;
-  haversine: GpuKernel;
-  euclidean: GpuKernel;
-}
-
 /**
- * Shader sources, as strings so that no TypeScript or bundler transform reaches gpu.js's parser.
+ * Shader sources as strings, so that no TypeScript or bundler transform reaches gpu.js's parser.
  *
- * haversine: the central angle from unit vectors, atan2(|p x q|, p . q) (the radius is applied on
- * the host). In float32 the textbook asin(sqrt(a)) loses kilometres near antipodes (a rounds to
- * 1; measured 4.4 km); this form is well conditioned everywhere, ~1e-7 rad (< 1 m) of error.
+ * haversine: the central angle from unit vectors (computed on the host in float64),
+ * atan2(|p x q|, p . q); the radius is applied on the host. The textbook 2 asin(sqrt(a)) (with
+ * host-side half-angle terms as in native/src/cpu/geo/haversine_matrix.cc) is well behaved in float64 but
+ * not in float32: near antipodes a rounds to 1 and asin amplifies that to 6.2 km (measured);
+ * atan2(sqrt(a), sqrt(1 - a)) inherits the same rounded a. The cross/dot form stays within ~2.5e-7
+ * rad everywhere and needs three inputs per point instead of five.
  */
 const HAVERSINE_SHADER = `function (ox, oy, oz, dx, dy, dz) {
   const i = this.thread.y;
@@ -80,22 +81,18 @@ const EUCLIDEAN_SHADER = `function (ox, oy, dx, dy) {
   return Math.sqrt(ex * ex + ey * ey);
 }`;
 
-/** Unit vectors (x, y, z as three Float32Arrays, computed in float64) of points [from, to). */
-function unitVectors(latlng: Float64Array, from: number, to: number): Float32Array[] {
-  const n = to - from;
-  const x = new Float32Array(n);
-  const y = new Float32Array(n);
-  const z = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const lat = (latlng[2 * (from + i)] as number) * RAD;
-    const lng = (latlng[2 * (from + i) + 1] as number) * RAD;
-    x[i] = Math.cos(lat) * Math.cos(lng);
-    y[i] = Math.cos(lat) * Math.sin(lng);
-    z[i] = Math.sin(lat);
-  }
-  return [x, y, z];
+interface Runtime {
+  mode: string;
+  maxTile: number;
+  haversine: GpuKernel;
+  euclidean: GpuKernel;
+  details: Record<string, unknown>;
+  renderer?: string;
 }
 
+const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0];
+
+/** Loads gpu.js, builds both kernels and checks them on known distances. Never throws. */
 function loadRuntime(): Runtime | { error: string } {
   let mod: GpuModule;
   let version = 'unknown';
@@ -104,45 +101,172 @@ function loadRuntime(): Runtime | { error: string } {
     mod = require('gpu.js') as GpuModule;
     version = (require('gpu.js/package.json') as { version: string }).version;
   } catch (err) {
-    return { error: `gpu.js not installed: ${(err as Error).message.split('\n')[0]}` };
+    return { error: `gpu.js not installed: ${firstLine(err)}` };
   }
   try {
-    const gpu = new mod.GPU();
-    const settings = { dynamicOutput: true, dynamicArguments: true, tactic: 'precision', output: [1, 1] };
+    const { GPU } = mod;
+    const gpu = new GPU();
+    // One kernel per metric, resized per call: gpu.js rebuilds (webasm, cached per size) or
+    // re-allocates textures (GL) instead of us keeping a kernel per output shape.
+    const settings = { dynamicOutput: true, dynamicArguments: true, precision: 'single', tactic: 'precision', output: [1, 1] };
     const haversine = gpu.createKernel(HAVERSINE_SHADER, settings);
     const euclidean = gpu.createKernel(EUCLIDEAN_SHADER, settings);
-    // Build and run once, then read what gpu.js really compiled to.
-    const one = new Float32Array([0]);
-    haversine(one, one, one, one, one, one);
-    euclidean(one, one, one, one);
-    const cls = haversine.kernel?.constructor.name ?? 'unknown';
-    const mode = MODE_BY_CLASS[cls] ?? cls;
-    let renderer: string | undefined;
+    // Probe: (0, 0) -> (0, 0) and (0, 0) -> (0, 90): angles 0 and pi/2; (0, 0) -> (3, 4): 5.
+    const f = (...v: number[]) => new Float32Array(v);
+    haversine.setOutput([2, 1]);
+    const h = rowsOf(haversine(f(1), f(0), f(0), f(1, 0), f(0, 1), f(0, 0)))[0];
+    euclidean.setOutput([1, 1]);
+    const e = rowsOf(euclidean(f(0), f(0), f(3), f(4)))[0];
+    if (
+      !h ||
+      !e ||
+      Math.abs(h[0] as number) > 1e-6 ||
+      Math.abs((h[1] as number) - Math.PI / 2) > 1e-6 ||
+      Math.abs((e[0] as number) - 5) > 1e-5
+    ) {
+      return { error: `gpu.js probe kernel returned wrong values (${String(h?.[1])} for pi/2, ${String(e?.[0])} for 5)` };
+    }
+    const built = haversine.kernel?.constructor;
+    const cls = built?.name ?? 'unknown';
+    const details: Record<string, unknown> = {
+      version,
+      pickedMode: gpu.mode,
+      kernelClass: cls,
+      headlessGL: GPU.isHeadlessGLSupported,
+      webGL: GPU.isWebGLSupported,
+      webGL2: GPU.isWebGL2Supported,
+      webGPU: GPU.isWebGPUSupported,
+      webAssembly: GPU.isWebAssemblySupported,
+    };
+    // GL kernels cannot output more texels per side than the texture limit: tile below it.
+    const maxTex = built?.features?.maxTextureSize;
+    const maxTile = typeof maxTex === 'number' && Number.isFinite(maxTex) && maxTex > 0 ? maxTex : Number.POSITIVE_INFINITY;
+    if (Number.isFinite(maxTile)) details.maxTextureSize = maxTile;
+    const rt: Runtime = { mode: MODE_BY_CLASS[cls] ?? cls, maxTile, haversine, euclidean, details };
     const ctx = haversine.kernel?.context;
     if (ctx?.getParameter && ctx.RENDERER !== undefined) {
       try {
-        renderer = String(ctx.getParameter(ctx.RENDERER));
+        rt.renderer = String(ctx.getParameter(ctx.RENDERER));
+        details.renderer = rt.renderer;
       } catch {
-        renderer = undefined;
+        // No renderer string: judge by the kernel class alone.
       }
     }
-    const rt: Runtime = { gpu, mode, version, haversine, euclidean };
-    if (renderer !== undefined) rt.renderer = renderer;
     return rt;
   } catch (err) {
-    return { error: `gpu.js failed to build a kernel: ${(err as Error).message.split('\n')[0]}` };
+    return { error: `gpu.js failed to build or run a probe kernel: ${firstLine(err)}` };
   }
 }
 
-/** Copies one gpu.js result (rows of Float32Array, or one Float32Array for a single row) into `out` at row `row0`. */
-function copyRows(result: Float32Array[] | Float32Array, out: Float64Array | Float32Array, row0: number, m: number, scale: number): void {
-  const rows = Array.isArray(result) ? result : [result];
-  rows.forEach((r, t) => {
-    const base = (row0 + t) * m;
-    for (let j = 0; j < m; j++) out[base + j] = (r[j] as number) * scale;
-  });
+/** gpu.js returns a 2-D output as rows of Float32Array (and, for some shapes, a single row). */
+function rowsOf(result: Float32Array[] | Float32Array): Float32Array[] {
+  return Array.isArray(result) ? result : [result];
 }
 
+/** One gpu.js call: rows [r0, r1) x destination columns [c0, c1). */
+export interface Tile {
+  r0: number;
+  r1: number;
+  c0: number;
+  c1: number;
+}
+
+/**
+ * Splits rows [rowBegin, rowEnd) x m columns into tiles of at most `maxPairs` cells and at most
+ * `maxSide` rows and columns, row blocks outermost (a row block's tiles are consecutive).
+ */
+export function planTiles(rowBegin: number, rowEnd: number, m: number, maxPairs: number, maxSide: number): Tile[] {
+  const tiles: Tile[] = [];
+  if (m === 0) return tiles;
+  const w = Math.max(1, Math.min(m, maxSide, maxPairs));
+  const h = Math.max(1, Math.min(maxSide, Math.floor(maxPairs / w)));
+  for (let r0 = rowBegin; r0 < rowEnd; r0 += h) {
+    for (let c0 = 0; c0 < m; c0 += w) tiles.push({ r0, r1: Math.min(rowEnd, r0 + h), c0, c1: Math.min(m, c0 + w) });
+  }
+  return tiles;
+}
+
+/** Unit vectors (x, y, z; computed in float64, stored float32) of points [from, to) in degrees. */
+function unitVectors(latlng: Float64Array, from: number, to: number): Float32Array[] {
+  const x = new Float32Array(to - from);
+  const y = new Float32Array(to - from);
+  const z = new Float32Array(to - from);
+  for (let i = from; i < to; i++) {
+    const lat = (latlng[2 * i] as number) * RAD;
+    const lng = (latlng[2 * i + 1] as number) * RAD;
+    x[i - from] = Math.cos(lat) * Math.cos(lng);
+    y[i - from] = Math.cos(lat) * Math.sin(lng);
+    z[i - from] = Math.sin(lat);
+  }
+  return [x, y, z];
+}
+
+/** Coordinates of points [from, to) minus (cx, cy), in float64 before the cast to float32. */
+function shifted(xy: Float64Array, from: number, to: number, cx: number, cy: number): Float32Array[] {
+  const x = new Float32Array(to - from);
+  const y = new Float32Array(to - from);
+  for (let i = from; i < to; i++) {
+    x[i - from] = (xy[2 * i] as number) - cx;
+    y[i - from] = (xy[2 * i + 1] as number) - cy;
+  }
+  return [x, y];
+}
+
+/** Centre of the bounding box of both point sets: float32 then only holds offsets from it. */
+function boxCentre(a: Float64Array, b: Float64Array): [number, number] {
+  let x0 = Number.POSITIVE_INFINITY;
+  let x1 = Number.NEGATIVE_INFINITY;
+  let y0 = Number.POSITIVE_INFINITY;
+  let y1 = Number.NEGATIVE_INFINITY;
+  for (const p of [a, b]) {
+    for (let i = 0; i + 1 < p.length; i += 2) {
+      const x = p[i] as number;
+      const y = p[i + 1] as number;
+      x0 = Math.min(x0, x);
+      x1 = Math.max(x1, x);
+      y0 = Math.min(y0, y);
+      y1 = Math.max(y1, y);
+    }
+  }
+  return x0 <= x1 ? [(x0 + x1) / 2, (y0 + y1) / 2] : [0, 0];
+}
+
+/**
+ * Writes the k smallest of `row` (ties to the lower index) to outIndex/outDist at `at`. A sorted
+ * insertion buffer when k is small next to m (about one comparison per column), else a sort.
+ */
+function selectK(row: Float64Array, k: number, outIndex: Int32Array, outDist: Float64Array, at: number): void {
+  const m = row.length;
+  if (4 * k > m) {
+    const order = Int32Array.from({ length: m }, (_, j) => j);
+    order.sort((p, q) => (row[p] as number) - (row[q] as number) || p - q);
+    for (let t = 0; t < k; t++) {
+      const j = order[t] as number;
+      outIndex[at + t] = j;
+      outDist[at + t] = row[j] as number;
+    }
+    return;
+  }
+  let size = 0;
+  for (let j = 0; j < m; j++) {
+    const v = row[j] as number;
+    // Equal to the current k-th: keep the earlier (lower) index.
+    if (size === k && v >= (outDist[at + k - 1] as number)) continue;
+    let t = size < k ? size++ : k - 1;
+    while (t > 0 && (outDist[at + t - 1] as number) > v) {
+      outDist[at + t] = outDist[at + t - 1] as number;
+      outIndex[at + t] = outIndex[at + t - 1] as number;
+      t--;
+    }
+    outDist[at + t] = v;
+    outIndex[at + t] = j;
+  }
+}
+
+/**
+ * Creates the gpu.js backend (priority 20, not poolable). gpu.js is loaded lazily on the first
+ * `status()` or `run()`; `run` is synchronous and polls `task.cancel` between tiles.
+ */
 export function createGpujsBackend(): Backend {
   let runtime: Runtime | { error: string } | undefined;
   let cached: BackendStatus | undefined;
@@ -155,14 +279,12 @@ export function createGpujsBackend(): Backend {
     if (cached) return cached;
     const r = rt();
     if ('error' in r) {
-      cached = { name: 'gpujs', available: false, autoSelect: false, priority: 20, kernels: KERNELS, reason: r.error };
+      cached = { name: 'gpujs', available: false, autoSelect: false, priority: PRIORITY, kernels: KERNELS, reason: r.error };
       return cached;
     }
     const software = r.renderer !== undefined && /llvmpipe|softpipe|swiftshader|software/i.test(r.renderer);
     const onGpu = GPU_MODES.has(r.mode) && !software;
-    const details: Record<string, unknown> = { version: r.version, kernelClass: r.mode };
-    if (r.renderer) details.renderer = r.renderer;
-    cached = { name: 'gpujs', available: true, autoSelect: onGpu, priority: 20, kernels: KERNELS, mode: r.mode, details };
+    cached = { name: 'gpujs', available: true, autoSelect: onGpu, priority: PRIORITY, kernels: KERNELS, mode: r.mode, details: r.details };
     if (!onGpu) {
       cached.reason = software
         ? `gpu.js running in ${r.mode} mode on a software renderer (${r.renderer}): not auto-selected`
@@ -171,107 +293,75 @@ export function createGpujsBackend(): Backend {
     return cached;
   };
 
-  /** Distances of rows [from, to) x all destinations, through gpu.js, into a row-major target. */
-  function matrixRows(task: GeoTask, r: Runtime, from: number, to: number, out: Float64Array | Float32Array, outRow0: number): void {
-    const m = task.dests.length / 2;
-    if (task.kernel === 'euclideanMatrix' || task.metric === 'euclidean') {
-      const { ox, oy, dx, dy } = centred(task, from, to);
-      r.euclidean.setOutput([m, to - from]);
-      copyRows(r.euclidean(ox, oy, dx, dy), out, outRow0, m, 1);
-    } else {
-      const o = unitVectors(task.origins, from, to);
-      r.haversine.setOutput([m, to - from]);
-      copyRows(r.haversine(...o, ...destTerms(task)), out, outRow0, m, task.radius);
+  /** Runs `kernel` and notices when gpu.js has swapped it for another class (a fallback). */
+  function call(r: Runtime, kernel: GpuKernel, output: [number, number], args: Float32Array[]): Float32Array[] {
+    kernel.setOutput(output);
+    const rows = rowsOf(kernel(...args));
+    const cls = kernel.kernel?.constructor.name;
+    const mode = cls === undefined ? r.mode : (MODE_BY_CLASS[cls] ?? cls);
+    if (mode !== r.mode) {
+      r.mode = mode;
+      r.details = { ...r.details, kernelClass: cls };
+      cached = undefined;
     }
-  }
-
-  // Destination terms are the same for every block of a call: compute once per task.
-  let lastDests: Float64Array | undefined;
-  let lastTerms: Float32Array[] = [];
-  function destTerms(task: GeoTask): Float32Array[] {
-    if (lastDests !== task.dests) {
-      lastTerms = unitVectors(task.dests, 0, task.dests.length / 2);
-      lastDests = task.dests;
-    }
-    return lastTerms;
-  }
-
-  /** Coordinates shifted by the destinations' mean (in float64) before the cast to float32. */
-  function centred(task: GeoTask, from: number, to: number) {
-    const m = task.dests.length / 2;
-    let cx = 0;
-    let cy = 0;
-    for (let j = 0; j < m; j++) {
-      cx += task.dests[2 * j] as number;
-      cy += task.dests[2 * j + 1] as number;
-    }
-    cx /= Math.max(1, m);
-    cy /= Math.max(1, m);
-    const ox = new Float32Array(to - from);
-    const oy = new Float32Array(to - from);
-    for (let i = from; i < to; i++) {
-      ox[i - from] = (task.origins[2 * i] as number) - cx;
-      oy[i - from] = (task.origins[2 * i + 1] as number) - cy;
-    }
-    const dx = new Float32Array(m);
-    const dy = new Float32Array(m);
-    for (let j = 0; j < m; j++) {
-      dx[j] = (task.dests[2 * j] as number) - cx;
-      dy[j] = (task.dests[2 * j + 1] as number) - cy;
-    }
-    return { ox, oy, dx, dy };
+    return rows;
   }
 
   return {
     name: 'gpujs',
-    priority: 20,
+    priority: PRIORITY,
     kernels: KERNELS,
     poolable: false,
     status,
+    // Tiles keep every call below the GL texture limit and GPUJS_BLOCK_PAIRS: no hard limits.
     rejects: () => null,
     run(anyTask) {
-      if (
-        anyTask.kernel === 'linearAssignment' ||
-        anyTask.kernel === 'budgetAllocation' ||
-        anyTask.kernel === 'tsp' ||
-        anyTask.kernel === 'minCostFlow'
-      ) {
+      if (anyTask.kernel !== 'haversineMatrix' && anyTask.kernel !== 'euclideanMatrix' && anyTask.kernel !== 'kNearest') {
         throw new Error(`gpujs has no ${anyTask.kernel} kernel`);
       }
       const task: GeoTask = anyTask;
       const r = rt();
       if ('error' in r) throw new Error(r.error);
       const m = task.dests.length / 2;
-      const rowsPerBlock = Math.max(1, Math.floor(BLOCK_PAIRS / Math.max(1, m)));
-      lastDests = undefined;
-      for (let b = task.rowBegin; b < task.rowEnd; b += rowsPerBlock) {
+      const knn = task.kernel === 'kNearest';
+      const euclid = task.kernel === 'euclideanMatrix' || (knn && task.metric === 'euclidean');
+      const k = task.k ?? 0;
+      const out = task.out;
+      if (knn ? !task.outIndex || !task.outDist || k < 1 || k > m : !out) {
+        throw new Error(`gpujs ${task.kernel}: missing outputs or k outside [1, m]`);
+      }
+      const tiles = planTiles(task.rowBegin, task.rowEnd, m, GPUJS_BLOCK_PAIRS, r.maxTile);
+      if (tiles.length === 0) return undefined;
+      // Destination terms and the euclidean centre are computed once per call.
+      const [cx, cy] = euclid ? boxCentre(task.origins, task.dests) : [0, 0];
+      const dest = euclid ? shifted(task.dests, 0, m, cx, cy) : unitVectors(task.dests, 0, m);
+      const kernel = euclid ? r.euclidean : r.haversine;
+      const scale = euclid ? 1 : task.radius;
+      let scratch = new Float64Array(0);
+      let origin: Float32Array[] = [];
+      for (const { r0, r1, c0, c1 } of tiles) {
         if (task.cancel && Atomics.load(task.cancel, 0) !== 0) return undefined;
-        const e = Math.min(task.rowEnd, b + rowsPerBlock);
-        if (task.kernel === 'kNearest') {
-          const scratch = new Float64Array((e - b) * m);
-          matrixRows(task, r, b, e, scratch, 0);
-          selectNearest(scratch, b, e, m, task);
-        } else {
-          matrixRows(task, r, b, e, task.out as Float64Array | Float32Array, b);
+        if (c0 === 0) {
+          origin = euclid ? shifted(task.origins, r0, r1, cx, cy) : unitVectors(task.origins, r0, r1);
+          // kNearest needs whole rows before selecting: distances of this row block go to scratch.
+          if (knn && scratch.length !== (r1 - r0) * m) scratch = new Float64Array((r1 - r0) * m);
+        }
+        const cols = c1 - c0;
+        const destCols = cols === m ? dest : dest.map((a) => a.subarray(c0, c1));
+        const rows = call(r, kernel, [cols, r1 - r0], [...origin, ...destCols]);
+        const target = knn ? scratch : (out as Float64Array | Float32Array);
+        const base = knn ? -r0 * m : 0;
+        rows.forEach((row, t) => {
+          const at = base + (r0 + t) * m + c0;
+          for (let j = 0; j < cols; j++) target[at + j] = (row[j] as number) * scale;
+        });
+        if (knn && c1 === m) {
+          for (let i = r0; i < r1; i++) {
+            selectK(scratch.subarray((i - r0) * m, (i - r0 + 1) * m), k, task.outIndex as Int32Array, task.outDist as Float64Array, i * k);
+          }
         }
       }
       return undefined;
     },
   };
-}
-
-/** k smallest (distance, index) per row of `scratch`, ties to the lower index, into task.outIndex/outDist. */
-function selectNearest(scratch: Float64Array, from: number, to: number, m: number, task: GeoTask): void {
-  const k = task.k as number;
-  const order = new Int32Array(m);
-  for (let i = from; i < to; i++) {
-    const row = scratch.subarray((i - from) * m, (i - from + 1) * m);
-    for (let j = 0; j < m; j++) order[j] = j;
-    order.sort((p, q) => (row[p] as number) - (row[q] as number) || p - q);
-    for (let t = 0; t < k; t++) {
-      const j = order[t] as number;
-      (task.outIndex as Int32Array)[i * k + t] = j;
-      (task.outDist as Float64Array)[i * k + t] = row[j] as number;
-    }
-  }
 }

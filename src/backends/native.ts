@@ -6,12 +6,13 @@ const KERNELS: KernelName[] = [
   'euclideanMatrix',
   'kNearest',
   'linearAssignment',
+  'auctionAssignment',
   'budgetAllocation',
   'tsp',
   'minCostFlow',
 ];
 
-/** Calls the addon function for `task.kernel` on the given device (OR kernels: CPU only). */
+/** Calls the addon function for `task.kernel` on the given device (OR kernels: CPU only, but the auction). */
 export function runNative(addon: NativeAddon, task: KernelTask, device: 'cpu' | 'cuda', sync: boolean): Promise<void> | undefined {
   // The addon reads the fields it needs from the task itself (it ignores `kernel`).
   switch (task.kernel) {
@@ -23,6 +24,8 @@ export function runNative(addon: NativeAddon, task: KernelTask, device: 'cpu' | 
       return addon.tspSolve({ ...task, sync });
     case 'minCostFlow':
       return addon.minCostFlow({ ...task, sync });
+    case 'auctionAssignment':
+      return addon.auctionAssignment({ ...task, device, sync });
     default: {
       const o: NativeGeoOptions = { ...task, device, sync };
       if (task.kernel === 'haversineMatrix') return addon.haversineMatrix(o);

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GeoTask } from '../kernels/geo/types.js';
-import type { BudgetAllocationTask, LinearAssignmentTask, MinCostFlowTask, TspTask } from '../kernels/or/types.js';
+import type { AuctionAssignmentTask, BudgetAllocationTask, LinearAssignmentTask, MinCostFlowTask, TspTask } from '../kernels/or/types.js';
 import { PACKAGE_ROOT } from '../paths.js';
 
 /**
@@ -35,6 +35,7 @@ export interface NativeAddon {
   budgetAllocation(o: Omit<BudgetAllocationTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
   tspSolve(o: Omit<TspTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
   minCostFlow(o: Omit<MinCostFlowTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
+  auctionAssignment(o: Omit<AuctionAssignmentTask, 'kernel'> & { device: 'cpu' | 'cuda'; sync?: boolean }): Promise<void> | undefined;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
@@ -55,7 +56,17 @@ export function loadAddon(): AddonLoad {
     process.dlopen(mod, path);
     const a = mod.exports;
     const missing = (
-      ['info', 'haversineMatrix', 'euclideanMatrix', 'kNearest', 'linearAssignment', 'budgetAllocation', 'tspSolve', 'minCostFlow'] as const
+      [
+        'info',
+        'haversineMatrix',
+        'euclideanMatrix',
+        'kNearest',
+        'linearAssignment',
+        'budgetAllocation',
+        'tspSolve',
+        'minCostFlow',
+        'auctionAssignment',
+      ] as const
     ).filter((f) => typeof a[f] !== 'function');
     cached =
       missing.length === 0

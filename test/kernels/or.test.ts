@@ -582,3 +582,45 @@ describe('minCostFlow', () => {
     expect(await codeOf(or.minCostFlow({ supply: [2, -2], arcs: [{ from: 0, to: 1, cost: 1, capacity: 1 }] }))).toBe('INFEASIBLE');
   });
 });
+
+describe('linearAssignment with the auction', () => {
+  it.skipIf(nativeSkip)(
+    `matches JV exactly on integer costs (maximise too) and reports a bound for real costs${nativeSkip ? ` (skipped: ${native?.reason})` : ''}`,
+    async () => {
+      for (let t = 0; t < 20; t++) {
+        const n = 1 + ((t * 7) % 60);
+        const c = randomMatrix(n, n, 5000 + t, 1).map((r) => r.map((x) => Math.round(x * 100)));
+        const maximize = t % 2 === 1;
+        const jv = await or.linearAssignment(c, { maximize });
+        const au = await or.linearAssignment(c, { maximize, algorithm: 'auction' });
+        expect(au.total).toBe(jv.total);
+        expect(au.bound).toBe(0);
+        expect(new Set(au.rowToCol).size).toBe(n);
+        expect(['native', 'cuda']).toContain(au.backend);
+      }
+      const real = randomMatrix(80, 80, 9, 1000);
+      const jv = await or.linearAssignment(real);
+      const au = await or.linearAssignment(real, { algorithm: 'auction' });
+      expect(au.total).toBeGreaterThanOrEqual(jv.total - 1e-9);
+      expect(au.total).toBeLessThanOrEqual(jv.total + (au.bound as number) + 1e-9);
+    },
+  );
+
+  const cuda = engine.backends().find((b) => b.name === 'cuda');
+  it.skipIf(!cuda?.available)(`the CUDA auction (forced) matches JV${cuda?.available ? '' : ` (skipped: ${cuda?.reason})`}`, async () => {
+    for (const n of [1, 30, 300]) {
+      const c = randomMatrix(n, n, 6000 + n, 1).map((r) => r.map((x) => Math.round(x * 1000)));
+      const jv = await or.linearAssignment(c);
+      const au = await or.linearAssignment(c, { algorithm: 'auction', backend: 'cuda' });
+      expect(au.backend).toBe('cuda');
+      expect(au.total).toBe(jv.total);
+    }
+  });
+
+  it('needs a square matrix of finite costs; js has no auction', async () => {
+    expect(await codeOf(or.linearAssignment([[1, 2]], { algorithm: 'auction' }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(or.linearAssignment([[Infinity]], { algorithm: 'auction' }))).toBe('NOT_FINITE');
+    expect(await codeOf(or.linearAssignment([[1]], { algorithm: 'hungarian' as never }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(or.linearAssignment([[1]], { algorithm: 'auction', backend: 'js' }))).toBe('KERNEL_UNSUPPORTED');
+  });
+});

@@ -171,9 +171,38 @@ Napi::Value MinCostFlow(const Napi::CallbackInfo& info) {
       std::move(keep));
 }
 
+Napi::Value AuctionAssignment(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "expected one options object");
+  const Napi::Object o = info[0].As<Napi::Object>();
+  std::vector<Napi::ObjectReference> keep;
+  const std::size_t n = size_of(env, o, "n");
+  const double* cost = array_of<double>(env, o, "cost", napi_float64_array, n * n, keep);
+  int32_t* out = array_of<int32_t>(env, o, "outRowToCol", napi_int32_array, n, keep);
+  double* stats = array_of<double>(env, o, "outStats", napi_float64_array, 4, keep);
+  const Napi::Value device = o.Get("device");
+  const bool cuda = device.IsString() && device.As<Napi::String>().Utf8Value() == "cuda";
+  const CancelToken cancel = cancel_of(env, o, keep);
+  return run_status(
+      env, sync_of(o),
+      [=] {
+        opt::AuctionResult r;
+        const Status s = cuda ? opt::auction_assignment_cuda(cost, n, out, &r, cancel) : opt::auction_assignment_cpu(cost, n, out, &r, cancel);
+        if (s.ok()) {
+          stats[0] = r.total;
+          stats[1] = static_cast<double>(r.bids);
+          stats[2] = r.phases;
+          stats[3] = r.bound;
+        }
+        return s;
+      },
+      std::move(keep));
+}
+
 }  // namespace
 
 void init_or(Napi::Env env, Napi::Object exports) {
+  exports.Set("auctionAssignment", Napi::Function::New(env, AuctionAssignment, "auctionAssignment"));
   exports.Set("minCostFlow", Napi::Function::New(env, MinCostFlow, "minCostFlow"));
   exports.Set("tspSolve", Napi::Function::New(env, TspSolve, "tspSolve"));
   exports.Set("linearAssignment", Napi::Function::New(env, LinearAssignment, "linearAssignment"));

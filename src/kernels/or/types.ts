@@ -1,7 +1,7 @@
 import type { BackendName } from '../../backends/types.js';
 import type { RunRecord } from '../geo/types.js';
 
-export type OrKernelName = 'linearAssignment' | 'budgetAllocation' | 'tsp' | 'minCostFlow';
+export type OrKernelName = 'linearAssignment' | 'auctionAssignment' | 'budgetAllocation' | 'tsp' | 'minCostFlow';
 
 /** Task of linearAssignment: a dense n x m (n <= m) row-major cost matrix. */
 export interface LinearAssignmentTask {
@@ -65,7 +65,18 @@ export interface MinCostFlowTask {
   cancel?: Int32Array;
 }
 
-export type OrTask = LinearAssignmentTask | BudgetAllocationTask | TspTask | MinCostFlowTask;
+/** Task of auctionAssignment: a dense n x n cost matrix (finite costs). */
+export interface AuctionAssignmentTask {
+  kernel: 'auctionAssignment';
+  cost: Float64Array;
+  n: number;
+  outRowToCol: Int32Array;
+  /** [total, bids (CPU) or rounds (CUDA), phases, bound] */
+  outStats: Float64Array;
+  cancel?: Int32Array;
+}
+
+export type OrTask = LinearAssignmentTask | AuctionAssignmentTask | BudgetAllocationTask | TspTask | MinCostFlowTask;
 
 export interface FlowArc {
   from: number;
@@ -116,6 +127,8 @@ export interface AssignmentResult extends RunRecord {
   rowToCol: Int32Array;
   /** Sum of the assigned costs. */
   total: number;
+  /** Auction only: the total is within this of the optimum (0 for integer costs). */
+  bound?: number;
 }
 
 export interface BudgetAllocationResult extends RunRecord {
