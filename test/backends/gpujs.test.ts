@@ -8,6 +8,7 @@ import { euclideanMatrixRef } from '../../src/kernels/geo/euclidean-matrix.js';
 import { haversine, haversineMatrixRef } from '../../src/kernels/geo/haversine-matrix.js';
 import { kNearestRef } from '../../src/kernels/geo/k-nearest.js';
 import { EARTH_RADIUS_M, type GeoTask } from '../../src/kernels/geo/types.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const GPU_MODES = ['gpu', 'webgl', 'webgl2', 'headlessgl', 'webgpu'];
 const backend = createGpujsBackend();
@@ -17,16 +18,6 @@ const available = st.available;
 if (!available) console.warn(`skipped: ${st.reason}`);
 
 const havTol = (ref: number) => 1e-6 * ref + 3;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n points uniform on the sphere; the first ones are poles and date-line points. */
 function latLng(n: number, seed: number): Float64Array {
