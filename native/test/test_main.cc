@@ -11,11 +11,14 @@ int run_cpu_suite();
 int run_cuda_suite();
 int run_or_suite();
 int run_or_cuda_suite();
+int run_vrp_suite();
 
 int main(int argc, char** argv) {
   const char* which = argc > 1 ? argv[1] : "cpu";
   if (std::strcmp(which, "or") == 0) {
     run_or_suite();
+  } else if (std::strcmp(which, "vrp") == 0) {
+    run_vrp_suite();
   } else if (std::strcmp(which, "cuda") == 0) {
     const auto info = waybill::geo::cuda_probe();
     if (!info.available) {

@@ -9,6 +9,7 @@ const KERNELS: KernelName[] = [
   'auctionAssignment',
   'budgetAllocation',
   'tsp',
+  'vrp',
   'minCostFlow',
 ];
 
@@ -22,6 +23,8 @@ export function runNative(addon: NativeAddon, task: KernelTask, device: 'cpu' | 
       return addon.budgetAllocation({ ...task, sync });
     case 'tsp':
       return addon.tspSolve({ ...task, sync });
+    case 'vrp':
+      return addon.vrpSolve({ ...task, sync });
     case 'minCostFlow':
       return addon.minCostFlow({ ...task, sync });
     case 'auctionAssignment':

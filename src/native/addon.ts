@@ -5,7 +5,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GeoTask } from '../kernels/geo/types.js';
-import type { AuctionAssignmentTask, BudgetAllocationTask, LinearAssignmentTask, MinCostFlowTask, TspTask } from '../kernels/or/types.js';
+import type {
+  AuctionAssignmentTask,
+  BudgetAllocationTask,
+  LinearAssignmentTask,
+  MinCostFlowTask,
+  TspTask,
+  VrpTask,
+} from '../kernels/or/types.js';
 import { PACKAGE_ROOT } from '../paths.js';
 
 /**
@@ -34,6 +41,7 @@ export interface NativeAddon {
   linearAssignment(o: Omit<LinearAssignmentTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
   budgetAllocation(o: Omit<BudgetAllocationTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
   tspSolve(o: Omit<TspTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
+  vrpSolve(o: Omit<VrpTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
   minCostFlow(o: Omit<MinCostFlowTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
   auctionAssignment(o: Omit<AuctionAssignmentTask, 'kernel'> & { device: 'cpu' | 'cuda'; sync?: boolean }): Promise<void> | undefined;
 }
@@ -64,6 +72,7 @@ export function loadAddon(): AddonLoad {
         'linearAssignment',
         'budgetAllocation',
         'tspSolve',
+        'vrpSolve',
         'minCostFlow',
         'auctionAssignment',
       ] as const

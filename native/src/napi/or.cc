@@ -5,11 +5,14 @@
 //                      margin?: Float64Array(units*options), marginFloor?,
 //                      outChoice: Int32Array(units), outStats: Float64Array(7), cancel?, sync? })
 //   outStats = [value, cost, dualBound, lambda, chosen, margin, mu]
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "bindings.h"
 #include "waybill/or.h"
+#include "waybill/vrp.h"
 
 namespace waybill::napi {
 namespace {
@@ -142,6 +145,102 @@ Napi::Value TspSolve(const Napi::CallbackInfo& info) {
       std::move(keep));
 }
 
+// vrpSolve({ n, depots, dims, types, dist, time, demand, service, early, late, penalty, coords?,
+//            typeCount: Int32Array, typeCapacity, typeFixed, typeCostDistance, typeCostTime,
+//            typeMaxDuration, typeStartDepot: Int32Array, typeEndDepot: Int32Array, typeShiftStart,
+//            typeShiftEnd, seed, maxIterations, timeLimitMs, workers, neighbours?,
+//            outRoutes: Int32Array(customers + slots), outStats: Float64Array(12), progress?, cancel?, sync? })
+// outStats = [cost, distance, duration, excessLoad, timeWarp, feasible, routes, unassigned,
+//             iterations, elapsedMs, bestFoundMs, cancelled]; progress = [best, feasible, iterations, elapsedMs]
+Napi::Value VrpSolve(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "expected one options object");
+  const Napi::Object o = info[0].As<Napi::Object>();
+  std::vector<Napi::ObjectReference> keep;
+  const std::size_t n = size_of(env, o, "n"), depots = size_of(env, o, "depots"), dims = size_of(env, o, "dims");
+  const std::size_t types = size_of(env, o, "types");
+  if (depots < 1 || depots > n || dims < 1 || dims > opt::kVrpMaxDims || types < 1) throw_invalid(env, "bad n / depots / dims / types");
+  opt::VrpProblem p;
+  p.n = n;
+  p.depots = depots;
+  p.dims = dims;
+  p.dist = array_of<double>(env, o, "dist", napi_float64_array, n * n, keep);
+  p.time = array_of<double>(env, o, "time", napi_float64_array, n * n, keep);
+  p.demand = array_of<double>(env, o, "demand", napi_float64_array, n * dims, keep);
+  p.service = array_of<double>(env, o, "service", napi_float64_array, n, keep);
+  p.early = array_of<double>(env, o, "early", napi_float64_array, n, keep);
+  p.late = array_of<double>(env, o, "late", napi_float64_array, n, keep);
+  p.penalty = array_of<double>(env, o, "penalty", napi_float64_array, n, keep);
+  p.coords = o.Get("coords").IsTypedArray() ? array_of<double>(env, o, "coords", napi_float64_array, 2 * n, keep) : nullptr;
+  const int32_t* count = array_of<int32_t>(env, o, "typeCount", napi_int32_array, types, keep);
+  const double* cap = array_of<double>(env, o, "typeCapacity", napi_float64_array, types * dims, keep);
+  const double* fixed = array_of<double>(env, o, "typeFixed", napi_float64_array, types, keep);
+  const double* cdist = array_of<double>(env, o, "typeCostDistance", napi_float64_array, types, keep);
+  const double* ctime = array_of<double>(env, o, "typeCostTime", napi_float64_array, types, keep);
+  const double* maxdur = array_of<double>(env, o, "typeMaxDuration", napi_float64_array, types, keep);
+  const int32_t* sdep = array_of<int32_t>(env, o, "typeStartDepot", napi_int32_array, types, keep);
+  const int32_t* edep = array_of<int32_t>(env, o, "typeEndDepot", napi_int32_array, types, keep);
+  const double* sstart = array_of<double>(env, o, "typeShiftStart", napi_float64_array, types, keep);
+  const double* send = array_of<double>(env, o, "typeShiftEnd", napi_float64_array, types, keep);
+  auto vt = std::make_shared<std::vector<opt::VrpVehicleType>>(types);
+  for (std::size_t t = 0; t < types; ++t) {
+    auto& v = (*vt)[t];
+    v.count = count[t];
+    v.capacity = cap + t * dims;
+    v.fixed_cost = fixed[t];
+    v.cost_distance = cdist[t];
+    v.cost_time = ctime[t];
+    v.max_duration = maxdur[t];
+    v.start_depot = sdep[t];
+    v.end_depot = edep[t];
+    v.shift_start = sstart[t];
+    v.shift_end = send[t];
+  }
+  p.types = vt->data();
+  p.n_types = types;
+  std::size_t slots = 0;
+  for (std::size_t t = 0; t < types; ++t) {
+    if (count[t] < 1) throw_invalid(env, "typeCount entries must be >= 1");
+    slots += static_cast<std::size_t>(count[t]);
+  }
+  int32_t* routes = array_of<int32_t>(env, o, "outRoutes", napi_int32_array, n - depots + slots, keep);
+  double* stats = array_of<double>(env, o, "outStats", napi_float64_array, 12, keep);
+  double* progress = o.Get("progress").IsTypedArray() ? array_of<double>(env, o, "progress", napi_float64_array, 4, keep) : nullptr;
+  opt::VrpOptions options;
+  options.seed = static_cast<uint64_t>(size_of(env, o, "seed"));
+  const Napi::Value iters = o.Get("maxIterations");
+  options.max_iterations = iters.IsNumber() ? static_cast<int64_t>(iters.As<Napi::Number>().DoubleValue()) : 0;
+  const Napi::Value limit = o.Get("timeLimitMs");
+  options.time_limit_ms = limit.IsNumber() ? limit.As<Napi::Number>().DoubleValue() : 0;
+  const Napi::Value workers = o.Get("workers");
+  options.workers = workers.IsNumber() ? workers.As<Napi::Number>().Int32Value() : 1;
+  const Napi::Value k = o.Get("neighbours");
+  if (k.IsNumber()) options.neighbours = k.As<Napi::Number>().Int32Value();
+  const CancelToken cancel = cancel_of(env, o, keep);
+  return run_status(
+      env, sync_of(o),
+      [=] {
+        auto report = [](void* user, double best, bool feasible, int64_t iterations, double ms) {
+          double* q = static_cast<double*>(user);
+          q[0] = best;
+          q[1] = feasible ? 1 : 0;
+          q[2] = static_cast<double>(iterations);
+          q[3] = ms;
+        };
+        opt::VrpResult r;
+        const Status s = opt::vrp_solve_cpu(p, options, routes, &r, cancel, progress != nullptr ? +report : nullptr, progress);
+        (void)vt;  // keeps the vehicle types alive for the call
+        if (s.ok()) {
+          const double v[12] = {r.cost, r.distance, r.duration, r.excess_load, r.time_warp, r.feasible ? 1.0 : 0.0,
+                                static_cast<double>(r.routes), static_cast<double>(r.unassigned), static_cast<double>(r.iterations),
+                                r.elapsed_ms, r.best_found_ms, r.cancelled ? 1.0 : 0.0};
+          std::copy(v, v + 12, stats);
+        }
+        return s;
+      },
+      std::move(keep));
+}
+
 Napi::Value MinCostFlow(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "expected one options object");
@@ -205,6 +304,7 @@ void init_or(Napi::Env env, Napi::Object exports) {
   exports.Set("auctionAssignment", Napi::Function::New(env, AuctionAssignment, "auctionAssignment"));
   exports.Set("minCostFlow", Napi::Function::New(env, MinCostFlow, "minCostFlow"));
   exports.Set("tspSolve", Napi::Function::New(env, TspSolve, "tspSolve"));
+  exports.Set("vrpSolve", Napi::Function::New(env, VrpSolve, "vrpSolve"));
   exports.Set("linearAssignment", Napi::Function::New(env, LinearAssignment, "linearAssignment"));
   exports.Set("budgetAllocation", Napi::Function::New(env, BudgetAllocation, "budgetAllocation"));
 }

@@ -21,8 +21,13 @@ import type {
   TspResult,
 } from './types.js';
 
+import { solveVrpWith, type VrpSolution, type VrpSolveOptions } from './vrp.js';
+import type { CompiledVrp, VrpProblem } from './vrp-model.js';
+
 export type { LinearProgram, LinearProgramResult } from './linear-program.js';
 export * from './types.js';
+export type { VrpProgress, VrpRoute, VrpSolution, VrpSolveOptions, VrpUnassigned } from './vrp.js';
+export { type CompiledVrp, checkVrpSolution, compileVrp, type VrpProblem, VrpProblemSchema, vrpFromRoutingInstance } from './vrp-model.js';
 
 export interface OrRuntime {
   registry: BackendRegistry;
@@ -66,6 +71,15 @@ export interface OrKernels {
    * A linear or mixed-integer program (JSON model: sense, objective, constraints, bounds,
    * integers, binaries) solved by HiGHS. Non-optimal outcomes are a `status`, not an error.
    */
+  /**
+   * Vehicle routing (CVRP, VRPTW, multi-dimensional capacity, mixed fleet, several depots,
+   * optional visits with penalties) by the native hybrid genetic search. Input: a JSON problem
+   * (validated; see vrp-model.ts) or a compiled one. Deterministic for a seed, a worker count and
+   * `maxIterations`; `timeLimitMs` bounds the wall time; an AbortSignal returns the best plan so
+   * far (`cancelled: true`). Every plan is re-checked independently: `feasible` and `violations`
+   * say whether it meets every constraint.
+   */
+  solveVrp(problem: VrpProblem | CompiledVrp, options?: VrpSolveOptions): Promise<VrpSolution>;
   linearProgram(model: LinearProgram, options?: { timeLimitMs?: number; mipGap?: number }): Promise<LinearProgramResult>;
   /**
    * Minimum-cost flow: node supplies (positive = supply, negative = demand, summing to 0) and arcs
@@ -152,7 +166,7 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
     } finally {
       options?.signal?.removeEventListener('abort', onAbort);
     }
-    if (Atomics.load(cancel, 0) !== 0 && task.kernel !== 'tsp') throw new WaybillError('ABORTED');
+    if (Atomics.load(cancel, 0) !== 0 && task.kernel !== 'tsp' && task.kernel !== 'vrp') throw new WaybillError('ABORTED');
     const ms = performance.now() - t0;
     const record: RunRecord = { backend: backend.name, workers: 0, timings: { totalMs: ms, computeMs: ms, queueMs: 0 } };
     rt.onRun?.(task.kernel, record);
@@ -290,6 +304,10 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
       } finally {
         if (poll) clearInterval(poll);
       }
+    },
+
+    async solveVrp(problem, options = {}) {
+      return solveVrpWith(execute, problem, options);
     },
 
     async linearProgram(model, options = {}) {

@@ -1,7 +1,7 @@
 import type { BackendName } from '../../backends/types.js';
 import type { RunRecord } from '../geo/types.js';
 
-export type OrKernelName = 'linearAssignment' | 'auctionAssignment' | 'budgetAllocation' | 'tsp' | 'minCostFlow';
+export type OrKernelName = 'linearAssignment' | 'auctionAssignment' | 'budgetAllocation' | 'tsp' | 'minCostFlow' | 'vrp';
 
 /** Task of linearAssignment: a dense n x m (n <= m) row-major cost matrix. */
 export interface LinearAssignmentTask {
@@ -76,7 +76,49 @@ export interface AuctionAssignmentTask {
   cancel?: Int32Array;
 }
 
-export type OrTask = LinearAssignmentTask | AuctionAssignmentTask | BudgetAllocationTask | TspTask | MinCostFlowTask;
+/**
+ * Task of vrp: a compiled problem (see vrp-model.ts `CompiledVrp`, whose fields it carries) and
+ * the search limits.
+ */
+export interface VrpTask {
+  kernel: 'vrp';
+  n: number;
+  depots: number;
+  dims: number;
+  types: number;
+  dist: Float64Array;
+  time: Float64Array;
+  demand: Float64Array;
+  service: Float64Array;
+  early: Float64Array;
+  late: Float64Array;
+  penalty: Float64Array;
+  coords?: Float64Array;
+  typeCount: Int32Array;
+  typeCapacity: Float64Array;
+  typeFixed: Float64Array;
+  typeCostDistance: Float64Array;
+  typeCostTime: Float64Array;
+  typeMaxDuration: Float64Array;
+  typeStartDepot: Int32Array;
+  typeEndDepot: Int32Array;
+  typeShiftStart: Float64Array;
+  typeShiftEnd: Float64Array;
+  seed: number;
+  maxIterations: number;
+  timeLimitMs: number;
+  workers: number;
+  neighbours?: number;
+  /** Per vehicle slot (type order): its customers in order, then -1. */
+  outRoutes: Int32Array;
+  /** [cost, distance, duration, excessLoad, timeWarp, feasible, routes, unassigned, iterations, elapsedMs, bestFoundMs, cancelled] */
+  outStats: Float64Array;
+  /** Shared [best, feasible, iterations, elapsed ms], updated by the solver while it runs. */
+  progress?: Float64Array;
+  cancel?: Int32Array;
+}
+
+export type OrTask = LinearAssignmentTask | AuctionAssignmentTask | BudgetAllocationTask | TspTask | MinCostFlowTask | VrpTask;
 
 export interface FlowArc {
   from: number;
