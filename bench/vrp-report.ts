@@ -91,7 +91,7 @@ if (all) {
 
 for (const [name, label] of [
   ['vrp-solomon', 'Solomon 100-customer instances in ../shared/data/or/solomon'],
-  ['vrp-gh', 'Gehring–Homberger instances in ../shared/data/or/gehring-homberger'],
+  ['vrp-gh', 'Gehring–Homberger 1000-customer instances in ../shared/data/or/gehring-homberger (a subset: two per class)'],
 ] as const) {
   const f = load(name);
   if (!f) continue;
@@ -100,7 +100,11 @@ for (const [name, label] of [
   const ok = rows.filter((r) => r.feasible);
   out.push(
     '',
-    `${label} (${rows.length} instances), budget ${f.factor}·n/10 s, 1 worker, exact (double) distances, fleet limited to the BKS vehicle count (hierarchical objective: vehicles, then distance; BKS from the SINTEF table). BKS vehicle count reached on ${reached}/${rows.length} (${((100 * reached) / Math.max(1, rows.length)).toFixed(0)} %); mean distance gap ${mean(ok.map((r) => r.gapPct)).toFixed(2)} % over the ${ok.length} feasible ones${
+    `${label} (${rows.length} instances), budget ${f.factor}·n/10 s, 1 worker, ${
+      name === 'vrp-gh'
+        ? 'DIMACS convention (distances and times truncated to 1 decimal, objective total distance, fleet of the file; BKS from CVRPLIB via PyVRP). Feasible with at most the BKS route count'
+        : 'exact (double) distances, fleet limited to the BKS vehicle count (hierarchical objective: vehicles, then distance; BKS from the SINTEF table). BKS vehicle count reached'
+    } on ${reached}/${rows.length} (${((100 * reached) / Math.max(1, rows.length)).toFixed(0)} %); mean distance gap ${mean(ok.map((r) => r.gapPct)).toFixed(2)} % over the ${ok.length} feasible ones${
       rows.length > ok.length
         ? ` (no feasible plan with the BKS fleet within the budget on ${rows
             .filter((r) => !r.feasible)

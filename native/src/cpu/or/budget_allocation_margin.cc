@@ -25,7 +25,8 @@ struct Problem {
   const double* m;
   std::size_t units, options;
 
-  Eval evaluate(double lambda, double mu, int32_t* choice) const {
+  /// Choices maximising alpha * value - lambda * cost + mu * margin per unit (none when all < 0).
+  Eval evaluate(double lambda, double mu, int32_t* choice, double alpha = 1.0) const {
     Eval e;
     for (std::size_t u = 0; u < units; ++u) {
       double best = 0, bc = 0, bv = 0, bm = 0;
@@ -33,7 +34,7 @@ struct Problem {
       const std::size_t o = u * options;
       for (std::size_t k = 0; k < options; ++k) {
         if (std::isnan(v[o + k])) continue;
-        const double score = v[o + k] - lambda * c[o + k] + mu * m[o + k];
+        const double score = alpha * v[o + k] - lambda * c[o + k] + mu * m[o + k];
         if (score > best || (score == best && pick >= 0 && c[o + k] < bc)) {
           best = score;
           bc = c[o + k];
@@ -125,10 +126,55 @@ Status budget_allocation_margin_cpu(const double* value, const double* cost, con
       else mu_lo = mid;
     }
   }
-  if (!found) {
-    return Status::Error(StatusCode::kInfeasible, "no allocation found that meets the margin floor within the budget");
+  Eval cur;
+  if (found) {
+    cur = p.evaluate(best_lambda, best_mu, choice);
+  } else {
+    // The multipliers found no plan meeting the floor. Feasibility first: the most margin the
+    // budget buys (value ignored) — the smallest lambda whose margin-greedy choices fit, then
+    // margin upgrades with the budget left. If even that misses the floor, report infeasible.
+    double lo = 0, hi = 1.0;
+    for (std::size_t t = 0; t < units * options; ++t)
+      if (!std::isnan(value[t]) && cost[t] > 0) hi = std::max(hi, std::fabs(margin[t]) / cost[t] * 2.0);
+    if (p.evaluate(0, 1, nullptr, 0).cost <= budget) hi = 0;
+    for (int it = 0; it < 60 && hi - lo > 1e-12 * std::max(1.0, hi); ++it) {
+      const double mid = 0.5 * (lo + hi);
+      if (p.evaluate(mid, 1, nullptr, 0).cost > budget) lo = mid;
+      else hi = mid;
+    }
+    cur = p.evaluate(hi, 1, choice, 0);
+    struct Up {
+      double ratio, dm, dc, dv;
+      std::size_t unit;
+      int32_t option;
+    };
+    std::vector<Up> ups;
+    for (std::size_t u = 0; u < units; ++u) {
+      const int32_t k0 = choice[u];
+      const std::size_t o = u * options;
+      const double cc = k0 >= 0 ? cost[o + k0] : 0, cm = k0 >= 0 ? margin[o + k0] : 0, cv = k0 >= 0 ? value[o + k0] : 0;
+      for (std::size_t k = 0; k < options; ++k) {
+        if (std::isnan(value[o + k]) || static_cast<int32_t>(k) == k0) continue;
+        const double dm = margin[o + k] - cm, dc = cost[o + k] - cc;
+        if (dm <= 0) continue;
+        ups.push_back({dc > 0 ? dm / dc : INFINITY, dm, dc, value[o + k] - cv, u, static_cast<int32_t>(k)});
+      }
+    }
+    std::sort(ups.begin(), ups.end(), [](const Up& a, const Up& b) {
+      return a.ratio != b.ratio ? a.ratio > b.ratio : (a.unit != b.unit ? a.unit < b.unit : a.option < b.option);
+    });
+    std::vector<char> moved(units, 0);
+    for (const Up& up : ups) {
+      if (moved[up.unit] || cur.cost + up.dc > budget) continue;
+      moved[up.unit] = 1;
+      choice[up.unit] = up.option;
+      cur.cost += up.dc;
+      cur.margin += up.dm;
+      cur.value += up.dv;
+    }
+    if (cur.margin < floor || cur.cost > budget)
+      return Status::Error(StatusCode::kInfeasible, "no allocation found that meets the margin floor within the budget");
   }
-  Eval cur = p.evaluate(best_lambda, best_mu, choice);
   // Greedy repair: upgrades by value per extra cost that fit the budget left and keep the floor.
   struct Upgrade {
     double ratio, dv, dc, dm;

@@ -56,13 +56,21 @@ Status solve_square(const std::vector<double>& c, std::size_t n, std::vector<int
     std::size_t final_col = n;
     double mind = 0;
     while (true) {
-      // The closest unscanned column.
+      // The closest unscanned column; among equally close ones a free column, which ends the
+      // search at once (with integer costs there are many ties, and scanning the assigned
+      // ones first made n = 4000 take 30x longer).
       std::size_t jmin = n;
       double dmin = std::numeric_limits<double>::infinity();
+      bool free_min = false;
       for (std::size_t j = 0; j < n; ++j) {
-        if (!scanned[j] && d[j] < dmin) {
+        if (scanned[j]) continue;
+        if (d[j] < dmin) {
           dmin = d[j];
           jmin = j;
+          free_min = y[j] < 0;
+        } else if (d[j] == dmin && !free_min && y[j] < 0) {
+          jmin = j;
+          free_min = true;
         }
       }
       if (jmin == n) return Status::Error(StatusCode::kInvalidArgument, "internal: no augmenting path");

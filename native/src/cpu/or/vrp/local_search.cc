@@ -338,9 +338,10 @@ double LocalSearch::pen_fast(const Route& r, double dist, const double* load, bo
   return ty.fixed + ty.cost_distance * dist + p_.load * ex;
 }
 
-// The same moves as moves_inter when there is no time dimension and every route starts and ends
-// at the same depot: new route distances from arc deltas, loads from prefix loads. Also cheaper
-// to apply. Must agree exactly with moves_inter (checked in the debug build).
+// The same moves as moves_inter when every route starts and ends at the same depot: new route
+// distances from arc deltas, loads from prefix loads — the exact cost without a time dimension,
+// a lower bound with one (then only moves whose bound beats the best are evaluated with the
+// time-window segments). The predicted cost is checked against the applied one in the debug build.
 bool LocalSearch::moves_inter_fast(int u, int v) {
   Route& ru = routes_[static_cast<std::size_t>(route_of_[static_cast<std::size_t>(u)])];
   const int rvi = v >= d_.depots ? route_of_[static_cast<std::size_t>(v)] : -1 - v;
@@ -370,36 +371,115 @@ bool LocalSearch::moves_inter_fast(int u, int v) {
   double best = base - 1e-7;
   int which = 0;
   double la[kMaxDims], lb[kMaxDims];
+  // With a time dimension the distance-and-load cost is a lower bound (time warp and time costs
+  // are >= 0): only moves whose bound beats the best are evaluated exactly with segments.
+  const bool timed = d_.use_time;
+  auto exact = [&](int move) -> double {
+    const auto& fu = ru.fw;
+    const auto& bu = ru.bw;
+    const auto& fv = rv.fw;
+    const auto& bv = rv.bw;
+    auto P = [](int i) { return static_cast<std::size_t>(i); };
+    const Seg U = node_seg(d_, u);
+    Seg a, b;
+    switch (move) {
+      case 1:
+        merge_into(d_, fu[P(p - 1)], bu[P(p + 1)], a);
+        merge_into(d_, fv[P(q)], U, b);
+        merge_into(d_, b, bv[P(q + 1)], b);
+        return pen_of(ru, a, cu == 1) + pen_of(rv, b, false);
+      case 2:
+      case 3: {
+        const Seg X = node_seg(d_, x);
+        merge_into(d_, fu[P(p - 1)], bu[P(p + 2)], a);
+        merge_into(d_, fv[P(q)], move == 2 ? U : X, b);
+        merge_into(d_, b, move == 2 ? X : U, b);
+        merge_into(d_, b, bv[P(q + 1)], b);
+        return pen_of(ru, a, cu == 2) + pen_of(rv, b, false);
+      }
+      case 4: {
+        const Seg V = node_seg(d_, v);
+        merge_into(d_, fu[P(p - 1)], V, a);
+        merge_into(d_, a, bu[P(p + 1)], a);
+        merge_into(d_, fv[P(q - 1)], U, b);
+        merge_into(d_, b, bv[P(q + 1)], b);
+        return pen_of(ru, a, false) + pen_of(rv, b, false);
+      }
+      case 5: {
+        const Seg V = node_seg(d_, v), X = node_seg(d_, x);
+        merge_into(d_, fu[P(p - 1)], V, a);
+        merge_into(d_, a, bu[P(p + 2)], a);
+        merge_into(d_, fv[P(q - 1)], U, b);
+        merge_into(d_, b, X, b);
+        merge_into(d_, b, bv[P(q + 1)], b);
+        return pen_of(ru, a, false) + pen_of(rv, b, false);
+      }
+      case 6: {
+        const Seg V = node_seg(d_, v), X = node_seg(d_, x), Y = node_seg(d_, y);
+        merge_into(d_, fu[P(p - 1)], V, a);
+        merge_into(d_, a, Y, a);
+        merge_into(d_, a, bu[P(p + 2)], a);
+        merge_into(d_, fv[P(q - 1)], U, b);
+        merge_into(d_, b, X, b);
+        merge_into(d_, b, bv[P(q + 2)], b);
+        return pen_of(ru, a, false) + pen_of(rv, b, false);
+      }
+      default: {  // 7
+        if (yc) {
+          merge_into(d_, fu[P(p)], rv.bwc[P(q + 1)], a);
+          merge_into(d_, a, bu.back(), a);
+        } else {
+          merge_into(d_, fu[P(p)], bu.back(), a);
+        }
+        if (xc) {
+          merge_into(d_, fv[P(q)], ru.bwc[P(p + 1)], b);
+          merge_into(d_, b, bv.back(), b);
+        } else {
+          merge_into(d_, fv[P(q)], bv.back(), b);
+        }
+        return pen_of(ru, a, false) + pen_of(rv, b, q + (cu - p) == 0);
+      }
+    }
+  };
+  auto take = [&](double c, int move) {
+    if (!(c < best)) return;
+    if (timed) {
+      c = exact(move);
+      if (!(c < best)) return;
+    }
+    best = c;
+    which = move;
+  };
   // 1: relocate u after v.
   {
     for (int k = 0; k < dims; ++k) la[k] = Lu[k] - qu[k], lb[k] = Lv[k] + qu[k];
     const double c = pen_fast(ru, Du - D(pu, u) - D(u, x) + D(pu, x), la, cu == 1) +
                      pen_fast(rv, Dv - D(vv, y) + D(vv, u) + D(u, y), lb, false);
-    if (c < best) best = c, which = 1;
+    take(c, 1);
   }
   if (xc) {
     for (int k = 0; k < dims; ++k) la[k] = Lu[k] - qu[k] - qx[k], lb[k] = Lv[k] + qu[k] + qx[k];
     const double ca = pen_fast(ru, Du - D(pu, u) - D(u, x) - D(x, xx) + D(pu, xx), la, cu == 2);
     double c = ca + pen_fast(rv, Dv - D(vv, y) + D(vv, u) + D(u, x) + D(x, y), lb, false);
-    if (c < best) best = c, which = 2;
+    take(c, 2);
     c = ca + pen_fast(rv, Dv - D(vv, y) + D(vv, x) + D(x, u) + D(u, y), lb, false);
-    if (c < best) best = c, which = 3;
+    take(c, 3);
   }
   if (q > 0) {
     for (int k = 0; k < dims; ++k) la[k] = Lu[k] - qu[k] + qv[k], lb[k] = Lv[k] + qu[k] - qv[k];
     double c = pen_fast(ru, Du - D(pu, u) - D(u, x) + D(pu, v) + D(v, x), la, false) +
                pen_fast(rv, Dv - D(pv, v) - D(v, y) + D(pv, u) + D(u, y), lb, false);
-    if (c < best) best = c, which = 4;
+    take(c, 4);
     if (xc) {
       for (int k = 0; k < dims; ++k) la[k] = Lu[k] - qu[k] - qx[k] + qv[k], lb[k] = Lv[k] + qu[k] + qx[k] - qv[k];
       c = pen_fast(ru, Du - D(pu, u) - D(u, x) - D(x, xx) + D(pu, v) + D(v, xx), la, false) +
           pen_fast(rv, Dv - D(pv, v) - D(v, y) + D(pv, u) + D(u, x) + D(x, y), lb, false);
-      if (c < best) best = c, which = 5;
+      take(c, 5);
       if (yc) {
         for (int k = 0; k < dims; ++k) la[k] = Lu[k] - qu[k] - qx[k] + qv[k] + qy[k], lb[k] = Lv[k] + qu[k] + qx[k] - qv[k] - qy[k];
         c = pen_fast(ru, Du - D(pu, u) - D(u, x) - D(x, xx) + D(pu, v) + D(v, y) + D(y, xx), la, false) +
             pen_fast(rv, Dv - D(pv, v) - D(v, y) - D(y, yy) + D(pv, u) + D(u, x) + D(x, yy), lb, false);
-        if (c < best) best = c, which = 6;
+        take(c, 6);
       }
     }
   }
@@ -411,9 +491,9 @@ bool LocalSearch::moves_inter_fast(int u, int v) {
     const double du = ru.fw[static_cast<std::size_t>(p)].dist + D(u, y) + (Dv - rv.fw[static_cast<std::size_t>(q + 1)].dist);
     const double dv = rv.fw[static_cast<std::size_t>(q)].dist + D(vv, x) + (Du - ru.fw[static_cast<std::size_t>(p + 1)].dist);
     const double c = pen_fast(ru, du, la, false) + pen_fast(rv, dv, lb, q + (cu - p) == 0);
-    if (c < best) best = c, which = 7;
+    take(c, 7);
     // 8: 2-opt* with reversal (symmetric distances).
-    if (d_.symmetric) {
+    if (d_.symmetric && !timed) {
       for (int k = 0; k < dims; ++k) la[k] = Pu[k] + Pv[k], lb[k] = Lu[k] - Pu[k] + Lv[k] - Pv[k];
       const int dep = Nu.front();
       const double du8 = ru.fw[static_cast<std::size_t>(p)].dist + (q > 0 ? D(u, v) + rv.fw[static_cast<std::size_t>(q)].dist : D(u, dep));
@@ -537,6 +617,9 @@ bool LocalSearch::moves_intra(int u, int v) {
     if (dist_only) {
       c = piece_dist(ps, k);
     } else {
+      // Lower bound first: the load is unchanged and time warp and time costs are >= 0.
+      const TypeInfo& ty = d_.types[static_cast<std::size_t>(r.type)];
+      if (ty.fixed + cd * piece_dist(ps, k) + p_.load * r.cost.excess >= best) return;
       build(ps, k);
       c = eval_seq(r, seq.data(), static_cast<int>(seq.size()));
     }
@@ -747,7 +830,7 @@ void LocalSearch::run(Solution& s, const Penalties& p, Rng& rng, Clock::time_poi
   for (int c = d_.depots; c < d_.n; ++c) order.push_back(c);
   std::shuffle(order.begin(), order.end(), rng);
   const bool swapstar = !d_.use_time && d_.has_coords;
-  const bool fast = !d_.use_time && d_.one_depot;
+  const bool fast = d_.one_depot;
   // First empty route per type (a target for opening a new route).
   auto empty_route = [&](std::size_t t) {
     for (int sl = d_.first_slot[t]; sl < d_.first_slot[t] + d_.types[t].count; ++sl)
