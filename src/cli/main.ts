@@ -5,7 +5,8 @@
  *   waybill serve [--port P] [--host H] [--workers N] [--plugins a,b]   start the HTTP API
  *   waybill models [--url U] [--plugins a,b] [--json]
  *   waybill infer <model[@version]> <json> [--url U] [--plugins a,b]
- *   waybill solve <file.tsp> [--time S] [--seed N] [--out file.tour] [--json]
+ *   waybill solve <file.tsp|.vrp|.vrptw|solomon.txt|.json> [--time 30s] [--seed N] [--workers N]
+ *                 [--iterations N] [--rounding nint|trunc1|exact] [--vehicles K] [--out F] [--json]
  */
 import { parseArgs } from 'node:util';
 import { collectInfo, formatInfo } from './info.js';
@@ -20,8 +21,13 @@ commands:
   models  [--url U] [--plugins a,b] [--json]    list models (of a running server with --url, else loaded here)
   infer   <model[@version]> <json> [--url U] [--plugins a,b]
                                                 run inference; json: an instance, an array, or a request body
-  solve   <file.tsp> [--time S] [--seed N] [--out file.tour] [--json]
-                                                solve a TSPLIB instance with a progress bar (default 10 s)
+  solve   <file> [--time 30s] [--seed N] [--workers N] [--iterations N] [--out F] [--json]
+          [--rounding nint|trunc1|exact] [--vehicles K]
+                                                solve a TSP (.tsp) or a vehicle routing problem (CVRPLIB
+                                                .vrp / .vrptw, Solomon text, JSON) with a progress bar
+                                                (default 10 s; --time takes s or ms units); prints the gap
+                                                to a .sol beside the file or its folder's BKS.csv; --out
+                                                .tour (TSP) or .sol / .json / .geojson (VRP)
   help                                          this text`;
 
 function intArg(name: string, v: string | undefined): number | undefined {
@@ -55,6 +61,9 @@ async function main(argv: string[]): Promise<void> {
         time: { type: 'string' },
         seed: { type: 'string' },
         out: { type: 'string' },
+        iterations: { type: 'string' },
+        rounding: { type: 'string' },
+        vehicles: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -118,17 +127,35 @@ async function main(argv: string[]): Promise<void> {
         console.error(`waybill: solve needs a file\n\n${USAGE}`);
         process.exit(2);
       }
-      const extra = parsed.values as { time?: string; seed?: string; out?: string };
-      const seconds = extra.time === undefined ? 10 : Number(extra.time);
+      const extra = parsed.values as {
+        time?: string;
+        seed?: string;
+        out?: string;
+        iterations?: string;
+        rounding?: string;
+        vehicles?: string;
+      };
+      const m = /^([0-9.]+)\s*(ms|s|m)?$/.exec(extra.time ?? '10');
+      const seconds = m ? Number(m[1]) * (m[2] === 'ms' ? 0.001 : m[2] === 'm' ? 60 : 1) : Number.NaN;
       if (!(seconds > 0)) {
-        console.error(`waybill: --time must be a positive number of seconds, got '${extra.time}'`);
+        console.error(`waybill: --time must be a positive duration (e.g. 30, 30s, 500ms, 2m), got '${extra.time}'`);
         process.exit(2);
       }
+      if (extra.rounding !== undefined && !['nint', 'trunc1', 'exact'].includes(extra.rounding)) {
+        console.error(`waybill: --rounding must be nint, trunc1 or exact, got '${extra.rounding}'`);
+        process.exit(2);
+      }
+      const iterations = intArg('iterations', extra.iterations);
+      const vehicles = intArg('vehicles', extra.vehicles);
       const { solveFile } = await import('./solve.js');
       await solveFile({
         file,
         timeLimitMs: seconds * 1000,
         seed: intArg('seed', extra.seed) ?? 1,
+        ...(workers !== undefined ? { workers: Math.max(1, workers) } : {}),
+        ...(iterations ? { maxIterations: iterations } : {}),
+        ...(vehicles ? { vehicles } : {}),
+        ...(extra.rounding ? { rounding: extra.rounding as 'nint' | 'trunc1' | 'exact' } : {}),
         ...(extra.out ? { out: extra.out } : {}),
         ...(v.json ? { json: true } : {}),
       });

@@ -1,14 +1,16 @@
 /**
  * `waybill solve <file>`: solves a TSPLIB `.tsp` instance with the TSP kernel, drawing a progress
  * bar on stderr (time budget and best length so far), and writes the tour as a TSPLIB `.tour`.
- * CVRPLIB `.vrp` files are recognised and refused with a clear message until the VRP solver lands.
+ * Routing files (CVRPLIB `.vrp` / `.vrptw`, Solomon text, JSON problems) go to the VRP solver
+ * (solve-vrp.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseTsplib } from '../data/tsplib.js';
 import { createEngine } from '../engine.js';
 import { WaybillError } from '../errors.js';
-import { conventionOf } from '../kernels/or/routes.js';
+import { conventionOf, type DistanceConvention } from '../kernels/or/routes.js';
+import { detectFormat, solveVrpFile } from './solve-vrp.js';
 
 export interface SolveArgs {
   file: string;
@@ -16,6 +18,11 @@ export interface SolveArgs {
   seed: number;
   out?: string;
   json?: boolean;
+  /** VRP only. */
+  workers?: number;
+  maxIterations?: number;
+  rounding?: DistanceConvention;
+  vehicles?: number;
 }
 
 function bar(fraction: number, width = 30): string {
@@ -23,21 +30,30 @@ function bar(fraction: number, width = 30): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
-/** Solves the file; returns the result summary (also printed). */
-export async function solveFile(args: SolveArgs): Promise<{ name: string; n: number; length: number; iterations: number; ms: number }> {
+/** Solves the file (TSP or VRP, by its contents); returns the result summary (also printed). */
+export async function solveFile(args: SolveArgs): Promise<object> {
   let text: string;
   try {
     text = readFileSync(args.file, 'utf8');
   } catch (err) {
     throw new WaybillError('INVALID_ARGUMENT', `cannot read ${args.file}: ${(err as Error).message}`);
   }
-  const inst = parseTsplib(text);
-  if (inst.type !== 'TSP') {
-    throw new WaybillError(
-      'KERNEL_UNSUPPORTED',
-      `${basename(args.file)} is a ${inst.type} instance: only TSP is solvable from the CLI so far (the VRP solver is not implemented yet)`,
-    );
+  const format = detectFormat(text);
+  if (format !== 'tsplib' || !/^\s*TYPE\s*:\s*TSP\s*$/m.test(text)) {
+    return solveVrpFile({
+      file: args.file,
+      text,
+      timeLimitMs: args.timeLimitMs,
+      seed: args.seed,
+      workers: args.workers ?? 1,
+      ...(args.maxIterations !== undefined ? { maxIterations: args.maxIterations } : {}),
+      ...(args.rounding ? { rounding: args.rounding } : {}),
+      ...(args.vehicles !== undefined ? { vehicles: args.vehicles } : {}),
+      ...(args.out ? { out: args.out } : {}),
+      ...(args.json ? { json: true } : {}),
+    });
   }
+  const inst = parseTsplib(text);
   const engine = createEngine({ workers: 0 });
   const tty = process.stderr.isTTY === true;
   const ac = new AbortController();

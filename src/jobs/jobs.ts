@@ -185,7 +185,15 @@ export class JobManager {
     };
     try {
       const result = await fn(control);
-      if (ac.signal.aborted) await this.finish(job, 'cancelled', { error: { code: 'ABORTED', message: 'cancelled' } }, true);
+      // A job that returns after its cancellation (e.g. a solver answering with its best plan so
+      // far) keeps that result beside the cancelled state.
+      if (ac.signal.aborted)
+        await this.finish(
+          job,
+          'cancelled',
+          { error: { code: 'ABORTED', message: 'cancelled' }, ...(result !== undefined ? { result } : {}) },
+          true,
+        );
       else await this.finish(job, 'succeeded', { result, progress: 1 }, true);
     } catch (err) {
       const e = toWaybillError(err);

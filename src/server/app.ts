@@ -18,6 +18,7 @@ import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { orRoutes } from './routes/or.js';
+import { vrpRoutes } from './routes/vrp.js';
 import { ErrorBody } from './schemas.js';
 
 export { defaultPluginSources } from './plugin-sources.js';
@@ -40,6 +41,10 @@ export interface ServerOptions {
   maxOrCells?: number;
   /** Longest TSP time limit a request may ask for, ms (default 10 000). */
   maxTspMs?: number;
+  /** Longest VRP time limit a POST /v1/routes may ask for (and its default), ms (default 60 000). */
+  maxRouteMs?: number;
+  /** Largest VRP (depots + customers) per request (default 5 000). */
+  maxRouteNodes?: number;
   /**
    * After shutdown begins, readiness answers 503 for this long while requests are still served,
    * so load balancers stop routing here before the server stops accepting (ms, default 0).
@@ -100,6 +105,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<WaybillS
     await app.register(adminRoutes, { engine, apiKey: options.apiKey ?? process.env.WAYBILL_API_KEY });
     await app.register(jobRoutes, { engine });
     await app.register(orRoutes, { engine, maxCells: options.maxOrCells ?? 4_000_000, maxTspMs: options.maxTspMs ?? 10_000 });
+    await app.register(vrpRoutes, { engine, maxRouteMs: options.maxRouteMs ?? 60_000, maxRouteNodes: options.maxRouteNodes ?? 5000 });
 
     for (const source of options.plugins ?? defaultPluginSources()) {
       if (isPluginCollection(source)) await engine.plugins.loadDirectory(source);
