@@ -23,11 +23,20 @@ commands:
                                                 run inference; json: an instance, an array, or a request body
   solve   <file> [--time 30s] [--seed N] [--workers N] [--iterations N] [--out F] [--json]
           [--rounding nint|trunc1|exact] [--vehicles K]
-                                                solve a TSP (.tsp) or a vehicle routing problem (CVRPLIB
-                                                .vrp / .vrptw, Solomon text, JSON) with a progress bar
-                                                (default 10 s; --time takes s or ms units); prints the gap
-                                                to a .sol beside the file or its folder's BKS.csv; --out
-                                                .tour (TSP) or .sol / .json / .geojson (VRP)
+                                                solve a TSP (TSPLIB .tsp) or a vehicle routing problem
+                                                (CVRPLIB .vrp / .vrptw, Solomon text, JSON VrpProblem),
+                                                found by the file's contents, with a progress bar on stderr;
+                                                Ctrl-C stops with the best plan so far.
+                                                --time: 30, 30s, 500ms or 2m (default 10 s; with --iterations
+                                                alone, no time limit); --iterations: per worker;
+                                                --rounding: CVRPLIB / Solomon distances (default nint for
+                                                EUC_2D CVRP, exact for VRPTW; JSON states its own);
+                                                --vehicles: fleet size (default the file's VEHICLES).
+                                                Prints the gap to a .sol beside the file or its folder's
+                                                BKS.csv under the same rounding. --out: .tour (TSP), or
+                                                .sol (CVRPLIB), .json (full solution), .geojson (routes;
+                                                planar x, y for CVRPLIB / Solomon files, not WGS84).
+                                                Exit 2 when the plan is infeasible.
   help                                          this text`;
 
 function intArg(name: string, v: string | undefined): number | undefined {
@@ -135,11 +144,14 @@ async function main(argv: string[]): Promise<void> {
         rounding?: string;
         vehicles?: string;
       };
-      const m = /^([0-9.]+)\s*(ms|s|m)?$/.exec(extra.time ?? '10');
-      const seconds = m ? Number(m[1]) * (m[2] === 'ms' ? 0.001 : m[2] === 'm' ? 60 : 1) : Number.NaN;
-      if (!(seconds > 0)) {
-        console.error(`waybill: --time must be a positive duration (e.g. 30, 30s, 500ms, 2m), got '${extra.time}'`);
-        process.exit(2);
+      let timeLimitMs: number | undefined;
+      if (extra.time !== undefined) {
+        const m = /^([0-9]*\.?[0-9]+)\s*(ms|s|m)?$/.exec(extra.time.trim());
+        timeLimitMs = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : Number.NaN;
+        if (!(timeLimitMs > 0)) {
+          console.error(`waybill: --time must be a positive duration (e.g. 30, 30s, 500ms, 2m), got '${extra.time}'`);
+          process.exit(2);
+        }
       }
       if (extra.rounding !== undefined && !['nint', 'trunc1', 'exact'].includes(extra.rounding)) {
         console.error(`waybill: --rounding must be nint, trunc1 or exact, got '${extra.rounding}'`);
@@ -147,10 +159,14 @@ async function main(argv: string[]): Promise<void> {
       }
       const iterations = intArg('iterations', extra.iterations);
       const vehicles = intArg('vehicles', extra.vehicles);
+      if (vehicles === 0) {
+        console.error(`waybill: --vehicles must be at least 1`);
+        process.exit(2);
+      }
       const { solveFile } = await import('./solve.js');
       await solveFile({
         file,
-        timeLimitMs: seconds * 1000,
+        ...(timeLimitMs !== undefined ? { timeLimitMs } : {}),
         seed: intArg('seed', extra.seed) ?? 1,
         ...(workers !== undefined ? { workers: Math.max(1, workers) } : {}),
         ...(iterations ? { maxIterations: iterations } : {}),

@@ -1,8 +1,7 @@
 /**
- * `waybill solve <file>`: solves a TSPLIB `.tsp` instance with the TSP kernel, drawing a progress
- * bar on stderr (time budget and best length so far), and writes the tour as a TSPLIB `.tour`.
- * Routing files (CVRPLIB `.vrp` / `.vrptw`, Solomon text, JSON problems) go to the VRP solver
- * (solve-vrp.ts).
+ * `waybill solve <file>`: recognises the file by its contents and solves it with a progress bar
+ * on stderr. TSPLIB `TYPE : TSP` goes to the TSP kernel (tour written as a TSPLIB `.tour`);
+ * CVRPLIB CVRP / VRPTW, Solomon text and JSON problems go to the VRP solver (solve-vrp.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -10,18 +9,22 @@ import { parseTsplib } from '../data/tsplib.js';
 import { createEngine } from '../engine.js';
 import { WaybillError } from '../errors.js';
 import { conventionOf, type DistanceConvention } from '../kernels/or/routes.js';
-import { detectFormat, solveVrpFile } from './solve-vrp.js';
+import { DEFAULT_SOLVE_MS, detectFormat, solveVrpFile, VRP_TYPES } from './solve-vrp.js';
 
 export interface SolveArgs {
   file: string;
-  timeLimitMs: number;
+  /** Wall-clock budget, ms (absent: 10 s, or for a VRP with maxIterations no time limit). */
+  timeLimitMs?: number;
   seed: number;
   out?: string;
   json?: boolean;
-  /** VRP only. */
+  /** VRP only: solver threads. */
   workers?: number;
+  /** VRP only: genetic iterations per worker. */
   maxIterations?: number;
+  /** VRP only: distance rounding for CVRPLIB / Solomon files. */
   rounding?: DistanceConvention;
+  /** VRP only: fleet size for CVRPLIB / Solomon files. */
   vehicles?: number;
 }
 
@@ -39,21 +42,33 @@ export async function solveFile(args: SolveArgs): Promise<object> {
     throw new WaybillError('INVALID_ARGUMENT', `cannot read ${args.file}: ${(err as Error).message}`);
   }
   const format = detectFormat(text);
-  if (format !== 'tsplib' || !/^\s*TYPE\s*:\s*TSP\s*$/m.test(text)) {
-    return solveVrpFile({
-      file: args.file,
-      text,
-      timeLimitMs: args.timeLimitMs,
-      seed: args.seed,
-      workers: args.workers ?? 1,
-      ...(args.maxIterations !== undefined ? { maxIterations: args.maxIterations } : {}),
-      ...(args.rounding ? { rounding: args.rounding } : {}),
-      ...(args.vehicles !== undefined ? { vehicles: args.vehicles } : {}),
-      ...(args.out ? { out: args.out } : {}),
-      ...(args.json ? { json: true } : {}),
-    });
+  const inst = format === 'tsplib' ? parseTsplib(text) : undefined;
+  if (inst === undefined || VRP_TYPES.includes(inst.type)) {
+    return solveVrpFile(
+      {
+        file: args.file,
+        text,
+        ...(args.timeLimitMs !== undefined ? { timeLimitMs: args.timeLimitMs } : {}),
+        seed: args.seed,
+        workers: args.workers ?? 1,
+        ...(args.maxIterations !== undefined ? { maxIterations: args.maxIterations } : {}),
+        ...(args.rounding ? { rounding: args.rounding } : {}),
+        ...(args.vehicles !== undefined ? { vehicles: args.vehicles } : {}),
+        ...(args.out ? { out: args.out } : {}),
+        ...(args.json ? { json: true } : {}),
+      },
+      inst,
+    );
   }
-  const inst = parseTsplib(text);
+  if (inst.type !== 'TSP')
+    throw new WaybillError(
+      'KERNEL_UNSUPPORTED',
+      `${basename(args.file)}: TYPE ${inst.type} is not solvable (TSP, ${VRP_TYPES.join(', ')})`,
+    );
+  const flags = { workers: '--workers', maxIterations: '--iterations', rounding: '--rounding', vehicles: '--vehicles' } as const;
+  const ignored = (Object.keys(flags) as Array<keyof typeof flags>).filter((k) => args[k] !== undefined).map((k) => flags[k]);
+  if (ignored.length > 0) process.stderr.write(`waybill: ${ignored.join(', ')} apply to routing problems only; ignored for a TSP\n`);
+  const timeLimitMs = args.timeLimitMs ?? DEFAULT_SOLVE_MS;
   const engine = createEngine({ workers: 0 });
   const tty = process.stderr.isTTY === true;
   const ac = new AbortController();
@@ -64,10 +79,10 @@ export async function solveFile(args: SolveArgs): Promise<object> {
       { coords: inst.coords, convention: conventionOf(inst.edgeWeightType) },
       {
         seed: args.seed,
-        timeLimitMs: args.timeLimitMs,
+        timeLimitMs,
         signal: ac.signal,
         onProgress: (p) => {
-          const line = `${bar(p.elapsedMs / args.timeLimitMs)} ${(p.elapsedMs / 1000).toFixed(1)}/${(args.timeLimitMs / 1000).toFixed(1)} s  best ${p.best}  iterations ${p.iterations}`;
+          const line = `${bar(p.elapsedMs / timeLimitMs)} ${(p.elapsedMs / 1000).toFixed(1)}/${(timeLimitMs / 1000).toFixed(1)} s  best ${p.best}  iterations ${p.iterations}`;
           if (tty) process.stderr.write(`\r${line}`);
           else process.stderr.write(`${line}\n`);
         },

@@ -1,5 +1,5 @@
 /**
- * Jobs: long work (training, batch inference, later route solving) run in the background with
+ * Jobs: long work (training, batch inference, route solving) run in the background with
  * progress, a result or an error, and cancellation through an AbortSignal.
  *
  * `JobStore` is the storage interface; `MemoryJobStore` is the embedded default (in-process,

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseSolution, parseTour, parseTsplib } from '../../src/data/tsplib.js';
-import { checkPlan } from '../../src/kernels/or/routes.js';
+import { parseTour } from '../../src/data/tsplib.js';
 import { defaultDataDir } from '../../src/paths.js';
 
 const bin = fileURLToPath(new URL('../../bin/waybill.mjs', import.meta.url));
@@ -49,7 +48,7 @@ describe('waybill CLI', () => {
     expect(res.stderr).toContain('"plugins" must be an array');
   });
 
-  it('solve: a TSPLIB instance with a progress bar, the tour written as .tour', () => {
+  it('solve: a TSPLIB instance with a progress bar, the tour written as .tour (routing files: cli-solve.test.ts)', () => {
     const data = join(defaultDataDir(), 'or');
     const out = join(mkdtempSync(join(tmpdir(), 'wb-solve-')), 'eil51.tour');
     const res = spawnSync(process.execPath, [bin, 'solve', join(data, 'tsplib', 'eil51.tsp'), '--time', '0.6', '--json', '--out', out], {
@@ -62,67 +61,6 @@ describe('waybill CLI', () => {
     expect(summary.length).toBeLessThanOrEqual(426 * 1.02);
     const tour = parseTour(readFileSync(out, 'utf8'));
     expect(new Set(tour).size).toBe(51);
-  });
-
-  it('solve: a CVRPLIB .vrp with progress and the gap to its .sol, the plan written as a .sol that checks feasible', () => {
-    const data = join(defaultDataDir(), 'or');
-    const dir = mkdtempSync(join(tmpdir(), 'wb-vrp-'));
-    const out = join(dir, 'x.sol');
-    const file = join(data, 'X', 'X-n101-k25.vrp');
-    const res = spawnSync(process.execPath, [bin, 'solve', file, '--iterations', '1500', '--out', out], { encoding: 'utf8' });
-    expect(res.status, res.stderr).toBe(0);
-    expect(res.stderr).toMatch(/\[#*\.*\] .* best \d+/);
-    expect(res.stdout).toMatch(/X-n101-k25: 100 customers, cost \d+\.00, .*gap \d+\.\d\d % to 27591 \(X-n101-k25\.sol\)/);
-    const inst = parseTsplib(readFileSync(file, 'utf8'));
-    const sol = parseSolution(readFileSync(out, 'utf8'));
-    const check = checkPlan(inst, sol.routes, 'nint');
-    expect(check.feasible).toBe(true);
-    expect(check.cost).toBe(sol.cost);
-  });
-
-  it('solve: a Solomon .vrptw with --vehicles, a JSON problem, and a malformed file', () => {
-    const data = join(defaultDataDir(), 'or');
-    const tw = spawnSync(
-      process.execPath,
-      [bin, 'solve', join(data, 'solomon', 'C101.vrptw'), '--iterations', '1000', '--vehicles', '10', '--json'],
-      {
-        encoding: 'utf8',
-      },
-    );
-    expect(tw.status, tw.stderr).toBe(0);
-    const s = JSON.parse(tw.stdout) as { feasible: boolean; routes: number[][]; reference: { gapPct: number } };
-    expect(s.feasible).toBe(true);
-    expect(s.routes.length).toBeLessThanOrEqual(10);
-    expect(s.reference.gapPct).toBeLessThan(5);
-    const dir = mkdtempSync(join(tmpdir(), 'wb-vrp-'));
-    const json = join(dir, 'p.json');
-    writeFileSync(
-      json,
-      JSON.stringify({
-        depots: [{ x: 0, y: 0 }],
-        customers: [
-          { id: 'a', x: 3, y: 4, demand: 2 },
-          { id: 'b', x: -3, y: 4, demand: 2 },
-        ],
-        vehicleTypes: [{ capacity: 5 }],
-        distances: { metric: 'euclidean', rounding: 'exact' },
-      }),
-    );
-    const js = spawnSync(process.execPath, [bin, 'solve', json, '--iterations', '20', '--json', '--out', join(dir, 'p.geojson')], {
-      encoding: 'utf8',
-    });
-    expect(js.status, js.stderr).toBe(0);
-    expect(JSON.parse(js.stdout).distance).toBeCloseTo(16, 9);
-    const geo = JSON.parse(readFileSync(join(dir, 'p.geojson'), 'utf8')) as { features: Array<{ geometry: { type: string } }> };
-    expect(geo.features.filter((f) => f.geometry.type === 'LineString')).toHaveLength(1);
-    const bad = join(dir, 'bad.vrp');
-    writeFileSync(
-      bad,
-      'NAME : bad\nTYPE : CVRP\nDIMENSION : 3\nCAPACITY : 10\nEDGE_WEIGHT_TYPE : EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 x 1\n',
-    );
-    const broken = spawnSync(process.execPath, [bin, 'solve', bad], { encoding: 'utf8' });
-    expect(broken.status).toBe(1);
-    expect(broken.stderr).toContain('INVALID_ARGUMENT');
   });
 
   it('bad usage exits 2 with the usage; a failing command exits 1 with the error code', () => {

@@ -2,7 +2,8 @@
  * Jobs API: POST /v1/jobs -> 202 { id }; GET /v1/jobs/:id (state, progress, result or error);
  * DELETE /v1/jobs/:id cancels through the job's AbortSignal.
  * Kinds: `infer` (batch inference over many instances, in chunks, with progress) and `train`
- * (the plugin's train()).
+ * (the plugin's train()); `routes` jobs are started by POST /v1/routes (routes/vrp.ts) and keep
+ * their best plan so far as `result` when cancelled.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -124,7 +125,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
     {
       schema: {
         tags: ['jobs'],
-        summary: 'Cancel a queued or running job (409 if it already finished)',
+        summary: 'Cancel a queued or running job (409 if it already finished); a routes job keeps its best plan so far as result',
         params: Type.Object({ id: Type.String() }),
         response: { 200: Job, 404: errorResponses[400], 409: errorResponses[400] },
       },
