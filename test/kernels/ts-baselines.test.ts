@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parseM4Csv, seriesLength, seriesView } from '../../src/data/m4.js';
 import { acf, baselineForecast, isSeasonal, multiplicativeSeasonalIndices } from '../../src/kernels/timeseries/baselines.js';
 import { owa, scoreForecasts } from '../../src/kernels/timeseries/metrics.js';
+import { sesFit, thetaForecast } from '../../src/kernels/timeseries/theta.js';
 import { defaultDataDir } from '../../src/paths.js';
 
 const M4 = join(defaultDataDir(), 'ts', 'm4');
@@ -42,6 +43,28 @@ describe('baselines', () => {
     expect(si[12]).toBe(si[0]);
   });
 
+  it('SES least squares: a constant series has level = the constant; the fit beats neighbouring alphas', () => {
+    expect(sesFit([5, 5, 5, 5]).level).toBeCloseTo(5, 12);
+    const y = [3, 5, 4, 6, 8, 7, 9, 12, 10, 11];
+    const f = sesFit(y);
+    const sse = (alpha: number) => {
+      // best initial level for this alpha by brute force
+      let best = Number.POSITIVE_INFINITY;
+      for (let l0 = 0; l0 <= 12; l0 += 0.001) {
+        let l = l0;
+        let s = 0;
+        for (const v of y) {
+          s += (v - l) ** 2;
+          l += alpha * (v - l);
+        }
+        best = Math.min(best, s);
+      }
+      return best;
+    };
+    expect(f.sse).toBeLessThanOrEqual(sse(Math.min(0.9999, f.alpha + 0.05)) + 1e-6);
+    expect(f.sse).toBeLessThanOrEqual(sse(Math.max(1e-4, f.alpha - 0.05)) + 1e-6);
+  });
+
   it('rejects a bad horizon, season length or empty series', () => {
     const b = parseM4Csv('"V1","V2"\n"A","1"\n');
     expect(() => baselineForecast(b, 'naive', 0, 1)).toThrow(/horizon/);
@@ -60,7 +83,7 @@ describe.skipIf(!haveM4)('published M4 figures (all Hourly and Weekly series)', 
     ['Hourly', 24, 48],
     ['Weekly', 1, 13],
   ] as const) {
-    it(`${set}: Naive, sNaive and Naive2 reproduce sMAPE / MASE to 3 decimals`, () => {
+    it(`${set}: Naive, sNaive, Naive2 and Theta reproduce sMAPE / MASE to 3 decimals`, () => {
       const train = parseM4Csv(readFileSync(join(M4, `${set}-train.csv`), 'utf8'));
       const test = parseM4Csv(readFileSync(join(M4, `${set}-test.csv`), 'utf8'));
       expect(train.ids).toEqual(test.ids);
@@ -75,6 +98,11 @@ describe.skipIf(!haveM4)('published M4 figures (all Hourly and Weekly series)', 
         expect(s.mase.toFixed(3), `${set} ${method} MASE`).toBe(mase.toFixed(3));
       }
       expect(owa(scores.naive2 as { smape: number; mase: number }, scores.naive2 as { smape: number; mase: number })).toBe(1);
+      const theta = thetaForecast(train, h, m);
+      const ts = scoreForecasts(train, test, theta.mean, h, m);
+      const [tsm, tma] = set === 'Hourly' ? [18.138, 2.455] : [9.093, 2.637];
+      expect(ts.smape.toFixed(3), `${set} Theta sMAPE`).toBe(tsm.toFixed(3));
+      expect(ts.mase.toFixed(3), `${set} Theta MASE`).toBe(tma.toFixed(3));
       // published 0.627 from rounded ratios; ours is within 0.001
       if (set === 'Hourly')
         expect(owa(scores.snaive as { smape: number; mase: number }, scores.naive2 as { smape: number; mase: number })).toBeCloseTo(

@@ -1,0 +1,146 @@
+/**
+ * Simple exponential smoothing and the classic Theta method as the M4 competition ran it (TS
+ * reference): the series is seasonally adjusted like Naive2 (M4 seasonality test, classical
+ * multiplicative decomposition), theta line 0 is the least-squares linear trend, theta line 2 is
+ * 2 x series - line 0 extrapolated by SES, the forecast is their equal-weight mean, and the
+ * seasonal indices are re-applied.
+ *
+ * SES is fitted by least squares over (alpha, initial level) — the maximum-likelihood fit of
+ * ETS(A,N,N) — with alpha in [1e-4, 0.9999]: for a given alpha the best initial level has a
+ * closed form (the one-step errors are linear in it), and alpha is found by a grid then golden-
+ * section refinement.
+ */
+import type { SeriesBatch } from '../../data/m4.js';
+import { WaybillError } from '../../errors.js';
+import { isSeasonal, multiplicativeSeasonalIndices } from './baselines.js';
+
+export interface SesFit {
+  alpha: number;
+  level0: number;
+  /** Final level: the (flat) forecast. */
+  level: number;
+  sse: number;
+}
+
+function sesForAlpha(y: ArrayLike<number>, alpha: number): SesFit {
+  const n = y.length;
+  // level_{t-1} = a + b * level0; error_t = y_t - level_{t-1} = c_t - b_t * level0
+  let a = 0;
+  let b = 1;
+  let scc = 0;
+  let scb = 0;
+  let sbb = 0;
+  for (let t = 0; t < n; t++) {
+    const yt = y[t] as number;
+    const c = yt - a;
+    scc += c * c;
+    scb += c * b;
+    sbb += b * b;
+    a = (1 - alpha) * a + alpha * yt;
+    b = (1 - alpha) * b;
+  }
+  const level0 = sbb > 0 ? scb / sbb : (y[0] as number);
+  const sse = scc - 2 * level0 * scb + level0 * level0 * sbb;
+  return { alpha, level0, level: a + b * level0, sse: Math.max(0, sse) };
+}
+
+/** Least-squares SES fit (alpha in [1e-4, 0.9999], optimal initial level). */
+export function sesFit(y: ArrayLike<number>): SesFit {
+  if (y.length === 0) throw new WaybillError('INVALID_ARGUMENT', 'SES needs at least one value');
+  const lo = 1e-4;
+  const hi = 0.9999;
+  let best = sesForAlpha(y, lo);
+  const steps = 50;
+  let bi = 0;
+  for (let i = 1; i <= steps; i++) {
+    const f = sesForAlpha(y, lo + ((hi - lo) * i) / steps);
+    if (f.sse < best.sse) {
+      best = f;
+      bi = i;
+    }
+  }
+  let a = lo + ((hi - lo) * Math.max(0, bi - 1)) / steps;
+  let b = lo + ((hi - lo) * Math.min(steps, bi + 1)) / steps;
+  const g = (Math.sqrt(5) - 1) / 2;
+  let x1 = b - g * (b - a);
+  let x2 = a + g * (b - a);
+  let f1 = sesForAlpha(y, x1);
+  let f2 = sesForAlpha(y, x2);
+  for (let it = 0; it < 60 && b - a > 1e-10; it++) {
+    if (f1.sse <= f2.sse) {
+      b = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = b - g * (b - a);
+      f1 = sesForAlpha(y, x1);
+    } else {
+      a = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = a + g * (b - a);
+      f2 = sesForAlpha(y, x2);
+    }
+  }
+  for (const f of [f1, f2]) if (f.sse < best.sse) best = f;
+  return best;
+}
+
+export interface ThetaForecast {
+  mean: Float64Array;
+  horizon: number;
+  seasonal: Uint8Array;
+  alpha: Float64Array;
+}
+
+/** Classic Theta (M4 benchmark) for every series of the batch; `seasonLength` m (1 = none). */
+export function thetaForecast(batch: SeriesBatch, horizon: number, seasonLength: number): ThetaForecast {
+  if (!Number.isInteger(horizon) || horizon < 1)
+    throw new WaybillError('INVALID_ARGUMENT', `horizon must be an integer >= 1, got ${horizon}`, { field: 'horizon' });
+  if (!Number.isInteger(seasonLength) || seasonLength < 1)
+    throw new WaybillError('INVALID_ARGUMENT', `seasonLength must be an integer >= 1, got ${seasonLength}`, { field: 'seasonLength' });
+  const count = batch.ids.length;
+  const m = seasonLength;
+  const mean = new Float64Array(count * horizon);
+  const seasonal = new Uint8Array(count);
+  const alpha = new Float64Array(count);
+  for (let s = 0; s < count; s++) {
+    const a0 = batch.offsets[s] as number;
+    const n = (batch.offsets[s + 1] as number) - a0;
+    if (n === 0) throw new WaybillError('INVALID_ARGUMENT', `series ${batch.ids[s]} is empty`, { series: s });
+    const raw = batch.values.subarray(a0, a0 + n);
+    let x: Float64Array = raw;
+    let si: Float64Array | undefined;
+    if (isSeasonal(raw, m)) {
+      seasonal[s] = 1;
+      si = multiplicativeSeasonalIndices(raw, m);
+      const idx = si;
+      x = raw.map((v, i) => v / (idx[i] as number));
+    }
+    // Theta line 0: least-squares line on t = 1..n.
+    let st = 0;
+    let sy = 0;
+    let stt = 0;
+    let sty = 0;
+    for (let t = 0; t < n; t++) {
+      const tt = t + 1;
+      const v = x[t] as number;
+      st += tt;
+      sy += v;
+      stt += tt * tt;
+      sty += tt * v;
+    }
+    const den = n * stt - st * st;
+    const slope = n > 1 && den !== 0 ? (n * sty - st * sy) / den : 0;
+    const intercept = (sy - slope * st) / n;
+    // Theta line 2 = 2 x - line 0, extrapolated by SES.
+    const line2 = new Float64Array(n);
+    for (let t = 0; t < n; t++) line2[t] = 2 * (x[t] as number) - (intercept + slope * (t + 1));
+    const fit = sesFit(line2);
+    alpha[s] = fit.alpha;
+    for (let h = 0; h < horizon; h++) {
+      const f = 0.5 * fit.level + 0.5 * (intercept + slope * (n + h + 1));
+      mean[s * horizon + h] = si ? f * (si[n - m + (h % m)] as number) : f;
+    }
+  }
+  return { mean, horizon, seasonal, alpha };
+}
