@@ -144,3 +144,31 @@ export function thetaForecast(batch: SeriesBatch, horizon: number, seasonLength:
   }
   return { mean, horizon, seasonal, alpha };
 }
+
+/**
+ * SES benchmark as M4 ran it: seasonally adjusted like Naive2, least-squares SES, flat forecast,
+ * seasonal indices re-applied.
+ */
+export function sesForecast(batch: SeriesBatch, horizon: number, seasonLength: number): ThetaForecast {
+  if (!Number.isInteger(horizon) || horizon < 1)
+    throw new WaybillError('INVALID_ARGUMENT', `horizon must be an integer >= 1, got ${horizon}`, { field: 'horizon' });
+  if (!Number.isInteger(seasonLength) || seasonLength < 1)
+    throw new WaybillError('INVALID_ARGUMENT', `seasonLength must be an integer >= 1, got ${seasonLength}`, { field: 'seasonLength' });
+  const count = batch.ids.length;
+  const m = seasonLength;
+  const mean = new Float64Array(count * horizon);
+  const seasonal = new Uint8Array(count);
+  const alpha = new Float64Array(count);
+  for (let s = 0; s < count; s++) {
+    const a0 = batch.offsets[s] as number;
+    const n = (batch.offsets[s + 1] as number) - a0;
+    if (n === 0) throw new WaybillError('INVALID_ARGUMENT', `series ${batch.ids[s]} is empty`, { series: s });
+    const raw = batch.values.subarray(a0, a0 + n);
+    const si = isSeasonal(raw, m) ? multiplicativeSeasonalIndices(raw, m) : undefined;
+    if (si) seasonal[s] = 1;
+    const fit = sesFit(si ? raw.map((v, i) => v / (si[i] as number)) : raw);
+    alpha[s] = fit.alpha;
+    for (let h = 0; h < horizon; h++) mean[s * horizon + h] = si ? fit.level * (si[n - m + (h % m)] as number) : fit.level;
+  }
+  return { mean, horizon, seasonal, alpha };
+}
