@@ -65,3 +65,25 @@ export function scoreForecasts(train: SeriesBatch, test: SeriesBatch, forecast: 
 export function owa(method: { smape: number; mase: number }, naive2: { smape: number; mase: number }): number {
   return 0.5 * (method.smape / naive2.smape + method.mase / naive2.mase);
 }
+
+/**
+ * RMSSE (M5): per series sqrt(mean squared error / in-sample mean squared lag-m difference),
+ * averaged over series.
+ */
+export function rmsse(train: SeriesBatch, test: SeriesBatch, forecast: Float64Array, horizon: number, m = 1): number {
+  const count = test.ids.length;
+  let total = 0;
+  for (let s = 0; s < count; s++) {
+    const xa = train.offsets[s] as number;
+    const n = (train.offsets[s + 1] as number) - xa;
+    let scale = 0;
+    for (let t = m; t < n; t++) scale += ((train.values[xa + t] as number) - (train.values[xa + t - m] as number)) ** 2;
+    scale /= Math.max(1, n - m);
+    const ta = test.offsets[s] as number;
+    const h = Math.min(horizon, (test.offsets[s + 1] as number) - ta);
+    let e = 0;
+    for (let k = 0; k < h; k++) e += ((test.values[ta + k] as number) - (forecast[s * horizon + k] as number)) ** 2;
+    total += Math.sqrt(e / h / scale);
+  }
+  return total / Math.max(1, count);
+}
