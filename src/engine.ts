@@ -9,6 +9,7 @@ import { WaybillError } from './errors.js';
 import { JobManager, type JobManagerOptions } from './jobs/jobs.js';
 import { createGeoKernels, type GeoKernelName, type GeoKernels, type RunRecord } from './kernels/geo/index.js';
 import { createOrKernels, type OrKernelName, type OrKernels } from './kernels/or/index.js';
+import { createTimeseriesKernels, type TimeseriesKernels } from './kernels/timeseries/index.js';
 import type { PluginLogger } from './plugins/define.js';
 import { ModelRegistry } from './plugins/registry.js';
 import { type PoolStats, WorkerPool } from './pool/pool.js';
@@ -38,7 +39,7 @@ export interface KernelRunEvent extends RunRecord {
 
 export interface Engine {
   readonly version: string;
-  readonly kernels: { geo: GeoKernels; or: OrKernels };
+  readonly kernels: { geo: GeoKernels; or: OrKernels; timeseries: TimeseriesKernels };
   /** Status of each enabled backend, with the reason when one is unavailable. */
   backends(): BackendStatus[];
   /** Worker pool size and queue state. */
@@ -91,7 +92,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       for (const l of listeners) l({ kernel: `or.${kernel}`, ...record });
     },
   });
-  const kernels = { geo, or };
+  const timeseries = createTimeseriesKernels(() => pool.closed);
+  const kernels = { geo, or, timeseries };
   const plugins = new ModelRegistry({ kernels, ...options.plugins });
   const jobs = new JobManager(options.jobs);
   let closing: Promise<void> | undefined;
