@@ -37,6 +37,11 @@ commands:
                                                 .sol (CVRPLIB), .json (full solution), .geojson (routes;
                                                 planar x, y for CVRPLIB / Solomon files, not WGS84).
                                                 Exit 2 when the plan is infeasible.
+  forecast <train.csv> --horizon h [--model theta] [--season m] [--test test.csv] [--out f.csv]
+          [--missing interpolate|drop|error] [--json]
+                                                forecast every series of an M4-layout (or long id,date,value)
+                                                CSV; models: naive, snaive, naive2, drift, ses, theta, croston,
+                                                sba, tsb; with --test: sMAPE / MASE / OWA vs Naive2
   help                                          this text`;
 
 function intArg(name: string, v: string | undefined): number | undefined {
@@ -73,6 +78,11 @@ async function main(argv: string[]): Promise<void> {
         iterations: { type: 'string' },
         rounding: { type: 'string' },
         vehicles: { type: 'string' },
+        horizon: { type: 'string' },
+        model: { type: 'string' },
+        season: { type: 'string' },
+        test: { type: 'string' },
+        missing: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -173,6 +183,31 @@ async function main(argv: string[]): Promise<void> {
         ...(vehicles ? { vehicles } : {}),
         ...(extra.rounding ? { rounding: extra.rounding as 'nint' | 'trunc1' | 'exact' } : {}),
         ...(extra.out ? { out: extra.out } : {}),
+        ...(v.json ? { json: true } : {}),
+      });
+      return;
+    }
+    case 'forecast': {
+      const [file] = parsed.positionals;
+      const fv = parsed.values as { horizon?: string; model?: string; season?: string; test?: string; out?: string; missing?: string };
+      const horizon = intArg('horizon', fv.horizon);
+      if (!file || !horizon) {
+        console.error(`waybill: forecast needs a file and --horizon h (>= 1)\n\n${USAGE}`);
+        process.exit(2);
+      }
+      if (fv.missing !== undefined && !['interpolate', 'drop', 'error'].includes(fv.missing)) {
+        console.error(`waybill: --missing must be interpolate, drop or error, got '${fv.missing}'`);
+        process.exit(2);
+      }
+      const { forecastFile } = await import('./forecast.js');
+      await forecastFile({
+        file,
+        horizon,
+        model: fv.model ?? 'theta',
+        season: intArg('season', fv.season) ?? 1,
+        ...(fv.test ? { test: fv.test } : {}),
+        ...(fv.out ? { out: fv.out } : {}),
+        ...(fv.missing ? { missing: fv.missing as 'interpolate' | 'drop' | 'error' } : {}),
         ...(v.json ? { json: true } : {}),
       });
       return;

@@ -1,0 +1,143 @@
+/**
+ * `waybill forecast <train.csv> --horizon h --model theta --season m [--test test.csv] [--out f.csv]`:
+ * reads the M4 CSV layout (or a long `id,date,value` CSV), forecasts every series in chunks with
+ * a progress line on stderr, writes the forecasts in the M4 layout, and with `--test` prints
+ * sMAPE / MASE / OWA against Naive2 on the same series.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseM4Csv, type SeriesBatch } from '../data/m4.js';
+import { WaybillError } from '../errors.js';
+import { baselineForecast } from '../kernels/timeseries/baselines.js';
+import { FORECAST_MODELS, type ForecastModel, forecastBatch } from '../kernels/timeseries/forecast.js';
+import { owa, scoreForecasts } from '../kernels/timeseries/metrics.js';
+
+export interface ForecastArgs {
+  file: string;
+  horizon: number;
+  model: string;
+  season: number;
+  test?: string;
+  out?: string;
+  missing?: 'interpolate' | 'drop' | 'error';
+  json?: boolean;
+}
+
+/** A long CSV: a header with id, date and value columns; rows grouped by id and sorted by date. */
+export function parseLongCsv(text: string): SeriesBatch {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  const head = (lines[0] ?? '').split(',').map((h) => h.replace(/"/g, '').trim().toLowerCase());
+  const [ci, cd, cv] = ['id', 'date', 'value'].map((k) => head.indexOf(k));
+  if ((ci as number) < 0 || (cd as number) < 0 || (cv as number) < 0)
+    throw new WaybillError('INVALID_ARGUMENT', 'a long CSV needs id, date and value columns in its header');
+  const by = new Map<string, Array<[string, number]>>();
+  lines.slice(1).forEach((line, k) => {
+    const cells = line.split(',').map((c) => c.replace(/"/g, '').trim());
+    const id = cells[ci as number] ?? '';
+    const raw = cells[cv as number] ?? '';
+    const v = raw === '' || raw === 'NA' ? Number.NaN : Number(raw);
+    if (raw !== '' && raw !== 'NA' && !Number.isFinite(v))
+      throw new WaybillError('NOT_FINITE', `line ${k + 2}: value "${raw}" is not a number`, { line: k + 2 });
+    let rows = by.get(id);
+    if (!rows) {
+      rows = [];
+      by.set(id, rows);
+    }
+    rows.push([cells[cd as number] ?? '', v]);
+  });
+  const ids = [...by.keys()];
+  const offsets = new Int32Array(ids.length + 1);
+  const chunks: number[] = [];
+  ids.forEach((id, i) => {
+    const rows = (by.get(id) as Array<[string, number]>).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [, v] of rows) chunks.push(v);
+    offsets[i + 1] = chunks.length;
+  });
+  return { ids, values: Float64Array.from(chunks), offsets };
+}
+
+function readSeries(file: string): SeriesBatch {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new WaybillError('INVALID_ARGUMENT', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  const first = text.slice(0, text.indexOf('\n')).toLowerCase();
+  return /\bid\b/.test(first.replace(/"/g, '')) && first.includes('value') ? parseLongCsv(text) : parseM4Csv(text);
+}
+
+export async function forecastFile(args: ForecastArgs): Promise<Record<string, unknown>> {
+  if (!FORECAST_MODELS.includes(args.model as ForecastModel))
+    throw new WaybillError('INVALID_ARGUMENT', `unknown model ${args.model}: use one of ${FORECAST_MODELS.join(', ')}`);
+  const batch = readSeries(args.file);
+  const n = batch.ids.length;
+  const h = args.horizon;
+  const mean = new Float64Array(n * h);
+  const notes: Array<string | null> = [];
+  const chunk = 2000;
+  const t0 = performance.now();
+  for (let a = 0; a < n; a += chunk) {
+    const b = Math.min(n, a + chunk);
+    const base = batch.offsets[a] as number;
+    const sub: SeriesBatch = {
+      ids: batch.ids.slice(a, b),
+      values: batch.values.subarray(base, batch.offsets[b] as number),
+      offsets: batch.offsets.slice(a, b + 1).map((o) => o - base),
+    };
+    const out = forecastBatch(sub, {
+      model: args.model as ForecastModel,
+      horizon: h,
+      seasonLength: args.season,
+      ...(args.missing ? { missing: args.missing } : {}),
+    });
+    mean.set(out.mean, a * h);
+    notes.push(...out.notes);
+    process.stderr.write(
+      `${process.stderr.isTTY ? '\r' : ''}forecast ${b}/${n} series (${args.model}, h = ${h})${process.stderr.isTTY ? '' : '\n'}`,
+    );
+  }
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  const ms = performance.now() - t0;
+  if (args.out) {
+    const header = ['"V1"', ...Array.from({ length: h }, (_, k) => `"V${k + 2}"`)].join(',');
+    const rows = batch.ids.map((id, s) => [`"${id}"`, ...Array.from(mean.subarray(s * h, (s + 1) * h), (v) => `"${v}"`)].join(','));
+    writeFileSync(args.out, `${header}\n${rows.join('\n')}\n`);
+  }
+  const summary: Record<string, unknown> = {
+    series: n,
+    model: args.model,
+    horizon: h,
+    seasonLength: args.season,
+    ms,
+    notes: notes.filter(Boolean).length,
+  };
+  if (args.test) {
+    const test = readSeries(args.test);
+    if (test.ids.length !== n || test.ids.some((id, i) => id !== batch.ids[i]))
+      throw new WaybillError('INVALID_ARGUMENT', `${args.test} must hold the same series ids in the same order as ${args.file}`);
+    const sc = scoreForecasts(batch, test, mean, h, args.season);
+    const n2 = scoreForecasts(batch, test, baselineForecast(batch, 'naive2', h, args.season).mean, h, args.season);
+    Object.assign(summary, {
+      smape: sc.smape,
+      mase: sc.mase,
+      owa: owa(sc, n2),
+      wape: sc.wape,
+      bias: sc.bias,
+      naive2: { smape: n2.smape, mase: n2.mase },
+    });
+  }
+  if (args.json) console.log(JSON.stringify(summary));
+  else
+    console.log(
+      `${n} series forecast with ${args.model} (h = ${h}, m = ${args.season}) in ${ms.toFixed(0)} ms${summary.notes ? `, ${summary.notes} with notes` : ''}` +
+        (args.test
+          ? `; sMAPE ${(summary.smape as number).toFixed(3)}, MASE ${(summary.mase as number).toFixed(3)}, OWA ${(summary.owa as number).toFixed(3)} (vs Naive2 ${(n2Of(summary).smape).toFixed(3)} / ${(n2Of(summary).mase).toFixed(3)})`
+          : '') +
+        (args.out ? `; written to ${args.out}` : ''),
+    );
+  return summary;
+}
+
+function n2Of(s: Record<string, unknown>): { smape: number; mase: number } {
+  return s.naive2 as { smape: number; mase: number };
+}
