@@ -13,6 +13,7 @@ import lifecycle from './lifecycle.js';
 import metrics from './metrics.js';
 import { defaultPluginSources, isPluginCollection } from './plugin-sources.js';
 import { adminRoutes } from './routes/admin.js';
+import { forecastRoutes } from './routes/forecast.js';
 import { geoRoutes } from './routes/geo.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -45,6 +46,10 @@ export interface ServerOptions {
   maxRouteMs?: number;
   /** Largest VRP (depots + customers) per request (default 5 000). */
   maxRouteNodes?: number;
+  /** POST /v1/forecast: most series answered synchronously, more run as a job (default 1000). */
+  maxForecastSyncSeries?: number;
+  /** POST /v1/forecast: most values per request (default 5 000 000). */
+  maxForecastValues?: number;
   /**
    * After shutdown begins, readiness answers 503 for this long while requests are still served,
    * so load balancers stop routing here before the server stops accepting (ms, default 0).
@@ -105,6 +110,11 @@ export async function buildServer(options: ServerOptions = {}): Promise<WaybillS
     await app.register(adminRoutes, { engine, apiKey: options.apiKey ?? process.env.WAYBILL_API_KEY });
     await app.register(jobRoutes, { engine });
     await app.register(orRoutes, { engine, maxCells: options.maxOrCells ?? 4_000_000, maxTspMs: options.maxTspMs ?? 10_000 });
+    await app.register(forecastRoutes, {
+      engine,
+      maxSyncSeries: options.maxForecastSyncSeries ?? 1000,
+      maxValues: options.maxForecastValues ?? 5_000_000,
+    });
     await app.register(vrpRoutes, { engine, maxRouteMs: options.maxRouteMs ?? 60_000, maxRouteNodes: options.maxRouteNodes ?? 5000 });
 
     for (const source of options.plugins ?? defaultPluginSources()) {

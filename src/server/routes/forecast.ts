@@ -1,0 +1,124 @@
+/**
+ * POST /v1/forecast: series in (JSON arrays, null = missing), point forecasts out with the model
+ * used per series and the reason for any fallback. Batches above `maxSyncSeries` (or with
+ * `?job=true`) run as a job: 202 + Location, progress per chunk, result on GET /v1/jobs/:id.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Engine } from '../../engine.js';
+import { WaybillError } from '../../errors.js';
+import { FORECAST_MODELS, type ForecastModel } from '../../kernels/timeseries/index.js';
+import { errorResponses } from '../schemas.js';
+
+export interface ForecastRouteOptions {
+  engine: Engine;
+  /** Most series answered synchronously (default 1000); more run as a job. */
+  maxSyncSeries: number;
+  /** Most values (all series together) per request (default 5 000 000). */
+  maxValues: number;
+}
+
+const Body = Type.Object(
+  {
+    series: Type.Array(Type.Array(Type.Union([Type.Number(), Type.Null()])), { description: 'one array per series; null = missing value' }),
+    ids: Type.Optional(Type.Array(Type.String())),
+    model: Type.Optional(
+      Type.Union(
+        FORECAST_MODELS.map((m) => Type.Literal(m)),
+        { description: 'default theta' },
+      ),
+    ),
+    horizon: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    seasonLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    missing: Type.Optional(Type.Union([Type.Literal('interpolate'), Type.Literal('drop'), Type.Literal('error')])),
+  },
+  { additionalProperties: false },
+);
+
+export const forecastRoutes: FastifyPluginAsyncTypebox<ForecastRouteOptions> = async (app, { engine, maxSyncSeries, maxValues }) => {
+  app.post(
+    '/v1/forecast',
+    {
+      schema: {
+        tags: ['timeseries'],
+        summary: 'Forecast many series (naive, snaive, naive2, drift, ses, theta, croston, sba, tsb)',
+        querystring: Type.Object({ job: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }),
+        body: Body,
+        response: {
+          200: Type.Object({
+            ids: Type.Array(Type.String()),
+            forecasts: Type.Array(Type.Array(Type.Union([Type.Number(), Type.Null()]))),
+            used: Type.Array(Type.String()),
+            notes: Type.Array(Type.Union([Type.String(), Type.Null()])),
+            model: Type.String(),
+            horizon: Type.Integer(),
+            backend: Type.String(),
+            timings: Type.Object({ totalMs: Type.Number() }),
+          }),
+          202: Type.Object({ id: Type.String(), state: Type.String(), links: Type.Object({ self: Type.String() }) }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const total = b.series.reduce((s, x) => s + x.length, 0);
+      if (total > maxValues)
+        throw new WaybillError('TOO_LARGE', `${total} values exceed the limit of ${maxValues} per request`, { limit: maxValues });
+      if (b.ids && b.ids.length !== b.series.length)
+        throw new WaybillError('INVALID_LENGTH', `ids has ${b.ids.length} entries for ${b.series.length} series`, { field: 'ids' });
+      const model = (b.model ?? 'theta') as ForecastModel;
+      const options = { model, horizon: b.horizon, seasonLength: b.seasonLength ?? 1, ...(b.missing ? { missing: b.missing } : {}) };
+      const shape = (out: Awaited<ReturnType<Engine['kernels']['timeseries']['forecast']>>) => ({
+        ids: out.ids,
+        forecasts: out.ids.map((_, s) =>
+          Array.from(out.mean.subarray(s * out.horizon, (s + 1) * out.horizon), (v) => (Number.isFinite(v) ? v : null)),
+        ),
+        used: out.used,
+        notes: out.notes,
+        model,
+        horizon: out.horizon,
+        backend: out.backend,
+        timings: out.timings,
+      });
+      const input = { series: b.series, ...(b.ids ? { ids: b.ids } : {}) };
+      if (request.query.job !== 'true' && b.series.length <= maxSyncSeries)
+        return shape(await engine.kernels.timeseries.forecast(input, options));
+      // Validate the options on an empty batch first, so bad input is a 400 here, not a failed job.
+      await engine.kernels.timeseries.forecast({ series: [] }, options);
+      const job = await engine.jobs.submit(
+        'forecast',
+        async (control) => {
+          const chunk = 1000;
+          const parts: Array<ReturnType<typeof shape>> = [];
+          for (let a = 0; a < b.series.length; a += chunk) {
+            if (control.signal.aborted) throw new WaybillError('ABORTED', 'cancelled');
+            const part = await engine.kernels.timeseries.forecast(
+              {
+                series: b.series.slice(a, a + chunk),
+                ...(b.ids ? { ids: b.ids.slice(a, a + chunk) } : { ids: b.series.slice(a, a + chunk).map((_, i) => `s${a + i}`) }),
+              },
+              options,
+            );
+            parts.push(shape(part));
+            control.progress(Math.min(b.series.length, a + chunk) / b.series.length, {
+              done: Math.min(b.series.length, a + chunk),
+              total: b.series.length,
+            });
+          }
+          return {
+            ids: parts.flatMap((p) => p.ids),
+            forecasts: parts.flatMap((p) => p.forecasts),
+            used: parts.flatMap((p) => p.used),
+            notes: parts.flatMap((p) => p.notes),
+            model,
+            horizon: b.horizon,
+          };
+        },
+        { series: b.series.length, model, horizon: b.horizon },
+      );
+      reply.status(202).header('location', `/v1/jobs/${job.id}`);
+      return { id: job.id, state: job.state, links: { self: `/v1/jobs/${job.id}` } };
+    },
+  );
+};

@@ -1,0 +1,48 @@
+/** POST /v1/forecast (inject): synchronous answer, per-series notes, job mode, bad input. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/index.js';
+import { buildServer, type WaybillServer } from '../../src/server/app.js';
+
+const engine = createEngine({ workers: 0 });
+let server: WaybillServer;
+beforeAll(async () => {
+  server = await buildServer({ engine, plugins: [], maxForecastSyncSeries: 5, maxForecastValues: 10_000 });
+});
+afterAll(async () => {
+  await server.app.close();
+  await engine.close();
+});
+const post = (url: string, payload: unknown) => server.app.inject({ method: 'POST', url, payload: payload as object });
+
+describe('POST /v1/forecast', () => {
+  it('answers forecasts, the model used and notes; NaN becomes null with a note', async () => {
+    const res = await post('/v1/forecast', { series: [[1, 2, 3, 4], [], [5, null, 7]], ids: ['a', 'b', 'c'], model: 'drift', horizon: 2 });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.forecasts[0]).toEqual([5, 6]);
+    expect(body.forecasts[1]).toEqual([null, null]);
+    expect(body.notes[1]).toMatch(/empty/);
+    expect(body.notes[2]).toMatch(/interpolated/);
+    expect(body.used).toEqual(['drift', 'none', 'drift']);
+  });
+
+  it('runs large batches as a job with progress and the same result', async () => {
+    const series = Array.from({ length: 12 }, (_, i) => [i, i + 1, i + 2]);
+    const res = await post('/v1/forecast', { series, model: 'naive', horizon: 1 });
+    expect(res.statusCode).toBe(202);
+    const { id } = res.json();
+    const job = await engine.jobs.wait(id);
+    expect(job.state).toBe('succeeded');
+    const result = job.result as { forecasts: number[][]; ids: string[] };
+    expect(result.forecasts.map((f) => f[0])).toEqual(series.map((s) => s[2]));
+    expect(result.ids[11]).toBe('s11');
+  });
+
+  it('rejects bad input: unknown model, horizon 0, ragged ids, too many values', async () => {
+    expect((await post('/v1/forecast', { series: [[1]], model: 'nope', horizon: 1 })).statusCode).toBe(400);
+    expect((await post('/v1/forecast', { series: [[1]], horizon: 0 })).statusCode).toBe(400);
+    expect((await post('/v1/forecast', { series: [[1]], ids: ['a', 'b'], horizon: 1 })).statusCode).toBe(400);
+    expect((await post('/v1/forecast', { series: [Array.from({ length: 20_000 }, () => 1)], horizon: 1 })).statusCode).toBe(413);
+    expect((await post('/v1/forecast?job=true', { series: [[1]], horizon: 1, seasonLength: 0 })).statusCode).toBe(400);
+  });
+});
