@@ -12,6 +12,7 @@ int run_cuda_suite();
 int run_or_suite();
 int run_or_cuda_suite();
 int run_vrp_suite();
+int run_ts_suite();
 
 int main(int argc, char** argv) {
   const char* which = argc > 1 ? argv[1] : "cpu";
@@ -19,6 +20,8 @@ int main(int argc, char** argv) {
     run_or_suite();
   } else if (std::strcmp(which, "vrp") == 0) {
     run_vrp_suite();
+  } else if (std::strcmp(which, "ts") == 0) {
+    run_ts_suite();
   } else if (std::strcmp(which, "cuda") == 0) {
     const auto info = waybill::geo::cuda_probe();
     if (!info.available) {

@@ -42,6 +42,20 @@ export interface NativeAddon {
   budgetAllocation(o: Omit<BudgetAllocationTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
   tspSolve(o: Omit<TspTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
   vrpSolve(o: Omit<VrpTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
+  tsForecast(o: {
+    values: Float64Array;
+    offsets: Int32Array;
+    count: number;
+    method: number;
+    horizon: number;
+    season: number;
+    alpha?: number;
+    beta?: number;
+    out: Float64Array;
+    outSeasonal?: Uint8Array;
+    cancel?: Int32Array;
+    sync?: boolean;
+  }): Promise<void> | undefined;
   minCostFlow(o: Omit<MinCostFlowTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
   auctionAssignment(o: Omit<AuctionAssignmentTask, 'kernel'> & { device: 'cpu' | 'cuda'; sync?: boolean }): Promise<void> | undefined;
 }
@@ -73,6 +87,7 @@ export function loadAddon(): AddonLoad {
         'budgetAllocation',
         'tspSolve',
         'vrpSolve',
+        'tsForecast',
         'minCostFlow',
         'auctionAssignment',
       ] as const

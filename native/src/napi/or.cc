@@ -12,6 +12,7 @@
 
 #include "bindings.h"
 #include "waybill/or.h"
+#include "waybill/timeseries.h"
 #include "waybill/vrp.h"
 
 namespace waybill::napi {
@@ -298,9 +299,41 @@ Napi::Value AuctionAssignment(const Napi::CallbackInfo& info) {
       std::move(keep));
 }
 
+// tsForecast({ values: Float64Array, offsets: Int32Array(count + 1), count, method (0..8, see
+//              waybill/timeseries.h), horizon, season, alpha, beta, out: Float64Array(count * horizon),
+//              outSeasonal?: Uint8Array(count), cancel?, sync? })
+// (Kept beside the OR bindings because it shares their argument helpers.)
+Napi::Value TsForecast(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "expected one options object");
+  const Napi::Object o = info[0].As<Napi::Object>();
+  std::vector<Napi::ObjectReference> keep;
+  const std::size_t count = size_of(env, o, "count");
+  const int32_t* offsets = array_of<int32_t>(env, o, "offsets", napi_int32_array, count + 1, keep);
+  const std::size_t total = count == 0 ? 0 : static_cast<std::size_t>(std::max(0, offsets[count]));
+  const double* values = array_of<double>(env, o, "values", napi_float64_array, total, keep);
+  const std::size_t method = size_of(env, o, "method"), horizon = size_of(env, o, "horizon"), season = size_of(env, o, "season");
+  if (method > 8 || horizon < 1 || season < 1) throw_invalid(env, "bad method, horizon or season");
+  for (std::size_t i = 0; i < count; ++i)
+    if (offsets[i] < 0 || offsets[i + 1] < offsets[i] || static_cast<std::size_t>(offsets[i + 1]) > total) throw_invalid(env, "offsets must be non-decreasing within values");
+  double* out = array_of<double>(env, o, "out", napi_float64_array, count * horizon, keep);
+  uint8_t* seasonal = o.Get("outSeasonal").IsTypedArray() ? array_of<uint8_t>(env, o, "outSeasonal", napi_uint8_array, count, keep) : nullptr;
+  const double alpha = o.Get("alpha").IsNumber() ? o.Get("alpha").As<Napi::Number>().DoubleValue() : 0.1;
+  const double beta = o.Get("beta").IsNumber() ? o.Get("beta").As<Napi::Number>().DoubleValue() : 0.1;
+  const CancelToken cancel = cancel_of(env, o, keep);
+  return run_status(
+      env, sync_of(o),
+      [=] {
+        return ts::forecast_cpu(values, offsets, count, static_cast<ts::Method>(method), static_cast<int>(horizon), static_cast<int>(season), alpha,
+                                beta, out, seasonal, RowRange{0, count}, cancel);
+      },
+      std::move(keep));
+}
+
 }  // namespace
 
 void init_or(Napi::Env env, Napi::Object exports) {
+  exports.Set("tsForecast", Napi::Function::New(env, TsForecast, "tsForecast"));
   exports.Set("auctionAssignment", Napi::Function::New(env, AuctionAssignment, "auctionAssignment"));
   exports.Set("minCostFlow", Napi::Function::New(env, MinCostFlow, "minCostFlow"));
   exports.Set("tspSolve", Napi::Function::New(env, TspSolve, "tspSolve"));

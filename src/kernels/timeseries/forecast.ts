@@ -36,7 +36,35 @@ export interface ForecastOutput {
 
 const MULTIPLICATIVE: ReadonlySet<ForecastModel> = new Set(['naive2', 'ses', 'theta']);
 
-export function forecastBatch(batch: SeriesBatch, options: ForecastOptions): ForecastOutput {
+/** The native batched forecaster (waybill/timeseries.h), when the addon is loaded. */
+export type NativeForecast = (o: {
+  values: Float64Array;
+  offsets: Int32Array;
+  count: number;
+  method: number;
+  horizon: number;
+  season: number;
+  out: Float64Array;
+  sync: true;
+}) => unknown;
+
+const NATIVE_METHOD: Record<ForecastModel, number> = {
+  naive: 0,
+  snaive: 1,
+  naive2: 2,
+  drift: 3,
+  ses: 4,
+  theta: 5,
+  croston: 6,
+  sba: 7,
+  tsb: 8,
+};
+
+/**
+ * Forecasts a batch. With `native` the models run in the C++ core (same numbers as the TS
+ * reference, checked in the parity tests); the cleaning and fallbacks stay here.
+ */
+export function forecastBatch(batch: SeriesBatch, options: ForecastOptions, native?: NativeForecast): ForecastOutput {
   const { model, horizon } = options;
   const m = options.seasonLength ?? 1;
   const missing = options.missing ?? 'interpolate';
@@ -117,14 +145,20 @@ export function forecastBatch(batch: SeriesBatch, options: ForecastOptions): For
       values.set(c, offsets[i] as number);
     });
     const sub: SeriesBatch = { ids: g.idx.map((i) => batch.ids[i] as string), values, offsets };
+    let nativeOut: Float64Array | undefined;
+    if (native) {
+      nativeOut = new Float64Array(g.idx.length * horizon);
+      native({ values, offsets, count: g.idx.length, method: NATIVE_METHOD[model], horizon, season: mm, out: nativeOut, sync: true });
+    }
     const out =
-      model === 'theta'
+      nativeOut ??
+      (model === 'theta'
         ? thetaForecast(sub, horizon, mm).mean
         : model === 'ses'
           ? sesForecast(sub, horizon, mm).mean
           : model === 'croston' || model === 'sba' || model === 'tsb'
             ? intermittentForecast(sub, model, horizon)
-            : baselineForecast(sub, model, horizon, mm).mean;
+            : baselineForecast(sub, model, horizon, mm).mean);
     g.idx.forEach((s, i) => {
       mean.set(out.subarray(i * horizon, (i + 1) * horizon), s * horizon);
     });

@@ -4,7 +4,8 @@
  */
 import type { SeriesBatch } from '../../data/m4.js';
 import { WaybillError } from '../../errors.js';
-import { type ForecastOptions, type ForecastOutput, forecastBatch } from './forecast.js';
+import { loadAddon } from '../../native/addon.js';
+import { type ForecastOptions, type ForecastOutput, forecastBatch, type NativeForecast } from './forecast.js';
 
 export type { ForecastModel, ForecastOptions, ForecastOutput } from './forecast.js';
 export { FORECAST_MODELS } from './forecast.js';
@@ -18,8 +19,8 @@ export interface TimeseriesKernels {
    */
   forecast(
     input: SeriesBatch | { series: ReadonlyArray<ReadonlyArray<number | null>>; ids?: readonly string[] },
-    options: ForecastOptions,
-  ): Promise<ForecastOutput & { backend: 'js'; timings: { totalMs: number } }>;
+    options: ForecastOptions & { backend?: 'native' | 'js' },
+  ): Promise<ForecastOutput & { backend: 'native' | 'js'; timings: { totalMs: number } }>;
 }
 
 export function toBatch(
@@ -47,13 +48,23 @@ export function toBatch(
   return { ids: ids ? [...ids] : series.map((_, i) => `s${i}`), values, offsets };
 }
 
-export function createTimeseriesKernels(isClosed: () => boolean): TimeseriesKernels {
+export function createTimeseriesKernels(isClosed: () => boolean, allowNative = true): TimeseriesKernels {
+  let native: NativeForecast | undefined;
+  let probed = false;
   return {
     async forecast(input, options) {
       if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+      if (!probed) {
+        probed = true;
+        const load = allowNative ? loadAddon() : undefined;
+        if (load?.ok) native = (o) => load.addon.tsForecast(o);
+      }
+      const useNative = options.backend !== 'js' && native !== undefined;
+      if (options.backend === 'native' && !native)
+        throw new WaybillError('BACKEND_UNAVAILABLE', 'the native addon is not loaded', { backend: 'native' });
       const t0 = performance.now();
-      const out = forecastBatch(toBatch(input), options);
-      return { ...out, backend: 'js', timings: { totalMs: performance.now() - t0 } };
+      const out = forecastBatch(toBatch(input), options, useNative ? native : undefined);
+      return { ...out, backend: useNative ? 'native' : 'js', timings: { totalMs: performance.now() - t0 } };
     },
   };
 }
