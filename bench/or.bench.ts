@@ -166,7 +166,7 @@ if (!quick) {
         `| ${x.backend} | ${(x.ms as number).toFixed(0)} | ${(x.value as number).toFixed(2)} | ${(x.dualBound as number).toFixed(2)} | ${(x.gap as number).toExponential(2)} |`,
     ),
     '',
-    'TSP (native iterated local search: 2-opt + Or-opt + double bridge) on every TSPLIB instance with a published optimum in ../shared/data/or/tsplib (real instances, TSPLIB distance conventions), budget 10 ms per city, seed 1, one thread:',
+    'TSP (native iterated local search: 2-opt + Or-opt + an LK-style sequential 3-opt move + double bridge) on every TSPLIB instance with a published optimum in ../shared/data/or/tsplib (real instances, TSPLIB distance conventions), budget 10 ms per city, seed 1, one thread:',
     '',
     '| instance | n | optimum | length | gap % | ms | ILS iterations |',
     '|---|---|---|---|---|---|---|',

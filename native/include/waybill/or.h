@@ -96,7 +96,8 @@ struct TspResult {
 using TspProgress = void (*)(void* user, double best, int64_t iterations, double elapsed_ms);
 
 /// Symmetric TSP on a dense n x n distance matrix: nearest-neighbour start, 2-opt and Or-opt
-/// (segments of 1-3 cities, both orientations) on candidate lists with don't-look bits, and
+/// (segments of 1-3 cities, both orientations) and an LK-style sequential 3-opt move (two flips,
+/// positive partial gains) on candidate lists with don't-look bits, and
 /// iterated local search with local double-bridge kicks, accepting equal-or-better tours.
 /// Deterministic for a given seed and iteration limit. Writes the best tour (a permutation of
 /// 0..n-1 starting at city 0).

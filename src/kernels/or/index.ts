@@ -91,7 +91,7 @@ export interface OrKernels {
     options?: OrOptions,
   ): Promise<MinCostFlowResult>;
   /**
-   * Symmetric travelling salesman: iterated local search (2-opt, Or-opt, double-bridge kicks) on
+   * Symmetric travelling salesman: iterated local search (2-opt, Or-opt, an LK-style depth-3 move, double-bridge kicks) on
    * a distance matrix (`distances`, n x n, symmetric) or on coordinates with a distance
    * convention (`coords`: (x, y) interleaved or pairs; default 'exact'). Deterministic for a seed
    * and an iteration limit; an AbortSignal returns the best tour so far.

@@ -141,7 +141,53 @@ class Solver {
   }
 
   bool improve_city(int a, std::vector<int>& queue) {
-    return two_opt(a, queue) || or_opt(a, queue);
+    return two_opt(a, queue) || or_opt(a, queue) || lk3(a, queue);
+  }
+
+  /// An LK-style sequential 3-opt move (Lin-Kernighan depth 3, as two flips): break (t1, t2), add
+  /// (t2, t3) with positive partial gain, flip to close at (t1, t4) tentatively, then break
+  /// (t1, t4), add (t4, t5) and close at (t6, t1). Kept only when the whole chain gains; the
+  /// tentative flip is undone otherwise. Candidates come from the neighbour lists.
+  bool lk3(int t1, std::vector<int>& queue) {
+    for (int dir = 0; dir < 2; ++dir) {
+      // dir 0: t2 = succ(t1); dir 1: the mirror image (t2 = pred(t1)).
+      auto nxt = [&](int c, bool fwd) { return fwd ? tour_.succ(c) : tour_.pred(c); };
+      const int t2 = nxt(t1, dir == 0);
+      const double d12 = tour_.dist(t1, t2);
+      for (const int t3 : neighbours_[t2]) {
+        const double g1 = d12 - tour_.dist(t2, t3);
+        if (g1 <= kEps) break;
+        if (t3 == t1) continue;
+        // Orientation now (an undone flip may have reversed the stored order).
+        const bool f0 = tour_.succ(t1) == t2;
+        const int t4 = nxt(t3, !f0);  // predecessor of t3 in the t1 -> t2 direction
+        if (t4 == t2) continue;
+        const double G = g1 + tour_.dist(t4, t3);
+        // Flip t2 .. t4 (in the t1 -> t2 direction): edges (t1,t2),(t4,t3) -> (t1,t4),(t2,t3).
+        if (f0) tour_.reverse(t2, t4);
+        else tour_.reverse(t4, t2);
+        // After the flip t4 is next to t1; find on which side (reverse may flip the complement).
+        const bool fwd = tour_.succ(t1) == t4;
+        for (const int t5 : neighbours_[t4]) {
+          const double g2 = G - tour_.dist(t4, t5);
+          if (g2 <= kEps) break;
+          if (t5 == t1 || t5 == t3) continue;
+          const int t6 = nxt(t5, !fwd);  // predecessor of t5 in the t1 -> t4 direction
+          if (t6 == t4) continue;
+          const double gain = g2 + tour_.dist(t6, t5) - tour_.dist(t6, t1);
+          if (gain > kEps) {
+            if (fwd) tour_.reverse(t4, t6);
+            else tour_.reverse(t6, t4);
+            touch(queue, {t1, t2, t3, t4, t5, t6});
+            return true;
+          }
+        }
+        // Undo the tentative flip: t4 .. t2 back.
+        if (fwd) tour_.reverse(t4, t2);
+        else tour_.reverse(t2, t4);
+      }
+    }
+    return false;
   }
 
   bool two_opt(int a, std::vector<int>& queue) {
