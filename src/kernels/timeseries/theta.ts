@@ -92,8 +92,16 @@ export interface ThetaForecast {
   alpha: Float64Array;
 }
 
-/** Classic Theta (M4 benchmark) for every series of the batch; `seasonLength` m (1 = none). */
-export function thetaForecast(batch: SeriesBatch, horizon: number, seasonLength: number): ThetaForecast {
+/**
+ * The M4 pipeline shared by SES and Theta: each series is seasonally adjusted like Naive2, `forecastAdjusted`
+ * forecasts the adjusted series (value at step h = 0..horizon-1), and the indices are re-applied.
+ */
+function adjustedForecast(
+  batch: SeriesBatch,
+  horizon: number,
+  seasonLength: number,
+  forecastAdjusted: (x: Float64Array) => { alpha: number; at: (h: number) => number },
+): ThetaForecast {
   if (!Number.isInteger(horizon) || horizon < 1)
     throw new WaybillError('INVALID_ARGUMENT', `horizon must be an integer >= 1, got ${horizon}`, { field: 'horizon' });
   if (!Number.isInteger(seasonLength) || seasonLength < 1)
@@ -108,14 +116,19 @@ export function thetaForecast(batch: SeriesBatch, horizon: number, seasonLength:
     const n = (batch.offsets[s + 1] as number) - a0;
     if (n === 0) throw new WaybillError('INVALID_ARGUMENT', `series ${batch.ids[s]} is empty`, { series: s });
     const raw = batch.values.subarray(a0, a0 + n);
-    let x: Float64Array = raw;
-    let si: Float64Array | undefined;
-    if (isSeasonal(raw, m)) {
-      seasonal[s] = 1;
-      si = multiplicativeSeasonalIndices(raw, m);
-      const idx = si;
-      x = raw.map((v, i) => v / (idx[i] as number));
-    }
+    const si = isSeasonal(raw, m) ? multiplicativeSeasonalIndices(raw, m) : undefined;
+    if (si) seasonal[s] = 1;
+    const f = forecastAdjusted(si ? raw.map((v, i) => v / (si[i] as number)) : raw);
+    alpha[s] = f.alpha;
+    for (let h = 0; h < horizon; h++) mean[s * horizon + h] = si ? f.at(h) * (si[n - m + (h % m)] as number) : f.at(h);
+  }
+  return { mean, horizon, seasonal, alpha };
+}
+
+/** Classic Theta (M4 benchmark) for every series of the batch; `seasonLength` m (1 = none). */
+export function thetaForecast(batch: SeriesBatch, horizon: number, seasonLength: number): ThetaForecast {
+  return adjustedForecast(batch, horizon, seasonLength, (x) => {
+    const n = x.length;
     // Theta line 0: least-squares line on t = 1..n.
     let st = 0;
     let sy = 0;
@@ -135,14 +148,9 @@ export function thetaForecast(batch: SeriesBatch, horizon: number, seasonLength:
     // Theta line 2 = 2 x - line 0, extrapolated by SES.
     const line2 = new Float64Array(n);
     for (let t = 0; t < n; t++) line2[t] = 2 * (x[t] as number) - (intercept + slope * (t + 1));
-    const fit = sesFit(line2);
-    alpha[s] = fit.alpha;
-    for (let h = 0; h < horizon; h++) {
-      const f = 0.5 * fit.level + 0.5 * (intercept + slope * (n + h + 1));
-      mean[s * horizon + h] = si ? f * (si[n - m + (h % m)] as number) : f;
-    }
-  }
-  return { mean, horizon, seasonal, alpha };
+    const ses = sesFit(line2);
+    return { alpha: ses.alpha, at: (h) => 0.5 * ses.level + 0.5 * (intercept + slope * (n + h + 1)) };
+  });
 }
 
 /**
@@ -150,25 +158,8 @@ export function thetaForecast(batch: SeriesBatch, horizon: number, seasonLength:
  * seasonal indices re-applied.
  */
 export function sesForecast(batch: SeriesBatch, horizon: number, seasonLength: number): ThetaForecast {
-  if (!Number.isInteger(horizon) || horizon < 1)
-    throw new WaybillError('INVALID_ARGUMENT', `horizon must be an integer >= 1, got ${horizon}`, { field: 'horizon' });
-  if (!Number.isInteger(seasonLength) || seasonLength < 1)
-    throw new WaybillError('INVALID_ARGUMENT', `seasonLength must be an integer >= 1, got ${seasonLength}`, { field: 'seasonLength' });
-  const count = batch.ids.length;
-  const m = seasonLength;
-  const mean = new Float64Array(count * horizon);
-  const seasonal = new Uint8Array(count);
-  const alpha = new Float64Array(count);
-  for (let s = 0; s < count; s++) {
-    const a0 = batch.offsets[s] as number;
-    const n = (batch.offsets[s + 1] as number) - a0;
-    if (n === 0) throw new WaybillError('INVALID_ARGUMENT', `series ${batch.ids[s]} is empty`, { series: s });
-    const raw = batch.values.subarray(a0, a0 + n);
-    const si = isSeasonal(raw, m) ? multiplicativeSeasonalIndices(raw, m) : undefined;
-    if (si) seasonal[s] = 1;
-    const fit = sesFit(si ? raw.map((v, i) => v / (si[i] as number)) : raw);
-    alpha[s] = fit.alpha;
-    for (let h = 0; h < horizon; h++) mean[s * horizon + h] = si ? fit.level * (si[n - m + (h % m)] as number) : fit.level;
-  }
-  return { mean, horizon, seasonal, alpha };
+  return adjustedForecast(batch, horizon, seasonLength, (x) => {
+    const ses = sesFit(x);
+    return { alpha: ses.alpha, at: () => ses.level };
+  });
 }
