@@ -155,6 +155,59 @@ void LocalSearch::apply_seq(Route& r, std::vector<int>&& clients) {
   update(r);
 }
 
+// Applies inter-route move `which` (numbered as in moves_inter) of u at position p of ru with the
+// node at position q of rv (q = 0: rv's start depot).
+void LocalSearch::apply_inter(int which, int u, int v, Route& ru, Route& rv, int p, int q) {
+  const auto& Nu = ru.nodes;
+  const auto& Nv = rv.nodes;
+  const int mu = static_cast<int>(Nu.size()), mv = static_cast<int>(Nv.size());
+  const int x = Nu[static_cast<std::size_t>(p + 1)], y = Nv[static_cast<std::size_t>(q + 1)];
+  std::vector<int> nu, nv;
+  nu.reserve(static_cast<std::size_t>(mu + mv));
+  nv.reserve(static_cast<std::size_t>(mu + mv));
+  auto range = [](std::vector<int>& out, const std::vector<int>& nodes, int from, int to) {  // [from, to)
+    for (int i = from; i < to; ++i) out.push_back(nodes[static_cast<std::size_t>(i)]);
+  };
+  switch (which) {
+    case 1:
+      range(nu, Nu, 1, p), range(nu, Nu, p + 1, mu - 1);
+      range(nv, Nv, 1, q + 1), nv.push_back(u), range(nv, Nv, q + 1, mv - 1);
+      break;
+    case 2:
+    case 3:
+      range(nu, Nu, 1, p), range(nu, Nu, p + 2, mu - 1);
+      range(nv, Nv, 1, q + 1);
+      if (which == 2) nv.push_back(u), nv.push_back(x);
+      else nv.push_back(x), nv.push_back(u);
+      range(nv, Nv, q + 1, mv - 1);
+      break;
+    case 4:
+      range(nu, Nu, 1, p), nu.push_back(v), range(nu, Nu, p + 1, mu - 1);
+      range(nv, Nv, 1, q), nv.push_back(u), range(nv, Nv, q + 1, mv - 1);
+      break;
+    case 5:
+      range(nu, Nu, 1, p), nu.push_back(v), range(nu, Nu, p + 2, mu - 1);
+      range(nv, Nv, 1, q), nv.push_back(u), nv.push_back(x), range(nv, Nv, q + 1, mv - 1);
+      break;
+    case 6:
+      range(nu, Nu, 1, p), nu.push_back(v), nu.push_back(y), range(nu, Nu, p + 2, mu - 1);
+      range(nv, Nv, 1, q), nv.push_back(u), nv.push_back(x), range(nv, Nv, q + 2, mv - 1);
+      break;
+    case 7:
+      range(nu, Nu, 1, p + 1), range(nu, Nv, q + 1, mv - 1);
+      range(nv, Nv, 1, q + 1), range(nv, Nu, p + 1, mu - 1);
+      break;
+    default:  // 8
+      range(nu, Nu, 1, p + 1);
+      for (int i = q; i >= 1; --i) nu.push_back(Nv[static_cast<std::size_t>(i)]);
+      for (int i = mu - 2; i >= p + 1; --i) nv.push_back(Nu[static_cast<std::size_t>(i)]);
+      range(nv, Nv, q + 1, mv - 1);
+      break;
+  }
+  apply_seq(ru, std::move(nu));
+  apply_seq(rv, std::move(nv));
+}
+
 // Inter-route moves of u (route ru, position p) with the node at position q of route rv
 // (q = 0: the start depot of rv, i.e. moves that put something at the head of rv).
 bool LocalSearch::moves_inter(int u, int v) {
@@ -276,53 +329,7 @@ bool LocalSearch::moves_inter(int u, int v) {
     if (c < best) best = c, which = 8;
   }
   if (which == 0) return false;
-
-  std::vector<int> nu, nv;
-  auto range = [](std::vector<int>& out, const std::vector<int>& nodes, int from, int to) {  // [from, to)
-    for (int i = from; i < to; ++i) out.push_back(nodes[static_cast<std::size_t>(i)]);
-  };
-  const auto& Nu = ru.nodes;
-  const auto& Nv = rv.nodes;
-  switch (which) {
-    case 1:
-      range(nu, Nu, 1, p), range(nu, Nu, p + 1, mu - 1);
-      range(nv, Nv, 1, q + 1), nv.push_back(u), range(nv, Nv, q + 1, mv - 1);
-      break;
-    case 2:
-    case 3:
-      range(nu, Nu, 1, p), range(nu, Nu, p + 2, mu - 1);
-      range(nv, Nv, 1, q + 1);
-      if (which == 2) nv.push_back(u), nv.push_back(x);
-      else nv.push_back(x), nv.push_back(u);
-      range(nv, Nv, q + 1, mv - 1);
-      break;
-    case 4:
-      range(nu, Nu, 1, p), nu.push_back(v), range(nu, Nu, p + 1, mu - 1);
-      range(nv, Nv, 1, q), nv.push_back(u), range(nv, Nv, q + 1, mv - 1);
-      break;
-    case 5:
-      range(nu, Nu, 1, p), nu.push_back(v), range(nu, Nu, p + 2, mu - 1);
-      range(nv, Nv, 1, q), nv.push_back(u), nv.push_back(x), range(nv, Nv, q + 1, mv - 1);
-      break;
-    case 6:
-      range(nu, Nu, 1, p), nu.push_back(v), nu.push_back(y), range(nu, Nu, p + 2, mu - 1);
-      range(nv, Nv, 1, q), nv.push_back(u), nv.push_back(x), range(nv, Nv, q + 2, mv - 1);
-      break;
-    case 7:
-      range(nu, Nu, 1, p + 1), range(nu, Nv, q + 1, mv - 1);
-      range(nv, Nv, 1, q + 1), range(nv, Nu, p + 1, mu - 1);
-      break;
-    case 8:
-      range(nu, Nu, 1, p + 1);
-      for (int i = q; i >= 1; --i) nu.push_back(Nv[static_cast<std::size_t>(i)]);
-      for (int i = mu - 2; i >= p + 1; --i) nv.push_back(Nu[static_cast<std::size_t>(i)]);
-      range(nv, Nv, q + 1, mv - 1);
-      break;
-    default:
-      break;
-  }
-  apply_seq(ru, std::move(nu));
-  apply_seq(rv, std::move(nv));
+  apply_inter(which, u, v, ru, rv, p, q);
 #ifdef WAYBILL_VRP_DEBUG
   if (std::abs(ru.pen + rv.pen - best) > 1e-6 * std::max(1.0, std::abs(best)))
     std::fprintf(stderr, "move %d predicted %.6f got %.6f (p=%d q=%d cu=%d cv=%d)\n", which, best, ru.pen + rv.pen, p, q, cu, cv);
@@ -505,50 +512,7 @@ bool LocalSearch::moves_inter_fast(int u, int v) {
     }
   }
   if (which == 0) return false;
-  std::vector<int> nu, nv;
-  nu.reserve(static_cast<std::size_t>(cu + cv));
-  nv.reserve(static_cast<std::size_t>(cu + cv));
-  auto range = [](std::vector<int>& out, const std::vector<int>& nodes, int from, int to) {
-    for (int i = from; i < to; ++i) out.push_back(nodes[static_cast<std::size_t>(i)]);
-  };
-  switch (which) {
-    case 1:
-      range(nu, Nu, 1, p), range(nu, Nu, p + 1, mu - 1);
-      range(nv, Nv, 1, q + 1), nv.push_back(u), range(nv, Nv, q + 1, mv - 1);
-      break;
-    case 2:
-    case 3:
-      range(nu, Nu, 1, p), range(nu, Nu, p + 2, mu - 1);
-      range(nv, Nv, 1, q + 1);
-      if (which == 2) nv.push_back(u), nv.push_back(x);
-      else nv.push_back(x), nv.push_back(u);
-      range(nv, Nv, q + 1, mv - 1);
-      break;
-    case 4:
-      range(nu, Nu, 1, p), nu.push_back(v), range(nu, Nu, p + 1, mu - 1);
-      range(nv, Nv, 1, q), nv.push_back(u), range(nv, Nv, q + 1, mv - 1);
-      break;
-    case 5:
-      range(nu, Nu, 1, p), nu.push_back(v), range(nu, Nu, p + 2, mu - 1);
-      range(nv, Nv, 1, q), nv.push_back(u), nv.push_back(x), range(nv, Nv, q + 1, mv - 1);
-      break;
-    case 6:
-      range(nu, Nu, 1, p), nu.push_back(v), nu.push_back(y), range(nu, Nu, p + 2, mu - 1);
-      range(nv, Nv, 1, q), nv.push_back(u), nv.push_back(x), range(nv, Nv, q + 2, mv - 1);
-      break;
-    case 7:
-      range(nu, Nu, 1, p + 1), range(nu, Nv, q + 1, mv - 1);
-      range(nv, Nv, 1, q + 1), range(nv, Nu, p + 1, mu - 1);
-      break;
-    default:  // 8
-      range(nu, Nu, 1, p + 1);
-      for (int i = q; i >= 1; --i) nu.push_back(Nv[static_cast<std::size_t>(i)]);
-      for (int i = mu - 2; i >= p + 1; --i) nv.push_back(Nu[static_cast<std::size_t>(i)]);
-      range(nv, Nv, q + 1, mv - 1);
-      break;
-  }
-  apply_seq(ru, std::move(nu));
-  apply_seq(rv, std::move(nv));
+  apply_inter(which, u, v, ru, rv, p, q);
 #ifdef WAYBILL_VRP_DEBUG
   if (std::abs(ru.pen + rv.pen - best) > 1e-6 * std::max(1.0, std::abs(best)))
     std::fprintf(stderr, "fast move %d predicted %.6f got %.6f (p=%d q=%d cu=%d cv=%d)\n", which, best, ru.pen + rv.pen, p, q, cu, cv);

@@ -183,6 +183,7 @@ class LocalSearch {
   double pen_of(const Route& r, const Seg& s, bool empty) const;
   double eval_seq(const Route& r, const int* seq, int len) const;  // clients only
   bool moves_inter(int u, int v);
+  void apply_inter(int which, int u, int v, Route& ru, Route& rv, int p, int q);
   bool moves_inter_fast(int u, int v);  // one depot: distance and load deltas (+ segments when timed)
   double pen_fast(const Route& r, double dist, const double* load, bool empty) const;
   bool moves_intra(int u, int v);
