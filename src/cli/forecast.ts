@@ -1,15 +1,18 @@
 /**
- * `waybill forecast <train.csv> --horizon h --model theta --season m [--test test.csv] [--out f.csv]`:
- * reads the M4 CSV layout (or a long `id,date,value` CSV), forecasts every series in chunks with
- * a progress line on stderr, writes the forecasts in the M4 layout, and with `--test` prints
- * sMAPE / MASE / OWA against Naive2 on the same series.
+ * `waybill forecast <train.csv> --horizon h --model auto|ets|theta|... --season m [--test test.csv]
+ * [--out f.csv] [--levels 80,95] [--workers 2]`: reads the M4 CSV layout (or a long `id,date,value`
+ * CSV), forecasts every series in chunks with a progress line on stderr (on the C++ core when the
+ * addon is built; ETS over `--workers` threads), writes the forecasts in the M4 layout, and with
+ * `--test` prints sMAPE / MASE / OWA against Naive2 on the same series (and MSIS per level).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseM4Csv, type SeriesBatch } from '../data/m4.js';
 import { WaybillError } from '../errors.js';
 import { baselineForecast } from '../kernels/timeseries/baselines.js';
 import { FORECAST_MODELS, type ForecastModel, forecastBatch } from '../kernels/timeseries/forecast.js';
-import { owa, scoreForecasts } from '../kernels/timeseries/metrics.js';
+import { parallelEtsFitter } from '../kernels/timeseries/index.js';
+import { msis, owa, scoreForecasts } from '../kernels/timeseries/metrics.js';
+import { loadAddon } from '../native/addon.js';
 
 export interface ForecastArgs {
   file: string;
@@ -20,6 +23,12 @@ export interface ForecastArgs {
   out?: string;
   missing?: 'interpolate' | 'drop' | 'error';
   json?: boolean;
+  /** Native threads for ETS (default 2). */
+  workers?: number;
+  /** Prediction-interval levels in % (model ets). */
+  levels?: number[];
+  /** ETS model code (default ZZZ). */
+  etsModel?: string;
 }
 
 /** A long CSV: a header with id, date and value columns; rows grouped by id and sorted by date. */
@@ -67,14 +76,23 @@ function readSeries(file: string): SeriesBatch {
 }
 
 export async function forecastFile(args: ForecastArgs): Promise<Record<string, unknown>> {
-  if (!FORECAST_MODELS.includes(args.model as ForecastModel))
-    throw new WaybillError('INVALID_ARGUMENT', `unknown model ${args.model}: use one of ${FORECAST_MODELS.join(', ')}`);
+  const model = (args.model === 'auto' ? 'ets' : args.model) as ForecastModel;
+  if (!FORECAST_MODELS.includes(model))
+    throw new WaybillError('INVALID_ARGUMENT', `unknown model ${args.model}: use auto or one of ${FORECAST_MODELS.join(', ')}`);
   const batch = readSeries(args.file);
   const n = batch.ids.length;
   const h = args.horizon;
   const mean = new Float64Array(n * h);
   const notes: Array<string | null> = [];
-  const chunk = 2000;
+  const used = new Map<string, number>();
+  const levels = args.levels;
+  const L = levels?.length ?? 0;
+  const lower = new Float64Array(n * L * h);
+  const upper = new Float64Array(n * L * h);
+  const workers = args.workers ?? 2;
+  const addon = loadAddon();
+  const native = addon.ok ? addon.addon : undefined;
+  const chunk = model === 'ets' || model === 'comb' ? 200 : 2000;
   const t0 = performance.now();
   for (let a = 0; a < n; a += chunk) {
     const b = Math.min(n, a + chunk);
@@ -84,16 +102,30 @@ export async function forecastFile(args: ForecastArgs): Promise<Record<string, u
       values: batch.values.subarray(base, batch.offsets[b] as number),
       offsets: batch.offsets.slice(a, b + 1).map((o) => o - base),
     };
-    const out = forecastBatch(sub, {
-      model: args.model as ForecastModel,
-      horizon: h,
-      seasonLength: args.season,
-      ...(args.missing ? { missing: args.missing } : {}),
-    });
+    const out = await forecastBatch(
+      sub,
+      {
+        model,
+        horizon: h,
+        seasonLength: args.season,
+        ...(args.missing ? { missing: args.missing } : {}),
+        ...(levels ? { levels } : {}),
+        ...(args.etsModel ? { etsModel: args.etsModel } : {}),
+      },
+      native ? (o) => native.tsForecast(o) : undefined,
+      native ? parallelEtsFitter((o) => native.tsEtsFit(o), workers) : undefined,
+    );
     mean.set(out.mean, a * h);
+    if (out.intervals) {
+      lower.set(out.intervals.lower, a * L * h);
+      upper.set(out.intervals.upper, a * L * h);
+    }
     notes.push(...out.notes);
+    for (const u of out.used) used.set(u, (used.get(u) ?? 0) + 1);
+    const elapsed = (performance.now() - t0) / 1000;
+    const eta = b < n ? `, about ${((elapsed / b) * (n - b)).toFixed(0)} s left` : '';
     process.stderr.write(
-      `${process.stderr.isTTY ? '\r' : ''}forecast ${b}/${n} series (${args.model}, h = ${h})${process.stderr.isTTY ? '' : '\n'}`,
+      `${process.stderr.isTTY ? '\r' : ''}forecast ${b}/${n} series (${args.model}, h = ${h}, ${native ? `native, ${workers} threads` : 'js'}) ${elapsed.toFixed(1)} s${eta}${process.stderr.isTTY ? '' : '\n'}`,
     );
   }
   if (process.stderr.isTTY) process.stderr.write('\n');
@@ -109,7 +141,9 @@ export async function forecastFile(args: ForecastArgs): Promise<Record<string, u
     horizon: h,
     seasonLength: args.season,
     ms,
+    backend: native ? 'native' : 'js',
     notes: notes.filter(Boolean).length,
+    models: Object.fromEntries([...used].sort((x, y) => y[1] - x[1])),
   };
   if (args.test) {
     const test = readSeries(args.test);
@@ -125,6 +159,19 @@ export async function forecastFile(args: ForecastArgs): Promise<Record<string, u
       bias: sc.bias,
       naive2: { smape: n2.smape, mase: n2.mase },
     });
+    if (levels) {
+      summary.msis = Object.fromEntries(
+        levels.map((lv, k) => {
+          const lo = new Float64Array(n * h);
+          const hi = new Float64Array(n * h);
+          for (let s = 0; s < n; s++) {
+            lo.set(lower.subarray((s * L + k) * h, (s * L + k + 1) * h), s * h);
+            hi.set(upper.subarray((s * L + k) * h, (s * L + k + 1) * h), s * h);
+          }
+          return [String(lv), msis(batch, test, lo, hi, h, args.season, 1 - lv / 100)];
+        }),
+      );
+    }
   }
   if (args.json) console.log(JSON.stringify(summary));
   else

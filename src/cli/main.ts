@@ -38,10 +38,12 @@ commands:
                                                 planar x, y for CVRPLIB / Solomon files, not WGS84).
                                                 Exit 2 when the plan is infeasible.
   forecast <train.csv> --horizon h [--model theta] [--season m] [--test test.csv] [--out f.csv]
-          [--missing interpolate|drop|error] [--json]
+          [--missing interpolate|drop|error] [--levels 80,95] [--ets ZZZ] [--workers 2] [--json]
                                                 forecast every series of an M4-layout (or long id,date,value)
-                                                CSV; models: naive, snaive, naive2, drift, ses, theta, croston,
-                                                sba, tsb; with --test: sMAPE / MASE / OWA vs Naive2
+                                                CSV; models: auto (= ets: AutoETS by AICc), ets, comb, naive,
+                                                snaive, naive2, drift, ses, theta, croston, sba, tsb; --ets: an
+                                                R-style ETS model code; --levels: prediction intervals (ets);
+                                                with --test: sMAPE / MASE / OWA vs Naive2 (and MSIS)
   help                                          this text`;
 
 function intArg(name: string, v: string | undefined): number | undefined {
@@ -83,6 +85,8 @@ async function main(argv: string[]): Promise<void> {
         season: { type: 'string' },
         test: { type: 'string' },
         missing: { type: 'string' },
+        levels: { type: 'string' },
+        ets: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -189,7 +193,17 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'forecast': {
       const [file] = parsed.positionals;
-      const fv = parsed.values as { horizon?: string; model?: string; season?: string; test?: string; out?: string; missing?: string };
+      const fv = parsed.values as {
+        horizon?: string;
+        model?: string;
+        season?: string;
+        test?: string;
+        out?: string;
+        missing?: string;
+        levels?: string;
+        ets?: string;
+        workers?: string;
+      };
       const horizon = intArg('horizon', fv.horizon);
       if (!file || !horizon) {
         console.error(`waybill: forecast needs a file and --horizon h (>= 1)\n\n${USAGE}`);
@@ -199,8 +213,17 @@ async function main(argv: string[]): Promise<void> {
         console.error(`waybill: --missing must be interpolate, drop or error, got '${fv.missing}'`);
         process.exit(2);
       }
+      const levels = fv.levels?.split(',').map(Number);
+      if (levels?.some((l) => !(l > 0 && l < 100))) {
+        console.error(`waybill: --levels must be comma-separated numbers in (0, 100), got '${fv.levels}'`);
+        process.exit(2);
+      }
+      const workers = intArg('workers', fv.workers);
       const { forecastFile } = await import('./forecast.js');
       await forecastFile({
+        ...(levels ? { levels } : {}),
+        ...(fv.ets ? { etsModel: fv.ets } : {}),
+        ...(workers ? { workers } : {}),
         file,
         horizon,
         model: fv.model ?? 'theta',

@@ -56,6 +56,20 @@ export interface NativeAddon {
     cancel?: Int32Array;
     sync?: boolean;
   }): Promise<void> | undefined;
+  tsEtsFit(o: {
+    values: Float64Array;
+    offsets: Int32Array;
+    count: number;
+    season: number;
+    maxIter: number;
+    relTol: number;
+    maxSeason: number;
+    modelMask: number;
+    outParams: Float64Array;
+    outSeason: Float64Array;
+    cancel?: Int32Array;
+    sync?: boolean;
+  }): Promise<void> | undefined;
   minCostFlow(o: Omit<MinCostFlowTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
   auctionAssignment(o: Omit<AuctionAssignmentTask, 'kernel'> & { device: 'cpu' | 'cuda'; sync?: boolean }): Promise<void> | undefined;
 }
@@ -88,6 +102,7 @@ export function loadAddon(): AddonLoad {
         'tspSolve',
         'vrpSolve',
         'tsForecast',
+        'tsEtsFit',
         'minCostFlow',
         'auctionAssignment',
       ] as const

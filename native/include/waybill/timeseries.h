@@ -17,4 +17,22 @@ enum class Method : int { kNaive = 0, kSNaive = 1, kNaive2 = 2, kDrift = 3, kSes
 Status forecast_cpu(const double* values, const int32_t* offsets, std::size_t count, Method method, int horizon, int season,
                     double alpha, double beta, double* out, uint8_t* seasonal, RowRange range, CancelToken cancel = {});
 
+/// ETS model code: error (0 A, 1 M) * 9 + trend (0 N, 1 A, 2 Ad) * 3 + season (0 N, 1 A, 2 M).
+constexpr int kEtsModels = 18;
+constexpr int kEtsParams = 16;
+
+struct EtsOptions {
+  int max_iter = 800;        ///< Nelder-Mead iterations per search
+  double rel_tol = 1e-8;     ///< Nelder-Mead relative tolerance
+  int max_season = 24;       ///< seasonal models only when season <= max_season
+  uint32_t model_mask = (1u << kEtsModels) - 1;  ///< bit c: model code c may be fitted
+};
+
+/// AutoETS (src/kernels/timeseries/ets.ts, same numbers): fits every allowed model to each series
+/// of [range.begin, range.end) and keeps the lowest AICc. params: count x kEtsParams =
+/// [code (-1: none fitted), alpha, beta, gamma, phi, level, trend, sigma2, loglik, aic, aicc, bic,
+/// np, n, m used, 0]; season_out: count x season (the m used seasonal states by cycle position).
+Status ets_fit_cpu(const double* values, const int32_t* offsets, std::size_t count, int season, const EtsOptions& options,
+                   double* params, double* season_out, RowRange range, CancelToken cancel = {});
+
 }  // namespace waybill::ts

@@ -330,10 +330,40 @@ Napi::Value TsForecast(const Napi::CallbackInfo& info) {
       std::move(keep));
 }
 
+// tsEtsFit({ values: Float64Array, offsets: Int32Array(count + 1), count, season, maxIter, relTol,
+//            maxSeason, modelMask, outParams: Float64Array(count * 16), outSeason: Float64Array(count * season),
+//            cancel?, sync? }) — AutoETS per series (see waybill/timeseries.h for the output layout).
+Napi::Value TsEtsFit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "expected one options object");
+  const Napi::Object o = info[0].As<Napi::Object>();
+  std::vector<Napi::ObjectReference> keep;
+  const std::size_t count = size_of(env, o, "count");
+  const int32_t* offsets = array_of<int32_t>(env, o, "offsets", napi_int32_array, count + 1, keep);
+  const std::size_t total = count == 0 ? 0 : static_cast<std::size_t>(std::max(0, offsets[count]));
+  const double* values = array_of<double>(env, o, "values", napi_float64_array, total, keep);
+  const std::size_t season = size_of(env, o, "season");
+  if (season < 1) throw_invalid(env, "season must be >= 1");
+  for (std::size_t i = 0; i < count; ++i)
+    if (offsets[i] < 0 || offsets[i + 1] < offsets[i] || static_cast<std::size_t>(offsets[i + 1]) > total) throw_invalid(env, "offsets must be non-decreasing within values");
+  ts::EtsOptions opt;
+  opt.max_iter = static_cast<int>(size_of(env, o, "maxIter"));
+  opt.max_season = static_cast<int>(size_of(env, o, "maxSeason"));
+  opt.model_mask = static_cast<uint32_t>(size_of(env, o, "modelMask"));
+  opt.rel_tol = o.Get("relTol").IsNumber() ? o.Get("relTol").As<Napi::Number>().DoubleValue() : 1e-8;
+  double* params = array_of<double>(env, o, "outParams", napi_float64_array, count * ts::kEtsParams, keep);
+  double* season_out = array_of<double>(env, o, "outSeason", napi_float64_array, count * season, keep);
+  const CancelToken cancel = cancel_of(env, o, keep);
+  return run_status(
+      env, sync_of(o), [=] { return ts::ets_fit_cpu(values, offsets, count, static_cast<int>(season), opt, params, season_out, RowRange{0, count}, cancel); },
+      std::move(keep));
+}
+
 }  // namespace
 
 void init_or(Napi::Env env, Napi::Object exports) {
   exports.Set("tsForecast", Napi::Function::New(env, TsForecast, "tsForecast"));
+  exports.Set("tsEtsFit", Napi::Function::New(env, TsEtsFit, "tsEtsFit"));
   exports.Set("auctionAssignment", Napi::Function::New(env, AuctionAssignment, "auctionAssignment"));
   exports.Set("minCostFlow", Napi::Function::New(env, MinCostFlow, "minCostFlow"));
   exports.Set("tspSolve", Napi::Function::New(env, TspSolve, "tspSolve"));

@@ -6,11 +6,32 @@
 import type { SeriesBatch } from '../../data/m4.js';
 import { WaybillError } from '../../errors.js';
 import { type BaselineMethod, baselineForecast } from './baselines.js';
+import { type AutoEtsOptions, autoEtsBatch, type EtsFit, etsIntervals, etsName, etsPointForecast, parseEtsCode } from './ets.js';
 import { type IntermittentMethod, intermittentForecast } from './intermittent.js';
-import { sesForecast, thetaForecast } from './theta.js';
+import { combForecast, sesForecast, thetaForecast } from './theta.js';
 
-export type ForecastModel = BaselineMethod | IntermittentMethod | 'ses' | 'theta';
-export const FORECAST_MODELS: readonly ForecastModel[] = ['naive', 'snaive', 'naive2', 'drift', 'ses', 'theta', 'croston', 'sba', 'tsb'];
+export type ForecastModel = BaselineMethod | IntermittentMethod | 'ses' | 'theta' | 'ets' | 'comb';
+export const FORECAST_MODELS: readonly ForecastModel[] = [
+  'naive',
+  'snaive',
+  'naive2',
+  'drift',
+  'ses',
+  'theta',
+  'ets',
+  'comb',
+  'croston',
+  'sba',
+  'tsb',
+];
+
+/** Fits AutoETS to a batch (the TS reference, the C++ core, or the C++ core over several threads). */
+export type EtsFitter = (
+  values: Float64Array,
+  offsets: Int32Array,
+  m: number,
+  options: AutoEtsOptions,
+) => Array<EtsFit | null> | Promise<Array<EtsFit | null>>;
 
 export interface ForecastOptions {
   model: ForecastModel;
@@ -22,6 +43,19 @@ export interface ForecastOptions {
    * the nearest value at the ends), 'drop' (remove them), or 'error' (the series gets no forecast).
    */
   missing?: 'interpolate' | 'drop' | 'error';
+  /** ETS: R-style model code (default "ZZZ" = AutoETS over every admissible model; e.g. "AAdN", "ZZA"). */
+  etsModel?: string;
+  /** ETS: seasonal models only when m <= maxSeason (default 24, as R's ets). */
+  maxSeason?: number;
+  /** Prediction-interval levels in % (e.g. [80, 95]); model ets only. */
+  levels?: number[];
+}
+
+export interface ForecastIntervals {
+  levels: number[];
+  /** n x levels x horizon, row-major (lower[(s * levels.length + k) * horizon + h]); NaN where the mean is NaN. */
+  lower: Float64Array;
+  upper: Float64Array;
 }
 
 export interface ForecastOutput {
@@ -32,9 +66,13 @@ export interface ForecastOutput {
   /** Per series: the model actually used (after a fallback) and why, or null. */
   used: string[];
   notes: Array<string | null>;
+  /** With `levels` (model ets). */
+  intervals?: ForecastIntervals;
+  /** Model ets: the fitted parameters per series (null where no ETS model was fitted). */
+  ets?: Array<{ alpha: number; beta: number; gamma: number; phi: number; sigma2: number; aicc: number } | null>;
 }
 
-const MULTIPLICATIVE: ReadonlySet<ForecastModel> = new Set(['naive2', 'ses', 'theta']);
+const MULTIPLICATIVE: ReadonlySet<ForecastModel> = new Set(['naive2', 'ses', 'theta', 'comb']);
 
 /** The native batched forecaster (waybill/timeseries.h), when the addon is loaded. */
 export type NativeForecast = (o: {
@@ -48,7 +86,7 @@ export type NativeForecast = (o: {
   sync: true;
 }) => unknown;
 
-const NATIVE_METHOD: Record<ForecastModel, number> = {
+const NATIVE_METHOD: Record<Exclude<ForecastModel, 'ets' | 'comb'>, number> = {
   naive: 0,
   snaive: 1,
   naive2: 2,
@@ -62,9 +100,15 @@ const NATIVE_METHOD: Record<ForecastModel, number> = {
 
 /**
  * Forecasts a batch. With `native` the models run in the C++ core (same numbers as the TS
- * reference, checked in the parity tests); the cleaning and fallbacks stay here.
+ * reference, checked in the parity tests); `etsFitter` fits ETS (default: the TS reference); the
+ * cleaning and fallbacks stay here.
  */
-export function forecastBatch(batch: SeriesBatch, options: ForecastOptions, native?: NativeForecast): ForecastOutput {
+export async function forecastBatch(
+  batch: SeriesBatch,
+  options: ForecastOptions,
+  native?: NativeForecast,
+  etsFitter?: EtsFitter,
+): Promise<ForecastOutput> {
   const { model, horizon } = options;
   const m = options.seasonLength ?? 1;
   const missing = options.missing ?? 'interpolate';
@@ -78,6 +122,22 @@ export function forecastBatch(batch: SeriesBatch, options: ForecastOptions, nati
     throw new WaybillError('INVALID_ARGUMENT', `seasonLength must be an integer >= 1, got ${m}`, { field: 'seasonLength' });
   if (!['interpolate', 'drop', 'error'].includes(missing))
     throw new WaybillError('INVALID_ARGUMENT', `missing must be interpolate, drop or error, got ${String(missing)}`, { field: 'missing' });
+  const levels = options.levels;
+  if (levels !== undefined) {
+    if (model !== 'ets')
+      throw new WaybillError('INVALID_ARGUMENT', `prediction intervals are available for model ets, not ${model}`, { field: 'levels' });
+    if (!Array.isArray(levels) || levels.length === 0 || levels.some((l) => typeof l !== 'number' || !(l > 0 && l < 100)))
+      throw new WaybillError('INVALID_ARGUMENT', 'levels must be a non-empty array of numbers in (0, 100), e.g. [80, 95]', {
+        field: 'levels',
+      });
+  }
+  const etsOptions: AutoEtsOptions = { model: options.etsModel ?? 'ZZZ', maxSeason: options.maxSeason ?? 24 };
+  if (model === 'ets') {
+    parseEtsCode(etsOptions.model as string);
+    if (!Number.isInteger(etsOptions.maxSeason) || (etsOptions.maxSeason as number) < 1)
+      throw new WaybillError('INVALID_ARGUMENT', `maxSeason must be an integer >= 1, got ${etsOptions.maxSeason}`, { field: 'maxSeason' });
+  }
+  const fitter: EtsFitter = etsFitter ?? ((values, offsets, mm, o) => autoEtsBatch(values, offsets, mm, o));
   const count = batch.ids.length;
   if (batch.offsets.length !== count + 1 || batch.offsets[0] !== 0 || batch.offsets[count] !== batch.values.length)
     throw new WaybillError('INVALID_LENGTH', 'offsets must have one entry per series plus one, start at 0 and end at values.length', {
@@ -86,6 +146,15 @@ export function forecastBatch(batch: SeriesBatch, options: ForecastOptions, nati
   const mean = new Float64Array(count * horizon).fill(Number.NaN);
   const used: string[] = new Array(count).fill(model);
   const notes: Array<string | null> = new Array(count).fill(null);
+  const L = levels?.length ?? 0;
+  const intervals: ForecastIntervals | undefined = levels
+    ? {
+        levels: [...levels],
+        lower: new Float64Array(count * L * horizon).fill(Number.NaN),
+        upper: new Float64Array(count * L * horizon).fill(Number.NaN),
+      }
+    : undefined;
+  const etsParams: ForecastOutput['ets'] = model === 'ets' ? new Array(count).fill(null) : undefined;
   // Clean each series, then group the usable ones by the season length they can take.
   const groups = new Map<number, { idx: number[]; chunks: Float64Array[] }>();
   for (let s = 0; s < count; s++) {
@@ -121,6 +190,9 @@ export function forecastBatch(batch: SeriesBatch, options: ForecastOptions, nati
     } else if (m > 1 && MULTIPLICATIVE.has(model) && x.some((v) => v <= 0)) {
       mm = 1;
       add('values <= 0: the multiplicative seasonal adjustment is skipped');
+    } else if (model === 'ets' && m > (etsOptions.maxSeason as number)) {
+      mm = 1;
+      add(`season length ${m} > maxSeason ${etsOptions.maxSeason}: non-seasonal ETS models only (as R's ets)`);
     }
     if ((model === 'croston' || model === 'sba' || model === 'tsb') && x.some((v) => v < 0)) {
       notes[s] = `${notes[s] ? `${notes[s]}; ` : ''}negative demand: ${model} needs values >= 0, no forecast`;
@@ -145,10 +217,55 @@ export function forecastBatch(batch: SeriesBatch, options: ForecastOptions, nati
       values.set(c, offsets[i] as number);
     });
     const sub: SeriesBatch = { ids: g.idx.map((i) => batch.ids[i] as string), values, offsets };
+    if (model === 'ets') {
+      const fits = await fitter(values, offsets, mm, etsOptions);
+      g.idx.forEach((s, i) => {
+        const f = fits[i];
+        const row = mean.subarray(s * horizon, (s + 1) * horizon);
+        if (!f) {
+          row.fill(values[(offsets[i + 1] as number) - 1] as number);
+          used[s] = 'naive';
+          notes[s] = `${notes[s] ? `${notes[s]}; ` : ''}too few values for any ETS model allowed by ${etsOptions.model}: naive forecast`;
+          return;
+        }
+        etsPointForecast(f, horizon, row);
+        used[s] = etsName(f.spec);
+        (etsParams as NonNullable<ForecastOutput['ets']>)[s] = {
+          alpha: f.alpha,
+          beta: f.beta,
+          gamma: f.gamma,
+          phi: f.phi,
+          sigma2: f.sigma2,
+          aicc: f.aicc,
+        };
+        if (intervals) {
+          const iv = etsIntervals(f, horizon, intervals.levels, { seed: s + 1 });
+          intervals.lower.set(iv.lower, s * L * horizon);
+          intervals.upper.set(iv.upper, s * L * horizon);
+        }
+      });
+      continue;
+    }
+    if (model === 'comb') {
+      const out = await combForecast(sub, horizon, mm, fitter);
+      g.idx.forEach((s, i) => {
+        mean.set(out.subarray(i * horizon, (i + 1) * horizon), s * horizon);
+      });
+      continue;
+    }
     let nativeOut: Float64Array | undefined;
     if (native) {
       nativeOut = new Float64Array(g.idx.length * horizon);
-      native({ values, offsets, count: g.idx.length, method: NATIVE_METHOD[model], horizon, season: mm, out: nativeOut, sync: true });
+      native({
+        values,
+        offsets,
+        count: g.idx.length,
+        method: NATIVE_METHOD[model as keyof typeof NATIVE_METHOD],
+        horizon,
+        season: mm,
+        out: nativeOut,
+        sync: true,
+      });
     }
     const out =
       nativeOut ??
@@ -163,7 +280,7 @@ export function forecastBatch(batch: SeriesBatch, options: ForecastOptions, nati
       mean.set(out.subarray(i * horizon, (i + 1) * horizon), s * horizon);
     });
   }
-  return { ids: batch.ids, mean, horizon, used, notes };
+  return { ids: batch.ids, mean, horizon, used, notes, ...(intervals ? { intervals } : {}), ...(etsParams ? { ets: etsParams } : {}) };
 }
 
 function interpolate(x: Float64Array): Float64Array {

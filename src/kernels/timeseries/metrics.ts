@@ -87,3 +87,55 @@ export function rmsse(train: SeriesBatch, test: SeriesBatch, forecast: Float64Ar
   }
   return total / Math.max(1, count);
 }
+
+/**
+ * MSIS (M4): per series the mean over the horizon of the interval score
+ * (U - L) + 2/a (L - y)[y < L] + 2/a (y - U)[y > U] of a (1 - a) interval, divided by the in-sample
+ * mean absolute lag-m difference (as MASE), averaged over series. lower / upper: n x h.
+ */
+export function msis(
+  train: SeriesBatch,
+  test: SeriesBatch,
+  lower: Float64Array,
+  upper: Float64Array,
+  horizon: number,
+  m: number,
+  a = 0.05,
+): number {
+  const count = test.ids.length;
+  let total = 0;
+  for (let s = 0; s < count; s++) {
+    const xa = train.offsets[s] as number;
+    const n = (train.offsets[s + 1] as number) - xa;
+    let scale = 0;
+    for (let t = m; t < n; t++) scale += Math.abs((train.values[xa + t] as number) - (train.values[xa + t - m] as number));
+    scale /= Math.max(1, n - m);
+    const ta = test.offsets[s] as number;
+    const h = Math.min(horizon, (test.offsets[s + 1] as number) - ta);
+    let sc = 0;
+    for (let k = 0; k < h; k++) {
+      const y = test.values[ta + k] as number;
+      const lo = lower[s * horizon + k] as number;
+      const hi = upper[s * horizon + k] as number;
+      sc += hi - lo + (y < lo ? (2 / a) * (lo - y) : 0) + (y > hi ? (2 / a) * (y - hi) : 0);
+    }
+    total += sc / h / scale;
+  }
+  return total / Math.max(1, count);
+}
+
+/** Share of test values inside their interval (ACD in M4 is |coverage - nominal|). */
+export function coverage(test: SeriesBatch, lower: Float64Array, upper: Float64Array, horizon: number): number {
+  let inside = 0;
+  let all = 0;
+  for (let s = 0; s < test.ids.length; s++) {
+    const ta = test.offsets[s] as number;
+    const h = Math.min(horizon, (test.offsets[s + 1] as number) - ta);
+    for (let k = 0; k < h; k++) {
+      const y = test.values[ta + k] as number;
+      if (y >= (lower[s * horizon + k] as number) && y <= (upper[s * horizon + k] as number)) inside++;
+      all++;
+    }
+  }
+  return inside / Math.max(1, all);
+}

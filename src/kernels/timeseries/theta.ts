@@ -13,6 +13,7 @@
 import type { SeriesBatch } from '../../data/m4.js';
 import { WaybillError } from '../../errors.js';
 import { isSeasonal, multiplicativeSeasonalIndices } from './baselines.js';
+import { type EtsFit, etsPointForecast } from './ets.js';
 
 export interface SesFit {
   alpha: number;
@@ -162,4 +163,55 @@ export function sesForecast(batch: SeriesBatch, horizon: number, seasonLength: n
     const ses = sesFit(x);
     return { alpha: ses.alpha, at: () => ses.level };
   });
+}
+
+/**
+ * The M4 "Comb" benchmark (S-H-D): each series seasonally adjusted like Naive2, then the equal-
+ * weight mean of SES, Holt and damped Holt — fitted here as ETS(A,N,N), ETS(A,A,N) and
+ * ETS(A,Ad,N) by maximum likelihood — with the seasonal indices re-applied. A member that cannot
+ * be fitted (too few values) is left out of the mean; with none the adjusted series' last value is used.
+ */
+export async function combForecast(
+  batch: SeriesBatch,
+  horizon: number,
+  seasonLength: number,
+  fitter: (
+    values: Float64Array,
+    offsets: Int32Array,
+    m: number,
+    options: { model: string },
+  ) => Array<EtsFit | null> | Promise<Array<EtsFit | null>>,
+): Promise<Float64Array> {
+  const count = batch.ids.length;
+  const m = seasonLength;
+  const adjusted = new Float64Array(batch.values.length);
+  const indices: Array<Float64Array | undefined> = [];
+  for (let s = 0; s < count; s++) {
+    const a = batch.offsets[s] as number;
+    const raw = batch.values.subarray(a, batch.offsets[s + 1] as number);
+    const si = isSeasonal(raw, m) ? multiplicativeSeasonalIndices(raw, m) : undefined;
+    indices.push(si);
+    for (let i = 0; i < raw.length; i++) adjusted[a + i] = si ? (raw[i] as number) / (si[i] as number) : (raw[i] as number);
+  }
+  const members = await Promise.all(['ANN', 'AAN', 'AAdN'].map((model) => fitter(adjusted, batch.offsets, 1, { model })));
+  const mean = new Float64Array(count * horizon);
+  const f = new Float64Array(horizon);
+  for (let s = 0; s < count; s++) {
+    const row = mean.subarray(s * horizon, (s + 1) * horizon);
+    let k = 0;
+    for (const fits of members) {
+      const fit = fits[s];
+      if (!fit) continue;
+      etsPointForecast(fit, horizon, f);
+      for (let h = 0; h < horizon; h++) row[h] = (row[h] as number) + (f[h] as number);
+      k++;
+    }
+    const a = batch.offsets[s] as number;
+    const n = (batch.offsets[s + 1] as number) - a;
+    if (k === 0) row.fill(adjusted[a + n - 1] as number);
+    else for (let h = 0; h < horizon; h++) row[h] = (row[h] as number) / k;
+    const si = indices[s];
+    if (si) for (let h = 0; h < horizon; h++) row[h] = (row[h] as number) * (si[n - m + (h % m)] as number);
+  }
+  return mean;
 }

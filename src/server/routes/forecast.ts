@@ -31,9 +31,25 @@ const Body = Type.Object(
     horizon: Type.Integer({ minimum: 1, maximum: 10_000 }),
     seasonLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
     missing: Type.Optional(Type.Union([Type.Literal('interpolate'), Type.Literal('drop'), Type.Literal('error')])),
+    etsModel: Type.Optional(
+      Type.String({ pattern: '^[AMZ](N|Ad|A|Z)[NAMZ]$', description: 'model ets: R-style code, default ZZZ (AutoETS)' }),
+    ),
+    levels: Type.Optional(
+      Type.Array(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 100 }), {
+        minItems: 1,
+        maxItems: 10,
+        description: 'model ets: prediction-interval levels in %',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+
+const Interval = Type.Object({
+  level: Type.Number(),
+  lower: Type.Array(Type.Union([Type.Number(), Type.Null()])),
+  upper: Type.Array(Type.Union([Type.Number(), Type.Null()])),
+});
 
 export const forecastRoutes: FastifyPluginAsyncTypebox<ForecastRouteOptions> = async (app, { engine, maxSyncSeries, maxValues }) => {
   app.post(
@@ -41,7 +57,7 @@ export const forecastRoutes: FastifyPluginAsyncTypebox<ForecastRouteOptions> = a
     {
       schema: {
         tags: ['timeseries'],
-        summary: 'Forecast many series (naive, snaive, naive2, drift, ses, theta, croston, sba, tsb)',
+        summary: 'Forecast many series (AutoETS with intervals, Theta, Comb, naive family, Croston family)',
         querystring: Type.Object({ job: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }),
         body: Body,
         response: {
@@ -50,6 +66,7 @@ export const forecastRoutes: FastifyPluginAsyncTypebox<ForecastRouteOptions> = a
             forecasts: Type.Array(Type.Array(Type.Union([Type.Number(), Type.Null()]))),
             used: Type.Array(Type.String()),
             notes: Type.Array(Type.Union([Type.String(), Type.Null()])),
+            intervals: Type.Optional(Type.Array(Type.Array(Interval), { description: 'per series, per level' })),
             model: Type.String(),
             horizon: Type.Integer(),
             backend: Type.String(),
@@ -68,7 +85,15 @@ export const forecastRoutes: FastifyPluginAsyncTypebox<ForecastRouteOptions> = a
       if (b.ids && b.ids.length !== b.series.length)
         throw new WaybillError('INVALID_LENGTH', `ids has ${b.ids.length} entries for ${b.series.length} series`, { field: 'ids' });
       const model = (b.model ?? 'theta') as ForecastModel;
-      const options = { model, horizon: b.horizon, seasonLength: b.seasonLength ?? 1, ...(b.missing ? { missing: b.missing } : {}) };
+      const options = {
+        model,
+        horizon: b.horizon,
+        seasonLength: b.seasonLength ?? 1,
+        ...(b.missing ? { missing: b.missing } : {}),
+        ...(b.etsModel ? { etsModel: b.etsModel } : {}),
+        ...(b.levels ? { levels: b.levels } : {}),
+      };
+      const finite = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
       const shape = (out: Awaited<ReturnType<Engine['kernels']['timeseries']['forecast']>>) => ({
         ids: out.ids,
         forecasts: out.ids.map((_, s) =>
@@ -76,6 +101,21 @@ export const forecastRoutes: FastifyPluginAsyncTypebox<ForecastRouteOptions> = a
         ),
         used: out.used,
         notes: out.notes,
+        ...(out.intervals
+          ? {
+              intervals: out.ids.map((_, s) =>
+                (out.intervals as NonNullable<typeof out.intervals>).levels.map((level, k) => {
+                  const L = (out.intervals as NonNullable<typeof out.intervals>).levels.length;
+                  const at = (s * L + k) * out.horizon;
+                  return {
+                    level,
+                    lower: finite((out.intervals as NonNullable<typeof out.intervals>).lower.subarray(at, at + out.horizon)),
+                    upper: finite((out.intervals as NonNullable<typeof out.intervals>).upper.subarray(at, at + out.horizon)),
+                  };
+                }),
+              ),
+            }
+          : {}),
         model,
         horizon: out.horizon,
         backend: out.backend,
@@ -111,6 +151,7 @@ export const forecastRoutes: FastifyPluginAsyncTypebox<ForecastRouteOptions> = a
             forecasts: parts.flatMap((p) => p.forecasts),
             used: parts.flatMap((p) => p.used),
             notes: parts.flatMap((p) => p.notes),
+            ...(b.levels ? { intervals: parts.flatMap((p) => p.intervals ?? []) } : {}),
             model,
             horizon: b.horizon,
           };

@@ -1,0 +1,562 @@
+// AutoETS on the CPU, written to give the same numbers as the TS reference
+// (src/kernels/timeseries/ets.ts): same recursions, same parameter maps, same Nelder-Mead, same
+// order of floating-point operations (the library is built with -ffp-contract=off).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "waybill/timeseries.h"
+
+namespace waybill::ts {
+namespace {
+
+constexpr double kLower = 1e-4;
+constexpr double kUpper = 0.9999;
+constexpr double kPhiLower = 0.8;
+constexpr double kPhiUpper = 0.98;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kLn2 = 0.6931471805599453;
+
+enum Trend { kN = 0, kA = 1, kAd = 2 };
+
+struct Spec {
+  int error;   // 0 A, 1 M
+  int trend;   // Trend
+  int season;  // 0 N, 1 A, 2 M
+  int code() const { return error * 9 + trend * 3 + season; }
+};
+
+struct Smoothing {
+  double alpha, beta, gamma, phi;
+};
+
+double squash(double u) { return 0.5 + (0.5 * u) / (1 + std::fabs(u)); }
+double unsquash(double p) {
+  const double v = 2 * p - 1;
+  return v / (1 - std::fabs(v));
+}
+
+int smoothing_count(const Spec& s) { return 1 + (s.trend == kN ? 0 : 1) + (s.season == 0 ? 0 : 1) + (s.trend == kAd ? 1 : 0); }
+
+Smoothing decode(const Spec& spec, const double* u) {
+  int k = 0;
+  Smoothing p{};
+  p.alpha = kLower + (kUpper - kLower) * squash(u[k++]);
+  p.beta = spec.trend == kN ? 0 : kLower + (p.alpha - kLower) * squash(u[k++]);
+  p.gamma = spec.season == 0 ? 0 : kLower + (1 - p.alpha - kLower) * squash(u[k++]);
+  p.phi = spec.trend == kAd ? kPhiLower + (kPhiUpper - kPhiLower) * squash(u[k++]) : 1;
+  return p;
+}
+
+bool roots_inside_unit_circle(std::vector<double> a) {
+  std::vector<double> next;
+  while (a.size() > 1) {
+    const std::size_t k = a.size() - 1;
+    const double a0 = a[0], ak = a[k];
+    if (std::fabs(a0) >= std::fabs(ak)) return false;
+    next.assign(k, 0.0);
+    for (std::size_t j = 0; j < k; ++j) next[j] = ak * a[j + 1] - a0 * a[k - j - 1];
+    const double lead = next[k - 1];
+    for (std::size_t j = 0; j < k; ++j) next[j] = next[j] / lead;
+    a.swap(next);
+  }
+  return true;
+}
+
+bool admissible(const Smoothing& s, int m, bool has_trend) {
+  const double alpha = s.alpha, gamma = s.gamma, phi = s.phi;
+  const double beta = has_trend ? s.beta : 0;
+  if (gamma < std::max(1 - 1 / phi - alpha, 0.0) || gamma > 1 + 1 / phi - alpha) return false;
+  if (alpha < 1 - 1 / phi - (gamma * (1 - m + phi + phi * m)) / (2 * phi * m)) return false;
+  if (beta < -(1 - phi) * (gamma / m + alpha)) return false;
+  std::vector<double> p(static_cast<std::size_t>(m) + 2);
+  p[0] = phi * (1 - alpha - gamma);
+  p[1] = alpha + beta - alpha * phi + gamma - 1;
+  for (int j = 2; j < m; ++j) p[static_cast<std::size_t>(j)] = alpha + beta - alpha * phi;
+  p[static_cast<std::size_t>(m)] = alpha + beta - phi;
+  p[static_cast<std::size_t>(m) + 1] = 1;
+  if (!has_trend) {
+    std::vector<double> q(static_cast<std::size_t>(m) + 1);
+    q[static_cast<std::size_t>(m)] = 1;
+    for (int j = m; j >= 1; --j) q[static_cast<std::size_t>(j) - 1] = p[static_cast<std::size_t>(j)] + q[static_cast<std::size_t>(j)];
+    return roots_inside_unit_circle(std::move(q));
+  }
+  return roots_inside_unit_circle(std::move(p));
+}
+
+struct EndState {
+  double level = 0, trend = 0, sse = 0;
+};
+
+// R's criterion; work holds the m running seasonal states; end (optional) receives the final states.
+double criterion(const double* y, int n, int m, const Spec& spec, const Smoothing& p, double l0, double b0, const double* s0, double* work,
+                 EndState* end) {
+  const bool has_trend = spec.trend != kN;
+  const int st = spec.season;
+  const bool mult_err = spec.error == 1;
+  const int mm = st == 0 ? 1 : m;
+  for (int j = 0; j < mm; ++j) work[j] = st == 0 ? 0 : s0[j];
+  double l = l0, b = has_trend ? b0 : 0, sse = 0, prod = 1;
+  int exp2 = 0, pos = 0;
+  const double two500 = std::ldexp(1.0, 500), two_500 = std::ldexp(1.0, -500);
+  const double alpha = p.alpha, beta = p.beta, gamma = p.gamma, phi = p.phi;
+  for (int t = 0; t < n; ++t) {
+    const double yt = y[t];
+    const double phib = phi * b;
+    const double q = l + phib;
+    const double s = work[pos];
+    double f, d, tt = 0;
+    if (st == 0) {
+      f = q;
+      d = yt - q;
+    } else if (st == 1) {
+      f = q + s;
+      d = yt - s - q;
+      tt = yt - q;
+    } else {
+      if (std::fabs(s) < 1e-10 || std::fabs(q) < 1e-10) return kInf;
+      f = q * s;
+      d = yt / s - q;
+      tt = yt / q;
+    }
+    if (!std::isfinite(f)) return kInf;
+    double e;
+    if (mult_err) {
+      if (std::fabs(f) < 1e-10) return kInf;
+      e = (yt - f) / f;
+      prod *= std::fabs(f);
+      if (prod > two500) {
+        prod *= two_500;
+        exp2 += 500;
+      } else if (prod < two_500) {
+        prod *= two500;
+        exp2 -= 500;
+      }
+    } else {
+      e = yt - f;
+    }
+    sse += e * e;
+    l = q + alpha * d;
+    if (has_trend) b = phib + beta * d;
+    if (st != 0) work[pos] = s + gamma * (tt - s);
+    pos = pos + 1 == mm ? 0 : pos + 1;
+  }
+  if (!std::isfinite(sse)) return kInf;
+  if (end) {
+    end->sse = sse;
+    end->level = l;
+    end->trend = b;
+  }
+  const double lik = n * std::log(std::max(sse, 1e-300));
+  return mult_err ? lik + 2 * (std::log(prod) + exp2 * kLn2) : lik;
+}
+
+template <class F>
+double nelder_mead(F&& fn, std::vector<double>& x0, const std::vector<double>& step, int max_iter, double rel_tol) {
+  const int d = static_cast<int>(x0.size());
+  std::vector<std::vector<double>> pts(static_cast<std::size_t>(d) + 1, x0);
+  std::vector<double> fv(static_cast<std::size_t>(d) + 1);
+  auto ev = [&](const std::vector<double>& x) {
+    const double v = fn(x.data());
+    return std::isnan(v) ? kInf : v;
+  };
+  for (int i = 0; i <= d; ++i) {
+    if (i > 0) pts[static_cast<std::size_t>(i)][static_cast<std::size_t>(i) - 1] += step[static_cast<std::size_t>(i) - 1];
+    fv[static_cast<std::size_t>(i)] = ev(pts[static_cast<std::size_t>(i)]);
+  }
+  std::vector<int> order(static_cast<std::size_t>(d) + 1);
+  for (int i = 0; i <= d; ++i) order[static_cast<std::size_t>(i)] = i;
+  std::vector<double> c(static_cast<std::size_t>(d)), xr(c), xe(c), xc(c);
+  for (int it = 0; it < max_iter; ++it) {
+    for (int i = 1; i <= d; ++i) {
+      const int k = order[static_cast<std::size_t>(i)];
+      int j = i - 1;
+      while (j >= 0 && (fv[static_cast<std::size_t>(order[static_cast<std::size_t>(j)])] > fv[static_cast<std::size_t>(k)] ||
+                        (fv[static_cast<std::size_t>(order[static_cast<std::size_t>(j)])] == fv[static_cast<std::size_t>(k)] &&
+                         order[static_cast<std::size_t>(j)] > k))) {
+        order[static_cast<std::size_t>(j) + 1] = order[static_cast<std::size_t>(j)];
+        --j;
+      }
+      order[static_cast<std::size_t>(j + 1)] = k;
+    }
+    const std::size_t best = static_cast<std::size_t>(order[0]);
+    const std::size_t worst = static_cast<std::size_t>(order[static_cast<std::size_t>(d)]);
+    const std::size_t second = static_cast<std::size_t>(order[static_cast<std::size_t>(d) - 1]);
+    const double fb = fv[best], fw = fv[worst];
+    if (std::isfinite(fw) && fw - fb <= rel_tol * (std::fabs(fb) + rel_tol)) break;
+    std::fill(c.begin(), c.end(), 0.0);
+    for (std::size_t i = 0; i <= static_cast<std::size_t>(d); ++i) {
+      if (i == worst) continue;
+      for (int k = 0; k < d; ++k) c[static_cast<std::size_t>(k)] = c[static_cast<std::size_t>(k)] + pts[i][static_cast<std::size_t>(k)];
+    }
+    for (auto& v : c) v = v / d;
+    std::vector<double>& xw = pts[worst];
+    for (std::size_t k = 0; k < c.size(); ++k) xr[k] = c[k] + (c[k] - xw[k]);
+    const double fr = ev(xr);
+    if (fr < fb) {
+      for (std::size_t k = 0; k < c.size(); ++k) xe[k] = c[k] + 2 * (c[k] - xw[k]);
+      const double fe = ev(xe);
+      if (fe < fr) {
+        xw = xe;
+        fv[worst] = fe;
+      } else {
+        xw = xr;
+        fv[worst] = fr;
+      }
+      continue;
+    }
+    if (fr < fv[second]) {
+      xw = xr;
+      fv[worst] = fr;
+      continue;
+    }
+    const bool outside = fr < fw;
+    for (std::size_t k = 0; k < c.size(); ++k) xc[k] = outside ? c[k] + 0.5 * (xr[k] - c[k]) : c[k] + 0.5 * (xw[k] - c[k]);
+    const double fc = ev(xc);
+    if (fc < (outside ? fr : fw)) {
+      xw = xc;
+      fv[worst] = fc;
+      continue;
+    }
+    const std::vector<double> xb = pts[best];
+    for (std::size_t i = 0; i <= static_cast<std::size_t>(d); ++i) {
+      if (i == best) continue;
+      for (std::size_t k = 0; k < c.size(); ++k) pts[i][k] = xb[k] + 0.5 * (pts[i][k] - xb[k]);
+      fv[i] = ev(pts[i]);
+    }
+  }
+  std::size_t bi = 0;
+  for (std::size_t i = 1; i <= static_cast<std::size_t>(d); ++i)
+    if (fv[i] < fv[bi]) bi = i;
+  x0 = pts[bi];
+  return fv[bi];
+}
+
+void seasonal_figure(const double* y, int m, bool mult, double* fig) {
+  const int n = 3 * m;
+  const bool even = m % 2 == 0;
+  const int half = even ? m / 2 : (m - 1) / 2;
+  std::vector<double> sum(static_cast<std::size_t>(m), 0.0), cnt(static_cast<std::size_t>(m), 0.0);
+  for (int i = half; i + half < n; ++i) {
+    double t = 0;
+    if (even) {
+      t += 0.5 * y[i - half] + 0.5 * y[i + half];
+      for (int k = -half + 1; k <= half - 1; ++k) t += y[i + k];
+    } else {
+      for (int k = -half; k <= half; ++k) t += y[i + k];
+    }
+    t /= m;
+    const std::size_t p = static_cast<std::size_t>(i % m);
+    sum[p] = sum[p] + (mult ? y[i] / t : y[i] - t);
+    cnt[p] = cnt[p] + 1;
+  }
+  double mean = 0;
+  for (int p = 0; p < m; ++p) {
+    fig[p] = sum[static_cast<std::size_t>(p)] / cnt[static_cast<std::size_t>(p)];
+    mean += fig[p];
+  }
+  mean /= m;
+  for (int p = 0; p < m; ++p) fig[p] = mult ? fig[p] / mean : fig[p] - mean;
+  if (mult)
+    for (int p = 0; p < m; ++p) fig[p] = std::max(fig[p], 1e-2);
+}
+
+void initial_state(const double* y, int n, int m, const Spec& spec, double* l0, double* b0, double* season) {
+  const bool seasonal = spec.season != 0;
+  int len = n;
+  if (seasonal) {
+    seasonal_figure(y, m, spec.season == 2, season);
+    len = std::min(len, 3 * m);
+  } else {
+    season[0] = 0;
+  }
+  auto sa = [&](int i) {
+    if (!seasonal) return y[i];
+    return spec.season == 2 ? y[i] / season[i % m] : y[i] - season[i % m];
+  };
+  const int maxn = std::min(std::max(10, 2 * (seasonal ? m : 1)), len);
+  if (spec.trend == kN) {
+    double s = 0;
+    for (int i = 0; i < maxn; ++i) s += sa(i);
+    *l0 = s / maxn;
+    *b0 = 0;
+    return;
+  }
+  double st = 0, sy = 0, stt = 0, sty = 0;
+  for (int i = 0; i < maxn; ++i) {
+    const double t = i + 1;
+    const double v = sa(i);
+    st += t;
+    sy += v;
+    stt += t * t;
+    sty += t * v;
+  }
+  const double den = maxn * stt - st * st;
+  const double slope = den != 0 ? (maxn * sty - st * sy) / den : 0;
+  double l = (sy - slope * st) / maxn;
+  double b = slope;
+  if (std::fabs(l + b) < 1e-8) {
+    l *= 1 + 1e-3;
+    b *= 1 + 1e-3;
+  }
+  *l0 = l;
+  *b0 = b;
+}
+
+// Exact least squares for the initial states of an additive season given the smoothing parameters.
+bool season_least_squares(const double* y, int n, int m, const Spec& spec, const Smoothing& p, double* l0, double* b0, double* season) {
+  const bool has_trend = spec.trend != kN;
+  const int k0 = 1 + (has_trend ? 1 : 0) + (m - 1);
+  const int bi = 1;
+  const int s0r = has_trend ? 2 : 1;
+  const int rows = s0r + m;
+  const std::size_t K = static_cast<std::size_t>(k0);
+  std::vector<double> G(static_cast<std::size_t>(rows) * K, 0.0);
+  G[0] = 1;
+  if (has_trend) G[static_cast<std::size_t>(bi) * K + 1] = 1;
+  const int c0 = has_trend ? 2 : 1;
+  for (int j = 1; j < m; ++j) {
+    G[static_cast<std::size_t>(s0r + j) * K + static_cast<std::size_t>(c0 + j - 1)] = 1;
+    G[static_cast<std::size_t>(s0r) * K + static_cast<std::size_t>(c0 + j - 1)] = -1;
+  }
+  std::vector<double> A(K * K, 0.0), rhs(K, 0.0), dv(K, 0.0), S(static_cast<std::size_t>(m), 0.0);
+  double l = 0, b = 0;
+  int pos = 0;
+  const double alpha = p.alpha, beta = p.beta, gamma = p.gamma, phi = p.phi;
+  for (int t = 0; t < n; ++t) {
+    const double yt = y[t];
+    const double q = l + phi * b;
+    const double ct = yt - q - S[static_cast<std::size_t>(pos)];
+    const std::size_t sr = static_cast<std::size_t>(s0r + pos) * K;
+    for (std::size_t k = 0; k < K; ++k) dv[k] = G[k] + (has_trend ? phi * G[static_cast<std::size_t>(bi) * K + k] : 0) + G[sr + k];
+    for (std::size_t i = 0; i < K; ++i) {
+      const double di = dv[i];
+      if (di == 0) continue;
+      rhs[i] = rhs[i] + di * ct;
+      const std::size_t row = i * K;
+      for (std::size_t j = i; j < K; ++j) A[row + j] = A[row + j] + di * dv[j];
+    }
+    for (std::size_t k = 0; k < K; ++k) {
+      const double gl = G[k];
+      const double gb = has_trend ? G[static_cast<std::size_t>(bi) * K + k] : 0;
+      const double dk = dv[k];
+      G[k] = gl + phi * gb - alpha * dk;
+      if (has_trend) G[static_cast<std::size_t>(bi) * K + k] = phi * gb - beta * dk;
+      G[sr + k] = G[sr + k] - gamma * dk;
+    }
+    const double phib = phi * b;
+    l = l + phib + alpha * ct;
+    if (has_trend) b = phib + beta * ct;
+    S[static_cast<std::size_t>(pos)] = S[static_cast<std::size_t>(pos)] + gamma * ct;
+    pos = pos + 1 == m ? 0 : pos + 1;
+  }
+  for (std::size_t i = 0; i < K; ++i)
+    for (std::size_t j = 0; j < i; ++j) A[i * K + j] = A[j * K + i];
+  std::vector<double> L(K * K, 0.0), z(K, 0.0), x(K, 0.0);
+  for (std::size_t i = 0; i < K; ++i) {
+    for (std::size_t j = 0; j <= i; ++j) {
+      double s = A[i * K + j];
+      for (std::size_t k = 0; k < j; ++k) s -= L[i * K + k] * L[j * K + k];
+      if (i == j) {
+        if (!(s > 1e-12 * (A[i * K + i] + 1e-300))) return false;
+        L[i * K + i] = std::sqrt(s);
+      } else {
+        L[i * K + j] = s / L[j * K + j];
+      }
+    }
+  }
+  for (std::size_t i = 0; i < K; ++i) {
+    double s = rhs[i];
+    for (std::size_t k = 0; k < i; ++k) s -= L[i * K + k] * z[k];
+    z[i] = s / L[i * K + i];
+  }
+  for (std::size_t ii = K; ii-- > 0;) {
+    double s = z[ii];
+    for (std::size_t k = ii + 1; k < K; ++k) s -= L[k * K + ii] * x[k];
+    x[ii] = s / L[ii * K + ii];
+  }
+  double sum = 0;
+  for (int j = 1; j < m; ++j) {
+    season[j] = x[static_cast<std::size_t>(c0 + j - 1)];
+    sum += season[j];
+  }
+  season[0] = -sum;
+  for (double v : x)
+    if (!std::isfinite(v)) return false;
+  *l0 = x[0];
+  *b0 = has_trend ? x[1] : 0;
+  return true;
+}
+
+int param_count(const Spec& spec, int m) { return smoothing_count(spec) + 1 + (spec.trend == kN ? 0 : 1) + (spec.season == 0 ? 0 : m - 1); }
+
+double fit_scale(const double* y, int n, int m) {
+  const int k = std::min(n, std::max(10, 2 * m));
+  double s = 0;
+  for (int i = 0; i < k; ++i) s += std::fabs(y[i]);
+  s /= k;
+  if (!(s > 0))
+    for (int i = 0; i < n; ++i) s = std::max(s, std::fabs(y[i]));
+  return s > 0 ? s : 1;
+}
+
+struct Fit {
+  bool ok = false;
+  Spec spec{};
+  int m = 1;
+  double alpha = 0, beta = 0, gamma = 0, phi = 1, level = 0, trend = 0, sigma2 = 0, loglik = 0, aic = 0, aicc = 0, bic = 0;
+  int np = 0;
+  std::vector<double> season;
+};
+
+Fit fit_ets(const double* y, int n, int m, const Spec& spec, const EtsOptions& o) {
+  Fit out;
+  const bool seasonal = spec.season != 0;
+  const int mm = seasonal ? m : 1;
+  if (seasonal && (m < 2 || n < 3 * m)) return out;
+  if (spec.error == 0 && spec.season == 2) return out;
+  const int npar = param_count(spec, mm);
+  if (n <= npar + 4) return out;
+  if (spec.error == 1 || spec.season == 2)
+    for (int i = 0; i < n; ++i)
+      if (!(y[i] > 0)) return out;
+  const double scale = fit_scale(y, n, mm);
+  std::vector<double> ys(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) ys[static_cast<std::size_t>(i)] = y[i] / scale;
+  double l0 = 0, b0 = 0;
+  std::vector<double> season(static_cast<std::size_t>(mm));
+  initial_state(ys.data(), n, mm, spec, &l0, &b0, season.data());
+  const int ns = smoothing_count(spec);
+  const bool has_trend = spec.trend != kN;
+  std::vector<double> work(static_cast<std::size_t>(mm));
+  auto clamp_rel = [](double r) { return std::min(0.98, std::max(0.02, r)); };
+  const double alpha0 = kLower + (0.2 * (kUpper - kLower)) / mm;
+  std::vector<double> u{unsquash(clamp_rel((alpha0 - kLower) / (kUpper - kLower)))};
+  if (has_trend) u.push_back(unsquash(0.1));
+  if (seasonal) u.push_back(unsquash(0.05));
+  if (spec.trend == kAd) u.push_back(unsquash(0.9));
+  u.push_back(l0);
+  if (has_trend) u.push_back(b0);
+  std::vector<double> step(static_cast<std::size_t>(ns), 0.5);
+  step.push_back(0.1 * std::max(std::fabs(l0), 0.1));
+  if (has_trend) step.push_back(0.01 * std::max(std::fabs(l0), 0.1));
+  const std::vector<double>* cur_season = &season;
+  auto crit = [&](const double* x) {
+    const Smoothing p = decode(spec, x);
+    if (seasonal && !admissible(p, mm, has_trend)) return kInf;
+    return criterion(ys.data(), n, mm, spec, p, x[ns], has_trend ? x[ns + 1] : 0, cur_season->data(), work.data(), nullptr);
+  };
+  std::vector<double> best = u;
+  double fbest = nelder_mead(crit, best, step, o.max_iter, o.rel_tol);
+  std::vector<double> ls_season(static_cast<std::size_t>(mm));
+  if (seasonal) {
+    double ll = 0, lb = 0;
+    if (season_least_squares(ys.data(), n, mm, spec, decode(spec, best.data()), &ll, &lb, ls_season.data())) {
+      if (spec.season == 2)
+        for (int j = 0; j < mm; ++j) ls_season[static_cast<std::size_t>(j)] = std::max(1e-2, 1 + ls_season[static_cast<std::size_t>(j)] / ll);
+      std::vector<double> x1 = best;
+      x1[static_cast<std::size_t>(ns)] = ll;
+      if (has_trend) x1[static_cast<std::size_t>(ns) + 1] = lb;
+      cur_season = &ls_season;
+      const double f1 = crit(x1.data());
+      if (f1 < fbest) {
+        std::vector<double> again = x1;
+        const double fa = nelder_mead(crit, again, step, o.max_iter, o.rel_tol);
+        season = ls_season;
+        if (fa <= f1) {
+          best = again;
+          fbest = fa;
+        } else {
+          best = x1;
+          fbest = f1;
+        }
+      }
+      cur_season = &season;
+    }
+  }
+  if (!std::isfinite(fbest)) return out;
+  const Smoothing p = decode(spec, best.data());
+  EndState end;
+  const double lik = criterion(ys.data(), n, mm, spec, p, best[static_cast<std::size_t>(ns)], has_trend ? best[static_cast<std::size_t>(ns) + 1] : 0,
+                               season.data(), work.data(), &end);
+  const int np = npar + 1;
+  const double lik_full = lik + 2 * n * std::log(scale);
+  out.ok = true;
+  out.spec = spec;
+  out.m = mm;
+  out.alpha = p.alpha;
+  out.beta = p.beta;
+  out.gamma = p.gamma;
+  out.phi = p.phi;
+  out.level = end.level * scale;
+  out.trend = end.trend * scale;
+  out.np = np;
+  out.aic = lik_full + 2 * np;
+  out.aicc = n - np - 1 > 0 ? out.aic + (2.0 * np * (np + 1)) / (n - np - 1) : kInf;
+  out.bic = lik_full + std::log(static_cast<double>(n)) * np;
+  out.loglik = -0.5 * lik_full;
+  const double err_scale = spec.error == 0 ? scale * scale : 1;
+  out.sigma2 = (end.sse * err_scale) / std::max(1, n - np);
+  out.season.assign(static_cast<std::size_t>(mm), 0.0);
+  for (int j = 0; j < mm; ++j) out.season[static_cast<std::size_t>(j)] = spec.season == 1 ? work[static_cast<std::size_t>(j)] * scale : work[static_cast<std::size_t>(j)];
+  return out;
+}
+
+}  // namespace
+
+Status ets_fit_cpu(const double* values, const int32_t* offsets, std::size_t count, int season, const EtsOptions& o, double* params, double* season_out,
+                   RowRange range, CancelToken cancel) {
+  if (season < 1) return Status::Error(StatusCode::kInvalidArgument, "season must be >= 1");
+  if (o.max_iter < 1 || !(o.rel_tol > 0)) return Status::Error(StatusCode::kInvalidArgument, "max_iter must be >= 1 and rel_tol > 0");
+  if (range.end > count || range.begin > range.end) return Status::Error(StatusCode::kInvalidArgument, "bad series range");
+  for (std::size_t s = range.begin; s < range.end; ++s) {
+    if (cancel.cancelled()) return Status::Error(StatusCode::kCancelled, "cancelled");
+    const double* y = values + offsets[s];
+    const int n = offsets[s + 1] - offsets[s];
+    double* P = params + s * kEtsParams;
+    double* SO = season_out + s * static_cast<std::size_t>(season);
+    std::fill(P, P + kEtsParams, 0.0);
+    std::fill(SO, SO + season, 0.0);
+    P[0] = -1;
+    if (n <= 0) continue;
+    bool positive = true;
+    for (int i = 0; i < n; ++i)
+      if (!(y[i] > 0)) positive = false;
+    const bool season_ok = season > 1 && season <= o.max_season && n >= 3 * season;
+    Fit best;
+    for (int e = 0; e < 2; ++e)
+      for (int t = 0; t < 3; ++t)
+        for (int sn = 0; sn < 3; ++sn) {
+          const Spec spec{e, t, sn};
+          if (!(o.model_mask & (1u << spec.code()))) continue;
+          if (sn != 0 && !season_ok) continue;
+          if (!positive && (e == 1 || sn == 2)) continue;
+          if (e == 0 && sn == 2) continue;
+          Fit f = fit_ets(y, n, season, spec, o);
+          if (f.ok && std::isfinite(f.aicc) && (!best.ok || f.aicc < best.aicc)) best = std::move(f);
+        }
+    if (!best.ok) continue;
+    const double vals[kEtsParams] = {static_cast<double>(best.spec.code()),
+                                     best.alpha,
+                                     best.beta,
+                                     best.gamma,
+                                     best.phi,
+                                     best.level,
+                                     best.trend,
+                                     best.sigma2,
+                                     best.loglik,
+                                     best.aic,
+                                     best.aicc,
+                                     best.bic,
+                                     static_cast<double>(best.np),
+                                     static_cast<double>(n),
+                                     static_cast<double>(best.m),
+                                     0};
+    std::copy(vals, vals + kEtsParams, P);
+    std::copy(best.season.begin(), best.season.end(), SO);
+  }
+  return Status::Ok();
+}
+
+}  // namespace waybill::ts
