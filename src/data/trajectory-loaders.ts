@@ -1,0 +1,63 @@
+/**
+ * Helpers shared by the trajectory and last-mile loaders (geolife.ts, tdrive.ts, lade.ts,
+ * amazon-lmrrc.ts, loggi.ts): reading a data file with a helpful error, parsing the
+ * `YYYY-MM-DD HH:MM:SS` timestamps these sources use, and JSON with bare NaN tokens.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { WaybillError } from '../errors.js';
+
+/** Reads a text file (gunzipped when the name ends in .gz); NOT_FOUND names the path and WAYBILL_DATA_DIR. */
+export function readDataText(path: string): string {
+  if (!existsSync(path)) {
+    throw new WaybillError('NOT_FOUND', `data file ${path} is missing: set WAYBILL_DATA_DIR to the folder holding traj/ and lastmile/`, {
+      path,
+    });
+  }
+  const raw = readFileSync(path);
+  return (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+}
+
+const DIGITS = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
+
+/**
+ * Epoch seconds of a `YYYY-MM-DD HH:MM:SS` wall-clock time observed at UTC + `utcOffsetHours`
+ * (0 for GMT sources, 8 for China Standard Time). NaN when the text is not such a time.
+ */
+export function parseDateTime(text: string, utcOffsetHours = 0): number {
+  const m = DIGITS.exec(text.trim());
+  if (!m) return Number.NaN;
+  const [, y, mo, d, h, mi, s] = m as unknown as [string, string, string, string, string, string, string];
+  return Date.UTC(+y, +mo - 1, +d, +h, +mi, +s) / 1000 - utcOffsetHours * 3600;
+}
+
+/**
+ * JSON.parse for files written by Python's json module, which emits bare `NaN`, `Infinity` and
+ * `-Infinity` (not JSON): outside strings these tokens become `null`. Strings are left untouched.
+ */
+export function parseJsonWithNaN(text: string): unknown {
+  let out = '';
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92 /* \ */) i++;
+      else if (ch === 34 /* " */) inString = false;
+      continue;
+    }
+    if (ch === 34) {
+      inString = true;
+      continue;
+    }
+    for (const token of ['NaN', '-Infinity', 'Infinity']) {
+      if (text.startsWith(token, i)) {
+        out += `${text.slice(from, i)}null`;
+        i += token.length - 1;
+        from = i + 1;
+        break;
+      }
+    }
+  }
+  return JSON.parse(from === 0 ? text : out + text.slice(from));
+}
