@@ -1,0 +1,49 @@
+/**
+ * The ML kernel family (TS reference; the C++/CUDA versions and the engine surface
+ * `engine.kernels.ml.*` are still to come — issue 7): histogram GBDT, k-means, L2 logistic
+ * regression, Platt / isotonic calibration, metrics, and the seeded synthetic data generator.
+ */
+export type { FeatureBins } from './binning.js';
+export {
+  fitIsotonic,
+  fitPlatt,
+  type IsotonicModel,
+  isotonicTransform,
+  type PlattModel,
+  plattTransform,
+} from './calibration.js';
+export {
+  type GbdtDataset,
+  type GbdtModel,
+  type GbdtOptions,
+  type GbdtParams,
+  type GbdtProgress,
+  type GbdtStopReason,
+  GbdtTrainer,
+  type GbdtTrainResult,
+  gbdtContributions,
+  gbdtImportance,
+  gbdtPredict,
+  trainGbdt,
+  trainGbdtAsync,
+} from './gbdt.js';
+export { GBDT_FORMAT, GBDT_FORMAT_VERSION, type GbdtModelJson, gbdtToJson, loadGbdtModel, saveGbdtModel } from './gbdt-json.js';
+export type { GbdtTree } from './gbdt-tree.js';
+export { type KMeansOptions, type KMeansResult, kmeans, kmeansAssign } from './kmeans.js';
+export {
+  type LogisticRegressionModel,
+  type LogisticRegressionOptions,
+  type LogisticRegressionResult,
+  predictLogisticRegression,
+  trainLogisticRegression,
+} from './logistic-regression.js';
+export { coverage, logLoss, meanAbsoluteError, pinballLoss, poissonDeviance, rmse, rocAuc, tweedieDeviance } from './metrics.js';
+export { OBJECTIVES, type ObjectiveName, type ObjectiveSpec } from './objectives.js';
+export {
+  makeSyntheticTabular,
+  type SyntheticData,
+  type SyntheticOptions,
+  type SyntheticTask,
+  splitRows,
+  syntheticQuantile,
+} from './synthetic.js';

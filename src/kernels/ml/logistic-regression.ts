@@ -1,0 +1,218 @@
+/**
+ * L2-regularised logistic regression (TS reference), fitted by Newton's method with a
+ * backtracking (Armijo) line search. Minimises
+ *   J(w, b) = sum_i [log(1 + e^{z_i}) - t_i z_i] + (lambda / 2) |w|^2,  z_i = x_i . w + b,
+ * where the targets t_i are the labels (0/1, or soft targets in [0, 1] for Platt scaling); the
+ * intercept b is not penalised. Each step solves (X^T S X + lambda I) d = -g by Cholesky
+ * (a diagonal jitter of 1e-10 (1 + max diagonal) is added, 10x more each time, if the matrix is
+ * not positive definite, e.g. lambda = 0 on separable data). Converged when the largest
+ * gradient entry is <= tolerance x n, or when the Newton decrement -g.d / 2 falls below the
+ * rounding of J (1e-12 (1 + |J|); the full step is then taken without a line search); else stops
+ * after maxIterations.
+ */
+import { WaybillError } from '../../errors.js';
+import { checkBinaryLabels, checkFeatures, checkLabels, intOption, numOption } from './validate.js';
+
+export interface LogisticRegressionOptions {
+  /** L2 penalty on the weights (not the intercept); default 1. */
+  lambda?: number;
+  /** Fit an intercept; default true. */
+  fitIntercept?: boolean;
+  /** Newton iterations at most; default 100. */
+  maxIterations?: number;
+  /** Converged when max |gradient| <= tolerance x rows; default 1e-10. */
+  tolerance?: number;
+}
+
+export interface LogisticRegressionModel {
+  weights: Float64Array;
+  intercept: number;
+}
+
+export interface LogisticRegressionResult {
+  model: LogisticRegressionModel;
+  iterations: number;
+  converged: boolean;
+  /** J at the solution divided by the number of rows. */
+  loss: number;
+}
+
+/** log(1 + e^z) without overflow. */
+function softplus(z: number): number {
+  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+}
+
+/** Solves A x = b in place (b becomes x) for symmetric positive definite A (d x d); false if not PD. */
+function choleskySolve(a: Float64Array, b: Float64Array, d: number): boolean {
+  const l = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * d + j] as number;
+      for (let k = 0; k < j; k++) s -= (l[i * d + k] as number) * (l[j * d + k] as number);
+      if (i === j) {
+        if (!(s > 0)) return false;
+        l[i * d + i] = Math.sqrt(s);
+      } else l[i * d + j] = s / (l[j * d + j] as number);
+    }
+  }
+  for (let i = 0; i < d; i++) {
+    let s = b[i] as number;
+    for (let k = 0; k < i; k++) s -= (l[i * d + k] as number) * (b[k] as number);
+    b[i] = s / (l[i * d + i] as number);
+  }
+  for (let i = d - 1; i >= 0; i--) {
+    let s = b[i] as number;
+    for (let k = i + 1; k < d; k++) s -= (l[k * d + i] as number) * (b[k] as number);
+    b[i] = s / (l[i * d + i] as number);
+  }
+  return true;
+}
+
+/**
+ * Newton fit on already validated input (targets in [0, 1]). Parameter vector: p weights, then
+ * the intercept when fitIntercept.
+ */
+export function fitLogisticNewton(
+  x: Float64Array,
+  n: number,
+  p: number,
+  t: Float64Array,
+  lambda: number,
+  fitIntercept: boolean,
+  maxIterations: number,
+  tolerance: number,
+): LogisticRegressionResult {
+  const d = p + (fitIntercept ? 1 : 0);
+  const theta = new Float64Array(d);
+  const z = new Float64Array(n);
+  const objective = (th: Float64Array): number => {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      let zi = fitIntercept ? (th[p] as number) : 0;
+      for (let f = 0; f < p; f++) zi += (x[i * p + f] as number) * (th[f] as number);
+      z[i] = zi;
+      s += softplus(zi) - (t[i] as number) * zi;
+    }
+    for (let f = 0; f < p; f++) s += 0.5 * lambda * (th[f] as number) ** 2;
+    return s;
+  };
+  let j = objective(theta);
+  let iterations = 0;
+  let converged = false;
+  const g = new Float64Array(d);
+  const hmat = new Float64Array(d * d);
+  const xi = new Float64Array(d);
+  while (iterations < maxIterations) {
+    g.fill(0);
+    hmat.fill(0);
+    for (let i = 0; i < n; i++) {
+      const pi = 1 / (1 + Math.exp(-(z[i] as number)));
+      const r = pi - (t[i] as number);
+      const w = pi * (1 - pi);
+      for (let f = 0; f < p; f++) xi[f] = x[i * p + f] as number;
+      if (fitIntercept) xi[p] = 1;
+      for (let a = 0; a < d; a++) {
+        const xa = xi[a] as number;
+        g[a] = (g[a] as number) + r * xa;
+        for (let b = 0; b <= a; b++) hmat[a * d + b] = (hmat[a * d + b] as number) + w * xa * (xi[b] as number);
+      }
+    }
+    for (let f = 0; f < p; f++) {
+      g[f] = (g[f] as number) + lambda * (theta[f] as number);
+      hmat[f * d + f] = (hmat[f * d + f] as number) + lambda;
+    }
+    let maxDiag = 0;
+    for (let a = 0; a < d; a++) {
+      maxDiag = Math.max(maxDiag, hmat[a * d + a] as number);
+      for (let b = 0; b < a; b++) hmat[b * d + a] = hmat[a * d + b] as number;
+    }
+    let gmax = 0;
+    for (let q = 0; q < d; q++) gmax = Math.max(gmax, Math.abs(g[q] as number));
+    if (gmax <= tolerance * n) {
+      converged = true;
+      break;
+    }
+    const step = new Float64Array(d);
+    let jitter = 0;
+    for (let attempt = 0; attempt < 30; attempt++) {
+      const a = Float64Array.from(hmat);
+      for (let q = 0; q < d; q++) a[q * d + q] = (a[q * d + q] as number) + jitter;
+      for (let q = 0; q < d; q++) step[q] = -(g[q] as number);
+      if (choleskySolve(a, step, d)) break;
+      jitter = jitter === 0 ? 1e-10 * (1 + maxDiag) : jitter * 10;
+    }
+    let slope = 0;
+    for (let q = 0; q < d; q++) slope += (g[q] as number) * (step[q] as number);
+    iterations++;
+    if (!(slope < 0)) {
+      converged = true;
+      break;
+    }
+    if (-slope / 2 <= 1e-12 * (1 + Math.abs(j))) {
+      // The predicted decrease is below the rounding of J, so a line search cannot judge it;
+      // this close to the optimum the quadratic model is exact enough: take the full step.
+      for (let q = 0; q < d; q++) theta[q] = (theta[q] as number) + (step[q] as number);
+      j = objective(theta);
+      converged = true;
+      break;
+    }
+    let s = 1;
+    const next = new Float64Array(d);
+    let jn = j;
+    for (let k = 0; k < 60; k++) {
+      for (let q = 0; q < d; q++) next[q] = (theta[q] as number) + s * (step[q] as number);
+      jn = objective(next);
+      if (jn <= j + 1e-4 * s * slope) break;
+      s /= 2;
+    }
+    if (!(jn <= j)) {
+      objective(theta); // restore z
+      converged = true;
+      break;
+    }
+    theta.set(next);
+    j = jn;
+  }
+  return {
+    model: { weights: theta.slice(0, p), intercept: fitIntercept ? (theta[p] as number) : 0 },
+    iterations,
+    converged,
+    loss: j / n,
+  };
+}
+
+/** Fits P(y = 1 | x) = sigmoid(x . w + b) on row-major features (rows x numFeatures) and 0/1 labels. */
+export function trainLogisticRegression(
+  features: Float64Array,
+  numFeatures: number,
+  labels: Float64Array,
+  options: LogisticRegressionOptions = {},
+): LogisticRegressionResult {
+  const y = checkLabels('labels', labels);
+  checkBinaryLabels('labels', y);
+  const n = checkFeatures('features', features, numFeatures, { allowMissing: false, rows: y.length });
+  const lambda = numOption('lambda', options.lambda, 1, 0, Number.MAX_VALUE);
+  if (options.fitIntercept !== undefined && typeof options.fitIntercept !== 'boolean')
+    throw new WaybillError('INVALID_ARGUMENT', 'fitIntercept must be a boolean', { field: 'fitIntercept' });
+  const maxIterations = intOption('maxIterations', options.maxIterations, 100, 1);
+  const tolerance = numOption('tolerance', options.tolerance, 1e-10, 0, Number.MAX_VALUE);
+  return fitLogisticNewton(features, n, numFeatures, y, lambda, options.fitIntercept ?? true, maxIterations, tolerance);
+}
+
+/** Probabilities sigmoid(x . w + b) for row-major features (rows x numFeatures). */
+export function predictLogisticRegression(model: LogisticRegressionModel, features: Float64Array, numFeatures: number): Float64Array {
+  if (numFeatures !== model.weights.length)
+    throw new WaybillError('INVALID_LENGTH', `the model has ${model.weights.length} features, got ${numFeatures}`, {
+      field: 'numFeatures',
+      expected: model.weights.length,
+      actual: numFeatures,
+    });
+  const rows = checkFeatures('features', features, numFeatures, { allowMissing: false, allowEmpty: true });
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let z = model.intercept;
+    for (let f = 0; f < numFeatures; f++) z += (features[i * numFeatures + f] as number) * (model.weights[f] as number);
+    out[i] = 1 / (1 + Math.exp(-z));
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+/**
+ * Input checks shared by the ML kernels. Every failure is a WaybillError whose `details.field`
+ * names the argument (and `index`, `row`, `feature` where one element is at fault).
+ */
+import { WaybillError } from '../../errors.js';
+
+/**
+ * Checks a row-major feature matrix (`rows x numFeatures`). NaN means "missing" and is allowed
+ * when `allowMissing`; +-Infinity never is. Returns the row count.
+ */
+export function checkFeatures(
+  field: string,
+  features: unknown,
+  numFeatures: unknown,
+  options: { allowMissing: boolean; rows?: number; allowEmpty?: boolean },
+): number {
+  if (!(features instanceof Float64Array))
+    throw new WaybillError('INVALID_ARGUMENT', `${field} must be a Float64Array (row-major, rows x numFeatures)`, { field });
+  if (typeof numFeatures !== 'number' || !Number.isInteger(numFeatures) || numFeatures < 1)
+    throw new WaybillError('INVALID_ARGUMENT', `numFeatures must be an integer >= 1, got ${String(numFeatures)}`, {
+      field: 'numFeatures',
+    });
+  if (features.length % numFeatures !== 0)
+    throw new WaybillError('INVALID_LENGTH', `${field} has ${features.length} values, not a multiple of numFeatures = ${numFeatures}`, {
+      field,
+      length: features.length,
+      numFeatures,
+    });
+  const rows = features.length / numFeatures;
+  if (options.rows !== undefined && rows !== options.rows)
+    throw new WaybillError('INVALID_LENGTH', `${field} has ${rows} rows but there are ${options.rows} labels`, {
+      field,
+      rows,
+      expected: options.rows,
+    });
+  if (rows === 0 && !options.allowEmpty) throw new WaybillError('INVALID_ARGUMENT', `${field} has zero rows`, { field, rows: 0 });
+  for (let i = 0; i < features.length; i++) {
+    const v = features[i] as number;
+    if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY || (!options.allowMissing && Number.isNaN(v)))
+      throw new WaybillError('NOT_FINITE', `${field}[${i}] (row ${Math.floor(i / numFeatures)}, feature ${i % numFeatures}) is ${v}`, {
+        field,
+        index: i,
+        row: Math.floor(i / numFeatures),
+        feature: i % numFeatures,
+      });
+  }
+  return rows;
+}
+
+/** Checks a label vector: a non-empty Float64Array of finite numbers. */
+export function checkLabels(field: string, labels: unknown): Float64Array {
+  if (!(labels instanceof Float64Array)) throw new WaybillError('INVALID_ARGUMENT', `${field} must be a Float64Array`, { field });
+  if (labels.length === 0) throw new WaybillError('INVALID_ARGUMENT', `${field} is empty: zero rows`, { field, rows: 0 });
+  for (let i = 0; i < labels.length; i++)
+    if (!Number.isFinite(labels[i] as number))
+      throw new WaybillError('NOT_FINITE', `${field}[${i}] is ${labels[i]}: labels must be finite`, { field, index: i });
+  return labels;
+}
+
+/** Checks that every label is 0 or 1. */
+export function checkBinaryLabels(field: string, labels: Float64Array): void {
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i] as number;
+    if (y !== 0 && y !== 1)
+      throw new WaybillError('INVALID_ARGUMENT', `${field}[${i}] is ${y}: binary labels must be 0 or 1`, { field, index: i });
+  }
+}
+
+/** An optional integer option in [min, max]; `fallback` when undefined. */
+export function intOption(field: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new WaybillError('INVALID_ARGUMENT', `${field} must be an integer in [${min}, ${max}], got ${String(value)}`, { field });
+  return value;
+}
+
+/**
+ * An optional finite number option in a range; `lowOpen` / `highOpen` exclude the bounds.
+ * `fallback` when undefined.
+ */
+export function numOption(
+  field: string,
+  value: unknown,
+  fallback: number,
+  low: number,
+  high: number,
+  lowOpen = false,
+  highOpen = false,
+): number {
+  if (value === undefined) return fallback;
+  const ok =
+    typeof value === 'number' &&
+    !Number.isNaN(value) &&
+    (lowOpen ? value > low : value >= low) &&
+    (highOpen ? value < high : value <= high) &&
+    (Number.isFinite(value) || value === high);
+  if (!ok)
+    throw new WaybillError(
+      'INVALID_ARGUMENT',
+      `${field} must be in ${lowOpen ? '(' : '['}${low}, ${high}${highOpen ? ')' : ']'}, got ${String(value)}`,
+      {
+        field,
+      },
+    );
+  return value as number;
+}
