@@ -25,5 +25,30 @@ int run_ts_suite() {
   CHECK(ts::forecast_cpu(v.data(), off.data(), 3, ts::Method::kNaive, 0, 1, 0.1, 0.1, out.data(), nullptr, RowRange{0, 3}).code ==
             StatusCode::kInvalidArgument,
         "horizon 0 accepted");
+  // ADIDA: demands every 3rd period -> k = 3, bucket totals 3 -> 1 per period.
+  {
+    const std::vector<double> d = {0, 0, 3, 0, 0, 3, 0, 0, 3};
+    const std::vector<int32_t> o = {0, 9};
+    std::vector<double> f(2);
+    CHECK(ts::forecast_cpu(d.data(), o.data(), 1, ts::Method::kAdida, 2, 1, 0.1, 0.1, f.data(), nullptr, RowRange{0, 1}).ok() &&
+              std::fabs(f[0] - 1) < 1e-9,
+          "adida %f", f[0]);
+  }
+  // AutoETS: a seasonal series gets a seasonal model and finite states; a constant one a flat forecast;
+  // one that is too short gets code -1.
+  {
+    std::vector<double> y;
+    for (int t = 0; t < 96; ++t) y.push_back(50 + 0.2 * t + 8 * std::sin(2 * M_PI * t / 12) + std::sin(t * 7.3));
+    for (int t = 0; t < 30; ++t) y.push_back(5);
+    for (int t = 0; t < 4; ++t) y.push_back(t + 1.0);
+    const std::vector<int32_t> o = {0, 96, 126, 130};
+    std::vector<double> params(3 * ts::kEtsParams), season(3 * 12);
+    ts::EtsOptions opt;
+    CHECK(ts::ets_fit_cpu(y.data(), o.data(), 3, 12, opt, params.data(), season.data(), RowRange{0, 3}).ok(), "ets fit");
+    CHECK(static_cast<int>(params[0]) % 3 != 0, "seasonal series got model code %f", params[0]);
+    CHECK(std::isfinite(params[5]) && std::isfinite(params[10]), "level %f aicc %f", params[5], params[10]);
+    CHECK(std::fabs(params[ts::kEtsParams + 5] - 5) < 1e-6, "constant series level %f", params[ts::kEtsParams + 5]);
+    CHECK(params[2 * ts::kEtsParams] == -1, "too-short series code %f", params[2 * ts::kEtsParams]);
+  }
   return waybill::test::failures() == 0 ? 0 : 1;
 }

@@ -59,6 +59,6 @@ describe.skipIf(!nativeOk || !have)('time-series native vs TS reference', () => 
         expect(worst, `${set} ${model}`).toBeLessThanOrEqual(1e-9);
         expect(a.notes).toEqual(b.notes);
       }
-    });
+    }, 60_000);
   }
 });

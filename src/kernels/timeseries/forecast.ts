@@ -7,10 +7,10 @@ import type { SeriesBatch } from '../../data/m4.js';
 import { WaybillError } from '../../errors.js';
 import { type BaselineMethod, baselineForecast } from './baselines.js';
 import { type AutoEtsOptions, autoEtsBatch, type EtsFit, etsIntervals, etsName, etsPointForecast, parseEtsCode } from './ets.js';
-import { type IntermittentMethod, intermittentForecast } from './intermittent.js';
-import { combForecast, sesForecast, thetaForecast } from './theta.js';
+import { adidaForecast, type IntermittentMethod, intermittentForecast } from './intermittent.js';
+import { combForecast, optimizedThetaForecast, sesForecast, thetaForecast } from './theta.js';
 
-export type ForecastModel = BaselineMethod | IntermittentMethod | 'ses' | 'theta' | 'ets' | 'comb';
+export type ForecastModel = BaselineMethod | IntermittentMethod | 'adida' | 'ses' | 'theta' | 'otm' | 'ets' | 'comb';
 export const FORECAST_MODELS: readonly ForecastModel[] = [
   'naive',
   'snaive',
@@ -18,11 +18,13 @@ export const FORECAST_MODELS: readonly ForecastModel[] = [
   'drift',
   'ses',
   'theta',
+  'otm',
   'ets',
   'comb',
   'croston',
   'sba',
   'tsb',
+  'adida',
 ];
 
 /** Fits AutoETS to a batch (the TS reference, the C++ core, or the C++ core over several threads). */
@@ -72,7 +74,7 @@ export interface ForecastOutput {
   ets?: Array<{ alpha: number; beta: number; gamma: number; phi: number; sigma2: number; aicc: number } | null>;
 }
 
-const MULTIPLICATIVE: ReadonlySet<ForecastModel> = new Set(['naive2', 'ses', 'theta', 'comb']);
+const MULTIPLICATIVE: ReadonlySet<ForecastModel> = new Set(['naive2', 'ses', 'theta', 'otm', 'comb']);
 
 /** The native batched forecaster (waybill/timeseries.h), when the addon is loaded. */
 export type NativeForecast = (o: {
@@ -96,6 +98,8 @@ const NATIVE_METHOD: Record<Exclude<ForecastModel, 'ets' | 'comb'>, number> = {
   croston: 6,
   sba: 7,
   tsb: 8,
+  adida: 9,
+  otm: 10,
 };
 
 /**
@@ -194,7 +198,7 @@ export async function forecastBatch(
       mm = 1;
       add(`season length ${m} > maxSeason ${etsOptions.maxSeason}: non-seasonal ETS models only (as R's ets)`);
     }
-    if ((model === 'croston' || model === 'sba' || model === 'tsb') && x.some((v) => v < 0)) {
+    if ((model === 'croston' || model === 'sba' || model === 'tsb' || model === 'adida') && x.some((v) => v < 0)) {
       notes[s] = `${notes[s] ? `${notes[s]}; ` : ''}negative demand: ${model} needs values >= 0, no forecast`;
       used[s] = 'none';
       continue;
@@ -271,11 +275,15 @@ export async function forecastBatch(
       nativeOut ??
       (model === 'theta'
         ? thetaForecast(sub, horizon, mm).mean
-        : model === 'ses'
-          ? sesForecast(sub, horizon, mm).mean
-          : model === 'croston' || model === 'sba' || model === 'tsb'
-            ? intermittentForecast(sub, model, horizon)
-            : baselineForecast(sub, model, horizon, mm).mean);
+        : model === 'otm'
+          ? optimizedThetaForecast(sub, horizon, mm).mean
+          : model === 'adida'
+            ? adidaForecast(sub, horizon).mean
+            : model === 'ses'
+              ? sesForecast(sub, horizon, mm).mean
+              : model === 'croston' || model === 'sba' || model === 'tsb'
+                ? intermittentForecast(sub, model, horizon)
+                : baselineForecast(sub, model, horizon, mm).mean);
     g.idx.forEach((s, i) => {
       mean.set(out.subarray(i * horizon, (i + 1) * horizon), s * horizon);
     });

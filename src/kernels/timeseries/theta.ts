@@ -131,27 +131,72 @@ export function thetaForecast(batch: SeriesBatch, horizon: number, seasonLength:
   return adjustedForecast(batch, horizon, seasonLength, (x) => {
     const n = x.length;
     // Theta line 0: least-squares line on t = 1..n.
-    let st = 0;
-    let sy = 0;
-    let stt = 0;
-    let sty = 0;
-    for (let t = 0; t < n; t++) {
-      const tt = t + 1;
-      const v = x[t] as number;
-      st += tt;
-      sy += v;
-      stt += tt * tt;
-      sty += tt * v;
-    }
-    const den = n * stt - st * st;
-    const slope = n > 1 && den !== 0 ? (n * sty - st * sy) / den : 0;
-    const intercept = (sy - slope * st) / n;
+    const { intercept, slope } = leastSquaresLine(x);
     // Theta line 2 = 2 x - line 0, extrapolated by SES.
     const line2 = new Float64Array(n);
     for (let t = 0; t < n; t++) line2[t] = 2 * (x[t] as number) - (intercept + slope * (t + 1));
     const ses = sesFit(line2);
     return { alpha: ses.alpha, at: (h) => 0.5 * ses.level + 0.5 * (intercept + slope * (n + h + 1)) };
   });
+}
+
+/** The theta values the optimised Theta searches (1 = SES on the series, 2 = classic Theta). */
+export const OTM_THETAS: readonly number[] = Array.from({ length: 17 }, (_, i) => 1 + i / 4);
+
+/**
+ * Optimised Theta (after Fiorucci, Pellegrini, Louzada, Petropoulos & Koehler 2016): the forecast
+ * is (1 - 1/theta) x the least-squares line + (1/theta) x SES on the theta line
+ * theta x + (1 - theta) x line; theta is chosen on a grid (1 to 5 by 0.25) by the in-sample
+ * mean squared one-step error of that combination, SES fitted by least squares for each theta.
+ * The same seasonal adjustment as the classic method. (The paper optimises theta continuously
+ * with the state-space likelihood; this grid is our simplification.)
+ */
+export function optimizedThetaForecast(batch: SeriesBatch, horizon: number, seasonLength: number): ThetaForecast & { theta: Float64Array } {
+  const thetas = new Float64Array(batch.ids.length);
+  let k = 0;
+  const out = adjustedForecast(batch, horizon, seasonLength, (x) => {
+    const n = x.length;
+    const { intercept, slope } = leastSquaresLine(x);
+    const z = new Float64Array(n);
+    let best = { mse: Number.POSITIVE_INFINITY, theta: 2, level: 0, alpha: 0 };
+    for (const theta of OTM_THETAS) {
+      for (let t = 0; t < n; t++) z[t] = theta * (x[t] as number) + (1 - theta) * (intercept + slope * (t + 1));
+      const ses = sesFit(z);
+      // One-step fitted values of the combination.
+      let l = ses.level0;
+      let mse = 0;
+      for (let t = 0; t < n; t++) {
+        const fitted = (1 - 1 / theta) * (intercept + slope * (t + 1)) + l / theta;
+        mse += ((x[t] as number) - fitted) ** 2;
+        l += ses.alpha * ((z[t] as number) - l);
+      }
+      mse /= n;
+      if (mse < best.mse) best = { mse, theta, level: ses.level, alpha: ses.alpha };
+    }
+    thetas[k++] = best.theta;
+    const { theta, level, alpha } = best;
+    return { alpha, at: (h) => (1 - 1 / theta) * (intercept + slope * (n + h + 1)) + level / theta };
+  });
+  return { ...out, theta: thetas };
+}
+
+function leastSquaresLine(x: ArrayLike<number>): { intercept: number; slope: number } {
+  const n = x.length;
+  let st = 0;
+  let sy = 0;
+  let stt = 0;
+  let sty = 0;
+  for (let t = 0; t < n; t++) {
+    const tt = t + 1;
+    const v = x[t] as number;
+    st += tt;
+    sy += v;
+    stt += tt * tt;
+    sty += tt * v;
+  }
+  const den = n * stt - st * st;
+  const slope = n > 1 && den !== 0 ? (n * sty - st * sy) / den : 0;
+  return { intercept: (sy - slope * st) / n, slope };
 }
 
 /**

@@ -2,6 +2,7 @@
 // (src/kernels/timeseries/*.ts): same formulas, same order of operations, same search for alpha.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "waybill/timeseries.h"
@@ -62,8 +63,10 @@ void seasonal_indices(const double* x, int n, int m, std::vector<double>& out) {
   for (int i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = figure[static_cast<std::size_t>(i % m)] / mean;
 }
 
+void least_squares_line(const double* y, int n, double* intercept, double* slope);
+
 struct SesFit {
-  double alpha = 0, level = 0, sse = 0;
+  double alpha = 0, level = 0, sse = 0, level0 = 0;
 };
 
 SesFit ses_for_alpha(const double* y, int n, double alpha) {
@@ -79,7 +82,7 @@ SesFit ses_for_alpha(const double* y, int n, double alpha) {
   }
   const double level0 = sbb > 0 ? scb / sbb : y[0];
   const double sse = scc - 2 * level0 * scb + level0 * level0 * sbb;
-  return {alpha, a + b * level0, std::max(0.0, sse)};
+  return {alpha, a + b * level0, std::max(0.0, sse), level0};
 }
 
 SesFit ses_fit(const double* y, int n) {
@@ -116,6 +119,20 @@ SesFit ses_fit(const double* y, int n) {
   return best;
 }
 
+void least_squares_line(const double* y, int n, double* intercept, double* slope) {
+  double st = 0, sy = 0, stt = 0, sty = 0;
+  for (int t = 0; t < n; ++t) {
+    const double tt = t + 1, v = y[t];
+    st += tt;
+    sy += v;
+    stt += tt * tt;
+    sty += tt * v;
+  }
+  const double den = n * stt - st * st;
+  *slope = n > 1 && den != 0 ? (n * sty - st * sy) / den : 0;
+  *intercept = (sy - *slope * st) / n;
+}
+
 }  // namespace
 
 Status forecast_cpu(const double* values, const int32_t* offsets, std::size_t count, Method method, int horizon, int season,
@@ -149,7 +166,8 @@ Status forecast_cpu(const double* values, const int32_t* offsets, std::size_t co
       }
       case Method::kNaive2:
       case Method::kSes:
-      case Method::kTheta: {
+      case Method::kTheta:
+      case Method::kOptimizedTheta: {
         const bool seas = is_seasonal(x, n, m);
         const double* y = x;
         if (seas) {
@@ -165,18 +183,34 @@ Status forecast_cpu(const double* values, const int32_t* offsets, std::size_t co
         } else if (method == Method::kSes) {
           const SesFit f = ses_fit(y, n);
           for (int h = 0; h < horizon; ++h) row[h] = reseason(h, f.level);
-        } else {
-          double st = 0, sy = 0, stt = 0, sty = 0;
-          for (int t = 0; t < n; ++t) {
-            const double tt = t + 1, v = y[t];
-            st += tt;
-            sy += v;
-            stt += tt * tt;
-            sty += tt * v;
+        } else if (method == Method::kOptimizedTheta) {
+          double intercept = 0, slope = 0;
+          least_squares_line(y, n, &intercept, &slope);
+          std::vector<double> z(static_cast<std::size_t>(n));
+          double best_mse = std::numeric_limits<double>::infinity(), best_theta = 2, best_level = 0;
+          for (int i = 0; i < 17; ++i) {
+            const double theta = 1 + i / 4.0;
+            for (int t = 0; t < n; ++t) z[static_cast<std::size_t>(t)] = theta * y[t] + (1 - theta) * (intercept + slope * (t + 1));
+            const SesFit f = ses_fit(z.data(), n);
+            double l = f.level0, mse = 0;
+            for (int t = 0; t < n; ++t) {
+              const double fitted = (1 - 1 / theta) * (intercept + slope * (t + 1)) + l / theta;
+              const double e = y[t] - fitted;
+              mse += e * e;
+              l += f.alpha * (z[static_cast<std::size_t>(t)] - l);
+            }
+            mse /= n;
+            if (mse < best_mse) {
+              best_mse = mse;
+              best_theta = theta;
+              best_level = f.level;
+            }
           }
-          const double den = n * stt - st * st;
-          const double slope = n > 1 && den != 0 ? (n * sty - st * sy) / den : 0;
-          const double intercept = (sy - slope * st) / n;
+          for (int h = 0; h < horizon; ++h)
+            row[h] = reseason(h, (1 - 1 / best_theta) * (intercept + slope * (n + h + 1)) + best_level / best_theta);
+        } else {
+          double intercept = 0, slope = 0;
+          least_squares_line(y, n, &intercept, &slope);
           std::vector<double> line2(static_cast<std::size_t>(n));
           for (int t = 0; t < n; ++t) line2[static_cast<std::size_t>(t)] = 2 * y[t] - (intercept + slope * (t + 1));
           const SesFit f = ses_fit(line2.data(), n);
@@ -224,6 +258,30 @@ Status forecast_cpu(const double* values, const int32_t* offsets, std::size_t co
             }
           }
           if (!std::isnan(z)) f = (z / q) * (method == Method::kSba ? 1 - alpha / 2 : 1);
+        }
+        std::fill(row, row + horizon, f);
+        break;
+      }
+      case Method::kAdida: {
+        int demands = 0, last = -1;
+        for (int t = 0; t < n; ++t)
+          if (x[t] > 0) {
+            ++demands;
+            last = t;
+          }
+        double f = 0;
+        if (demands > 0) {
+          const double mean_interval = static_cast<double>(last + 1) / demands;
+          const int k = std::max(1, std::min(n, static_cast<int>(std::round(mean_interval))));
+          const int buckets = n / k;
+          const int start = n - buckets * k;
+          work.assign(static_cast<std::size_t>(buckets), 0.0);
+          for (int b = 0; b < buckets; ++b) {
+            double sum = 0;
+            for (int i = 0; i < k; ++i) sum += x[start + b * k + i];
+            work[static_cast<std::size_t>(b)] = sum;
+          }
+          f = ses_fit(work.data(), buckets).level / k;
         }
         std::fill(row, row + horizon, f);
         break;
