@@ -111,7 +111,11 @@ for (const s of SETS) {
     const one = (await run('ets', 1)).ms;
     const two = (await run('ets', 2)).ms;
     const limit = s.file === 'Hourly' || s.file === 'Monthly' ? 60 : count; // the TS reference is timed on a prefix of the slow sets
-    const sub = { ids: train.ids.slice(0, limit), values: train.values.subarray(0, train.offsets[limit] as number), offsets: train.offsets.slice(0, limit + 1) };
+    const sub = {
+      ids: train.ids.slice(0, limit),
+      values: train.values.subarray(0, train.offsets[limit] as number),
+      offsets: train.offsets.slice(0, limit + 1),
+    };
     const t0 = performance.now();
     await forecastBatch(sub, { model: 'ets', horizon: s.h, seasonLength: s.m });
     const tsMs = (performance.now() - t0) / limit;

@@ -68,7 +68,13 @@ describe('ETS building blocks', () => {
     const q = nelderMead((x) => ((x[0] as number) - 3) ** 2 + 10 * ((x[1] as number) + 1) ** 2, [0, 0], [0.5, 0.5], 2000, 1e-14);
     expect(q.x[0]).toBeCloseTo(3, 5);
     expect(q.x[1]).toBeCloseTo(-1, 5);
-    const r = nelderMead((x) => 100 * ((x[1] as number) - (x[0] as number) ** 2) ** 2 + (1 - (x[0] as number)) ** 2, [-1.2, 1], [0.1, 0.1], 5000, 1e-16);
+    const r = nelderMead(
+      (x) => 100 * ((x[1] as number) - (x[0] as number) ** 2) ** 2 + (1 - (x[0] as number)) ** 2,
+      [-1.2, 1],
+      [0.1, 0.1],
+      5000,
+      1e-16,
+    );
     expect(r.x[0]).toBeCloseTo(1, 3);
     expect(r.x[1]).toBeCloseTo(1, 3);
   });
@@ -128,11 +134,26 @@ describe('fitting and forecasting', () => {
       np: 6,
     };
     // Next time index is n = 3 -> cycle position 1, then 0.
-    expect(Array.from(etsPointForecast(fit, 3))).toEqual([10 + 0.9 - 1, 10 + 0.9 + 0.81 + 1, 10 + 0.9 + 0.81 + 0.729 - 1].map((v) => expect.closeTo(v, 12)));
+    expect(Array.from(etsPointForecast(fit, 3))).toEqual(
+      [10 + 0.9 - 1, 10 + 0.9 + 0.81 + 1, 10 + 0.9 + 0.81 + 0.729 - 1].map((v) => expect.closeTo(v, 12)),
+    );
   });
 
   it('class-1 intervals use sigma^2 (1 + (h - 1) alpha^2) for ETS(A,N,N); simulated ETS(M,N,N) intervals agree at small sigma', () => {
-    const base = { m: 1, n: 10, beta: 0, gamma: 0, phi: 1, trend: 0, season: new Float64Array(1), loglik: 0, aic: 0, aicc: 0, bic: 0, np: 3 };
+    const base = {
+      m: 1,
+      n: 10,
+      beta: 0,
+      gamma: 0,
+      phi: 1,
+      trend: 0,
+      season: new Float64Array(1),
+      loglik: 0,
+      aic: 0,
+      aicc: 0,
+      bic: 0,
+      np: 3,
+    };
     const ann: EtsFit = { ...base, spec: { error: 'A', trend: 'N', season: 'N' }, alpha: 0.5, level: 10, sigma2: 4 };
     const iv = etsIntervals(ann, 3, [95]);
     expect(iv.upper[2]).toBeCloseTo(10 + 1.959963984540054 * Math.sqrt(4 * (1 + 2 * 0.25)), 6);
@@ -196,7 +217,11 @@ describe('forecastBatch with model ets: bad input and fallbacks', () => {
       expect(mean).toBeLessThan(hi80);
       expect(hi80).toBeLessThan(hi95);
     }
-    const weekly = await forecastBatch(batch([Array.from({ length: 200 }, (_, t) => 50 + (t % 52))]), { model: 'ets', horizon: 2, seasonLength: 52 });
+    const weekly = await forecastBatch(batch([Array.from({ length: 200 }, (_, t) => 50 + (t % 52))]), {
+      model: 'ets',
+      horizon: 2,
+      seasonLength: 52,
+    });
     expect(weekly.notes[0]).toMatch(/maxSeason 24/);
   });
 });
@@ -207,7 +232,10 @@ if (!haveData) console.warn(`skipped: ETS accuracy on real data: ${TS} not found
 const engine = createEngine({ workers: 0 });
 afterAll(() => engine.close());
 const nativeOk = engine.backends().find((b) => b.name === 'native')?.available === true;
-if (!nativeOk) console.warn('skipped: ETS accuracy on the large sets (Monthly, Weekly, Hourly): no native backend (the TS reference would take minutes)');
+if (!nativeOk)
+  console.warn(
+    'skipped: ETS accuracy on the large sets (Monthly, Weekly, Hourly): no native backend (the TS reference would take minutes)',
+  );
 
 function load(dir: string, name: string): { train: SeriesBatch; test: SeriesBatch } {
   return {
@@ -218,7 +246,14 @@ function load(dir: string, name: string): { train: SeriesBatch; test: SeriesBatc
 
 async function etsOwa(dir: string, name: string, m: number, h: number, backend: 'js' | 'native') {
   const { train, test } = load(dir, name);
-  const out = await engine.kernels.timeseries.forecast(train, { model: 'ets', horizon: h, seasonLength: m, backend, workers: 2, levels: [95] });
+  const out = await engine.kernels.timeseries.forecast(train, {
+    model: 'ets',
+    horizon: h,
+    seasonLength: m,
+    backend,
+    workers: 2,
+    levels: [95],
+  });
   const sc = scoreForecasts(train, test, out.mean, h, m);
   const n2 = scoreForecasts(train, test, baselineForecast(train, 'naive2', h, m).mean, h, m);
   const iv = out.intervals as NonNullable<typeof out.intervals>;
@@ -243,16 +278,28 @@ describe.skipIf(!haveData)('AutoETS accuracy on held-back real data (test parts)
     const r = await etsOwa('m3', 'Yearly', 1, 6, nativeOk ? 'native' : 'js');
     expect(r.owa).toBeLessThanOrEqual(0.905);
   }, 60_000);
-  it.skipIf(!nativeOk)('M3 Monthly (native): OWA <= 0.852 (R ets)', async () => {
-    const r = await etsOwa('m3', 'Monthly', 12, 18, 'native');
-    expect(r.owa).toBeLessThanOrEqual(0.852);
-  }, 120_000);
-  it.skipIf(!nativeOk)('M4 Weekly (native): OWA <= 0.931 (R ets)', async () => {
-    const r = await etsOwa('m4', 'Weekly', 1, 13, 'native');
-    expect(r.owa).toBeLessThanOrEqual(0.931);
-  }, 120_000);
-  it.skipIf(!nativeOk)('M4 Hourly (native): OWA <= 0.891 (regression guard; R ets 0.852)', async () => {
-    const r = await etsOwa('m4', 'Hourly', 24, 48, 'native');
-    expect(r.owa).toBeLessThanOrEqual(0.891);
-  }, 300_000);
+  it.skipIf(!nativeOk)(
+    'M3 Monthly (native): OWA <= 0.852 (R ets)',
+    async () => {
+      const r = await etsOwa('m3', 'Monthly', 12, 18, 'native');
+      expect(r.owa).toBeLessThanOrEqual(0.852);
+    },
+    120_000,
+  );
+  it.skipIf(!nativeOk)(
+    'M4 Weekly (native): OWA <= 0.931 (R ets)',
+    async () => {
+      const r = await etsOwa('m4', 'Weekly', 1, 13, 'native');
+      expect(r.owa).toBeLessThanOrEqual(0.931);
+    },
+    120_000,
+  );
+  it.skipIf(!nativeOk)(
+    'M4 Hourly (native): OWA <= 0.891 (regression guard; R ets 0.852)',
+    async () => {
+      const r = await etsOwa('m4', 'Hourly', 24, 48, 'native');
+      expect(r.owa).toBeLessThanOrEqual(0.891);
+    },
+    300_000,
+  );
 });
