@@ -75,10 +75,9 @@ describe('baselines', () => {
 });
 
 describe.skipIf(!haveM4)('published M4 figures (all Hourly and Weekly series)', () => {
-  const published: Record<string, Record<string, [number, number]>> = {
-    Hourly: { naive: [43.003, 11.608], snaive: [13.912, 1.193], naive2: [18.383, 2.395] },
-    Weekly: { naive: [9.161, 2.777], snaive: [9.161, 2.777], naive2: [9.161, 2.777] },
-  };
+  // R-produced figures with their provenance: test/fixtures/timeseries/r-reference.json.
+  const published = JSON.parse(readFileSync(new URL('../fixtures/timeseries/r-reference.json', import.meta.url), 'utf8'))
+    .m4_published as Record<string, Record<string, [number, number]>>;
   for (const [set, m, h] of [
     ['Hourly', 24, 48],
     ['Weekly', 1, 13],
