@@ -12,6 +12,9 @@ const bin = fileURLToPath(new URL('../../bin/waybill.mjs', import.meta.url));
 const M4 = join(defaultDataDir(), 'ts', 'm4');
 const haveM4 = existsSync(join(M4, 'Weekly-train.csv'));
 if (!haveM4) console.warn(`skipped: waybill forecast on M4: ${M4} not found`);
+const M3 = join(defaultDataDir(), 'ts', 'm3');
+const haveM3 = existsSync(join(M3, 'Other-train.csv'));
+if (!haveM3) console.warn(`skipped: waybill forecast --model auto on M3: ${M3} not found`);
 
 describe('waybill forecast', () => {
   it.skipIf(!haveM4)('M4 Weekly with Theta: the published scores, forecasts written in the M4 layout', () => {
@@ -42,6 +45,41 @@ describe('waybill forecast', () => {
     const f = parseM4Csv(readFileSync(out, 'utf8'));
     expect(f.ids).toHaveLength(359);
     expect(f.offsets[1]).toBe(13);
+  });
+
+  it.skipIf(!haveM3)('M3 Other with --model auto --levels 80,95: AutoETS scores, MSIS per level, models used, progress', () => {
+    const res = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'forecast',
+        join(M3, 'Other-train.csv'),
+        '--horizon',
+        '8',
+        '--model',
+        'auto',
+        '--levels',
+        '80,95',
+        '--workers',
+        '2',
+        '--test',
+        join(M3, 'Other-test.csv'),
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/forecast 87\/87 series \(auto, h = 8, (native, 2 threads|js)\)/);
+    const s = JSON.parse(res.stdout) as { owa: number; msis: Record<string, number>; models: Record<string, number> };
+    expect(s.owa).toBeLessThan(0.7);
+    expect(s.msis['95']).toBeGreaterThan(0);
+    expect(s.msis['80']).toBeGreaterThan(0);
+    expect(Object.keys(s.models).every((k) => k.startsWith('ETS('))).toBe(true);
+    const bad = spawnSync(process.execPath, [bin, 'forecast', join(M3, 'Other-train.csv'), '--horizon', '8', '--levels', '120'], {
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--levels');
   });
 
   it('a long id,date,value CSV (dates out of order, a missing value) and bad input', () => {

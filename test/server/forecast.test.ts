@@ -38,6 +38,24 @@ describe('POST /v1/forecast', () => {
     expect(result.ids[11]).toBe('s11');
   });
 
+  it('model ets: the chosen model, parameters and intervals per level; bad codes and levels are 400', async () => {
+    const wave = Array.from({ length: 48 }, (_, t) => 100 + 10 * Math.sin((2 * Math.PI * t) / 4) + t * 0.5 + ((t * 7) % 5));
+    const res = await post('/v1/forecast', { series: [wave, [1, 2]], model: 'ets', horizon: 3, seasonLength: 4, levels: [80, 95] });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(body.used[0]).toMatch(/^ETS\(/);
+    expect(body.used[1]).toBe('naive');
+    expect(body.notes[1]).toMatch(/too few values/);
+    const [i80, i95] = body.intervals[0];
+    expect(i80.level).toBe(80);
+    expect(i95.lower[2]).toBeLessThan(i80.lower[2]);
+    expect(i80.lower[2]).toBeLessThan(body.forecasts[0][2]);
+    expect(body.forecasts[0][2]).toBeLessThan(i95.upper[2]);
+    expect((await post('/v1/forecast', { series: [wave], model: 'ets', horizon: 3, etsModel: 'QQQ' })).statusCode).toBe(400);
+    expect((await post('/v1/forecast', { series: [wave], model: 'ets', horizon: 3, levels: [0] })).statusCode).toBe(400);
+    expect((await post('/v1/forecast', { series: [wave], model: 'theta', horizon: 3, levels: [95] })).statusCode).toBe(400);
+  });
+
   it('rejects bad input: unknown model, horizon 0, ragged ids, too many values', async () => {
     expect((await post('/v1/forecast', { series: [[1]], model: 'nope', horizon: 1 })).statusCode).toBe(400);
     expect((await post('/v1/forecast', { series: [[1]], horizon: 0 })).statusCode).toBe(400);
