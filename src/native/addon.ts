@@ -21,6 +21,57 @@ import { PACKAGE_ROOT } from '../paths.js';
  */
 export type NativeGeoOptions = Omit<GeoTask, 'kernel' | 'radius'> & { radius?: number; device: 'cpu' | 'cuda'; sync?: boolean };
 
+/** Options shared by the addon's trajectory functions (see native/src/napi/trajectory.cc). */
+interface NativeTrajectoryRun {
+  rowBegin: number;
+  rowEnd: number;
+  /** Native threads for this call (default 1). */
+  threads?: number;
+  cancel?: Int32Array;
+  sync?: boolean;
+}
+
+/** Similarity measure options as the addon reads them (validated by src/kernels/trajectory/native.ts). */
+interface NativeMeasureOptions {
+  measure: 'dtw' | 'frechet' | 'hausdorff' | 'erp' | 'edr' | 'lcss';
+  metric: 'haversine' | 'euclidean';
+  radius?: number;
+  /** DTW Sakoe–Chiba half-width; negative or omitted: full DTW. */
+  band?: number;
+  eps?: number;
+  delta?: number;
+  gap?: Float64Array;
+}
+
+export type NativeTrajectoryPairwiseOptions = NativeTrajectoryRun &
+  NativeMeasureOptions & { aCoords: Float64Array; aOffsets: Int32Array; bCoords: Float64Array; bOffsets: Int32Array; out: Float64Array };
+
+export type NativeTrajectoryOneToManyOptions = NativeTrajectoryRun &
+  NativeMeasureOptions & { query: Float64Array; coords: Float64Array; offsets: Int32Array; out: Float64Array };
+
+export type NativeTrajectorySimplifyOptions = NativeTrajectoryRun & {
+  coords: Float64Array;
+  offsets: Int32Array;
+  times?: Float64Array;
+  method: 'douglas-peucker' | 'td-tr';
+  tolerance: number;
+  metric: 'haversine' | 'euclidean';
+  radius?: number;
+  keep: Uint8Array;
+};
+
+export type NativeTrajectoryStayPointsOptions = NativeTrajectoryRun & {
+  coords: Float64Array;
+  offsets: Int32Array;
+  times: Float64Array;
+  distance: number;
+  duration: number;
+  metric: 'haversine' | 'euclidean';
+  radius?: number;
+  outLast: Int32Array;
+  outMean: Float64Array;
+};
+
 export interface NativeCudaInfo {
   compiled: boolean;
   available: boolean;
@@ -62,7 +113,7 @@ export interface NativeAddon {
     count: number;
     season: number;
     maxIter: number;
-    relTol: number;
+    tolerance: number;
     maxSeason: number;
     modelMask: number;
     outParams: Float64Array;
@@ -72,6 +123,11 @@ export interface NativeAddon {
   }): Promise<void> | undefined;
   minCostFlow(o: Omit<MinCostFlowTask, 'kernel'> & { sync?: boolean }): Promise<void> | undefined;
   auctionAssignment(o: Omit<AuctionAssignmentTask, 'kernel'> & { device: 'cpu' | 'cuda'; sync?: boolean }): Promise<void> | undefined;
+  // Trajectory family: optional, so that an addon built before it still loads (src/kernels/trajectory/native.ts checks).
+  trajectoryPairwise?(o: NativeTrajectoryPairwiseOptions): Promise<void> | undefined;
+  trajectoryOneToMany?(o: NativeTrajectoryOneToManyOptions): Promise<void> | undefined;
+  trajectorySimplify?(o: NativeTrajectorySimplifyOptions): Promise<void> | undefined;
+  trajectoryStayPoints?(o: NativeTrajectoryStayPointsOptions): Promise<void> | undefined;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

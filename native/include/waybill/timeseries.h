@@ -23,7 +23,7 @@ constexpr int kEtsParams = 16;
 
 struct EtsOptions {
   int max_iter = 800;        ///< Nelder-Mead iterations per search
-  double rel_tol = 1e-8;     ///< Nelder-Mead relative tolerance
+  double tolerance = 5e-6;   ///< Nelder-Mead stop: criterion spread <= tolerance x n
   int max_season = 24;       ///< seasonal models only when season <= max_season
   uint32_t model_mask = (1u << kEtsModels) - 1;  ///< bit c: model code c may be fitted
 };

@@ -330,7 +330,7 @@ Napi::Value TsForecast(const Napi::CallbackInfo& info) {
       std::move(keep));
 }
 
-// tsEtsFit({ values: Float64Array, offsets: Int32Array(count + 1), count, season, maxIter, relTol,
+// tsEtsFit({ values: Float64Array, offsets: Int32Array(count + 1), count, season, maxIter, tolerance,
 //            maxSeason, modelMask, outParams: Float64Array(count * 16), outSeason: Float64Array(count * season),
 //            cancel?, sync? }) — AutoETS per series (see waybill/timeseries.h for the output layout).
 Napi::Value TsEtsFit(const Napi::CallbackInfo& info) {
@@ -350,7 +350,7 @@ Napi::Value TsEtsFit(const Napi::CallbackInfo& info) {
   opt.max_iter = static_cast<int>(size_of(env, o, "maxIter"));
   opt.max_season = static_cast<int>(size_of(env, o, "maxSeason"));
   opt.model_mask = static_cast<uint32_t>(size_of(env, o, "modelMask"));
-  opt.rel_tol = o.Get("relTol").IsNumber() ? o.Get("relTol").As<Napi::Number>().DoubleValue() : 1e-8;
+  opt.tolerance = o.Get("tolerance").IsNumber() ? o.Get("tolerance").As<Napi::Number>().DoubleValue() : 5e-6;
   double* params = array_of<double>(env, o, "outParams", napi_float64_array, count * ts::kEtsParams, keep);
   double* season_out = array_of<double>(env, o, "outSeason", napi_float64_array, count * season, keep);
   const CancelToken cancel = cancel_of(env, o, keep);

@@ -153,7 +153,7 @@ double criterion(const double* y, int n, int m, const Spec& spec, const Smoothin
 }
 
 template <class F>
-double nelder_mead(F&& fn, std::vector<double>& x0, const std::vector<double>& step, int max_iter, double rel_tol) {
+double nelder_mead(F&& fn, std::vector<double>& x0, const std::vector<double>& step, int max_iter, double tol) {
   const int d = static_cast<int>(x0.size());
   std::vector<std::vector<double>> pts(static_cast<std::size_t>(d) + 1, x0);
   std::vector<double> fv(static_cast<std::size_t>(d) + 1);
@@ -184,7 +184,7 @@ double nelder_mead(F&& fn, std::vector<double>& x0, const std::vector<double>& s
     const std::size_t worst = static_cast<std::size_t>(order[static_cast<std::size_t>(d)]);
     const std::size_t second = static_cast<std::size_t>(order[static_cast<std::size_t>(d) - 1]);
     const double fb = fv[best], fw = fv[worst];
-    if (std::isfinite(fw) && fw - fb <= rel_tol * (std::fabs(fb) + rel_tol)) break;
+    if (std::isfinite(fw) && fw - fb <= tol) break;
     std::fill(c.begin(), c.end(), 0.0);
     for (std::size_t i = 0; i <= static_cast<std::size_t>(d); ++i) {
       if (i == worst) continue;
@@ -448,7 +448,8 @@ Fit fit_ets(const double* y, int n, int m, const Spec& spec, const EtsOptions& o
     return criterion(ys.data(), n, mm, spec, p, x[ns], has_trend ? x[ns + 1] : 0, cur_season->data(), work.data(), nullptr);
   };
   std::vector<double> best = u;
-  double fbest = nelder_mead(crit, best, step, o.max_iter, o.rel_tol);
+  const double tol = o.tolerance * n;
+  double fbest = nelder_mead(crit, best, step, o.max_iter, tol);
   std::vector<double> ls_season(static_cast<std::size_t>(mm));
   if (seasonal) {
     double ll = 0, lb = 0;
@@ -462,7 +463,7 @@ Fit fit_ets(const double* y, int n, int m, const Spec& spec, const EtsOptions& o
       const double f1 = crit(x1.data());
       if (f1 < fbest) {
         std::vector<double> again = x1;
-        const double fa = nelder_mead(crit, again, step, o.max_iter, o.rel_tol);
+        const double fa = nelder_mead(crit, again, step, o.max_iter, tol);
         season = ls_season;
         if (fa <= f1) {
           best = again;
@@ -508,7 +509,7 @@ Fit fit_ets(const double* y, int n, int m, const Spec& spec, const EtsOptions& o
 Status ets_fit_cpu(const double* values, const int32_t* offsets, std::size_t count, int season, const EtsOptions& o, double* params, double* season_out,
                    RowRange range, CancelToken cancel) {
   if (season < 1) return Status::Error(StatusCode::kInvalidArgument, "season must be >= 1");
-  if (o.max_iter < 1 || !(o.rel_tol > 0)) return Status::Error(StatusCode::kInvalidArgument, "max_iter must be >= 1 and rel_tol > 0");
+  if (o.max_iter < 1 || !(o.tolerance > 0)) return Status::Error(StatusCode::kInvalidArgument, "max_iter must be >= 1 and tolerance > 0");
   if (range.end > count || range.begin > range.end) return Status::Error(StatusCode::kInvalidArgument, "bad series range");
   for (std::size_t s = range.begin; s < range.end; ++s) {
     if (cancel.cancelled()) return Status::Error(StatusCode::kCancelled, "cancelled");
