@@ -49,6 +49,8 @@ export interface ForecastOptions {
   etsModel?: string;
   /** ETS: seasonal models only when m <= maxSeason (default 24, as R's ets). */
   maxSeason?: number;
+  /** ETS: Nelder-Mead stop per observation (default 5e-6; see EtsFitOptions.tolerance). */
+  etsTolerance?: number;
   /** Prediction-interval levels in % (e.g. [80, 95]); model ets only. */
   levels?: number[];
 }
@@ -135,7 +137,11 @@ export async function forecastBatch(
         field: 'levels',
       });
   }
-  const etsOptions: AutoEtsOptions = { model: options.etsModel ?? 'ZZZ', maxSeason: options.maxSeason ?? 24 };
+  const etsOptions: AutoEtsOptions = {
+    model: options.etsModel ?? 'ZZZ',
+    maxSeason: options.maxSeason ?? 24,
+    ...(options.etsTolerance !== undefined ? { tolerance: options.etsTolerance } : {}),
+  };
   if (model === 'ets') {
     parseEtsCode(etsOptions.model as string);
     if (!Number.isInteger(etsOptions.maxSeason) || (etsOptions.maxSeason as number) < 1)
