@@ -1,6 +1,7 @@
 /**
- * Optimised Theta and ADIDA (TS reference): hand cases and accuracy on held-back real data
- * (M3 Yearly / Other test parts; carparts) against the classic methods on the same series.
+ * Optimised Theta, R's thetaf and ADIDA (TS reference): hand cases, the R thetaf figures of issue 6
+ * (test/fixtures/timeseries/r-reference.json) reproduced on every set, and accuracy on held-back
+ * real data (M3 Yearly / Other test parts; carparts) against the classic methods.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { parseM4Csv, type SeriesBatch } from '../../src/data/m4.js';
 import { baselineForecast } from '../../src/kernels/timeseries/baselines.js';
 import { adidaForecast, intermittentForecast } from '../../src/kernels/timeseries/intermittent.js';
 import { owa, rmsse, scoreForecasts } from '../../src/kernels/timeseries/metrics.js';
-import { OTM_THETAS, optimizedThetaForecast, thetaForecast } from '../../src/kernels/timeseries/theta.js';
+import { OTM_THETAS, optimizedThetaForecast, thetaForecast, thetafForecast } from '../../src/kernels/timeseries/theta.js';
 import { defaultDataDir } from '../../src/paths.js';
 
 const one = (x: number[]): SeriesBatch => ({ ids: ['a'], values: Float64Array.from(x), offsets: Int32Array.from([0, x.length]) });
@@ -71,4 +72,35 @@ describe.skipIf(!have)('accuracy on held-back real data', () => {
     expect(rmsse(train, test, ad, 12, 1)).toBeLessThan(0.7);
     expect(Number.isFinite(sc.bias)).toBe(true);
   });
+});
+
+describe.skipIf(!have)('thetaf against R forecast::thetaf (fixture)', () => {
+  const R = JSON.parse(readFileSync(new URL('../fixtures/timeseries/r-reference.json', import.meta.url), 'utf8')).r_ets_thetaf as Record<
+    string,
+    { thetaf: [number, number, number] }
+  >;
+  it('sMAPE / MASE / OWA within 0.035 / 0.005 / 0.002 of R on every set; exact to 3 decimals on M4 Hourly and M3 Other', () => {
+    for (const [set, dir, name, m, h] of [
+      ['M4 Hourly', 'm4', 'Hourly', 24, 48],
+      ['M4 Weekly', 'm4', 'Weekly', 1, 13],
+      ['M3 Yearly', 'm3', 'Yearly', 1, 6],
+      ['M3 Quarterly', 'm3', 'Quarterly', 4, 8],
+      ['M3 Monthly', 'm3', 'Monthly', 12, 18],
+      ['M3 Other', 'm3', 'Other', 1, 8],
+    ] as const) {
+      const train = parseM4Csv(readFileSync(join(TS, dir, `${name}-train.csv`), 'utf8'));
+      const test = parseM4Csv(readFileSync(join(TS, dir, `${name}-test.csv`), 'utf8'));
+      const n2 = scoreForecasts(train, test, baselineForecast(train, 'naive2', h, m).mean, h, m);
+      const sc = scoreForecasts(train, test, thetafForecast(train, h, m).mean, h, m);
+      const [smape, mase, o] = (R[set] as { thetaf: [number, number, number] }).thetaf;
+      const msg = `${set}: ${sc.smape.toFixed(3)} / ${sc.mase.toFixed(3)} / ${owa(sc, n2).toFixed(3)} vs R ${smape} / ${mase} / ${o}`;
+      expect(Math.abs(sc.smape - smape), msg).toBeLessThan(0.035);
+      expect(Math.abs(sc.mase - mase), msg).toBeLessThan(0.005);
+      expect(owa(sc, n2), msg).toBeLessThanOrEqual(o + 0.0005);
+      if (set === 'M4 Hourly' || set === 'M3 Other') {
+        expect(sc.smape.toFixed(3), msg).toBe(smape.toFixed(3));
+        expect(sc.mase.toFixed(3), msg).toBe(mase.toFixed(3));
+      }
+    }
+  }, 60_000);
 });

@@ -9,7 +9,7 @@
 
 namespace waybill::ts {
 
-enum class Method : int { kNaive = 0, kSNaive = 1, kNaive2 = 2, kDrift = 3, kSes = 4, kTheta = 5, kCroston = 6, kSba = 7, kTsb = 8, kAdida = 9, kOptimizedTheta = 10 };
+enum class Method : int { kNaive = 0, kSNaive = 1, kNaive2 = 2, kDrift = 3, kSes = 4, kTheta = 5, kCroston = 6, kSba = 7, kTsb = 8, kAdida = 9, kOptimizedTheta = 10, kThetaf = 11 };
 
 /// Forecasts series [range.begin, range.end) into out (count x horizon, row-major; only those
 /// rows are written). seasonal[i] = 1 when the M4 seasonality test adjusted series i (may be

@@ -299,7 +299,7 @@ Napi::Value AuctionAssignment(const Napi::CallbackInfo& info) {
       std::move(keep));
 }
 
-// tsForecast({ values: Float64Array, offsets: Int32Array(count + 1), count, method (0..10, see
+// tsForecast({ values: Float64Array, offsets: Int32Array(count + 1), count, method (0..11, see
 //              waybill/timeseries.h), horizon, season, alpha, beta, out: Float64Array(count * horizon),
 //              outSeasonal?: Uint8Array(count), cancel?, sync? })
 // (Kept beside the OR bindings because it shares their argument helpers.)
@@ -313,7 +313,7 @@ Napi::Value TsForecast(const Napi::CallbackInfo& info) {
   const std::size_t total = count == 0 ? 0 : static_cast<std::size_t>(std::max(0, offsets[count]));
   const double* values = array_of<double>(env, o, "values", napi_float64_array, total, keep);
   const std::size_t method = size_of(env, o, "method"), horizon = size_of(env, o, "horizon"), season = size_of(env, o, "season");
-  if (method > 10 || horizon < 1 || season < 1) throw_invalid(env, "bad method, horizon or season");
+  if (method > 11 || horizon < 1 || season < 1) throw_invalid(env, "bad method, horizon or season");
   for (std::size_t i = 0; i < count; ++i)
     if (offsets[i] < 0 || offsets[i + 1] < offsets[i] || static_cast<std::size_t>(offsets[i + 1]) > total) throw_invalid(env, "offsets must be non-decreasing within values");
   double* out = array_of<double>(env, o, "out", napi_float64_array, count * horizon, keep);

@@ -52,6 +52,22 @@ export function isSeasonal(x: ArrayLike<number>, m: number): boolean {
 }
 
 /**
+ * The seasonality test of R forecast::thetaf: m > 1, a non-constant series longer than two
+ * cycles, |r_m| / sqrt((1 + 2 sum_{k<m} r_k^2) / n) > qnorm(0.95).
+ */
+export function isSeasonalThetaf(x: ArrayLike<number>, m: number): boolean {
+  const n = x.length;
+  if (m <= 1 || n <= 2 * m) return false;
+  let constant = true;
+  for (let i = 1; i < n; i++) if (x[i] !== x[0]) constant = false;
+  if (constant) return false;
+  const r = acf(x, m);
+  let s = 1;
+  for (let k = 0; k < m - 1; k++) s += 2 * (r[k] as number) ** 2;
+  return Math.abs(r[m - 1] as number) / Math.sqrt(s / n) > 1.6448536269514722;
+}
+
+/**
  * Seasonal indices of a classical multiplicative decomposition (R's decompose): centred moving
  * average trend, ratio to trend averaged per position of the cycle, normalised to mean 1.
  * Returns one index per point of the series (position i has cycle position i mod m).

@@ -8,9 +8,9 @@ import { WaybillError } from '../../errors.js';
 import { type BaselineMethod, baselineForecast } from './baselines.js';
 import { type AutoEtsOptions, autoEtsBatch, type EtsFit, etsIntervals, etsName, etsPointForecast, parseEtsCode } from './ets.js';
 import { adidaForecast, type IntermittentMethod, intermittentForecast } from './intermittent.js';
-import { combForecast, optimizedThetaForecast, sesForecast, thetaForecast } from './theta.js';
+import { combForecast, optimizedThetaForecast, sesForecast, thetaForecast, thetafForecast } from './theta.js';
 
-export type ForecastModel = BaselineMethod | IntermittentMethod | 'adida' | 'ses' | 'theta' | 'otm' | 'ets' | 'comb';
+export type ForecastModel = BaselineMethod | IntermittentMethod | 'adida' | 'ses' | 'theta' | 'thetaf' | 'otm' | 'ets' | 'comb';
 export const FORECAST_MODELS: readonly ForecastModel[] = [
   'naive',
   'snaive',
@@ -18,6 +18,7 @@ export const FORECAST_MODELS: readonly ForecastModel[] = [
   'drift',
   'ses',
   'theta',
+  'thetaf',
   'otm',
   'ets',
   'comb',
@@ -76,7 +77,7 @@ export interface ForecastOutput {
   ets?: Array<{ alpha: number; beta: number; gamma: number; phi: number; sigma2: number; aicc: number } | null>;
 }
 
-const MULTIPLICATIVE: ReadonlySet<ForecastModel> = new Set(['naive2', 'ses', 'theta', 'otm', 'comb']);
+const MULTIPLICATIVE: ReadonlySet<ForecastModel> = new Set(['naive2', 'ses', 'theta', 'thetaf', 'otm', 'comb']);
 
 /** The native batched forecaster (waybill/timeseries.h), when the addon is loaded. */
 export type NativeForecast = (o: {
@@ -102,6 +103,7 @@ const NATIVE_METHOD: Record<Exclude<ForecastModel, 'ets' | 'comb'>, number> = {
   tsb: 8,
   adida: 9,
   otm: 10,
+  thetaf: 11,
 };
 
 /**
@@ -281,15 +283,17 @@ export async function forecastBatch(
       nativeOut ??
       (model === 'theta'
         ? thetaForecast(sub, horizon, mm).mean
-        : model === 'otm'
-          ? optimizedThetaForecast(sub, horizon, mm).mean
-          : model === 'adida'
-            ? adidaForecast(sub, horizon).mean
-            : model === 'ses'
-              ? sesForecast(sub, horizon, mm).mean
-              : model === 'croston' || model === 'sba' || model === 'tsb'
-                ? intermittentForecast(sub, model, horizon)
-                : baselineForecast(sub, model, horizon, mm).mean);
+        : model === 'thetaf'
+          ? thetafForecast(sub, horizon, mm).mean
+          : model === 'otm'
+            ? optimizedThetaForecast(sub, horizon, mm).mean
+            : model === 'adida'
+              ? adidaForecast(sub, horizon).mean
+              : model === 'ses'
+                ? sesForecast(sub, horizon, mm).mean
+                : model === 'croston' || model === 'sba' || model === 'tsb'
+                  ? intermittentForecast(sub, model, horizon)
+                  : baselineForecast(sub, model, horizon, mm).mean);
     g.idx.forEach((s, i) => {
       mean.set(out.subarray(i * horizon, (i + 1) * horizon), s * horizon);
     });

@@ -12,7 +12,7 @@
  */
 import type { SeriesBatch } from '../../data/m4.js';
 import { WaybillError } from '../../errors.js';
-import { isSeasonal, multiplicativeSeasonalIndices } from './baselines.js';
+import { isSeasonal, isSeasonalThetaf, multiplicativeSeasonalIndices } from './baselines.js';
 import { type EtsFit, etsPointForecast } from './ets.js';
 
 export interface SesFit {
@@ -102,6 +102,7 @@ function adjustedForecast(
   horizon: number,
   seasonLength: number,
   forecastAdjusted: (x: Float64Array) => { alpha: number; at: (h: number) => number },
+  seasonalTest: (x: ArrayLike<number>, m: number) => boolean = isSeasonal,
 ): ThetaForecast {
   if (!Number.isInteger(horizon) || horizon < 1)
     throw new WaybillError('INVALID_ARGUMENT', `horizon must be an integer >= 1, got ${horizon}`, { field: 'horizon' });
@@ -117,7 +118,8 @@ function adjustedForecast(
     const n = (batch.offsets[s + 1] as number) - a0;
     if (n === 0) throw new WaybillError('INVALID_ARGUMENT', `series ${batch.ids[s]} is empty`, { series: s });
     const raw = batch.values.subarray(a0, a0 + n);
-    const si = isSeasonal(raw, m) ? multiplicativeSeasonalIndices(raw, m) : undefined;
+    let si = seasonalTest(raw, m) ? multiplicativeSeasonalIndices(raw, m) : undefined;
+    if (si && seasonalTest !== isSeasonal && si.some((v) => Math.abs(v) < 1e-4)) si = undefined; // thetaf's guard
     if (si) seasonal[s] = 1;
     const f = forecastAdjusted(si ? raw.map((v, i) => v / (si[i] as number)) : raw);
     alpha[s] = f.alpha;
@@ -138,6 +140,29 @@ export function thetaForecast(batch: SeriesBatch, horizon: number, seasonLength:
     const ses = sesFit(line2);
     return { alpha: ses.alpha, at: (h) => 0.5 * ses.level + 0.5 * (intercept + slope * (n + h + 1)) };
   });
+}
+
+/**
+ * Theta as R forecast::thetaf computes it (Hyndman & Billah 2003: SES with drift): seasonal test
+ * as thetaf (n > 2m, qnorm(0.95)), classical multiplicative adjustment, SES fitted by least squares
+ * (R: ets "ANN" with opt.crit "mse"), forecast = SES level + b/2 (h + (1 - (1 - alpha)^n) / alpha)
+ * with b the least-squares slope of the adjusted series; seasonal indices re-applied.
+ */
+export function thetafForecast(batch: SeriesBatch, horizon: number, seasonLength: number): ThetaForecast {
+  return adjustedForecast(
+    batch,
+    horizon,
+    seasonLength,
+    (x) => {
+      const n = x.length;
+      const ses = sesFit(x);
+      const { slope } = leastSquaresLine(x);
+      const a = Math.max(1e-10, ses.alpha);
+      const c = (1 - (1 - a) ** n) / a;
+      return { alpha: ses.alpha, at: (h) => ses.level + (slope / 2) * (h + c) };
+    },
+    isSeasonalThetaf,
+  );
 }
 
 /** The theta values the optimised Theta searches (1 = SES on the series, 2 = classic Theta). */

@@ -33,6 +33,31 @@ bool is_seasonal(const double* x, int n, int m) {
   return std::fabs(r(m)) > limit;
 }
 
+// R forecast::thetaf's test: n > 2m, not constant, |r_m| / sqrt((1 + 2 sum r_k^2) / n) > qnorm(0.95).
+bool is_seasonal_thetaf(const double* x, int n, int m) {
+  if (m <= 1 || n <= 2 * m) return false;
+  bool constant = true;
+  for (int i = 1; i < n; ++i)
+    if (x[i] != x[0]) constant = false;
+  if (constant) return false;
+  double mean = 0;
+  for (int i = 0; i < n; ++i) mean += x[i];
+  mean /= n;
+  double den = 0;
+  for (int i = 0; i < n; ++i) den += (x[i] - mean) * (x[i] - mean);
+  auto r = [&](int k) {
+    double s = 0;
+    for (int i = 0; i + k < n; ++i) s += (x[i] - mean) * (x[i + k] - mean);
+    return den == 0 ? 0.0 : s / den;
+  };
+  double s = 1;
+  for (int k = 1; k <= m - 1; ++k) {
+    const double rk = r(k);
+    s += 2 * rk * rk;
+  }
+  return std::fabs(r(m)) / std::sqrt(s / n) > 1.6448536269514722;
+}
+
 // Classical multiplicative decomposition: seasonal index per point (cycle position i mod m).
 void seasonal_indices(const double* x, int n, int m, std::vector<double>& out) {
   const bool even = m % 2 == 0;
@@ -167,12 +192,18 @@ Status forecast_cpu(const double* values, const int32_t* offsets, std::size_t co
       case Method::kNaive2:
       case Method::kSes:
       case Method::kTheta:
+      case Method::kThetaf:
       case Method::kOptimizedTheta: {
-        const bool seas = is_seasonal(x, n, m);
+        bool seas = method == Method::kThetaf ? is_seasonal_thetaf(x, n, m) : is_seasonal(x, n, m);
+        if (seas) {
+          seasonal_indices(x, n, m, si);
+          if (method == Method::kThetaf)
+            for (int i = 0; i < n; ++i)
+              if (std::fabs(si[static_cast<std::size_t>(i)]) < 1e-4) seas = false;
+        }
         const double* y = x;
         if (seas) {
           if (seasonal != nullptr) seasonal[s] = 1;
-          seasonal_indices(x, n, m, si);
           work.resize(static_cast<std::size_t>(n));
           for (int i = 0; i < n; ++i) work[static_cast<std::size_t>(i)] = x[i] / si[static_cast<std::size_t>(i)];
           y = work.data();
@@ -183,6 +214,13 @@ Status forecast_cpu(const double* values, const int32_t* offsets, std::size_t co
         } else if (method == Method::kSes) {
           const SesFit f = ses_fit(y, n);
           for (int h = 0; h < horizon; ++h) row[h] = reseason(h, f.level);
+        } else if (method == Method::kThetaf) {
+          const SesFit f = ses_fit(y, n);
+          double intercept = 0, slope = 0;
+          least_squares_line(y, n, &intercept, &slope);
+          const double a = std::max(1e-10, f.alpha);
+          const double c = (1 - std::pow(1 - a, n)) / a;
+          for (int h = 0; h < horizon; ++h) row[h] = reseason(h, f.level + (slope / 2) * (h + c));
         } else if (method == Method::kOptimizedTheta) {
           double intercept = 0, slope = 0;
           least_squares_line(y, n, &intercept, &slope);
