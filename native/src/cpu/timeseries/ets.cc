@@ -89,12 +89,13 @@ struct EndState {
   double level = 0, trend = 0, sse = 0;
 };
 
-// R's criterion; work holds the m running seasonal states; end (optional) receives the final states.
-double criterion(const double* y, int n, int m, const Spec& spec, const Smoothing& p, double l0, double b0, const double* s0, double* work,
-                 EndState* end) {
-  const bool has_trend = spec.trend != kN;
-  const int st = spec.season;
-  const bool mult_err = spec.error == 1;
+// Specialised per model class (kHasTrend, kSeason, kMultErr) so the hot loop has no model branches;
+// the arithmetic is the same in every instance.
+template <bool kHasTrend, int kSeason, bool kMultErr>
+double criterion_t(const double* y, int n, int m, const Smoothing& p, double l0, double b0, const double* s0, double* work, EndState* end) {
+  constexpr bool has_trend = kHasTrend;
+  constexpr int st = kSeason;
+  constexpr bool mult_err = kMultErr;
   const int mm = st == 0 ? 1 : m;
   for (int j = 0; j < mm; ++j) work[j] = st == 0 ? 0 : s0[j];
   double l = l0, b = has_trend ? b0 : 0, sse = 0, prod = 1;
@@ -150,6 +151,27 @@ double criterion(const double* y, int n, int m, const Spec& spec, const Smoothin
   }
   const double lik = n * std::log(std::max(sse, 1e-300));
   return mult_err ? lik + 2 * (std::log(prod) + exp2 * kLn2) : lik;
+}
+
+template <bool kHasTrend, int kSeason>
+double criterion_e(const double* y, int n, int m, const Spec& spec, const Smoothing& p, double l0, double b0, const double* s0, double* work,
+                   EndState* end) {
+  return spec.error == 1 ? criterion_t<kHasTrend, kSeason, true>(y, n, m, p, l0, b0, s0, work, end)
+                         : criterion_t<kHasTrend, kSeason, false>(y, n, m, p, l0, b0, s0, work, end);
+}
+
+// R's criterion; work holds the m running seasonal states; end (optional) receives the final states.
+double criterion(const double* y, int n, int m, const Spec& spec, const Smoothing& p, double l0, double b0, const double* s0, double* work,
+                 EndState* end) {
+  const bool t = spec.trend != kN;
+  switch (spec.season) {
+    case 0:
+      return t ? criterion_e<true, 0>(y, n, m, spec, p, l0, b0, s0, work, end) : criterion_e<false, 0>(y, n, m, spec, p, l0, b0, s0, work, end);
+    case 1:
+      return t ? criterion_e<true, 1>(y, n, m, spec, p, l0, b0, s0, work, end) : criterion_e<false, 1>(y, n, m, spec, p, l0, b0, s0, work, end);
+    default:
+      return t ? criterion_e<true, 2>(y, n, m, spec, p, l0, b0, s0, work, end) : criterion_e<false, 2>(y, n, m, spec, p, l0, b0, s0, work, end);
+  }
 }
 
 template <class F>
