@@ -57,7 +57,7 @@ export const forecastRoutes: FastifyPluginAsyncTypebox<ForecastRouteOptions> = a
     {
       schema: {
         tags: ['timeseries'],
-        summary: 'Forecast many series (AutoETS with intervals, Theta, Comb, naive family, Croston family)',
+        summary: 'Forecast many series (AutoETS with intervals, Theta, thetaf, optimised Theta, Comb, naive family, Croston family, ADIDA)',
         querystring: Type.Object({ job: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }),
         body: Body,
         response: {
