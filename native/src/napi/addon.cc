@@ -38,6 +38,7 @@ static Napi::Object InitWaybill(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, waybill::napi::Info, "info"));
   waybill::napi::init_geo(env, exports);
   waybill::napi::init_or(env, exports);
+  waybill::napi::init_trajectory(env, exports);
   return exports;
 }
 

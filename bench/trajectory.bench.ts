@@ -1,0 +1,235 @@
+/**
+ * Trajectory benchmark (npm run bench:trajectory; not a test). Real data: the GeoLife sample in
+ * <dataDir>/traj/geolife_sample (users 001 and 005, 217,653 fixes), cut into trips at time gaps
+ * over 300 s and the trips into consecutive windows of 100 fixes (a trip's last window is kept
+ * when it has >= 50 fixes), so every segment has ~100 points.
+ *
+ * - Pairwise DTW and discrete Fréchet, N x N (default 1,000 x 1,000; `--pairs N`): the even
+ *   windows against the odd ones, C++ core on 1 and on 2 native threads, and the TypeScript
+ *   reference on a 40 x 40 subset, extrapolated per pair (stated in the output).
+ * - Douglas–Peucker, TD-TR and stay points over every trip: points per second, C++ 1 and 2
+ *   threads vs the reference.
+ *
+ * Run with WAYBILL_ADDON pointing at the addon to measure. Writes bench/results/trajectory.json
+ * and the "trajectory" section of bench/RESULTS.md.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { loadGeolifeSample } from '../src/data/geolife.js';
+import { BatchBuilder, selectTrajectories } from '../src/kernels/trajectory/batch.js';
+import { checkTimeOrder, segmentTrips } from '../src/kernels/trajectory/clean.js';
+import {
+  nativeDetectStayPoints,
+  nativeDouglasPeucker,
+  nativePairwiseDistances,
+  nativeTdTr,
+  nativeTrajectoryStatus,
+} from '../src/kernels/trajectory/native.js';
+import { pairwiseDistances } from '../src/kernels/trajectory/similarity.js';
+import { douglasPeucker, tdTr } from '../src/kernels/trajectory/simplify.js';
+import { detectStayPoints } from '../src/kernels/trajectory/stay-points.js';
+import type { TrajectoryBatch } from '../src/kernels/trajectory/types.js';
+import { loadAddon } from '../src/native/addon.js';
+import { writeResultsSection } from './results-md.js';
+
+const argPairs = process.argv.indexOf('--pairs');
+const N = argPairs > 0 ? Number(process.argv[argPairs + 1]) : 1000;
+const TS_SUBSET = 40;
+
+const status = nativeTrajectoryStatus();
+if (!status.ok) {
+  console.error(`native trajectory kernels unavailable: ${status.reason}`);
+  process.exit(1);
+}
+const load = loadAddon();
+const simd = load.ok ? load.addon.info().simd : 'unknown';
+const machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`;
+const loadAtStart = loadavg()[0] as number;
+
+/** Segments of ~100 fixes cut from GeoLife trips (300 s gaps), plus the trips themselves. */
+function segments(): { windows: TrajectoryBatch; trips: TrajectoryBatch } {
+  const trips = segmentTrips(loadGeolifeSample(), { maxGap: 300, minPoints: 2 }).batch;
+  const b = new BatchBuilder();
+  for (let t = 0; t < trips.offsets.length - 1; t++) {
+    const begin = trips.offsets[t] as number;
+    const end = trips.offsets[t + 1] as number;
+    for (let w = begin; w < end; w += 100) {
+      const stop = Math.min(end, w + 100);
+      if (stop - w < 50) break;
+      for (let p = w; p < stop; p++) b.push(trips.coords[2 * p] as number, trips.coords[2 * p + 1] as number, trips.times[p] as number);
+      b.end(`${trips.ids[t]}@${w - begin}`);
+    }
+  }
+  // Kernels that need time (TD-TR, stay points) need strictly increasing timestamps.
+  const bad = new Set(checkTimeOrder(trips).map((i) => i.trajectory));
+  const good: number[] = [];
+  for (let t = 0; t < trips.offsets.length - 1; t++) if (!bad.has(t)) good.push(t);
+  return { windows: b.build(), trips: selectTrajectories(trips, good) };
+}
+
+function seconds<T>(f: () => T): [T, number] {
+  const t0 = performance.now();
+  const r = f();
+  return [r, (performance.now() - t0) / 1000];
+}
+
+async function secondsAsync<T>(f: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const r = await f();
+  return [r, (performance.now() - t0) / 1000];
+}
+
+const { windows, trips } = segments();
+const count = windows.offsets.length - 1;
+const lens: number[] = [];
+for (let t = 0; t < count; t++) lens.push((windows.offsets[t + 1] as number) - (windows.offsets[t] as number));
+const meanLen = lens.reduce((s, v) => s + v, 0) / count;
+console.log(`GeoLife sample: ${count} segments of ${Math.min(...lens)}-${Math.max(...lens)} fixes (mean ${meanLen.toFixed(1)})`);
+if (count < 2 * N) throw new Error(`need ${2 * N} segments, have ${count}`);
+const even = Array.from({ length: N }, (_, k) => 2 * k);
+const odd = Array.from({ length: N }, (_, k) => 2 * k + 1);
+const A = selectTrajectories(windows, even);
+const B = selectTrajectories(windows, odd);
+const cellsPerPair = (() => {
+  let s = 0;
+  for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) s += (lens[2 * i] as number) * (lens[2 * j + 1] as number);
+  return s / (N * N);
+})();
+
+interface PairRow {
+  measure: string;
+  pairs: number;
+  native1s: number;
+  native2s: number;
+  tsPerPairUs: number;
+  tsExtrapolatedS: number;
+  speedupVsTs: number;
+  speedup2vs1: number;
+  identical1vs2: boolean;
+  worstRelVsTs: number;
+}
+const pairRows: PairRow[] = [];
+for (const measure of ['dtw', 'frechet'] as const) {
+  const [one, t1] = await secondsAsync(() => nativePairwiseDistances(measure, A, B, undefined, { threads: 1 }));
+  const [two, t2] = await secondsAsync(() => nativePairwiseDistances(measure, A, B, undefined, { threads: 2 }));
+  const identical = Buffer.compare(Buffer.from(one.data.buffer), Buffer.from(two.data.buffer)) === 0;
+  const sa = selectTrajectories(
+    A,
+    Array.from({ length: TS_SUBSET }, (_, k) => k),
+  );
+  const sb = selectTrajectories(
+    B,
+    Array.from({ length: TS_SUBSET }, (_, k) => k),
+  );
+  pairwiseDistances(measure, selectTrajectories(sa, [0, 1, 2, 3, 4]), sb); // JIT warm-up
+  const [ref, tts] = seconds(() => pairwiseDistances(measure, sa, sb));
+  let worst = 0;
+  for (let i = 0; i < TS_SUBSET; i++) {
+    for (let j = 0; j < TS_SUBSET; j++) {
+      const r = ref.data[i * TS_SUBSET + j] as number;
+      const g = one.data[i * N + j] as number;
+      if (r !== g) worst = Math.max(worst, Math.abs(g - r) / Math.abs(r));
+    }
+  }
+  const perPair = tts / (TS_SUBSET * TS_SUBSET);
+  const row: PairRow = {
+    measure,
+    pairs: N * N,
+    native1s: t1,
+    native2s: t2,
+    tsPerPairUs: perPair * 1e6,
+    tsExtrapolatedS: perPair * N * N,
+    speedupVsTs: (perPair * N * N) / t1,
+    speedup2vs1: t1 / t2,
+    identical1vs2: identical,
+    worstRelVsTs: worst,
+  };
+  pairRows.push(row);
+  console.log(
+    `${measure} ${N}x${N}: native 1 thread ${t1.toFixed(1)} s, 2 threads ${t2.toFixed(1)} s (x${row.speedup2vs1.toFixed(2)}, identical ${identical}); ` +
+      `TS ${row.tsPerPairUs.toFixed(0)} us/pair on ${TS_SUBSET}x${TS_SUBSET} -> ${row.tsExtrapolatedS.toFixed(0)} s extrapolated (native x${row.speedupVsTs.toFixed(1)}); worst rel diff ${worst.toExponential(1)}`,
+  );
+}
+
+interface ThroughputRow {
+  kernel: string;
+  points: number;
+  native1: number;
+  native2: number;
+  ts: number;
+  identical: boolean;
+}
+const tpRows: ThroughputRow[] = [];
+const points = trips.times.length;
+/** Best of three runs, points per second. */
+async function rate(f: () => Promise<unknown> | unknown): Promise<number> {
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    await f();
+    best = Math.min(best, (performance.now() - t0) / 1000);
+  }
+  return points / best;
+}
+const same = (x: unknown, y: unknown) =>
+  JSON.stringify(x, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v)) ===
+  JSON.stringify(y, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v));
+const TOL = 10;
+const STAY = { distance: 200, duration: 1200 };
+for (const [kernel, nat, ref] of [
+  [
+    `douglas-peucker ${TOL} m`,
+    (threads: number) => nativeDouglasPeucker(trips, TOL, undefined, { threads }),
+    () => douglasPeucker(trips, TOL),
+  ],
+  [`td-tr ${TOL} m`, (threads: number) => nativeTdTr(trips, TOL, undefined, { threads }), () => tdTr(trips, TOL)],
+  [
+    `stay points ${STAY.distance} m / ${STAY.duration} s`,
+    (threads: number) => nativeDetectStayPoints(trips, STAY, { threads }),
+    () => detectStayPoints(trips, STAY),
+  ],
+] as const) {
+  const identical = same(await nat(1), ref());
+  const row: ThroughputRow = {
+    kernel,
+    points,
+    native1: await rate(() => nat(1)),
+    native2: await rate(() => nat(2)),
+    ts: await rate(ref),
+    identical,
+  };
+  tpRows.push(row);
+  console.log(
+    `${kernel}: ${points} fixes in ${trips.offsets.length - 1} trips; native ${(row.native1 / 1e6).toFixed(2)} M points/s (1 thread), ${(row.native2 / 1e6).toFixed(2)} M (2 threads); TS ${(row.ts / 1e6).toFixed(2)} M; identical ${identical}`,
+  );
+}
+
+const f1 = (v: number) => v.toFixed(1);
+const lines = [
+  `Machine: ${machine}; load average at start ${loadAtStart.toFixed(1)} (a shared machine: other builds may have run alongside). Backend: native = C++ CPU core (${simd} SIMD), one call with 1 or 2 std::threads over pairs / trajectories; TS = the TypeScript reference (src/kernels/trajectory), one thread.`,
+  `Data: the GeoLife sample (users 001 and 005, ../shared/data/traj/geolife_sample) cut into trips at gaps > 300 s, the trips into consecutive windows of 100 fixes (a last window of >= 50 fixes kept): ${count} segments, mean ${meanLen.toFixed(1)} fixes. Pairwise: the first ${N} even-numbered segments against the first ${N} odd-numbered ones (${(cellsPerPair / 1e4).toFixed(2)} x 10^4 DP cells per pair on average), haversine ground distance, full DTW. The TS reference ran on a ${TS_SUBSET} x ${TS_SUBSET} subset and is extrapolated per pair to ${N} x ${N}.`,
+  '',
+  '| measure | pairs | native 1 thread (s) | native 2 threads (s) | 2 vs 1 | TS per pair (us) | TS extrapolated (s) | native 1 thread vs TS | max rel. diff vs TS |',
+  '|---|---|---|---|---|---|---|---|---|',
+  ...pairRows.map(
+    (r) =>
+      `| ${r.measure} | ${N} x ${N} | ${f1(r.native1s)} | ${f1(r.native2s)} | x${r.speedup2vs1.toFixed(2)}${r.identical1vs2 ? '' : ' (results differ!)'} | ${r.tsPerPairUs.toFixed(0)} | ${r.tsExtrapolatedS.toFixed(0)} | x${r.speedupVsTs.toFixed(1)} | ${r.worstRelVsTs.toExponential(1)} |`,
+  ),
+  '',
+  `Simplification and stay points over the ${trips.offsets.length - 1} trips with strictly increasing timestamps (${points} fixes), best of 3 runs:`,
+  '',
+  '| kernel | native 1 thread (M points/s) | native 2 threads (M points/s) | TS (M points/s) | native vs TS | same output as TS |',
+  '|---|---|---|---|---|---|',
+  ...tpRows.map(
+    (r) =>
+      `| ${r.kernel} | ${(r.native1 / 1e6).toFixed(2)} | ${(r.native2 / 1e6).toFixed(2)} | ${(r.ts / 1e6).toFixed(2)} | x${(r.native1 / r.ts).toFixed(1)} | ${r.identical ? 'yes' : 'NO'} |`,
+  ),
+  '',
+  'Issue 9 targets: native vs TS >= 10x and 2 vs 1 workers >= 1.8x on DTW / Fréchet. CUDA and peer (tslearn / traj-dist) columns: not measured here (no GPU on this machine; peers not installed).',
+];
+writeFileSync(
+  new URL('./results/trajectory.json', import.meta.url),
+  `${JSON.stringify({ date: new Date().toISOString(), machine, loadAtStart, simd, segments: count, meanLen, pairs: pairRows, throughput: tpRows }, null, 2)}\n`,
+);
+writeResultsSection('trajectory', 'trajectory (npm run bench:trajectory)', lines.join('\n'));
+console.log(lines.join('\n'));
