@@ -8,6 +8,7 @@ import type { BackendName, BackendStatus } from './backends/types.js';
 import { WaybillError } from './errors.js';
 import { JobManager, type JobManagerOptions } from './jobs/jobs.js';
 import { createGeoKernels, type GeoKernelName, type GeoKernels, type RunRecord } from './kernels/geo/index.js';
+import { createMlKernels, type MlKernels } from './kernels/ml/kernels.js';
 import { createOrKernels, type OrKernelName, type OrKernels } from './kernels/or/index.js';
 import { createTimeseriesKernels, type TimeseriesKernels } from './kernels/timeseries/index.js';
 import type { PluginLogger } from './plugins/define.js';
@@ -39,7 +40,7 @@ export interface KernelRunEvent extends RunRecord {
 
 export interface Engine {
   readonly version: string;
-  readonly kernels: { geo: GeoKernels; or: OrKernels; timeseries: TimeseriesKernels };
+  readonly kernels: { geo: GeoKernels; or: OrKernels; timeseries: TimeseriesKernels; ml: MlKernels };
   /** Status of each enabled backend, with the reason when one is unavailable. */
   backends(): BackendStatus[];
   /** Worker pool size and queue state. */
@@ -93,7 +94,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
   });
   const timeseries = createTimeseriesKernels(() => pool.closed);
-  const kernels = { geo, or, timeseries };
+  const ml = createMlKernels(() => pool.closed);
+  const kernels = { geo, or, timeseries, ml };
   const plugins = new ModelRegistry({ kernels, ...options.plugins });
   const jobs = new JobManager(options.jobs);
   let closing: Promise<void> | undefined;

@@ -16,6 +16,37 @@ export {
   type RunRecord,
 } from './kernels/geo/index.js';
 export {
+  type GbdtDataset,
+  type GbdtModel,
+  type GbdtOptions,
+  type GbdtProgress,
+  type GbdtTrainResult,
+  loadGbdtModel,
+  makeSyntheticTabular,
+  type ObjectiveName,
+  type ObjectiveSpec,
+  saveGbdtModel,
+} from './kernels/ml/index.js';
+export {
+  type Calibrator,
+  createMlKernels,
+  type MlBackendRequest,
+  type MlKernels,
+  type MlTrainResult,
+} from './kernels/ml/kernels.js';
+export {
+  type MlpModel,
+  type MlpProgress,
+  type MlpTrainOptions,
+  type MlpTrainResult,
+  predictTabularMlp,
+  selectTfjsBackend,
+  type TfjsBackendChoice,
+  type TfjsBackendName,
+  type TfjsBackendReport,
+  trainTabularMlp,
+} from './kernels/ml/tfjs.js';
+export {
   definePlugin,
   type PluginContext,
   type PluginDefinition,

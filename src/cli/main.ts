@@ -7,6 +7,8 @@
  *   waybill infer <model[@version]> <json> [--url U] [--plugins a,b]
  *   waybill solve <file.tsp|.vrp|.vrptw|solomon.txt|.json> [--time 30s] [--seed N] [--workers N]
  *                 [--iterations N] [--rounding nint|trunc1|exact] [--vehicles K] [--out F] [--json]
+ *   waybill train <file.csv> --target col --out model.json [--objective l2] [--alpha 0.9] ...
+ *   waybill eval trajectory [--json]
  */
 import { parseArgs } from 'node:util';
 import { collectInfo, formatInfo } from './info.js';
@@ -40,10 +42,25 @@ commands:
   forecast <train.csv> --horizon h [--model theta] [--season m] [--test test.csv] [--out f.csv]
           [--missing interpolate|drop|error] [--levels 80,95] [--ets ZZZ] [--workers 2] [--json]
                                                 forecast every series of an M4-layout (or long id,date,value)
-                                                CSV; models: auto (= ets: AutoETS by AICc), ets, comb, naive,
-                                                snaive, naive2, drift, ses, theta, croston, sba, tsb; --ets: an
+                                                CSV; models: auto (= ets: AutoETS by AICc), ets, comb, theta,
+                                                thetaf, otm, ses, naive, snaive, naive2, drift, croston, sba,
+                                                tsb, adida; --ets: an
                                                 R-style ETS model code; --levels: prediction intervals (ets);
                                                 with --test: sMAPE / MASE / OWA vs Naive2 (and MSIS)
+  train   <file.csv> --target col --out model.json [--objective l2|l1|quantile|logistic|poisson|tweedie]
+          [--alpha 0.9] [--categorical a,b] [--drop c,d] [--valid-fraction 0.2] [--rounds 100]
+          [--leaves 31] [--lr 0.1] [--early-stop 20] [--seed 0] [--json]
+                                                train gradient-boosted trees on a CSV with a header (empty/NA
+                                                = missing; text columns and --categorical ones become category
+                                                codes, saved in the model); --drop: columns not used as
+                                                features; a seeded --valid-fraction is held out for early
+                                                stopping (--early-stop rounds, 0 = off); progress on stderr,
+                                                Ctrl-C keeps the best model so far; prints validation metrics
+                                                and writes the waybill-gbdt JSON model (--alpha: quantile level)
+  eval    trajectory [--json]                   stop-sequence prediction on the 13 Amazon LMRRC routes
+                                                (leave-one-route-out; challenge route score, lower is better)
+                                                and LaDe next-pickup prediction (split by courier), on the
+                                                shared data (WAYBILL_DATA_DIR or ../shared/data)
   help                                          this text`;
 
 function intArg(name: string, v: string | undefined): number | undefined {
@@ -87,6 +104,16 @@ async function main(argv: string[]): Promise<void> {
         missing: { type: 'string' },
         levels: { type: 'string' },
         ets: { type: 'string' },
+        target: { type: 'string' },
+        objective: { type: 'string' },
+        alpha: { type: 'string' },
+        categorical: { type: 'string' },
+        drop: { type: 'string' },
+        'valid-fraction': { type: 'string' },
+        rounds: { type: 'string' },
+        leaves: { type: 'string' },
+        lr: { type: 'string' },
+        'early-stop': { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -233,6 +260,26 @@ async function main(argv: string[]): Promise<void> {
         ...(fv.missing ? { missing: fv.missing as 'interpolate' | 'drop' | 'error' } : {}),
         ...(v.json ? { json: true } : {}),
       });
+      return;
+    }
+    case 'train': {
+      const { parseTrainArgs, trainFile } = await import('./train.js');
+      const args = parseTrainArgs(parsed.positionals[0], parsed.values as Record<string, string | boolean | undefined>);
+      if (typeof args === 'string') {
+        console.error(`waybill: ${args}\n\n${USAGE}`);
+        process.exit(2);
+      }
+      await trainFile(args);
+      return;
+    }
+    case 'eval': {
+      const [what] = parsed.positionals;
+      if (!what) {
+        console.error(`waybill: eval needs what to evaluate (trajectory)\n\n${USAGE}`);
+        process.exit(2);
+      }
+      const { evalCli } = await import('./eval.js');
+      await evalCli({ what, ...(v.json ? { json: true } : {}) });
       return;
     }
     default:

@@ -1,0 +1,243 @@
+/**
+ * The ML kernel family on the engine (`engine.kernels.ml`): GBDT training (asynchronous, with
+ * progress and cancellation), prediction, importance, contributions, JSON save / load, k-means,
+ * L2 logistic regression, Platt / isotonic calibration, and the TensorFlow.js tabular MLP.
+ *
+ * Every call is asynchronous and every result carries `backend`. The trees, k-means, logistic
+ * regression and calibration run on the TypeScript reference (`'js'`); the C++ / CUDA ports of
+ * issue 7 do not exist yet, so asking for `backend: 'native'` or `'cuda'` fails with
+ * BACKEND_UNAVAILABLE. The MLP reports the TensorFlow.js backend that actually ran
+ * (`tfjs-node-gpu`, `tfjs-node`, `tfjs-wasm` or `tfjs-cpu`).
+ *
+ * Training yields to the event loop after every tree (trainGbdtAsync), so a request or a timer
+ * can abort it; one tree on 1e6 rows still holds the thread for about a second, and so does
+ * binning the features before the first tree.
+ */
+import { WaybillError } from '../../errors.js';
+import { fitIsotonic, fitPlatt, type IsotonicModel, isotonicTransform, type PlattModel, plattTransform } from './calibration.js';
+import {
+  type GbdtDataset,
+  type GbdtModel,
+  type GbdtOptions,
+  type GbdtTrainResult,
+  gbdtContributions,
+  gbdtImportance,
+  gbdtPredict,
+  trainGbdtAsync,
+} from './gbdt.js';
+import { GBDT_FORMAT, GBDT_FORMAT_VERSION, loadGbdtModel, saveGbdtModel } from './gbdt-json.js';
+import { type KMeansOptions, type KMeansResult, kmeans, kmeansAssign } from './kmeans.js';
+import {
+  type LogisticRegressionModel,
+  type LogisticRegressionOptions,
+  type LogisticRegressionResult,
+  predictLogisticRegression,
+  trainLogisticRegression,
+} from './logistic-regression.js';
+import type { MlpModel, MlpTrainOptions, MlpTrainResult, TfjsBackendChoice, TfjsBackendReport } from './tfjs.js';
+
+/** Backends an ML call may ask for; only `js` exists today. */
+export type MlBackendRequest = 'auto' | 'js' | 'native' | 'cuda';
+
+interface BackendOption {
+  /** Force a backend; default 'auto' (today always the TS reference). */
+  backend?: MlBackendRequest;
+}
+
+interface Timed {
+  backend: 'js';
+  timings: { totalMs: number };
+}
+
+export type MlTrainResult = GbdtTrainResult & Timed;
+
+/** A calibration map fitted by {@link MlKernels.calibrate}. */
+export type Calibrator = { method: 'platt'; model: PlattModel } | { method: 'isotonic'; model: IsotonicModel };
+
+export interface MlKernels {
+  /**
+   * Trains gradient-boosted trees on row-major features (rows x numFeatures, NaN = missing).
+   * Progress after every tree (`onProgress`); an aborted `signal` stops training and keeps the
+   * best model so far (`stopReason: 'aborted'`), it does not throw.
+   */
+  train(train: GbdtDataset, options?: GbdtOptions & BackendOption): Promise<MlTrainResult>;
+  /** Predictions (response scale, or the margin with `raw`) for rows x numFeatures features. */
+  predict(
+    model: GbdtModel,
+    features: Float64Array,
+    numFeatures: number,
+    options?: { raw?: boolean; numIterations?: number } & BackendOption,
+  ): Promise<{ predictions: Float64Array } & Timed>;
+  /** Per-feature importance: total split gain (default) or split count, with the feature names. */
+  importance(
+    model: GbdtModel,
+    options?: { type?: 'gain' | 'split' },
+  ): Promise<{ importance: Float64Array; type: 'gain' | 'split'; featureNames: string[]; backend: 'js' }>;
+  /**
+   * Saabas contributions in raw-score units, rows x (numFeatures + 1) row-major, the last
+   * column the bias; each row sums to the raw prediction.
+   */
+  contributions(
+    model: GbdtModel,
+    features: Float64Array,
+    numFeatures: number,
+    options?: { numIterations?: number } & BackendOption,
+  ): Promise<{ contributions: Float64Array; columns: number; method: 'saabas' } & Timed>;
+  /** The model as versioned JSON text (format `waybill-gbdt`). */
+  save(model: GbdtModel): Promise<{ json: string; format: string; formatVersion: number; backend: 'js' }>;
+  /** Reads a model from JSON text or the parsed object; INVALID_ARGUMENT names the bad field. */
+  load(json: string | object): Promise<{ model: GbdtModel; backend: 'js' }>;
+  /** k-means++ / Lloyd on rows x numFeatures finite data. */
+  kmeans(data: Float64Array, numFeatures: number, options: KMeansOptions & BackendOption): Promise<KMeansResult & Timed>;
+  /** Nearest centroid (k x numFeatures) of each row. */
+  kmeansAssign(
+    centroids: Float64Array,
+    data: Float64Array,
+    numFeatures: number,
+  ): Promise<{ labels: Int32Array; distances: Float64Array } & Timed>;
+  /** L2 logistic regression (Newton) on finite features and 0/1 labels. */
+  trainLogistic(
+    features: Float64Array,
+    numFeatures: number,
+    labels: Float64Array,
+    options?: LogisticRegressionOptions & BackendOption,
+  ): Promise<LogisticRegressionResult & Timed>;
+  /** Probabilities of a logistic regression model. */
+  predictLogistic(
+    model: LogisticRegressionModel,
+    features: Float64Array,
+    numFeatures: number,
+  ): Promise<{ probabilities: Float64Array } & Timed>;
+  /** Fits Platt scaling (default) or isotonic regression of 0/1 labels on scores. */
+  calibrate(scores: Float64Array, labels: Float64Array, options?: { method?: 'platt' | 'isotonic' }): Promise<Calibrator & Timed>;
+  /** Calibrated probabilities of scores. */
+  calibrateApply(calibrator: Calibrator, scores: Float64Array): Promise<{ probabilities: Float64Array } & Timed>;
+  /** Which TensorFlow.js backend the MLP runs on (and why the better ones are unavailable). */
+  tfjsBackend(options?: { prefer?: TfjsBackendChoice }): Promise<TfjsBackendReport>;
+  /** Trains the tabular MLP (embeddings for categorical columns) on TensorFlow.js. */
+  trainMlp(train: GbdtDataset, options?: MlpTrainOptions): Promise<MlpTrainResult>;
+  /** Predictions of a tabular MLP. */
+  predictMlp(model: MlpModel, features: Float64Array, numFeatures: number): Promise<{ predictions: Float64Array; backend: string }>;
+}
+
+function checkBackend(backend: unknown): void {
+  if (backend === undefined || backend === 'auto' || backend === 'js') return;
+  if (backend === 'native' || backend === 'cuda')
+    throw new WaybillError('BACKEND_UNAVAILABLE', `the ${backend} ML kernels are not built yet (issue 7: only the TS reference exists)`, {
+      backend,
+    });
+  throw new WaybillError('INVALID_ARGUMENT', `backend must be auto, js, native or cuda, got ${String(backend)}`, { field: 'backend' });
+}
+
+/** Cheap shape check so that a wrong object fails with a code instead of a TypeError deep inside. */
+function checkModel(model: unknown): GbdtModel {
+  const m = model as Partial<GbdtModel> | null;
+  if (typeof m !== 'object' || m === null || !Array.isArray(m.trees) || !Number.isInteger(m.numFeatures) || !m.objective)
+    throw new WaybillError('INVALID_ARGUMENT', 'model must be a GBDT model (from train or load)', { field: 'model' });
+  return m as GbdtModel;
+}
+
+/**
+ * Creates the ML kernels. `isClosed` makes calls on a closed engine fail with POOL_CLOSED.
+ */
+export function createMlKernels(isClosed: () => boolean = () => false): MlKernels {
+  let tfjs: Promise<typeof import('./tfjs.js')> | undefined;
+  const loadTfjsHelper = () => {
+    tfjs ??= import('./tfjs.js');
+    return tfjs;
+  };
+  /** Runs fn on the TS reference with the common checks and timing. */
+  const run = async <T extends object>(backend: unknown, fn: () => T | Promise<T>): Promise<T & Timed> => {
+    if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+    checkBackend(backend);
+    const t0 = performance.now();
+    const out = await fn();
+    return Object.assign(out, { backend: 'js' as const, timings: { totalMs: performance.now() - t0 } });
+  };
+  return {
+    train(train, options = {}) {
+      const { backend, ...rest } = options;
+      return run(backend, () => trainGbdtAsync(train, rest));
+    },
+    predict(model, features, numFeatures, options = {}) {
+      const { backend, ...rest } = options;
+      return run(backend, () => ({ predictions: gbdtPredict(checkModel(model), features, numFeatures, rest) }));
+    },
+    async importance(model, options = {}) {
+      const m = checkModel(model);
+      const type = options.type ?? 'gain';
+      const { backend } = await run(undefined, () => ({}));
+      return {
+        importance: gbdtImportance(m, type),
+        type,
+        featureNames: m.featureNames ? [...m.featureNames] : Array.from({ length: m.numFeatures }, (_, f) => `f${f}`),
+        backend,
+      };
+    },
+    contributions(model, features, numFeatures, options = {}) {
+      const { backend, ...rest } = options;
+      return run(backend, () => ({
+        contributions: gbdtContributions(checkModel(model), features, numFeatures, rest),
+        columns: numFeatures + 1,
+        method: 'saabas' as const,
+      }));
+    },
+    async save(model) {
+      const { backend } = await run(undefined, () => ({}));
+      return { json: saveGbdtModel(checkModel(model)), format: GBDT_FORMAT, formatVersion: GBDT_FORMAT_VERSION, backend };
+    },
+    async load(json) {
+      const { backend } = await run(undefined, () => ({}));
+      return { model: loadGbdtModel(json), backend };
+    },
+    kmeans(data, numFeatures, options) {
+      const { backend, ...rest } = options ?? ({} as KMeansOptions & BackendOption);
+      return run(backend, () => kmeans(data, numFeatures, rest as KMeansOptions));
+    },
+    kmeansAssign(centroids, data, numFeatures) {
+      return run(undefined, () => kmeansAssign(centroids, data, numFeatures));
+    },
+    trainLogistic(features, numFeatures, labels, options = {}) {
+      const { backend, ...rest } = options;
+      return run(backend, () => trainLogisticRegression(features, numFeatures, labels, rest));
+    },
+    predictLogistic(model, features, numFeatures) {
+      return run(undefined, () => {
+        if (typeof model !== 'object' || model === null || !(model.weights instanceof Float64Array))
+          throw new WaybillError('INVALID_ARGUMENT', 'model must be a logistic regression model (weights: Float64Array)', {
+            field: 'model',
+          });
+        return { probabilities: predictLogisticRegression(model, features, numFeatures) };
+      });
+    },
+    calibrate(scores, labels, options = {}) {
+      const method = options.method ?? 'platt';
+      return run(undefined, (): Calibrator => {
+        if (method === 'platt') return { method, model: fitPlatt(scores, labels) };
+        if (method === 'isotonic') return { method, model: fitIsotonic(scores, labels) };
+        throw new WaybillError('INVALID_ARGUMENT', `method must be platt or isotonic, got ${String(method)}`, { field: 'method' });
+      });
+    },
+    calibrateApply(calibrator, scores) {
+      return run(undefined, () => {
+        if (calibrator?.method === 'platt') return { probabilities: plattTransform(calibrator.model, scores) };
+        if (calibrator?.method === 'isotonic') return { probabilities: isotonicTransform(calibrator.model, scores) };
+        throw new WaybillError('INVALID_ARGUMENT', 'calibrator must come from calibrate (method platt or isotonic)', {
+          field: 'calibrator',
+        });
+      });
+    },
+    async tfjsBackend(options = {}) {
+      if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+      return (await loadTfjsHelper()).selectTfjsBackend(options.prefer);
+    },
+    async trainMlp(train, options = {}) {
+      if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+      return (await loadTfjsHelper()).trainTabularMlp(train, options);
+    },
+    async predictMlp(model, features, numFeatures) {
+      if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+      return (await loadTfjsHelper()).predictTabularMlp(model, features, numFeatures);
+    },
+  };
+}
