@@ -11,6 +11,7 @@ import { createGeoKernels, type GeoKernelName, type GeoKernels, type RunRecord }
 import { createMlKernels, type MlKernels } from './kernels/ml/kernels.js';
 import { createOrKernels, type OrKernelName, type OrKernels } from './kernels/or/index.js';
 import { createTimeseriesKernels, type TimeseriesKernels } from './kernels/timeseries/index.js';
+import { createEngineGraph, createTrajectoryKernels, type EngineGraph, type TrajectoryKernels } from './kernels/trajectory/engine.js';
 import type { PluginLogger } from './plugins/define.js';
 import { ModelRegistry } from './plugins/registry.js';
 import { type PoolStats, WorkerPool } from './pool/pool.js';
@@ -31,6 +32,13 @@ export interface EngineOptions {
   plugins?: { dataDir?: string; artifactsDir?: string; logger?: PluginLogger; batching?: 'plugin' | 'off' };
   /** Background job limits. */
   jobs?: Omit<JobManagerOptions, 'store'> & { store?: JobManagerOptions['store'] };
+  /**
+   * Shared data for `engine.graph` and the trajectory predictors (Amazon LMRRC, LaDe, GeoLife).
+   * Default: plugins.dataDir, else WAYBILL_DATA_DIR, else ../shared/data.
+   */
+  dataDir?: string;
+  /** `engine.graph`: `gps: false` leaves out the GeoLife stay-point places (the slowest part of the build). */
+  graph?: { gps?: boolean };
 }
 
 /** One finished kernel call, as seen by `engine.onKernelRun` listeners (metrics). */
@@ -40,7 +48,9 @@ export interface KernelRunEvent extends RunRecord {
 
 export interface Engine {
   readonly version: string;
-  readonly kernels: { geo: GeoKernels; or: OrKernels; timeseries: TimeseriesKernels; ml: MlKernels };
+  readonly kernels: { geo: GeoKernels; or: OrKernels; timeseries: TimeseriesKernels; ml: MlKernels; trajectory: TrajectoryKernels };
+  /** The logistics network graph, built from the shared data on first use (see src/graph). */
+  readonly graph: EngineGraph;
   /** Status of each enabled backend, with the reason when one is unavailable. */
   backends(): BackendStatus[];
   /** Worker pool size and queue state. */
@@ -95,13 +105,21 @@ export function createEngine(options: EngineOptions = {}): Engine {
   });
   const timeseries = createTimeseriesKernels(() => pool.closed);
   const ml = createMlKernels(() => pool.closed);
-  const kernels = { geo, or, timeseries, ml };
+  const dataDir = options.dataDir ?? options.plugins?.dataDir;
+  const trajectory = createTrajectoryKernels({
+    isClosed: () => pool.closed,
+    allowNative: options.backends === undefined || options.backends.includes('native'),
+    ...(dataDir ? { dataDir } : {}),
+  });
+  const graph = createEngineGraph({ isClosed: () => pool.closed, ...(dataDir ? { dataDir } : {}), ...(options.graph ?? {}) });
+  const kernels = { geo, or, timeseries, ml, trajectory };
   const plugins = new ModelRegistry({ kernels, ...options.plugins });
   const jobs = new JobManager(options.jobs);
   let closing: Promise<void> | undefined;
   return {
     version: VERSION,
     kernels,
+    graph,
     plugins,
     jobs,
     backends: () => registry.list(),

@@ -3,6 +3,7 @@
 export type { BackendName, BackendStatus } from './backends/types.js';
 export { createEngine, type Engine, type EngineOptions } from './engine.js';
 export { ERROR_CATALOGUE, type ErrorCode, WaybillError } from './errors.js';
+export { buildNetworkGraph, NetworkGraph } from './graph/index.js';
 export { JobManager, type JobRecord, type JobState, type JobStore, MemoryJobStore } from './jobs/jobs.js';
 export {
   EARTH_RADIUS_M,
@@ -46,6 +47,19 @@ export {
   type TfjsBackendReport,
   trainTabularMlp,
 } from './kernels/ml/tfjs.js';
+export { batchFromArrays } from './kernels/trajectory/batch.js';
+export type {
+  EngineGraph,
+  NetworkSummary,
+  NextPickupInput,
+  NextPickupPrediction,
+  SequenceInput,
+  SequencePrediction,
+  TrajectoryBackend,
+  TrajectoryKernels,
+  TrajectoryRunOptions,
+} from './kernels/trajectory/engine.js';
+export type { SimilarityMeasure, SpatialBatch, TrajectoryBatch } from './kernels/trajectory/types.js';
 export {
   definePlugin,
   type PluginContext,

@@ -18,7 +18,9 @@ import { geoRoutes } from './routes/geo.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
+import { networkRoutes } from './routes/network.js';
 import { orRoutes } from './routes/or.js';
+import { trajectoryRoutes } from './routes/trajectory.js';
 import { vrpRoutes } from './routes/vrp.js';
 import { ErrorBody } from './schemas.js';
 
@@ -46,6 +48,12 @@ export interface ServerOptions {
   maxRouteMs?: number;
   /** Largest VRP (depots + customers) per request (default 5 000). */
   maxRouteNodes?: number;
+  /** Trajectory routes: most points (all trajectories together) per request (default 1 000 000). */
+  maxTrajectoryPoints?: number;
+  /** POST /v1/trajectories/similarity: most distances returned (rows x cols, default 1 000 000). */
+  maxTrajectoryPairs?: number;
+  /** POST /v1/trajectories/similarity: ground distances (points x points) above this run as a job (default 100 000 000). */
+  maxTrajectorySyncCells?: number;
   /** POST /v1/forecast: most series answered synchronously, more run as a job (default 1000). */
   maxForecastSyncSeries?: number;
   /** POST /v1/forecast: most values per request (default 5 000 000). */
@@ -116,6 +124,13 @@ export async function buildServer(options: ServerOptions = {}): Promise<WaybillS
       maxValues: options.maxForecastValues ?? 5_000_000,
     });
     await app.register(vrpRoutes, { engine, maxRouteMs: options.maxRouteMs ?? 60_000, maxRouteNodes: options.maxRouteNodes ?? 5000 });
+    await app.register(trajectoryRoutes, {
+      engine,
+      maxPoints: options.maxTrajectoryPoints ?? 1_000_000,
+      maxPairs: options.maxTrajectoryPairs ?? 1_000_000,
+      maxSyncCells: options.maxTrajectorySyncCells ?? 100_000_000,
+    });
+    await app.register(networkRoutes, { engine });
 
     for (const source of options.plugins ?? defaultPluginSources()) {
       if (isPluginCollection(source)) await engine.plugins.loadDirectory(source);
