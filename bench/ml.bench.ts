@@ -70,7 +70,9 @@ function lossOf(task: string, y: Float64Array, f: Float64Array): number {
   return logLoss(y, f);
 }
 
-const xgbProbe = spawnSync('python3', ['-c', 'import xgboost, numpy; print(xgboost.__version__)'], { encoding: 'utf8' });
+/** The Python that has xgboost (Debian's python3-xgboost lives in /usr/bin/python3); WAYBILL_PYTHON overrides. */
+const PYTHON = process.env.WAYBILL_PYTHON ?? 'python3';
+const xgbProbe = spawnSync(PYTHON, ['-c', 'import xgboost, numpy; print(xgboost.__version__)'], { encoding: 'utf8' });
 const xgbVersion = xgbProbe.status === 0 ? xgbProbe.stdout.trim() : undefined;
 console.log(xgbVersion ? `XGBoost ${xgbVersion} found: running it beside the TS reference` : 'XGBoost not installed here');
 
@@ -106,7 +108,7 @@ pv = bst.predict(dv); t2 = time.perf_counter()
 pv.astype('<f8').tofile(d + '/pv.bin')
 print(json.dumps({'train': t1 - t0, 'predict': t2 - t1}))
 `;
-    const res = spawnSync('python3', ['-c', script, dir, JSON.stringify(params)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const res = spawnSync(PYTHON, ['-c', script, dir, JSON.stringify(params)], { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (res.status !== 0) throw new Error(res.stderr.trim().split('\n').at(-1) ?? `exit ${res.status}`);
     const t = JSON.parse(res.stdout.trim().split('\n').at(-1) as string) as { train: number; predict: number };
     const buf = readFileSync(join(dir, 'pv.bin'));
