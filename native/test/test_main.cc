@@ -1,5 +1,5 @@
 // ctest entry: `waybill_tests cpu` runs the geo CPU self-checks, `waybill_tests or` the OR kernels,
-// `waybill_tests trajectory` the trajectory kernels;
+// `waybill_tests trajectory` the trajectory kernels, `waybill_tests ml` the GBDT kernels;
 // `waybill_tests cuda` runs CPU vs CUDA parity and exits 77 (skipped) with the reason when no
 // CUDA device is usable.
 #include <cstdio>
@@ -15,6 +15,7 @@ int run_or_cuda_suite();
 int run_vrp_suite();
 int run_ts_suite();
 int run_trajectory_suite();
+int run_ml_suite();
 
 int main(int argc, char** argv) {
   const char* which = argc > 1 ? argv[1] : "cpu";
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
     run_ts_suite();
   } else if (std::strcmp(which, "trajectory") == 0) {
     run_trajectory_suite();
+  } else if (std::strcmp(which, "ml") == 0) {
+    run_ml_suite();
   } else if (std::strcmp(which, "cuda") == 0) {
     const auto info = waybill::geo::cuda_probe();
     if (!info.available) {

@@ -84,6 +84,88 @@ export interface NativeCudaInfo {
   reason: string;
 }
 
+/** A GBDT forest as the addon's ml functions read it (flat arrays, see native/include/waybill/ml.h ForestView). */
+export interface NativeGbdtForest {
+  treeNodes: Int32Array;
+  treeLeaves: Int32Array;
+  splitFeature: Int32Array;
+  threshold: Float64Array;
+  defaultLeft: Uint8Array;
+  categorical: Uint8Array;
+  leftChild: Int32Array;
+  rightChild: Int32Array;
+  internalValue: Float64Array;
+  catOffsets: Int32Array;
+  catValues: Int32Array;
+  leafValue: Float64Array;
+  initScore: number;
+  numFeatures: number;
+}
+
+/** What gbdtTrain returns (see native/src/napi/ml.cc). */
+export interface NativeGbdtTrainOutput extends Omit<NativeGbdtForest, 'numFeatures'> {
+  splitGain: Float64Array;
+  internalCount: Float64Array;
+  leafCount: Float64Array;
+  iterations: number;
+  bestIteration: number;
+  /** 0 completed, 1 early-stopping, 2 aborted. */
+  stopReason: number;
+  trainLoss: Float64Array;
+  validLoss?: Float64Array;
+}
+
+/** Flat options of the addon's gbdtTrain (validated by src/kernels/ml/native.ts). */
+export interface NativeGbdtTrainOptions {
+  features: Float64Array;
+  labels: Float64Array;
+  rows: number;
+  numFeatures: number;
+  validFeatures?: Float64Array;
+  validLabels?: Float64Array;
+  validRows?: number;
+  /** 0 l2, 1 l1, 2 quantile, 3 logistic, 4 poisson, 5 tweedie. */
+  objective: number;
+  alpha: number;
+  tweedieVariancePower: number;
+  numIterations: number;
+  learningRate: number;
+  maxLeaves: number;
+  maxDepth: number;
+  minDataInLeaf: number;
+  minSumHessianInLeaf: number;
+  lambdaL2: number;
+  minSplitGain: number;
+  subsample: number;
+  colsample: number;
+  maxBins: number;
+  binSampleSize: number;
+  catSmooth: number;
+  earlyStoppingRounds: number;
+  seed: number;
+  categoricalFeatures: Int32Array;
+  threads?: number;
+  cancel?: Int32Array;
+  /** [iteration, trainLoss, validLoss, bestIteration], written after every tree. */
+  progress?: Float64Array;
+  sync?: boolean;
+}
+
+/** Options shared by the addon's gbdtPredict / gbdtContributions. */
+export type NativeGbdtPredictOptions = NativeGbdtForest & {
+  numTrees: number;
+  objective?: number;
+  features: Float64Array;
+  rows: number;
+  transform?: boolean;
+  out: Float64Array;
+  rowBegin?: number;
+  rowEnd?: number;
+  threads?: number;
+  cancel?: Int32Array;
+  sync?: boolean;
+};
+
 export interface NativeAddon {
   info(): { version: string; simd: string; cuda: NativeCudaInfo };
   haversineMatrix(o: NativeGeoOptions): Promise<void> | undefined;
@@ -128,6 +210,10 @@ export interface NativeAddon {
   trajectoryOneToMany?(o: NativeTrajectoryOneToManyOptions): Promise<void> | undefined;
   trajectorySimplify?(o: NativeTrajectorySimplifyOptions): Promise<void> | undefined;
   trajectoryStayPoints?(o: NativeTrajectoryStayPointsOptions): Promise<void> | undefined;
+  // ML family (GBDT): optional as well (src/kernels/ml/native.ts checks).
+  gbdtTrain?(o: NativeGbdtTrainOptions): Promise<NativeGbdtTrainOutput> | NativeGbdtTrainOutput;
+  gbdtPredict?(o: NativeGbdtPredictOptions): Promise<void> | undefined;
+  gbdtContributions?(o: NativeGbdtPredictOptions): Promise<void> | undefined;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

@@ -39,6 +39,7 @@ static Napi::Object InitWaybill(Napi::Env env, Napi::Object exports) {
   waybill::napi::init_geo(env, exports);
   waybill::napi::init_or(env, exports);
   waybill::napi::init_trajectory(env, exports);
+  waybill::napi::init_ml(env, exports);
   return exports;
 }
 

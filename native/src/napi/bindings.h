@@ -96,5 +96,6 @@ inline Napi::Value run_status(Napi::Env env, bool sync, std::function<Status()> 
 void init_geo(Napi::Env env, Napi::Object exports);
 void init_or(Napi::Env env, Napi::Object exports);
 void init_trajectory(Napi::Env env, Napi::Object exports);
+void init_ml(Napi::Env env, Napi::Object exports);
 
 }  // namespace waybill::napi

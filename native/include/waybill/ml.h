@@ -1,0 +1,145 @@
+// ml kernel family, C++ CPU: histogram gradient-boosted decision trees (training, prediction,
+// Saabas contributions).
+//
+// The C++ port of the TypeScript reference src/kernels/ml/gbdt.ts (+ binning.ts, objectives.ts,
+// gbdt-tree.ts, random.ts): the same bins, the same mulberry32 draws in the same order, the same
+// tie-breaks and the same order of floating-point operations (-ffp-contract=off), so it grows the
+// same trees. exp and log are the fdlibm algorithms that V8 uses for Math.exp / Math.log
+// (native/src/cpu/ml/js_math.h), so gradients, leaf values and predictions are bit-identical to
+// the reference; only Math.pow (the Tweedie loss value) comes from libm.
+//
+// Validation of values (labels in the objective's domain, option ranges, category codes) is the
+// caller's job (src/kernels/ml/native.ts); the core re-checks what would make it misbehave and
+// returns kInvalidArgument with a message naming the problem.
+//
+// Threads: `threads` > 1 bins and builds histograms over blocks of features, and computes
+// gradients and scores over blocks of rows, on std::threads; every histogram slot is still summed
+// in ascending row order and every loss in row order, so the result is bit-identical for every
+// thread count (checked by native/test/test_ml.cc and test/kernels/ml-parity.test.ts).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "waybill/common.h"
+
+namespace waybill::ml {
+
+/// Objectives; the values are part of the N-API contract.
+enum class Objective : int { kL2 = 0, kL1 = 1, kQuantile = 2, kLogistic = 3, kPoisson = 4, kTweedie = 5 };
+
+struct ObjectiveSpec {
+  Objective kind = Objective::kL2;
+  double alpha = 0.5;           ///< quantile level (l1: 0.5)
+  double tweedie_power = 1.5;   ///< rho in (1, 2)
+};
+
+/// Resolved hyper-parameters (the reference's GbdtParams).
+struct GbdtParams {
+  ObjectiveSpec objective;
+  int num_iterations = 100;
+  double learning_rate = 0.1;
+  int max_leaves = 31;
+  int max_depth = 0;  ///< 0: none
+  int min_data_in_leaf = 20;
+  double min_sum_hessian_in_leaf = 1e-3;
+  double lambda_l2 = 0;
+  double min_split_gain = 0;
+  double subsample = 1;
+  double colsample = 1;
+  int max_bins = 255;
+  std::size_t bin_sample_size = 200000;
+  double cat_smooth = 10;
+  int early_stopping_rounds = 0;
+  uint32_t seed = 0;
+  std::vector<int32_t> categorical_features;  ///< feature indices (any order, duplicates allowed)
+  int threads = 1;
+};
+
+/// Row-major features (rows x num_features, NaN = missing) and one label per row (borrowed).
+struct Dataset {
+  const double* features = nullptr;
+  const double* labels = nullptr;
+  std::size_t rows = 0;
+  std::size_t num_features = 0;
+};
+
+/// Borrowed flat trees: the arrays of gbdt-tree.ts concatenated over trees. Tree t owns nodes
+/// tree_nodes[t] .. tree_nodes[t + 1] - 1 and leaves tree_leaves[t] .. tree_leaves[t + 1] - 1;
+/// children are local to the tree (>= 0 node, < 0 leaf ~c). A node with categorical[i] = 1 sends
+/// the codes cat_values[cat_offsets[i] .. cat_offsets[i + 1]) (sorted ascending) left.
+struct ForestView {
+  std::size_t num_trees = 0;
+  std::size_t num_features = 0;
+  double init_score = 0;
+  const int32_t* tree_nodes = nullptr;   // num_trees + 1
+  const int32_t* tree_leaves = nullptr;  // num_trees + 1
+  const int32_t* split_feature = nullptr;
+  const double* threshold = nullptr;
+  const uint8_t* default_left = nullptr;
+  const uint8_t* categorical = nullptr;
+  const int32_t* left_child = nullptr;
+  const int32_t* right_child = nullptr;
+  const double* internal_value = nullptr;
+  const int32_t* cat_offsets = nullptr;  // total nodes + 1
+  const int32_t* cat_values = nullptr;
+  const double* leaf_value = nullptr;
+};
+
+/// Owned flat trees (the layout of ForestView) plus the per-node training statistics.
+struct Forest {
+  double init_score = 0;
+  std::size_t num_features = 0;
+  std::vector<int32_t> tree_nodes{0}, tree_leaves{0};
+  std::vector<int32_t> split_feature, left_child, right_child, cat_offsets{0}, cat_values;
+  std::vector<double> threshold, split_gain, internal_value, internal_count, leaf_value, leaf_count;
+  std::vector<uint8_t> default_left, categorical;
+
+  std::size_t num_trees() const { return tree_nodes.size() - 1; }
+  ForestView view() const;
+  /// Keeps the first k trees.
+  void truncate(std::size_t k);
+};
+
+enum class StopReason : int { kCompleted = 0, kEarlyStopping = 1, kAborted = 2 };
+
+struct Progress {
+  int iteration = 0;  ///< trees trained so far (1-based)
+  double train_loss = 0;
+  double valid_loss = 0;  ///< NaN without a validation set
+  int best_iteration = 0;
+};
+
+struct TrainResult {
+  Forest forest;
+  int iterations = 0;       ///< trees trained (before truncation)
+  int best_iteration = 0;   ///< trees kept
+  StopReason stop_reason = StopReason::kCompleted;
+  std::vector<double> train_loss, valid_loss;  ///< per iteration (valid_loss empty without valid)
+};
+
+/// Trains a model (gbdt.ts trainGbdt). `valid` may be null. The cancel flag is polled before each
+/// iteration: a set flag stops training with kAborted, keeping the best model so far (not an
+/// error). `progress`, when set, is called after every iteration on the training thread.
+Status gbdt_train_cpu(const Dataset& train, const Dataset* valid, const GbdtParams& params, TrainResult* out,
+                      CancelToken cancel = {}, const std::function<void(const Progress&)>& progress = {});
+
+/// Predictions of the first `num_trees` trees for rows [range.begin, range.end) of features
+/// (rows x forest.num_features): the raw margin, or with `transform` the response (sigmoid for
+/// logistic, exp for poisson / tweedie). out has one value per row of the whole matrix.
+Status gbdt_predict_cpu(const ForestView& forest, Objective objective, std::size_t num_trees, const double* features,
+                        std::size_t rows, bool transform, double* out, RowRange range, int threads = 1,
+                        CancelToken cancel = {});
+
+/// Saabas contributions (gbdt.ts gbdtContributions): out is rows x (num_features + 1), row-major,
+/// the last column the bias; only rows [range.begin, range.end) are written.
+Status gbdt_contributions_cpu(const ForestView& forest, std::size_t num_trees, const double* features, std::size_t rows,
+                              double* out, RowRange range, int threads = 1, CancelToken cancel = {});
+
+/// V8's Math.exp / Math.log (fdlibm), exposed for the tests.
+double js_exp(double x);
+double js_log(double x);
+
+}  // namespace waybill::ml

@@ -1,0 +1,607 @@
+// GBDT training on the CPU, the C++ port of src/kernels/ml/gbdt.ts (GbdtTrainer): the file
+// comment there is the specification. Per iteration: gradients; rows (one mulberry32 draw per
+// row when subsample < 1); features (partial Fisher-Yates when colsample < 1); one tree grown
+// leaf-wise on binned features with histogram subtraction; leaf values (Newton step or the
+// objective's re-fit) times the learning rate; scores, losses, early stopping.
+//
+// Every floating-point reduction runs in the reference's order: histogram slots and leaf sums
+// accumulate rows in ascending order, gains are evaluated term by term as written there, ties
+// keep the first candidate (lowest feature, then threshold; lowest leaf index). Threads only
+// split independent work (features of a histogram, rows of a score update), never a sum.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "internal.h"
+
+namespace waybill::ml {
+namespace {
+
+using detail::BinnedMatrix;
+using detail::FeatureBins;
+using detail::Mulberry32;
+using detail::ObjectiveFns;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+// A histogram build smaller than this (rows x features) stays on the calling thread.
+constexpr std::size_t kParallelHistWork = std::size_t{1} << 16;
+// Rows ahead whose bins are prefetched while a histogram is built or a leaf partitioned.
+constexpr std::size_t kPrefetch = 16;
+
+Status invalid(const std::string& msg) { return Status::Error(StatusCode::kInvalidArgument, msg); }
+
+struct Split {
+  double gain = 0;
+  int feature = -1;
+  int threshold_bin = 0;  // numeric: bins <= threshold_bin go left; categorical: index into the order
+  bool categorical = false;
+  std::vector<int32_t> cat_bins;  // categorical: bins going left
+  bool default_left = false;
+  double gl = 0, hl = 0, cl = 0;
+};
+
+using Hist = std::unique_ptr<std::vector<double>>;
+
+struct Leaf {
+  std::size_t start = 0, end = 0;
+  int depth = 0;
+  double g = 0, h = 0, c = 0;
+  Hist hist;
+  bool has_best = false;
+  Split best;
+  int parent = -1;  // internal node whose child this leaf is (-1: root)
+  bool is_left = false;
+};
+
+/// Training-side split rule of an internal node, on bins.
+struct BinRule {
+  int feature = 0;
+  int threshold_bin = 0;
+  bool has_mask = false;
+  std::vector<uint8_t> mask;
+  bool default_left = false;
+  int missing_bin = 0;
+  bool left(int bin) const {
+    if (bin == missing_bin) return default_left;
+    return has_mask ? mask[static_cast<std::size_t>(bin)] == 1 : bin <= threshold_bin;
+  }
+};
+
+Status check_matrix(const char* field, const double* x, std::size_t rows, std::size_t p) {
+  for (std::size_t i = 0; i < rows * p; ++i)
+    if (std::isinf(x[i]))
+      return invalid(std::string(field) + "[" + std::to_string(i) + "] (row " + std::to_string(i / p) + ", feature " +
+                     std::to_string(i % p) + ") is " + (x[i] > 0 ? "Infinity" : "-Infinity"));
+  return Status::Ok();
+}
+
+Status check_params(const GbdtParams& q) {
+  const ObjectiveSpec& o = q.objective;
+  const int kind = static_cast<int>(o.kind);
+  if (kind < 0 || kind > 5) return invalid("objective must be one of l2, l1, quantile, logistic, poisson, tweedie");
+  if (o.kind == Objective::kQuantile && !(o.alpha > 0 && o.alpha < 1)) return invalid("objective.alpha must be in (0, 1)");
+  if (o.kind == Objective::kTweedie && !(o.tweedie_power > 1 && o.tweedie_power < 2))
+    return invalid("objective.tweedieVariancePower must be in (1, 2)");
+  if (q.num_iterations < 1) return invalid("numIterations must be >= 1");
+  if (!(q.learning_rate > 0 && q.learning_rate <= 1)) return invalid("learningRate must be in (0, 1]");
+  if (q.max_leaves < 2 || q.max_leaves > 131072) return invalid("maxLeaves must be in [2, 131072]");
+  if (q.max_depth < 0 || q.max_depth > 64) return invalid("maxDepth must be in [0, 64]");
+  if (q.min_data_in_leaf < 1) return invalid("minDataInLeaf must be >= 1");
+  if (!(q.min_sum_hessian_in_leaf >= 0)) return invalid("minSumHessianInLeaf must be >= 0");
+  if (!(q.lambda_l2 >= 0)) return invalid("lambdaL2 must be >= 0");
+  if (!(q.min_split_gain >= 0)) return invalid("minSplitGain must be >= 0");
+  if (!(q.subsample > 0 && q.subsample <= 1)) return invalid("subsample must be in (0, 1]");
+  if (!(q.colsample > 0 && q.colsample <= 1)) return invalid("colsample must be in (0, 1]");
+  if (q.max_bins < 2 || q.max_bins > 255) return invalid("maxBins must be in [2, 255]");
+  if (q.bin_sample_size < 1) return invalid("binSampleSize must be >= 1");
+  if (!(q.cat_smooth >= 0)) return invalid("catSmooth must be >= 0");
+  if (q.early_stopping_rounds < 0) return invalid("earlyStoppingRounds must be >= 0");
+  if (q.threads < 1 || q.threads > 256) return invalid("threads must be in [1, 256]");
+  return Status::Ok();
+}
+
+class Trainer {
+ public:
+  Trainer(const Dataset& train, const Dataset* valid, const GbdtParams& params, CancelToken cancel,
+          const std::function<void(const Progress&)>& progress)
+      : train_(train), valid_(valid), q_(params), cancel_(cancel), progress_(progress), rng_(params.seed) {
+    obj_.spec = params.objective;
+  }
+
+  Status init() {
+    Status s = check_params(q_);
+    if (!s.ok()) return s;
+    n_ = train_.rows;
+    p_ = train_.num_features;
+    if (p_ < 1) return invalid("numFeatures must be >= 1");
+    if (n_ == 0) return invalid("train.labels is empty: zero rows");
+    if (n_ > static_cast<std::size_t>(std::numeric_limits<int32_t>::max())) return invalid("too many training rows");
+    if (train_.features == nullptr || train_.labels == nullptr) return invalid("train.features / train.labels missing");
+    s = obj_.check_labels("train.labels", train_.labels, n_);
+    if (!s.ok()) return s;
+    s = check_matrix("train.features", train_.features, n_, p_);
+    if (!s.ok()) return s;
+    std::vector<bool> is_cat(p_, false);
+    for (std::size_t i = 0; i < q_.categorical_features.size(); ++i) {
+      const int32_t f = q_.categorical_features[i];
+      if (f < 0 || static_cast<std::size_t>(f) >= p_)
+        return invalid("categoricalFeatures[" + std::to_string(i) + "] = " + std::to_string(f) +
+                       " is not a feature index in [0, " + std::to_string(p_) + ")");
+      is_cat[static_cast<std::size_t>(f)] = true;
+    }
+    if (valid_ != nullptr) {
+      if (valid_->num_features != p_)
+        return invalid("valid has " + std::to_string(valid_->num_features) + " features, train has " + std::to_string(p_));
+      if (valid_->rows == 0) return invalid("valid.labels is empty: zero rows");
+      if (valid_->features == nullptr || valid_->labels == nullptr) return invalid("valid.features / valid.labels missing");
+      s = obj_.check_labels("valid.labels", valid_->labels, valid_->rows);
+      if (!s.ok()) return s;
+      s = check_matrix("valid.features", valid_->features, valid_->rows, p_);
+      if (!s.ok()) return s;
+    }
+    s = detail::bin_features(train_.features, n_, p_, is_cat, q_.max_bins, q_.bin_sample_size, &binned_, q_.threads);
+    if (!s.ok()) return s;
+    total_slots_ = static_cast<std::size_t>(binned_.offsets[p_]);
+    grad_.assign(n_, 0);
+    hess_.assign(n_, 0);
+    init_score_ = obj_.init_score(train_.labels, n_);
+    raw_.assign(n_, init_score_);
+    if (valid_ != nullptr) valid_raw_.assign(valid_->rows, init_score_);
+    rows_.assign(n_, 0);
+    scratch_.assign(n_, 0);
+    forest_.init_score = init_score_;
+    forest_.num_features = p_;
+    return Status::Ok();
+  }
+
+  /// One more tree; false once training has stopped.
+  bool step() {
+    if (stopped_) return false;
+    if (cancel_.cancelled()) {
+      stopped_ = true;
+      stop_ = StopReason::kAborted;
+      return false;
+    }
+    detail::parallel_blocks(q_.threads, n_, [&](std::size_t b, std::size_t e) {
+      obj_.gradients(train_.labels, raw_.data(), grad_.data(), hess_.data(), b, e);
+    });
+    const std::size_t m = sample_rows();
+    if (q_.colsample < 1) {
+      const int32_t k = std::max<int32_t>(1, static_cast<int32_t>(std::round(q_.colsample * static_cast<double>(p_))));
+      feats_ = detail::sample_without_replacement(rng_, static_cast<int32_t>(p_), k);
+    } else {
+      feats_.resize(p_);
+      for (std::size_t f = 0; f < p_; ++f) feats_[f] = static_cast<int32_t>(f);
+    }
+    grow_tree(m);
+    const int iteration = static_cast<int>(forest_.num_trees());
+    const double train_loss = obj_.loss(train_.labels, raw_.data(), n_);
+    train_loss_.push_back(train_loss);
+    double valid_loss = std::numeric_limits<double>::quiet_NaN();
+    if (valid_ != nullptr) {
+      const ForestView v = forest_.view();
+      const std::size_t t = forest_.num_trees() - 1;
+      const double* leaf_value = v.leaf_value + v.tree_leaves[t];
+      detail::parallel_blocks(q_.threads, valid_->rows, [&](std::size_t b, std::size_t e) {
+        for (std::size_t i = b; i < e; ++i)
+          valid_raw_[i] = valid_raw_[i] + leaf_value[detail::leaf_index(v, t, valid_->features + i * p_)];
+      });
+      valid_loss = obj_.loss(valid_->labels, valid_raw_.data(), valid_->rows);
+      valid_loss_.push_back(valid_loss);
+      if (valid_loss < best_loss_) {
+        best_loss_ = valid_loss;
+        best_iteration_ = iteration;
+      }
+    } else {
+      best_iteration_ = iteration;
+    }
+    if (progress_) progress_(Progress{iteration, train_loss, valid_loss, best_iteration_});
+    if (valid_ != nullptr && q_.early_stopping_rounds > 0 && iteration - best_iteration_ >= q_.early_stopping_rounds) {
+      stopped_ = true;
+      stop_ = StopReason::kEarlyStopping;
+    } else if (iteration >= q_.num_iterations) {
+      stopped_ = true;
+      stop_ = StopReason::kCompleted;
+    }
+    return !stopped_;
+  }
+
+  void result(TrainResult* out) {
+    const bool truncate = valid_ != nullptr && (q_.early_stopping_rounds > 0 || stop_ == StopReason::kAborted);
+    const int trained = static_cast<int>(forest_.num_trees());
+    const int kept = truncate ? best_iteration_ : trained;
+    forest_.truncate(static_cast<std::size_t>(kept));
+    out->forest = std::move(forest_);
+    out->iterations = trained;
+    out->best_iteration = kept;
+    out->stop_reason = stop_;
+    out->train_loss = std::move(train_loss_);
+    out->valid_loss = std::move(valid_loss_);
+  }
+
+ private:
+  std::size_t sample_rows() {
+    if (q_.subsample >= 1) {
+      for (std::size_t i = 0; i < n_; ++i) rows_[i] = static_cast<int32_t>(i);
+      return n_;
+    }
+    std::size_t m = 0;
+    for (std::size_t i = 0; i < n_; ++i)
+      if (rng_() < q_.subsample) rows_[m++] = static_cast<int32_t>(i);
+    if (m == 0) rows_[m++] = static_cast<int32_t>(std::floor(rng_() * static_cast<double>(n_)));
+    return m;
+  }
+
+  Hist take_hist() {
+    if (!pool_.empty()) {
+      Hist h = std::move(pool_.back());
+      pool_.pop_back();
+      return h;
+    }
+    return std::make_unique<std::vector<double>>(3 * total_slots_, 0.0);
+  }
+  void give_hist(Hist h) {
+    if (h) pool_.push_back(std::move(h));
+  }
+
+  /// Histogram of rows_[start, end) over the sampled features: per slot (G, H, count), rows added
+  /// in ascending position order (threads take blocks of features, not of rows).
+  void build_hist(std::vector<double>& hist, std::size_t start, std::size_t end) {
+    double* hd = hist.data();
+    const uint8_t* bins = binned_.bins.data();
+    const int32_t* off = binned_.offsets.data();
+    const int32_t* feats = feats_.data();
+    const int32_t* rows = rows_.data();
+    const double* grad = grad_.data();
+    const double* hess = hess_.data();
+    const std::size_t p = p_;
+    const std::size_t nf = feats_.size();
+    // Slot base (3 * offset) of each sampled feature, so the inner loop is one load per value.
+    slot_base_.resize(nf);
+    for (std::size_t j = 0; j < nf; ++j) slot_base_[j] = 3 * static_cast<uint32_t>(off[feats[j]]);
+    const uint32_t* base = slot_base_.data();
+    const bool all = nf == p;  // every feature: feats[j] == j
+    auto work = [&](std::size_t fb, std::size_t fe) {
+      for (std::size_t j = fb; j < fe; ++j) {
+        const int32_t f = feats[j];
+        std::fill(hd + 3 * off[f], hd + 3 * off[f + 1], 0.0);
+      }
+      for (std::size_t k = start; k < end; ++k) {
+        if (k + kPrefetch < end) {  // rows of a leaf are scattered over the bin matrix: fetch ahead
+          const std::size_t ahead = static_cast<std::size_t>(rows[k + kPrefetch]);
+          __builtin_prefetch(bins + ahead * p + fb);
+          __builtin_prefetch(grad + ahead);
+          __builtin_prefetch(hess + ahead);
+        }
+        const std::size_t r = static_cast<std::size_t>(rows[k]);
+        const double g = grad[r], h = hess[r];
+        const uint8_t* b = bins + r * p;
+        if (all) {
+          for (std::size_t j = fb; j < fe; ++j) {
+            double* s = hd + base[j] + 3 * static_cast<uint32_t>(b[j]);
+            s[0] += g;
+            s[1] += h;
+            s[2] += 1;
+          }
+        } else {
+          for (std::size_t j = fb; j < fe; ++j) {
+            double* s = hd + base[j] + 3 * static_cast<uint32_t>(b[feats[j]]);
+            s[0] += g;
+            s[1] += h;
+            s[2] += 1;
+          }
+        }
+      }
+    };
+    if (q_.threads > 1 && (end - start) * nf >= kParallelHistWork) {
+      detail::parallel_blocks(q_.threads, nf, work);
+    } else {
+      work(0, nf);
+    }
+  }
+
+  /// parent -= small over the sampled features' slots.
+  void subtract_hist(std::vector<double>& parent, const std::vector<double>& small) {
+    const int32_t* off = binned_.offsets.data();
+    for (const int32_t f : feats_)
+      for (std::size_t s = 3 * static_cast<std::size_t>(off[f]); s < 3 * static_cast<std::size_t>(off[f + 1]); ++s)
+        parent[s] = parent[s] - small[s];
+  }
+
+  bool find_best_split(const Leaf& leaf, Split* out) {
+    if (q_.max_depth > 0 && leaf.depth >= q_.max_depth) return false;
+    if (leaf.c < 2.0 * q_.min_data_in_leaf) return false;
+    const double* hist = leaf.hist->data();
+    const double lambda = q_.lambda_l2;
+    const double min_data = q_.min_data_in_leaf;
+    const double min_hess = q_.min_sum_hessian_in_leaf;
+    const double G = leaf.g, H = leaf.h, C = leaf.c;
+    const double parent_score = (G * G) / (H + lambda);
+    bool found = false;
+    double best_gain = q_.min_split_gain;
+    Split best;
+    for (const int32_t f : feats_) {
+      const FeatureBins& mapper = binned_.mappers[static_cast<std::size_t>(f)];
+      const std::size_t off = static_cast<std::size_t>(binned_.offsets[f]);
+      const int nb = mapper.num_value_bins;
+      const std::size_t ms = 3 * (off + static_cast<std::size_t>(nb));
+      const double gm = hist[ms], hm = hist[ms + 1], cm = hist[ms + 2];
+      const bool cat = mapper.categorical;
+      if (cat) {
+        const int own = mapper.has_other ? nb - 1 : nb;
+        order_.clear();
+        for (int b = 0; b < own; ++b)
+          if (hist[3 * (off + b) + 2] > 0) order_.push_back(b);
+        const double smooth = q_.cat_smooth;
+        auto ratio = [&](int32_t b) { return hist[3 * (off + b)] / (hist[3 * (off + b) + 1] + smooth); };
+        std::sort(order_.begin(), order_.end(), [&](int32_t a, int32_t b) {
+          const double ra = ratio(a), rb = ratio(b);
+          if (ra < rb) return true;
+          if (ra > rb) return false;
+          return a < b;
+        });
+      }
+      const std::size_t steps = cat ? order_.size() : static_cast<std::size_t>(nb);
+      bool improved = false;
+      for (int dir = 0; dir < 2; ++dir) {
+        if (dir == 1 && cm == 0) break;
+        double gl = dir == 1 ? gm : 0, hl = dir == 1 ? hm : 0, cl = dir == 1 ? cm : 0;
+        for (std::size_t t = 0; t < steps; ++t) {
+          const std::size_t b = cat ? static_cast<std::size_t>(order_[t]) : t;
+          const std::size_t s = 3 * (off + b);
+          gl += hist[s];
+          hl += hist[s + 1];
+          cl += hist[s + 2];
+          const double cr = C - cl;
+          if (cr < min_data) break;
+          if (cl < min_data) continue;
+          const double hr = H - hl;
+          if (hl < min_hess || hr < min_hess) continue;
+          const double gr = G - gl;
+          const double gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parent_score;
+          if (gain > best_gain) {
+            best_gain = gain;
+            found = true;
+            improved = true;
+            best.gain = gain;
+            best.feature = f;
+            best.threshold_bin = static_cast<int>(t);
+            best.categorical = cat;
+            best.default_left = dir == 1 || (cm == 0 && cl >= cr);
+            best.gl = gl;
+            best.hl = hl;
+            best.cl = cl;
+          }
+        }
+      }
+      if (improved && cat) best_order_ = order_;
+    }
+    if (!found) return false;
+    best.cat_bins.clear();
+    if (best.categorical)
+      best.cat_bins.assign(best_order_.begin(), best_order_.begin() + best.threshold_bin + 1);
+    *out = std::move(best);
+    return true;
+  }
+
+  void grow_tree(std::size_t m) {
+    double g = 0, h = 0;
+    for (std::size_t k = 0; k < m; ++k) {
+      g += grad_[static_cast<std::size_t>(rows_[k])];
+      h += hess_[static_cast<std::size_t>(rows_[k])];
+    }
+    std::vector<Leaf> leaves;
+    leaves.reserve(static_cast<std::size_t>(q_.max_leaves));
+    {
+      Leaf root;
+      root.start = 0;
+      root.end = m;
+      root.g = g;
+      root.h = h;
+      root.c = static_cast<double>(m);
+      root.hist = take_hist();
+      build_hist(*root.hist, 0, m);
+      root.has_best = find_best_split(root, &root.best);
+      leaves.push_back(std::move(root));
+    }
+    rules_.clear();
+    std::vector<int32_t> split_feature, left_child, right_child;
+    std::vector<double> threshold, split_gain;
+    std::vector<uint8_t> default_left, categorical;
+    std::vector<std::vector<int32_t>> cat_left;
+    const uint8_t* bins = binned_.bins.data();
+    while (leaves.size() < static_cast<std::size_t>(q_.max_leaves)) {
+      int j = -1;
+      for (std::size_t i = 0; i < leaves.size(); ++i)
+        if (leaves[i].has_best && (j < 0 || leaves[i].best.gain > leaves[static_cast<std::size_t>(j)].best.gain))
+          j = static_cast<int>(i);
+      if (j < 0) break;
+      Leaf& leaf = leaves[static_cast<std::size_t>(j)];
+      const Split split = std::move(leaf.best);
+      const FeatureBins& mapper = binned_.mappers[static_cast<std::size_t>(split.feature)];
+      const int node = static_cast<int>(split_feature.size());
+      BinRule rule;
+      rule.feature = split.feature;
+      rule.threshold_bin = split.threshold_bin;
+      rule.default_left = split.default_left;
+      rule.missing_bin = mapper.num_value_bins;
+      std::vector<int32_t> codes;
+      if (split.categorical) {
+        rule.has_mask = true;
+        rule.mask.assign(static_cast<std::size_t>(mapper.num_value_bins) + 1, 0);
+        for (const int32_t b : split.cat_bins) {
+          rule.mask[static_cast<std::size_t>(b)] = 1;
+          codes.push_back(mapper.categories[static_cast<std::size_t>(b)]);
+        }
+        std::sort(codes.begin(), codes.end());
+      }
+      split_feature.push_back(split.feature);
+      threshold.push_back(split.categorical ? std::numeric_limits<double>::quiet_NaN()
+                          : static_cast<std::size_t>(split.threshold_bin) < mapper.upper.size()
+                              ? mapper.upper[static_cast<std::size_t>(split.threshold_bin)]
+                              : kInf);
+      categorical.push_back(split.categorical ? 1 : 0);
+      cat_left.push_back(std::move(codes));
+      default_left.push_back(split.default_left ? 1 : 0);
+      split_gain.push_back(split.gain);
+      const int right_index = static_cast<int>(leaves.size());
+      left_child.push_back(~j);
+      right_child.push_back(~right_index);
+      if (leaf.parent >= 0) {
+        if (leaf.is_left) left_child[static_cast<std::size_t>(leaf.parent)] = node;
+        else right_child[static_cast<std::size_t>(leaf.parent)] = node;
+      }
+      // Stable partition of the leaf's rows.
+      std::size_t l = leaf.start, r = 0;
+      const std::size_t feature = static_cast<std::size_t>(split.feature);
+      for (std::size_t k = leaf.start; k < leaf.end; ++k) {
+        if (k + kPrefetch < leaf.end) __builtin_prefetch(bins + static_cast<std::size_t>(rows_[k + kPrefetch]) * p_ + feature);
+        const int32_t row = rows_[k];
+        if (rule.left(bins[static_cast<std::size_t>(row) * p_ + feature])) rows_[l++] = row;
+        else scratch_[r++] = row;
+      }
+      std::copy(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(r), rows_.begin() + static_cast<std::ptrdiff_t>(l));
+      rules_.push_back(std::move(rule));
+      Leaf left, right;
+      left.start = leaf.start;
+      left.end = l;
+      left.depth = leaf.depth + 1;
+      left.g = split.gl;
+      left.h = split.hl;
+      left.c = split.cl;
+      left.parent = node;
+      left.is_left = true;
+      right.start = l;
+      right.end = leaf.end;
+      right.depth = leaf.depth + 1;
+      right.g = leaf.g - split.gl;
+      right.h = leaf.h - split.hl;
+      right.c = leaf.c - split.cl;
+      right.parent = node;
+      right.is_left = false;
+      Hist parent_hist = std::move(leaf.hist);
+      Leaf& small = left.c <= right.c ? left : right;
+      Leaf& large = &small == &left ? right : left;
+      small.hist = take_hist();
+      build_hist(*small.hist, small.start, small.end);
+      subtract_hist(*parent_hist, *small.hist);
+      large.hist = std::move(parent_hist);
+      leaves[static_cast<std::size_t>(j)] = std::move(left);
+      leaves.push_back(std::move(right));
+      for (Leaf* child : {&leaves[static_cast<std::size_t>(j)], &leaves.back()}) {
+        child->has_best = find_best_split(*child, &child->best);
+        if (!child->has_best) give_hist(std::move(child->hist));
+      }
+    }
+    for (Leaf& leaf : leaves) give_hist(std::move(leaf.hist));
+    const std::size_t num_leaves = leaves.size();
+    std::vector<double> leaf_value(num_leaves), leaf_count(num_leaves);
+    for (std::size_t i = 0; i < num_leaves; ++i) {
+      const Leaf& leaf = leaves[i];
+      const double v = obj_.refits()
+                           ? obj_.refit_leaf(train_.labels, raw_.data(), rows_.data(), leaf.start, leaf.end, refit_scratch_)
+                           : -leaf.g / (leaf.h + q_.lambda_l2);
+      leaf_value[i] = q_.learning_rate * v;
+      leaf_count[i] = leaf.c;
+    }
+    const std::size_t nodes = split_feature.size();
+    std::vector<double> internal_value(nodes), internal_count(nodes);
+    for (std::size_t i = nodes; i-- > 0;) {
+      const int32_t a = left_child[i], b = right_child[i];
+      const double va = a < 0 ? leaf_value[static_cast<std::size_t>(~a)] : internal_value[static_cast<std::size_t>(a)];
+      const double ca = a < 0 ? leaf_count[static_cast<std::size_t>(~a)] : internal_count[static_cast<std::size_t>(a)];
+      const double vb = b < 0 ? leaf_value[static_cast<std::size_t>(~b)] : internal_value[static_cast<std::size_t>(b)];
+      const double cb = b < 0 ? leaf_count[static_cast<std::size_t>(~b)] : internal_count[static_cast<std::size_t>(b)];
+      internal_count[i] = ca + cb;
+      internal_value[i] = (ca * va + cb * vb) / (ca + cb);
+    }
+    // Training scores: every row gets its leaf's value (rows outside the sample are routed by bins).
+    if (m == n_) {
+      for (std::size_t i = 0; i < num_leaves; ++i)
+        for (std::size_t k = leaves[i].start; k < leaves[i].end; ++k) {
+          const std::size_t row = static_cast<std::size_t>(rows_[k]);
+          raw_[row] = raw_[row] + leaf_value[i];
+        }
+    } else {
+      detail::parallel_blocks(q_.threads, n_, [&](std::size_t b, std::size_t e) {
+        for (std::size_t i = b; i < e; ++i) {
+          std::size_t leaf = 0;
+          if (num_leaves > 1) {
+            std::size_t nd = 0;
+            for (;;) {
+              const BinRule& rule = rules_[nd];
+              const int32_t next = rule.left(bins[i * p_ + static_cast<std::size_t>(rule.feature)]) ? left_child[nd]
+                                                                                                     : right_child[nd];
+              if (next < 0) {
+                leaf = static_cast<std::size_t>(~next);
+                break;
+              }
+              nd = static_cast<std::size_t>(next);
+            }
+          }
+          raw_[i] = raw_[i] + leaf_value[leaf];
+        }
+      });
+    }
+    // Append the tree to the forest.
+    Forest& F = forest_;
+    F.tree_nodes.push_back(F.tree_nodes.back() + static_cast<int32_t>(nodes));
+    F.tree_leaves.push_back(F.tree_leaves.back() + static_cast<int32_t>(num_leaves));
+    F.split_feature.insert(F.split_feature.end(), split_feature.begin(), split_feature.end());
+    F.left_child.insert(F.left_child.end(), left_child.begin(), left_child.end());
+    F.right_child.insert(F.right_child.end(), right_child.begin(), right_child.end());
+    F.threshold.insert(F.threshold.end(), threshold.begin(), threshold.end());
+    F.split_gain.insert(F.split_gain.end(), split_gain.begin(), split_gain.end());
+    F.internal_value.insert(F.internal_value.end(), internal_value.begin(), internal_value.end());
+    F.internal_count.insert(F.internal_count.end(), internal_count.begin(), internal_count.end());
+    F.default_left.insert(F.default_left.end(), default_left.begin(), default_left.end());
+    F.categorical.insert(F.categorical.end(), categorical.begin(), categorical.end());
+    for (const auto& codes : cat_left) {
+      F.cat_values.insert(F.cat_values.end(), codes.begin(), codes.end());
+      F.cat_offsets.push_back(static_cast<int32_t>(F.cat_values.size()));
+    }
+    F.leaf_value.insert(F.leaf_value.end(), leaf_value.begin(), leaf_value.end());
+    F.leaf_count.insert(F.leaf_count.end(), leaf_count.begin(), leaf_count.end());
+  }
+
+  const Dataset train_;
+  const Dataset* valid_;
+  const GbdtParams& q_;
+  CancelToken cancel_;
+  const std::function<void(const Progress&)>& progress_;
+  ObjectiveFns obj_;
+  Mulberry32 rng_;
+  std::size_t n_ = 0, p_ = 0, total_slots_ = 0;
+  BinnedMatrix binned_;
+  std::vector<double> grad_, hess_, raw_, valid_raw_, refit_scratch_;
+  std::vector<int32_t> rows_, scratch_, feats_, order_, best_order_;
+  std::vector<uint32_t> slot_base_;
+  std::vector<Hist> pool_;
+  std::vector<BinRule> rules_;
+  double init_score_ = 0;
+  Forest forest_;
+  std::vector<double> train_loss_, valid_loss_;
+  double best_loss_ = kInf;
+  int best_iteration_ = 0;
+  bool stopped_ = false;
+  StopReason stop_ = StopReason::kCompleted;
+};
+
+}  // namespace
+
+Status gbdt_train_cpu(const Dataset& train, const Dataset* valid, const GbdtParams& params, TrainResult* out,
+                      CancelToken cancel, const std::function<void(const Progress&)>& progress) {
+  if (out == nullptr) return invalid("out is null");
+  Trainer trainer(train, valid, params, cancel, progress);
+  Status s = trainer.init();
+  if (!s.ok()) return s;
+  while (trainer.step()) {
+  }
+  trainer.result(out);
+  return Status::Ok();
+}
+
+}  // namespace waybill::ml

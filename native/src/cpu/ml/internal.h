@@ -1,0 +1,152 @@
+// Private helpers of the GBDT CPU kernels: the mulberry32 generator, feature bins and objectives
+// written exactly as the TypeScript reference (src/kernels/ml/random.ts, binning.ts,
+// objectives.ts) evaluates them, and a small std::thread splitter.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "waybill/ml.h"
+
+namespace waybill::ml::detail {
+
+/// mulberry32 (random.ts): uniform draws in [0, 1), one uint32 / 2^32 each.
+class Mulberry32 {
+ public:
+  explicit Mulberry32(uint32_t seed) : a_(seed) {}
+  double operator()() {
+    a_ += 0x6d2b79f5u;
+    uint32_t t = a_;
+    t = (t ^ (t >> 15)) * (t | 1u);
+    t ^= t + (t ^ (t >> 7)) * (t | 61u);
+    return static_cast<double>(t ^ (t >> 14)) / 4294967296.0;
+  }
+
+ private:
+  uint32_t a_;
+};
+
+/// k distinct indices of 0..n-1, ascending (random.ts sampleWithoutReplacement: exactly k draws).
+std::vector<int32_t> sample_without_replacement(Mulberry32& rng, int32_t n, int32_t k);
+
+/// TypedArray.prototype.sort order for doubles without NaN: ascending, -0 before +0.
+inline bool js_less(double a, double b) { return a < b || (a == b && std::signbit(a) && !std::signbit(b)); }
+inline void js_sort(double* begin, double* end) {
+  std::sort(begin, end);
+  // Equal values are interchangeable except zeros: put -0 before +0 in each run of zeros.
+  double* z = std::lower_bound(begin, end, 0.0);
+  double* z_end = std::upper_bound(z, end, 0.0);
+  const auto negative = std::count_if(z, z_end, [](double v) { return std::signbit(v); });
+  for (double* q = z; q < z_end; ++q) *q = q - z < negative ? -0.0 : 0.0;
+}
+
+/// binning.ts FeatureBins.
+struct FeatureBins {
+  bool categorical = false;
+  std::vector<double> upper;       // numeric: upper bounds of value bins 0..numValueBins-2
+  std::vector<int32_t> categories;  // categorical: code of each own value bin
+  bool has_other = false;
+  int num_value_bins = 1;  // the missing bin is numbered num_value_bins
+};
+
+/// binning.ts BinnedMatrix: bins row-major rows x p, histogram slot offsets (p + 1).
+struct BinnedMatrix {
+  std::vector<uint8_t> bins;
+  std::vector<int32_t> offsets;
+  std::vector<FeatureBins> mappers;
+};
+
+/// buildBins + binMatrix. Fails on a categorical value that is not a code in [0, 2^31 - 1].
+Status bin_features(const double* features, std::size_t rows, std::size_t p, const std::vector<bool>& categorical,
+                    int max_bins, std::size_t sample_size, BinnedMatrix* out, int threads = 1);
+
+/// Type-7 quantile of sorted values (objectives.ts quantileSorted).
+double quantile_sorted(const double* sorted, std::size_t m, double alpha);
+
+/// The objectives of objectives.ts, same formulas and order of operations.
+struct ObjectiveFns {
+  ObjectiveSpec spec;
+  bool refits() const { return spec.kind == Objective::kL1 || spec.kind == Objective::kQuantile; }
+  double alpha() const { return spec.kind == Objective::kL1 ? 0.5 : spec.alpha; }
+  Status check_labels(const char* field, const double* y, std::size_t n) const;
+  double init_score(const double* y, std::size_t n) const;
+  /// Gradients and hessians of rows [begin, end).
+  void gradients(const double* y, const double* f, double* g, double* h, std::size_t begin, std::size_t end) const;
+  /// Re-fitted raw leaf value from the rows rows[start..end) (l1 / quantile); scratch is resized.
+  double refit_leaf(const double* y, const double* f, const int32_t* rows, std::size_t start, std::size_t end,
+                    std::vector<double>& scratch) const;
+  double transform(double raw) const;
+  double loss(const double* y, const double* f, std::size_t n) const;
+};
+
+/// Runs fn(begin, end) over [0, n) split into `threads` contiguous blocks (inline when 1).
+template <typename Fn>
+void parallel_blocks(int threads, std::size_t n, Fn&& fn) {
+  const std::size_t t = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), n);
+  if (t <= 1) {
+    if (n > 0) fn(std::size_t{0}, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  std::vector<std::exception_ptr> errors(t);
+  pool.reserve(t - 1);
+  for (std::size_t k = 1; k < t; ++k) {
+    pool.emplace_back([&, k] {
+      try {
+        fn(n * k / t, n * (k + 1) / t);
+      } catch (...) {
+        errors[k] = std::current_exception();
+      }
+    });
+  }
+  try {
+    fn(std::size_t{0}, n / t);
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (auto& th : pool) th.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+}  // namespace waybill::ml::detail
+
+namespace waybill::ml::detail {
+
+/// gbdt-tree.ts goesLeft for node `node` (global index) of a forest.
+inline bool goes_left(const ForestView& v, std::size_t node, double x) {
+  if (std::isnan(x)) return v.default_left[node] == 1;
+  if (v.categorical[node]) {
+    int64_t lo = v.cat_offsets[node], hi = static_cast<int64_t>(v.cat_offsets[node + 1]) - 1;
+    while (lo <= hi) {
+      const int64_t mid = (lo + hi) >> 1;
+      const double c = v.cat_values[mid];
+      if (c == x) return true;
+      if (c < x) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+  return x <= v.threshold[node];
+}
+
+/// gbdt-tree.ts leafIndex: the tree-local leaf reached by a row of features.
+inline int32_t leaf_index(const ForestView& v, std::size_t tree, const double* row) {
+  const std::size_t base = static_cast<std::size_t>(v.tree_nodes[tree]);
+  if (static_cast<std::size_t>(v.tree_nodes[tree + 1]) == base) return 0;
+  std::size_t node = 0;
+  for (;;) {
+    const std::size_t g = base + node;
+    const int32_t next = goes_left(v, g, row[v.split_feature[g]]) ? v.left_child[g] : v.right_child[g];
+    if (next < 0) return ~next;
+    node = static_cast<std::size_t>(next);
+  }
+}
+
+}  // namespace waybill::ml::detail

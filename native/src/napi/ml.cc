@@ -1,0 +1,324 @@
+// N-API bindings of the ml family (GBDT, native/include/waybill/ml.h). Flat options objects,
+// built and validated by src/kernels/ml/native.ts; this layer checks only the shapes that keep
+// the core inside the memory it is given.
+//   gbdtTrain({ features: Float64Array(rows * numFeatures), labels: Float64Array(rows), rows,
+//               numFeatures, validFeatures?, validLabels?, validRows?, objective (0 l2, 1 l1,
+//               2 quantile, 3 logistic, 4 poisson, 5 tweedie), alpha, tweedieVariancePower,
+//               numIterations, learningRate, maxLeaves, maxDepth, minDataInLeaf,
+//               minSumHessianInLeaf, lambdaL2, minSplitGain, subsample, colsample, maxBins,
+//               binSampleSize, catSmooth, earlyStoppingRounds, seed,
+//               categoricalFeatures: Int32Array, threads?, cancel?: Int32Array,
+//               progress?: Float64Array(4), sync? })
+//     -> (Promise of) { initScore, iterations, bestIteration, stopReason (0 completed,
+//        1 early-stopping, 2 aborted), trainLoss, validLoss?, <forest arrays> }
+//     progress, when given, holds [iteration, trainLoss, validLoss (NaN), bestIteration] after
+//     every tree (a snapshot the caller may poll).
+//   gbdtPredict({ <forest arrays>, initScore, numFeatures, numTrees, objective, features, rows,
+//                 transform, out: Float64Array(rows), rowBegin?, rowEnd?, threads?, cancel?, sync? })
+//   gbdtContributions({ <forest arrays>, initScore, numFeatures, numTrees, features, rows,
+//                       out: Float64Array(rows * (numFeatures + 1)), rowBegin?, rowEnd?, ... })
+// Forest arrays (ml.h ForestView): treeNodes, treeLeaves, splitFeature, leftChild, rightChild,
+// catOffsets, catValues (Int32Array); threshold, internalValue, leafValue, splitGain,
+// internalCount, leafCount (Float64Array); defaultLeft, categorical (Uint8Array).
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bindings.h"
+#include "waybill/ml.h"
+
+namespace waybill::napi {
+namespace {
+
+template <typename T>
+T* array_of(Napi::Env env, const Napi::Object& o, const char* key, napi_typedarray_type type, std::size_t min_len,
+            std::vector<Napi::ObjectReference>& keep, std::size_t* length = nullptr) {
+  const Napi::Value v = o.Get(key);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw_invalid(env, std::string(key) + " is missing or has the wrong array type");
+  }
+  auto arr = v.As<Napi::TypedArrayOf<T>>();
+  if (arr.ElementLength() < min_len) {
+    throw_invalid(env, std::string(key) + " is too short: need " + std::to_string(min_len) + " elements, got " +
+                           std::to_string(arr.ElementLength()));
+  }
+  if (length != nullptr) *length = arr.ElementLength();
+  keep.push_back(Napi::Persistent(v.As<Napi::Object>()));
+  return arr.Data();
+}
+
+double number_of(Napi::Env env, const Napi::Object& o, const char* key, double fallback) {
+  const Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsNumber()) throw_invalid(env, std::string(key) + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+std::size_t size_of(Napi::Env env, const Napi::Object& o, const char* key, double fallback = -1) {
+  const double d = number_of(env, o, key, fallback);
+  if (!(d >= 0) || d != std::floor(d) || d > 9.0e15) throw_invalid(env, std::string(key) + " must be a non-negative integer");
+  return static_cast<std::size_t>(d);
+}
+
+int int_of(Napi::Env env, const Napi::Object& o, const char* key, double fallback) {
+  const double d = number_of(env, o, key, fallback);
+  if (d != std::floor(d) || d < -2147483648.0 || d > 2147483647.0) throw_invalid(env, std::string(key) + " must be an integer");
+  return static_cast<int>(d);
+}
+
+CancelToken cancel_of(Napi::Env env, const Napi::Object& o, std::vector<Napi::ObjectReference>& keep) {
+  CancelToken c;
+  if (o.Get("cancel").IsTypedArray()) c.flag = array_of<int32_t>(env, o, "cancel", napi_int32_array, 1, keep);
+  return c;
+}
+
+bool bool_of(const Napi::Object& o, const char* key) {
+  const Napi::Value v = o.Get(key);
+  return v.IsBoolean() && v.As<Napi::Boolean>().Value();
+}
+
+Napi::Object options(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(info.Env(), "expected one options object");
+  return info[0].As<Napi::Object>();
+}
+
+ml::Objective objective_of(Napi::Env env, const Napi::Object& o) {
+  const int k = int_of(env, o, "objective", 0);
+  if (k < 0 || k > 5) throw_invalid(env, "objective must be 0..5 (l2, l1, quantile, logistic, poisson, tweedie)");
+  return static_cast<ml::Objective>(k);
+}
+
+int threads_of(Napi::Env env, const Napi::Object& o) {
+  const int t = int_of(env, o, "threads", 1);
+  if (t < 1 || t > 256) throw_invalid(env, "threads must be an integer in [1, 256]");
+  return t;
+}
+
+template <typename T>
+Napi::Value typed_copy(Napi::Env env, const std::vector<T>& v) {
+  auto out = Napi::TypedArrayOf<T>::New(env, v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) out[i] = v[i];
+  return out;
+}
+
+Napi::Object train_result(Napi::Env env, const ml::TrainResult& r, bool has_valid) {
+  Napi::Object out = Napi::Object::New(env);
+  const ml::Forest& f = r.forest;
+  out.Set("initScore", f.init_score);
+  out.Set("iterations", r.iterations);
+  out.Set("bestIteration", r.best_iteration);
+  out.Set("stopReason", static_cast<int>(r.stop_reason));
+  out.Set("trainLoss", typed_copy(env, r.train_loss));
+  if (has_valid) out.Set("validLoss", typed_copy(env, r.valid_loss));
+  out.Set("treeNodes", typed_copy(env, f.tree_nodes));
+  out.Set("treeLeaves", typed_copy(env, f.tree_leaves));
+  out.Set("splitFeature", typed_copy(env, f.split_feature));
+  out.Set("threshold", typed_copy(env, f.threshold));
+  out.Set("defaultLeft", typed_copy(env, f.default_left));
+  out.Set("categorical", typed_copy(env, f.categorical));
+  out.Set("leftChild", typed_copy(env, f.left_child));
+  out.Set("rightChild", typed_copy(env, f.right_child));
+  out.Set("splitGain", typed_copy(env, f.split_gain));
+  out.Set("internalValue", typed_copy(env, f.internal_value));
+  out.Set("internalCount", typed_copy(env, f.internal_count));
+  out.Set("catOffsets", typed_copy(env, f.cat_offsets));
+  out.Set("catValues", typed_copy(env, f.cat_values));
+  out.Set("leafValue", typed_copy(env, f.leaf_value));
+  out.Set("leafCount", typed_copy(env, f.leaf_count));
+  return out;
+}
+
+/// A training run: the inputs it borrows, its result, and the progress snapshot it writes.
+struct TrainJob {
+  ml::Dataset train, valid;
+  bool has_valid = false;
+  ml::GbdtParams params;
+  CancelToken cancel;
+  double* progress = nullptr;
+  ml::TrainResult result;
+  Status run() {
+    std::function<void(const ml::Progress&)> report;
+    if (progress != nullptr) {
+      report = [this](const ml::Progress& p) {
+        progress[1] = p.train_loss;
+        progress[2] = p.valid_loss;
+        progress[3] = p.best_iteration;
+        progress[0] = p.iteration;  // last: a poller that sees iteration k sees its losses
+      };
+    }
+    return ml::gbdt_train_cpu(train, has_valid ? &valid : nullptr, params, &result, cancel, report);
+  }
+};
+
+class TrainWorker : public Napi::AsyncWorker {
+ public:
+  TrainWorker(Napi::Env env, std::shared_ptr<TrainJob> job, std::vector<Napi::ObjectReference> keep)
+      : Napi::AsyncWorker(env, "waybill.gbdtTrain"),
+        job_(std::move(job)),
+        keep_(std::move(keep)),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    status_ = StatusWorker::guarded([this] { return job_->run(); });
+  }
+  void OnOK() override {
+    if (status_.ok()) deferred_.Resolve(train_result(Env(), job_->result, job_->has_valid));
+    else deferred_.Reject(make_error(Env(), status_).Value());
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  std::shared_ptr<TrainJob> job_;
+  std::vector<Napi::ObjectReference> keep_;
+  Napi::Promise::Deferred deferred_;
+  Status status_;
+};
+
+Napi::Value GbdtTrain(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Napi::Object o = options(info);
+  std::vector<Napi::ObjectReference> keep;
+  auto job = std::make_shared<TrainJob>();
+  const std::size_t rows = size_of(env, o, "rows"), p = size_of(env, o, "numFeatures");
+  if (p < 1) throw_invalid(env, "numFeatures must be >= 1");
+  job->train = ml::Dataset{array_of<double>(env, o, "features", napi_float64_array, rows * p, keep),
+                           array_of<double>(env, o, "labels", napi_float64_array, rows, keep), rows, p};
+  if (!o.Get("validLabels").IsUndefined()) {
+    const std::size_t vrows = size_of(env, o, "validRows");
+    job->valid = ml::Dataset{array_of<double>(env, o, "validFeatures", napi_float64_array, vrows * p, keep),
+                             array_of<double>(env, o, "validLabels", napi_float64_array, vrows, keep), vrows, p};
+    job->has_valid = true;
+  }
+  ml::GbdtParams& q = job->params;
+  q.objective.kind = objective_of(env, o);
+  q.objective.alpha = number_of(env, o, "alpha", 0.5);
+  q.objective.tweedie_power = number_of(env, o, "tweedieVariancePower", 1.5);
+  q.num_iterations = int_of(env, o, "numIterations", 100);
+  q.learning_rate = number_of(env, o, "learningRate", 0.1);
+  q.max_leaves = int_of(env, o, "maxLeaves", 31);
+  q.max_depth = int_of(env, o, "maxDepth", 0);
+  q.min_data_in_leaf = int_of(env, o, "minDataInLeaf", 20);
+  q.min_sum_hessian_in_leaf = number_of(env, o, "minSumHessianInLeaf", 1e-3);
+  q.lambda_l2 = number_of(env, o, "lambdaL2", 0);
+  q.min_split_gain = number_of(env, o, "minSplitGain", 0);
+  q.subsample = number_of(env, o, "subsample", 1);
+  q.colsample = number_of(env, o, "colsample", 1);
+  q.max_bins = int_of(env, o, "maxBins", 255);
+  q.bin_sample_size = size_of(env, o, "binSampleSize", 200000);
+  q.cat_smooth = number_of(env, o, "catSmooth", 10);
+  q.early_stopping_rounds = int_of(env, o, "earlyStoppingRounds", 0);
+  const double seed = number_of(env, o, "seed", 0);
+  if (!(seed >= 0 && seed <= 4294967295.0) || seed != std::floor(seed)) throw_invalid(env, "seed must be an integer in [0, 2^32)");
+  q.seed = static_cast<uint32_t>(seed);
+  if (o.Get("categoricalFeatures").IsTypedArray()) {
+    std::size_t len = 0;
+    const int32_t* cats = array_of<int32_t>(env, o, "categoricalFeatures", napi_int32_array, 0, keep, &len);
+    q.categorical_features.assign(cats, cats + len);
+  }
+  q.threads = threads_of(env, o);
+  job->cancel = cancel_of(env, o, keep);
+  if (o.Get("progress").IsTypedArray()) job->progress = array_of<double>(env, o, "progress", napi_float64_array, 4, keep);
+  if (bool_of(o, "sync")) {
+    const Status s = StatusWorker::guarded([&] { return job->run(); });
+    if (!s.ok()) throw make_error(env, s);
+    return train_result(env, job->result, job->has_valid);
+  }
+  auto* worker = new TrainWorker(env, job, std::move(keep));
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+/// The forest of a predict / contributions call, its arrays checked against each other.
+ml::ForestView forest_of(Napi::Env env, const Napi::Object& o, std::vector<Napi::ObjectReference>& keep) {
+  ml::ForestView v;
+  std::size_t tn = 0, tl = 0;
+  v.tree_nodes = array_of<int32_t>(env, o, "treeNodes", napi_int32_array, 1, keep, &tn);
+  v.tree_leaves = array_of<int32_t>(env, o, "treeLeaves", napi_int32_array, tn, keep, &tl);
+  if (tl != tn) throw_invalid(env, "treeNodes and treeLeaves must have the same length");
+  v.num_trees = tn - 1;
+  if (v.tree_nodes[0] != 0 || v.tree_leaves[0] != 0) throw_invalid(env, "treeNodes[0] and treeLeaves[0] must be 0");
+  for (std::size_t t = 0; t < v.num_trees; ++t)
+    if (v.tree_nodes[t + 1] < v.tree_nodes[t] || v.tree_leaves[t + 1] <= v.tree_leaves[t])
+      throw_invalid(env, "treeNodes / treeLeaves must be increasing");
+  const std::size_t nodes = static_cast<std::size_t>(v.tree_nodes[v.num_trees]);
+  const std::size_t leaves = static_cast<std::size_t>(v.tree_leaves[v.num_trees]);
+  v.split_feature = array_of<int32_t>(env, o, "splitFeature", napi_int32_array, nodes, keep);
+  v.threshold = array_of<double>(env, o, "threshold", napi_float64_array, nodes, keep);
+  v.default_left = array_of<uint8_t>(env, o, "defaultLeft", napi_uint8_array, nodes, keep);
+  v.categorical = array_of<uint8_t>(env, o, "categorical", napi_uint8_array, nodes, keep);
+  v.left_child = array_of<int32_t>(env, o, "leftChild", napi_int32_array, nodes, keep);
+  v.right_child = array_of<int32_t>(env, o, "rightChild", napi_int32_array, nodes, keep);
+  v.internal_value = array_of<double>(env, o, "internalValue", napi_float64_array, nodes, keep);
+  v.cat_offsets = array_of<int32_t>(env, o, "catOffsets", napi_int32_array, nodes + 1, keep);
+  std::size_t cv = 0;
+  v.cat_values = array_of<int32_t>(env, o, "catValues", napi_int32_array, 0, keep, &cv);
+  if (v.cat_offsets[0] != 0) throw_invalid(env, "catOffsets[0] must be 0");
+  for (std::size_t i = 0; i < nodes; ++i)
+    if (v.cat_offsets[i + 1] < v.cat_offsets[i]) throw_invalid(env, "catOffsets must be non-decreasing");
+  if (static_cast<std::size_t>(v.cat_offsets[nodes]) > cv) throw_invalid(env, "catValues is shorter than catOffsets says");
+  v.leaf_value = array_of<double>(env, o, "leafValue", napi_float64_array, leaves, keep);
+  v.init_score = number_of(env, o, "initScore", NAN);
+  v.num_features = size_of(env, o, "numFeatures");
+  if (v.num_features < 1) throw_invalid(env, "numFeatures must be >= 1");
+  return v;
+}
+
+RowRange rows_of(Napi::Env env, const Napi::Object& o, std::size_t n) {
+  const RowRange r{size_of(env, o, "rowBegin", 0), size_of(env, o, "rowEnd", static_cast<double>(n))};
+  if (r.begin > r.end || r.end > n) throw_invalid(env, "rowBegin/rowEnd outside [0, " + std::to_string(n) + "]");
+  return r;
+}
+
+Napi::Value GbdtPredict(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Napi::Object o = options(info);
+  std::vector<Napi::ObjectReference> keep;
+  const ml::ForestView forest = forest_of(env, o, keep);
+  const std::size_t num_trees = size_of(env, o, "numTrees", static_cast<double>(forest.num_trees));
+  const ml::Objective objective = objective_of(env, o);
+  const std::size_t rows = size_of(env, o, "rows");
+  const double* features = array_of<double>(env, o, "features", napi_float64_array, rows * forest.num_features, keep);
+  double* out = array_of<double>(env, o, "out", napi_float64_array, rows, keep);
+  const bool transform = bool_of(o, "transform");
+  const RowRange range = rows_of(env, o, rows);
+  const int threads = threads_of(env, o);
+  const CancelToken cancel = cancel_of(env, o, keep);
+  return run_status(
+      env, bool_of(o, "sync"),
+      [=] {
+        return ml::gbdt_predict_cpu(forest, objective, num_trees, features, rows, transform, out, range, threads, cancel);
+      },
+      std::move(keep));
+}
+
+Napi::Value GbdtContributions(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Napi::Object o = options(info);
+  std::vector<Napi::ObjectReference> keep;
+  const ml::ForestView forest = forest_of(env, o, keep);
+  const std::size_t num_trees = size_of(env, o, "numTrees", static_cast<double>(forest.num_trees));
+  const std::size_t rows = size_of(env, o, "rows");
+  const double* features = array_of<double>(env, o, "features", napi_float64_array, rows * forest.num_features, keep);
+  double* out = array_of<double>(env, o, "out", napi_float64_array, rows * (forest.num_features + 1), keep);
+  const RowRange range = rows_of(env, o, rows);
+  const int threads = threads_of(env, o);
+  const CancelToken cancel = cancel_of(env, o, keep);
+  return run_status(
+      env, bool_of(o, "sync"),
+      [=] { return ml::gbdt_contributions_cpu(forest, num_trees, features, rows, out, range, threads, cancel); },
+      std::move(keep));
+}
+
+}  // namespace
+
+void init_ml(Napi::Env env, Napi::Object exports) {
+  exports.Set("gbdtTrain", Napi::Function::New(env, GbdtTrain, "gbdtTrain"));
+  exports.Set("gbdtPredict", Napi::Function::New(env, GbdtPredict, "gbdtPredict"));
+  exports.Set("gbdtContributions", Napi::Function::New(env, GbdtContributions, "gbdtContributions"));
+}
+
+}  // namespace waybill::napi

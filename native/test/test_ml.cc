@@ -1,0 +1,206 @@
+// GBDT (CPU): hand-checked trees on tiny sets, the mulberry32 stream and V8's exp / log, thread
+// invariance, cancellation and bad input. The parity against the TypeScript reference on
+// synthetic data (every objective, missing values, categorical columns, subsampling) is in
+// test/kernels/ml-parity.test.ts.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "../src/cpu/ml/internal.h"
+#include "test_util.h"
+#include "waybill/ml.h"
+
+using namespace waybill;
+
+namespace {
+
+bool bit_equal(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+}
+
+ml::GbdtParams tiny_params() {
+  ml::GbdtParams q;
+  q.num_iterations = 1;
+  q.learning_rate = 1;
+  q.max_leaves = 2;
+  q.min_data_in_leaf = 1;
+  return q;
+}
+
+double predict_one(const ml::Forest& f, const std::vector<double>& row, bool transform = false,
+                   ml::Objective o = ml::Objective::kL2) {
+  double out = 0;
+  const Status s = ml::gbdt_predict_cpu(f.view(), o, f.num_trees(), row.data(), 1, transform, &out, RowRange{0, 1});
+  return s.ok() ? out : NAN;
+}
+
+/// A seeded regression set: p features (the last one categorical with 6 codes), NaN sprinkled in.
+void make_set(std::size_t n, std::size_t p, std::vector<double>& x, std::vector<double>& y) {
+  ml::detail::Mulberry32 rng(123);
+  x.assign(n * p, 0);
+  y.assign(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t f = 0; f + 1 < p; ++f) x[i * p + f] = rng() * 4 - 2;
+    x[i * p + p - 1] = std::floor(rng() * 6);
+    y[i] = std::sin(3 * x[i * p]) + x[i * p + 1] * x[i * p + 2] + 0.5 * x[i * p + p - 1] + 0.3 * rng();
+    for (std::size_t f = 0; f < p; ++f)
+      if (rng() < 0.05) x[i * p + f] = NAN;
+  }
+}
+
+}  // namespace
+
+int run_ml_suite() {
+  // mulberry32 and the partial Fisher-Yates: the values src/kernels/ml/random.ts gives.
+  {
+    ml::detail::Mulberry32 r(42);
+    const double a = r() * 4294967296.0, b = r() * 4294967296.0, c = r() * 4294967296.0;
+    CHECK(a == 2581720956.0 && b == 1925393290.0 && c == 3661312704.0, "mulberry32(42) %.0f %.0f %.0f", a, b, c);
+    ml::detail::Mulberry32 r7(7);
+    const auto s = ml::detail::sample_without_replacement(r7, 10, 4);
+    CHECK(s == (std::vector<int32_t>{0, 1, 7, 9}), "sampleWithoutReplacement(7, 10, 4) %d %d %d %d", s[0], s[1], s[2], s[3]);
+  }
+  // V8's exp / log: exact at the special points, and values where glibc differs in the last bit.
+  {
+    CHECK(ml::js_exp(1) == 2.718281828459045 && ml::js_exp(0) == 1 && ml::js_exp(-800) == 0, "js_exp specials");
+    CHECK(std::isinf(ml::js_exp(710)) && std::isnan(ml::js_exp(NAN)), "js_exp overflow / NaN");
+    CHECK(ml::js_log(1) == 0 && std::isinf(ml::js_log(0)) && std::isnan(ml::js_log(-1)), "js_log specials");
+    CHECK(ml::js_exp(0.7) == 2.0137527074704766, "Math.exp(0.7) %.17g", ml::js_exp(0.7));
+    CHECK(ml::js_log(10) == 2.302585092994046, "Math.log(10) %.17g", ml::js_log(10));
+  }
+  // L2, one numeric feature: x = 1..4, y = 0 0 10 10 -> split at 2.5 (gain 100), leaves -5 / +5.
+  {
+    const std::vector<double> x = {1, 2, 3, 4}, y = {0, 0, 10, 10};
+    ml::TrainResult r;
+    const Status s = ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), 4, 1}, nullptr, tiny_params(), &r);
+    CHECK(s.ok(), "train: %s", s.message.c_str());
+    const ml::Forest& f = r.forest;
+    CHECK(f.init_score == 5 && f.num_trees() == 1 && f.leaf_value.size() == 2, "init %f trees %zu", f.init_score, f.num_trees());
+    CHECK(f.threshold.size() == 1 && f.threshold[0] == 2.5 && f.split_gain[0] == 100, "threshold %f gain %f",
+          f.threshold.empty() ? NAN : f.threshold[0], f.split_gain.empty() ? NAN : f.split_gain[0]);
+    CHECK(f.leaf_value[0] == -5 && f.leaf_value[1] == 5 && f.default_left[0] == 1, "leaves %f %f", f.leaf_value[0],
+          f.leaf_value[1]);
+    CHECK(predict_one(f, {1.7}) == 0 && predict_one(f, {3.2}) == 10 && predict_one(f, {NAN}) == 0, "predictions");
+    CHECK(r.train_loss.size() == 1 && r.train_loss[0] == 0, "train loss %f", r.train_loss[0]);
+    // Saabas: bias = 5 + root value 0; the feature carries +-5.
+    std::vector<double> c(2);
+    const std::vector<double> row = {4};
+    CHECK(ml::gbdt_contributions_cpu(f.view(), 1, row.data(), 1, c.data(), RowRange{0, 1}).ok() && c[0] == 5 && c[1] == 5,
+          "contributions %f %f", c[0], c[1]);
+  }
+  // Categorical: codes 7 7 3 3 5 5, y = 1 1 9 9 1 1 -> {3} goes left; unseen codes and NaN right.
+  {
+    const std::vector<double> x = {7, 7, 3, 3, 5, 5}, y = {1, 1, 9, 9, 1, 1};
+    ml::GbdtParams q = tiny_params();
+    q.categorical_features = {0};
+    ml::TrainResult r;
+    CHECK(ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), 6, 1}, nullptr, q, &r).ok(), "categorical train");
+    const ml::Forest& f = r.forest;
+    CHECK(f.categorical.size() == 1 && f.categorical[0] == 1 && f.cat_values == std::vector<int32_t>{3}, "catLeft");
+    CHECK(std::fabs(predict_one(f, {3}) - 9) < 1e-12 && std::fabs(predict_one(f, {5}) - 1) < 1e-12, "cat predictions");
+    CHECK(std::fabs(predict_one(f, {4}) - 1) < 1e-12 && std::fabs(predict_one(f, {NAN}) - 1) < 1e-12, "unseen / missing");
+  }
+  // Logistic: a separable set gives probabilities on the right side of 0.5.
+  {
+    const std::vector<double> x = {0, 1, 2, 3, 4, 5, 6, 7}, y = {0, 0, 0, 0, 1, 1, 1, 1};
+    ml::GbdtParams q = tiny_params();
+    q.objective.kind = ml::Objective::kLogistic;
+    q.num_iterations = 20;
+    q.learning_rate = 0.3;
+    ml::TrainResult r;
+    CHECK(ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), 8, 1}, nullptr, q, &r).ok(), "logistic train");
+    const double lo = predict_one(r.forest, {1}, true, ml::Objective::kLogistic);
+    const double hi = predict_one(r.forest, {6}, true, ml::Objective::kLogistic);
+    CHECK(lo < 0.1 && hi > 0.9, "logistic %f %f", lo, hi);
+    CHECK(r.train_loss.back() < r.train_loss.front(), "log loss decreases");
+  }
+  // Threads, subsampling, every objective: bit-identical results for 1 and 4 threads.
+  {
+    std::vector<double> x, y;
+    const std::size_t n = 3000, p = 7;
+    make_set(n, p, x, y);
+    for (double& v : y) v = std::fabs(v);  // valid for poisson / tweedie too
+    for (int kind = 0; kind < 6; ++kind) {
+      ml::GbdtParams q;
+      q.objective.kind = static_cast<ml::Objective>(kind);
+      q.objective.alpha = 0.8;
+      q.num_iterations = 8;
+      q.subsample = 0.7;
+      q.colsample = 0.8;
+      q.categorical_features = {static_cast<int32_t>(p - 1)};
+      std::vector<double> yy = y;
+      if (q.objective.kind == ml::Objective::kLogistic)
+        for (double& v : yy) v = v > 1 ? 1 : 0;
+      const ml::Dataset d{x.data(), yy.data(), n - 500, p};
+      const ml::Dataset v{x.data() + (n - 500) * p, yy.data() + n - 500, 500, p};
+      ml::TrainResult a, b;
+      q.threads = 1;
+      CHECK(ml::gbdt_train_cpu(d, &v, q, &a).ok(), "objective %d", kind);
+      q.threads = 4;
+      CHECK(ml::gbdt_train_cpu(d, &v, q, &b).ok(), "objective %d threads", kind);
+      CHECK(bit_equal(a.forest.leaf_value, b.forest.leaf_value) && bit_equal(a.forest.split_gain, b.forest.split_gain) &&
+                bit_equal(a.valid_loss, b.valid_loss),
+            "objective %d: threads change the model", kind);
+      CHECK(a.forest.num_trees() == 8 && a.valid_loss.size() == 8, "objective %d trees %zu", kind, a.forest.num_trees());
+      std::vector<double> p1(n), p4(n);
+      ml::gbdt_predict_cpu(a.forest.view(), q.objective.kind, 8, x.data(), n, true, p1.data(), RowRange{0, n}, 1);
+      ml::gbdt_predict_cpu(a.forest.view(), q.objective.kind, 8, x.data(), n, true, p4.data(), RowRange{0, n}, 4);
+      CHECK(bit_equal(p1, p4), "objective %d: prediction threads", kind);
+    }
+  }
+  // Early stopping keeps the best iteration; a set cancel flag aborts before the first tree.
+  {
+    std::vector<double> x, y;
+    make_set(2000, 5, x, y);
+    ml::GbdtParams q;
+    q.num_iterations = 400;
+    q.learning_rate = 0.5;
+    q.early_stopping_rounds = 5;
+    const ml::Dataset d{x.data(), y.data(), 1000, 5}, v{x.data() + 5000, y.data() + 1000, 1000, 5};
+    ml::TrainResult r;
+    CHECK(ml::gbdt_train_cpu(d, &v, q, &r).ok(), "early stopping train");
+    CHECK(r.stop_reason == ml::StopReason::kEarlyStopping && r.iterations == r.best_iteration + 5 &&
+              static_cast<int>(r.forest.num_trees()) == r.best_iteration,
+          "early stopping: iterations %d best %d", r.iterations, r.best_iteration);
+    int32_t flag = 1;
+    ml::TrainResult c;
+    CHECK(ml::gbdt_train_cpu(d, &v, q, &c, CancelToken{&flag}).ok() && c.stop_reason == ml::StopReason::kAborted &&
+              c.forest.num_trees() == 0,
+          "cancelled training");
+  }
+  // Bad input: messages name the problem.
+  {
+    const std::vector<double> x = {1, 2, 3}, y = {0, 1, 2};
+    ml::GbdtParams q;
+    ml::TrainResult r;
+    q.objective.kind = ml::Objective::kLogistic;
+    Status s = ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), 3, 1}, nullptr, q, &r);
+    CHECK(s.code == StatusCode::kInvalidArgument && s.message.find("binary labels") != std::string::npos, "%s",
+          s.message.c_str());
+    q.objective.kind = ml::Objective::kL2;
+    const std::vector<double> nan_y = {0, NAN, 1};
+    s = ml::gbdt_train_cpu(ml::Dataset{x.data(), nan_y.data(), 3, 1}, nullptr, q, &r);
+    CHECK(s.code == StatusCode::kInvalidArgument && s.message.find("finite") != std::string::npos, "%s", s.message.c_str());
+    s = ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), 0, 1}, nullptr, q, &r);
+    CHECK(s.code == StatusCode::kInvalidArgument && s.message.find("zero rows") != std::string::npos, "%s", s.message.c_str());
+    q.categorical_features = {0};
+    const std::vector<double> bad = {1, 2.5, 3};
+    s = ml::gbdt_train_cpu(ml::Dataset{bad.data(), y.data(), 3, 1}, nullptr, q, &r);
+    CHECK(s.code == StatusCode::kInvalidArgument && s.message.find("not an integer code") != std::string::npos, "%s",
+          s.message.c_str());
+    q.categorical_features = {3};
+    s = ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), 3, 1}, nullptr, q, &r);
+    CHECK(s.code == StatusCode::kInvalidArgument, "categorical index out of range accepted");
+    q.categorical_features.clear();
+    q.max_bins = 300;
+    s = ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), 3, 1}, nullptr, q, &r);
+    CHECK(s.code == StatusCode::kInvalidArgument && s.message.find("maxBins") != std::string::npos, "%s", s.message.c_str());
+    // Prediction with more trees than the model has.
+    ml::Forest empty;
+    empty.num_features = 1;
+    double out = 0;
+    s = ml::gbdt_predict_cpu(empty.view(), ml::Objective::kL2, 1, x.data(), 1, false, &out, RowRange{0, 1});
+    CHECK(s.code == StatusCode::kInvalidArgument, "too many trees accepted");
+  }
+  return waybill::test::failures() == 0 ? 0 : 1;
+}

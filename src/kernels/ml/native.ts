@@ -1,0 +1,363 @@
+/**
+ * GBDT on the C++ CPU core (native/include/waybill/ml.h): the options, validation and results of
+ * the TypeScript reference (gbdt.ts), the work done by the addon. Training returns the same
+ * GbdtModel object as trainGbdt — the same trees, bit for bit (the core follows the reference's
+ * operation order and uses V8's exp / log algorithms), so gbdtPredict, gbdtContributions,
+ * gbdtImportance and saveGbdtModel / loadGbdtModel work on it unchanged
+ * (test/kernels/ml-parity.test.ts).
+ *
+ * Differences from the reference: `threads` (native std::threads over histogram features and
+ * score rows; results do not depend on it); `onProgress` is called with snapshots (polled every
+ * ~25 ms while training runs, plus the last iteration), not necessarily once per iteration; with
+ * `sync: true` the event loop is blocked and only the final progress is reported.
+ *
+ * Not yet wired into the engine's backend dispatch: callers use these functions directly, and
+ * `nativeGbdtStatus()` says whether the loaded addon has the GBDT functions.
+ */
+import { WaybillError } from '../../errors.js';
+import {
+  loadAddon,
+  type NativeAddon,
+  type NativeGbdtForest,
+  type NativeGbdtTrainOptions,
+  type NativeGbdtTrainOutput,
+} from '../../native/addon.js';
+import { isCategoryCode } from './binning.js';
+import type { GbdtDataset, GbdtModel, GbdtOptions, GbdtParams, GbdtProgress, GbdtStopReason, GbdtTrainResult } from './gbdt.js';
+import type { GbdtTree } from './gbdt-tree.js';
+import { makeObjective, OBJECTIVES } from './objectives.js';
+import { checkFeatures, checkLabels, intOption, numOption } from './validate.js';
+
+/** How a native call runs. */
+export interface NativeGbdtRun {
+  /** Native threads, default 1 (1..256). Results do not depend on it. */
+  threads?: number;
+}
+
+type MlAddon = Required<Pick<NativeAddon, 'gbdtTrain' | 'gbdtPredict' | 'gbdtContributions'>>;
+
+/** Whether the loaded addon has the GBDT kernels, and why not. */
+export function nativeGbdtStatus(): { ok: true; path: string } | { ok: false; reason: string } {
+  const load = loadAddon();
+  if (!load.ok) return { ok: false, reason: load.reason };
+  if (typeof load.addon.gbdtTrain !== 'function') {
+    return { ok: false, reason: `addon ${load.path} has no GBDT kernels (stale build? run npm run build:native)` };
+  }
+  return { ok: true, path: load.path };
+}
+
+function addon(): MlAddon {
+  const load = loadAddon();
+  const status = nativeGbdtStatus();
+  if (!status.ok || !load.ok) throw new WaybillError('BACKEND_UNAVAILABLE', `native GBDT unavailable: ${status.ok ? '' : status.reason}`);
+  return load.addon as MlAddon;
+}
+
+function threadsOf(run: NativeGbdtRun | undefined): number {
+  return intOption('threads', run?.threads, 1, 1, 256);
+}
+
+/** The reference's resolved hyper-parameters (gbdt.ts resolveParams: same names, defaults, ranges). */
+function resolveParams(o: GbdtOptions): GbdtParams {
+  return {
+    numIterations: intOption('numIterations', o.numIterations, 100, 1),
+    learningRate: numOption('learningRate', o.learningRate, 0.1, 0, 1, true),
+    maxLeaves: intOption('maxLeaves', o.maxLeaves, 31, 2, 131072),
+    maxDepth: intOption('maxDepth', o.maxDepth, 0, 0, 64),
+    minDataInLeaf: intOption('minDataInLeaf', o.minDataInLeaf, 20, 1),
+    minSumHessianInLeaf: numOption('minSumHessianInLeaf', o.minSumHessianInLeaf, 1e-3, 0, Number.MAX_VALUE),
+    lambdaL2: numOption('lambdaL2', o.lambdaL2, 0, 0, Number.MAX_VALUE),
+    minSplitGain: numOption('minSplitGain', o.minSplitGain, 0, 0, Number.MAX_VALUE),
+    subsample: numOption('subsample', o.subsample, 1, 0, 1, true),
+    colsample: numOption('colsample', o.colsample, 1, 0, 1, true),
+    maxBins: intOption('maxBins', o.maxBins, 255, 2, 255),
+    binSampleSize: intOption('binSampleSize', o.binSampleSize, 200000, 1),
+    catSmooth: numOption('catSmooth', o.catSmooth, 10, 0, Number.MAX_VALUE),
+    earlyStoppingRounds: intOption('earlyStoppingRounds', o.earlyStoppingRounds, 0, 0),
+    seed: intOption('seed', o.seed, 0, 0, 4294967295),
+  };
+}
+
+/** The checks of GbdtTrainer's constructor and buildBins, with the same errors. */
+function validateTrain(train: GbdtDataset, options: GbdtOptions) {
+  if (typeof train !== 'object' || train === null)
+    throw new WaybillError('INVALID_ARGUMENT', 'train must be a dataset', { field: 'train' });
+  const params = resolveParams(options);
+  const objective = makeObjective(options.objective);
+  const labels = checkLabels('train.labels', train.labels);
+  objective.checkLabels('train.labels', labels);
+  const p = train.numFeatures;
+  const n = checkFeatures('train.features', train.features, p, { allowMissing: true, rows: labels.length });
+  const isCat = new Array<boolean>(p).fill(false);
+  for (const [i, f] of (options.categoricalFeatures ?? []).entries()) {
+    if (!Number.isInteger(f) || f < 0 || f >= p)
+      throw new WaybillError('INVALID_ARGUMENT', `categoricalFeatures[${i}] = ${f} is not a feature index in [0, ${p})`, {
+        field: 'categoricalFeatures',
+        index: i,
+      });
+    isCat[f] = true;
+  }
+  if (options.featureNames !== undefined && (!Array.isArray(options.featureNames) || options.featureNames.length !== p))
+    throw new WaybillError('INVALID_LENGTH', `featureNames must list ${p} names`, { field: 'featureNames' });
+  const categorical = isCat.flatMap((c, f) => (c ? [f] : []));
+  for (const f of categorical)
+    for (let r = 0; r < n; r++) {
+      const v = train.features[r * p + f] as number;
+      if (!Number.isNaN(v) && !isCategoryCode(v))
+        throw new WaybillError('INVALID_ARGUMENT', `feature ${f} is categorical: value ${v} at row ${r} is not an integer code >= 0`, {
+          field: 'features',
+          index: r * p + f,
+          row: r,
+          feature: f,
+        });
+    }
+  let valid: GbdtDataset | undefined;
+  if (options.valid !== undefined) {
+    const v = options.valid;
+    const vl = checkLabels('valid.labels', v?.labels);
+    objective.checkLabels('valid.labels', vl);
+    if (v.numFeatures !== p)
+      throw new WaybillError('INVALID_LENGTH', `valid has ${v.numFeatures} features, train has ${p}`, {
+        field: 'valid.numFeatures',
+        expected: p,
+        actual: v.numFeatures,
+      });
+    checkFeatures('valid.features', v.features, p, { allowMissing: true, rows: vl.length });
+    valid = v;
+  }
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    throw new WaybillError('INVALID_ARGUMENT', 'onProgress must be a function', { field: 'onProgress' });
+  return { params, objective, n, p, categorical, valid };
+}
+
+function addonTrainOptions(train: GbdtDataset, options: GbdtOptions, run: NativeGbdtRun | undefined) {
+  const v = validateTrain(train, options);
+  const spec = v.objective.spec;
+  const fields: NativeGbdtTrainOptions = {
+    features: train.features,
+    labels: train.labels,
+    rows: v.n,
+    numFeatures: v.p,
+    objective: OBJECTIVES.indexOf(spec.name),
+    alpha: spec.name === 'l1' ? 0.5 : (spec.alpha ?? 0.5),
+    tweedieVariancePower: spec.tweedieVariancePower ?? 1.5,
+    ...v.params,
+    categoricalFeatures: Int32Array.from(v.categorical),
+    threads: threadsOf(run),
+  };
+  if (v.valid) {
+    fields.validFeatures = v.valid.features;
+    fields.validLabels = v.valid.labels;
+    fields.validRows = v.valid.labels.length;
+  }
+  return { fields, v };
+}
+
+const STOP_REASONS: readonly GbdtStopReason[] = ['completed', 'early-stopping', 'aborted'];
+
+/** The reference's GbdtTrainResult from the addon's flat output. */
+function toTrainResult(
+  out: NativeGbdtTrainOutput,
+  v: ReturnType<typeof validateTrain>,
+  featureNames: readonly string[] | undefined,
+): GbdtTrainResult {
+  const { objective, p, params, categorical } = v;
+  const hasValid = v.valid !== undefined;
+  const trees: GbdtTree[] = [];
+  for (let t = 0; t + 1 < out.treeNodes.length; t++) {
+    const n0 = out.treeNodes[t] as number;
+    const n1 = out.treeNodes[t + 1] as number;
+    const l0 = out.treeLeaves[t] as number;
+    const l1 = out.treeLeaves[t + 1] as number;
+    const catLeft: Array<Int32Array | null> = [];
+    for (let i = n0; i < n1; i++)
+      catLeft.push(out.categorical[i] ? out.catValues.slice(out.catOffsets[i] as number, out.catOffsets[i + 1] as number) : null);
+    trees.push({
+      numLeaves: l1 - l0,
+      splitFeature: out.splitFeature.slice(n0, n1),
+      threshold: out.threshold.slice(n0, n1),
+      catLeft,
+      defaultLeft: out.defaultLeft.slice(n0, n1),
+      leftChild: out.leftChild.slice(n0, n1),
+      rightChild: out.rightChild.slice(n0, n1),
+      splitGain: out.splitGain.slice(n0, n1),
+      internalValue: out.internalValue.slice(n0, n1),
+      internalCount: out.internalCount.slice(n0, n1),
+      leafValue: out.leafValue.slice(l0, l1),
+      leafCount: out.leafCount.slice(l0, l1),
+    });
+  }
+  const model: GbdtModel = {
+    objective: objective.spec,
+    numFeatures: p,
+    categoricalFeatures: [...categorical],
+    initScore: out.initScore,
+    trees,
+    params: { ...params },
+  };
+  if (featureNames) model.featureNames = [...featureNames];
+  const result: GbdtTrainResult = {
+    model,
+    iterations: out.iterations,
+    bestIteration: out.bestIteration,
+    stopReason: STOP_REASONS[out.stopReason] ?? 'completed',
+    trainLoss: out.trainLoss,
+  };
+  if (hasValid) result.validLoss = out.validLoss ?? new Float64Array(0);
+  return result;
+}
+
+function progressOf(buf: Float64Array, hasValid: boolean): GbdtProgress {
+  const base = { iteration: buf[0] as number, trainLoss: buf[1] as number, bestIteration: buf[3] as number };
+  return hasValid ? { ...base, validLoss: buf[2] as number } : base;
+}
+
+/**
+ * Trains a GBDT model on the C++ core (same options and result as {@link trainGbdt} /
+ * trainGbdtAsync; `signal` stops training between trees, keeping the best model so far).
+ */
+export async function nativeTrainGbdt(train: GbdtDataset, options: GbdtOptions & NativeGbdtRun = {}): Promise<GbdtTrainResult> {
+  const { fields, v } = addonTrainOptions(train, options, options);
+  const cancel = new Int32Array(new SharedArrayBuffer(4));
+  const progress = new Float64Array(4);
+  const onAbort = () => Atomics.store(cancel, 0, 1);
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort);
+  const onProgress = options.onProgress;
+  let reported = 0;
+  const report = () => {
+    const it = progress[0] as number;
+    if (onProgress && it > reported) {
+      reported = it;
+      onProgress(progressOf(progress, v.valid !== undefined));
+    }
+  };
+  const timer = onProgress ? setInterval(report, 25) : undefined;
+  try {
+    const out = await addon().gbdtTrain({ ...fields, cancel, progress });
+    report();
+    return toTrainResult(out, v, options.featureNames);
+  } finally {
+    if (timer) clearInterval(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** {@link nativeTrainGbdt} on the calling thread (blocks it; for pool workers and benchmarks). */
+export function nativeTrainGbdtSync(train: GbdtDataset, options: GbdtOptions & NativeGbdtRun = {}): GbdtTrainResult {
+  const { fields, v } = addonTrainOptions(train, options, options);
+  const cancel = new Int32Array(1);
+  if (options.signal?.aborted) cancel[0] = 1;
+  const progress = new Float64Array(4);
+  const out = addon().gbdtTrain({ ...fields, cancel, progress, sync: true }) as NativeGbdtTrainOutput;
+  if (options.onProgress && (progress[0] as number) > 0) options.onProgress(progressOf(progress, v.valid !== undefined));
+  return toTrainResult(out, v, options.featureNames);
+}
+
+const flatCache = new WeakMap<GbdtModel, NativeGbdtForest>();
+
+/** The model's trees as the addon's flat arrays (cached per model object; models are treated as immutable). */
+function flatForest(model: GbdtModel): NativeGbdtForest {
+  const hit = flatCache.get(model);
+  if (hit) return hit;
+  const T = model.trees.length;
+  const treeNodes = new Int32Array(T + 1);
+  const treeLeaves = new Int32Array(T + 1);
+  let cats = 0;
+  model.trees.forEach((t, i) => {
+    treeNodes[i + 1] = (treeNodes[i] as number) + t.numLeaves - 1;
+    treeLeaves[i + 1] = (treeLeaves[i] as number) + t.numLeaves;
+    for (const c of t.catLeft) cats += c ? c.length : 0;
+  });
+  const nodes = treeNodes[T] as number;
+  const f: NativeGbdtForest = {
+    treeNodes,
+    treeLeaves,
+    splitFeature: new Int32Array(nodes),
+    threshold: new Float64Array(nodes),
+    defaultLeft: new Uint8Array(nodes),
+    categorical: new Uint8Array(nodes),
+    leftChild: new Int32Array(nodes),
+    rightChild: new Int32Array(nodes),
+    internalValue: new Float64Array(nodes),
+    catOffsets: new Int32Array(nodes + 1),
+    catValues: new Int32Array(cats),
+    leafValue: new Float64Array(treeLeaves[T] as number),
+    initScore: model.initScore,
+    numFeatures: model.numFeatures,
+  };
+  let c = 0;
+  model.trees.forEach((t, i) => {
+    const n0 = treeNodes[i] as number;
+    f.splitFeature.set(t.splitFeature, n0);
+    f.threshold.set(t.threshold, n0);
+    f.defaultLeft.set(t.defaultLeft, n0);
+    f.leftChild.set(t.leftChild, n0);
+    f.rightChild.set(t.rightChild, n0);
+    f.internalValue.set(t.internalValue, n0);
+    f.leafValue.set(t.leafValue, treeLeaves[i] as number);
+    t.catLeft.forEach((cl, k) => {
+      if (cl) {
+        f.categorical[n0 + k] = 1;
+        f.catValues.set(cl, c);
+        c += cl.length;
+      }
+      f.catOffsets[n0 + k + 1] = c;
+    });
+  });
+  flatCache.set(model, f);
+  return f;
+}
+
+function predictFields(model: GbdtModel, features: Float64Array, numFeatures: number, numIterations: number | undefined) {
+  if (numFeatures !== model.numFeatures)
+    throw new WaybillError('INVALID_LENGTH', `the model was trained on ${model.numFeatures} features, got ${numFeatures}`, {
+      field: 'numFeatures',
+      expected: model.numFeatures,
+      actual: numFeatures,
+    });
+  const rows = checkFeatures('features', features, numFeatures, { allowMissing: true, allowEmpty: true });
+  const numTrees = intOption('numIterations', numIterations, model.trees.length, 0, model.trees.length);
+  return { ...flatForest(model), numTrees, features, rows };
+}
+
+/** Native {@link gbdtPredict}: response scale, or the margin with `raw`; the first `numIterations` trees. */
+export async function nativeGbdtPredict(
+  model: GbdtModel,
+  features: Float64Array,
+  numFeatures: number,
+  options: { raw?: boolean; numIterations?: number } & NativeGbdtRun = {},
+): Promise<Float64Array> {
+  const fields = predictFields(model, features, numFeatures, options.numIterations);
+  const out = new Float64Array(fields.rows);
+  const objective = OBJECTIVES.indexOf(makeObjective(model.objective).spec.name);
+  await addon().gbdtPredict({ ...fields, objective, transform: !options.raw, out, threads: threadsOf(options) });
+  return out;
+}
+
+/** {@link nativeGbdtPredict} on the calling thread. */
+export function nativeGbdtPredictSync(
+  model: GbdtModel,
+  features: Float64Array,
+  numFeatures: number,
+  options: { raw?: boolean; numIterations?: number } & NativeGbdtRun = {},
+): Float64Array {
+  const fields = predictFields(model, features, numFeatures, options.numIterations);
+  const out = new Float64Array(fields.rows);
+  const objective = OBJECTIVES.indexOf(makeObjective(model.objective).spec.name);
+  addon().gbdtPredict({ ...fields, objective, transform: !options.raw, out, threads: threadsOf(options), sync: true });
+  return out;
+}
+
+/** Native {@link gbdtContributions} (Saabas): rows x (numFeatures + 1), the last column the bias. */
+export async function nativeGbdtContributions(
+  model: GbdtModel,
+  features: Float64Array,
+  numFeatures: number,
+  options: { numIterations?: number } & NativeGbdtRun = {},
+): Promise<Float64Array> {
+  const fields = predictFields(model, features, numFeatures, options.numIterations);
+  const out = new Float64Array(fields.rows * (numFeatures + 1));
+  await addon().gbdtContributions({ ...fields, out, threads: threadsOf(options) });
+  return out;
+}
