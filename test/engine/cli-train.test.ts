@@ -51,7 +51,7 @@ describe('waybill train', { timeout: 30_000 }, () => {
     const out = join(dir, 'l2.json');
     const res = waybill('train', csv, '--target', 'y', '--categorical', 'c1', '--drop', 'note', '--rounds', '40', '--out', out, '--json');
     expect(res.status, res.stderr).toBe(0);
-    expect(res.stderr).toMatch(/train 1\/40 {2}l2 train [0-9.]+ {2}valid [0-9.]+ {2}best 1 .*ETA/);
+    expect(res.stderr).toMatch(/train \d+\/40 {2}l2 train [0-9.]+ {2}valid [0-9.]+ {2}best \d+/);
     expect(res.stderr).toContain('train 40/40');
     const s = JSON.parse(res.stdout) as {
       metrics: { rmse: number };
@@ -61,7 +61,7 @@ describe('waybill train', { timeout: 30_000 }, () => {
       validRows: number;
       trees: number;
     };
-    expect(s.backend).toBe('js');
+    expect(['js', 'native']).toContain(s.backend);
     expect(s.validRows).toBe(400);
     expect(s.categorical).toEqual(['c0', 'c1']);
     expect(s.metrics.rmse).toBeLessThan(0.6 * s.baseline.rmse);

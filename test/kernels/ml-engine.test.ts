@@ -7,13 +7,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine.js';
 import { WaybillError } from '../../src/errors.js';
 import { gbdtPredict } from '../../src/kernels/ml/gbdt.js';
+import { gbdtToJson } from '../../src/kernels/ml/gbdt-json.js';
 import { rmse, rocAuc } from '../../src/kernels/ml/metrics.js';
+import { nativeGbdtStatus } from '../../src/kernels/ml/native.js';
 import { gaussian, mulberry32 } from '../../src/kernels/ml/random.js';
 import { makeSyntheticTabular, splitRows } from '../../src/kernels/ml/synthetic.js';
 
 const engine = createEngine({ workers: 0 });
 const ml = engine.kernels.ml;
 afterAll(() => engine.close());
+const nativeOk = nativeGbdtStatus().ok;
+if (!nativeOk) console.warn('skipped: engine.kernels.ml native GBDT dispatch: the addon has no GBDT kernels');
 
 async function expectCode(p: Promise<unknown>, code: string, details: Record<string, unknown> = {}): Promise<void> {
   let caught: unknown;
@@ -36,6 +40,7 @@ describe('engine.kernels.ml GBDT', () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
     const res = await ml.train(train, {
+      backend: 'js',
       numIterations: 60,
       categoricalFeatures: data.categoricalFeatures,
       featureNames: data.featureNames,
@@ -47,7 +52,7 @@ describe('engine.kernels.ml GBDT', () => {
     expect(progress).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     // The event loop ran between trees: a 1 ms timer fired many times during training.
     expect(ticks).toBeGreaterThan(10);
-    const pred = await ml.predict(res.model, test.features, test.numFeatures);
+    const pred = await ml.predict(res.model, test.features, test.numFeatures, { backend: 'js' });
     expect(pred.backend).toBe('js');
     const mean = train.labels.reduce((a, b) => a + b, 0) / train.labels.length;
     const base = rmse(test.labels, new Float64Array(test.labels.length).fill(mean));
@@ -101,6 +106,7 @@ describe('engine.kernels.ml GBDT', () => {
     const [tr, va] = splitRows(train, 1800);
     const ac = new AbortController();
     const res = await ml.train(tr, {
+      backend: 'js',
       numIterations: 500,
       valid: va,
       onProgress: (p) => {
@@ -125,7 +131,8 @@ describe('engine.kernels.ml GBDT', () => {
     await expectCode(ml.predict(model, new Float64Array(10), 5), 'INVALID_LENGTH', { expected: 8, actual: 5 });
     await expectCode(ml.predict({} as never, test.features, 8), 'INVALID_ARGUMENT', { field: 'model' });
     await expectCode(ml.train(train, { backend: 'cuda' }), 'BACKEND_UNAVAILABLE', { backend: 'cuda' });
-    await expectCode(ml.predict(model, test.features, 8, { backend: 'native' }), 'BACKEND_UNAVAILABLE');
+    if (!nativeOk) await expectCode(ml.predict(model, test.features, 8, { backend: 'native' }), 'BACKEND_UNAVAILABLE');
+    await expectCode(ml.predict(model, test.features, 8, { backend: 'cuda' }), 'BACKEND_UNAVAILABLE');
     await expectCode(ml.train(train, { backend: 'gpu' as never }), 'INVALID_ARGUMENT', { field: 'backend' });
     const closed = createEngine({ workers: 0 });
     await closed.close();
@@ -187,5 +194,26 @@ describe('engine.kernels.ml k-means, logistic regression, calibration', () => {
       'INVALID_ARGUMENT',
       { field: 'labels' },
     );
+  });
+});
+
+describe.skipIf(!nativeOk)('engine.kernels.ml on the C++ core', () => {
+  it('auto picks native when the addon has the GBDT kernels; same trees and predictions as backend js', async () => {
+    const opts = { numIterations: 25, categoricalFeatures: data.categoricalFeatures, featureNames: data.featureNames };
+    const nat = await ml.train(train, opts);
+    const ref = await ml.train(train, { ...opts, backend: 'js' });
+    expect(nat.backend).toBe('native');
+    expect(ref.backend).toBe('js');
+    expect(JSON.stringify(gbdtToJson(nat.model))).toBe(JSON.stringify(gbdtToJson(ref.model)));
+    const p = await ml.predict(nat.model, test.features, test.numFeatures, { backend: 'native', threads: 2 });
+    expect(p.backend).toBe('native');
+    const q = await ml.predict(ref.model, test.features, test.numFeatures, { backend: 'js' });
+    for (let i = 0; i < q.predictions.length; i++)
+      expect(Math.abs((p.predictions[i] as number) - (q.predictions[i] as number))).toBeLessThanOrEqual(
+        1e-9 * Math.max(1, Math.abs(q.predictions[i] as number)),
+      );
+    const c = await ml.contributions(nat.model, test.features.subarray(0, 8 * 5), 8);
+    expect(c.backend).toBe('native');
+    expect(c.columns).toBe(9);
   });
 });

@@ -3,9 +3,11 @@
  * progress and cancellation), prediction, importance, contributions, JSON save / load, k-means,
  * L2 logistic regression, Platt / isotonic calibration, and the TensorFlow.js tabular MLP.
  *
- * Every call is asynchronous and every result carries `backend`. The trees, k-means, logistic
- * regression and calibration run on the TypeScript reference (`'js'`); the C++ / CUDA ports of
- * issue 7 do not exist yet, so asking for `backend: 'native'` or `'cuda'` fails with
+ * Every call is asynchronous and every result carries `backend`. GBDT training, prediction and
+ * contributions run on the C++ core when the addon has it (`'native'`, same trees as the TS
+ * reference: see test/kernels/ml-parity.test.ts; `threads` native threads, default min(4, cores)),
+ * else on the TypeScript reference (`'js'`); k-means, logistic regression and calibration run on
+ * the reference. `backend: 'native'` without the addon, or `'cuda'` (no CUDA GBDT yet), fails with
  * BACKEND_UNAVAILABLE. The MLP reports the TensorFlow.js backend that actually ran
  * (`tfjs-node-gpu`, `tfjs-node`, `tfjs-wasm` or `tfjs-cpu`).
  *
@@ -13,6 +15,7 @@
  * can abort it; one tree on 1e6 rows still holds the thread for about a second, and so does
  * binning the features before the first tree.
  */
+import { availableParallelism } from 'node:os';
 import { WaybillError } from '../../errors.js';
 import { fitIsotonic, fitPlatt, type IsotonicModel, isotonicTransform, type PlattModel, plattTransform } from './calibration.js';
 import {
@@ -34,18 +37,21 @@ import {
   predictLogisticRegression,
   trainLogisticRegression,
 } from './logistic-regression.js';
+import { nativeGbdtContributions, nativeGbdtPredict, nativeGbdtStatus, nativeTrainGbdt } from './native.js';
 import type { MlpModel, MlpTrainOptions, MlpTrainResult, TfjsBackendChoice, TfjsBackendReport } from './tfjs.js';
 
-/** Backends an ML call may ask for; only `js` exists today. */
+/** Backends an ML call may ask for ('auto': native GBDT when the addon has it, else js). */
 export type MlBackendRequest = 'auto' | 'js' | 'native' | 'cuda';
 
 interface BackendOption {
-  /** Force a backend; default 'auto' (today always the TS reference). */
+  /** Force a backend; default 'auto'. */
   backend?: MlBackendRequest;
+  /** Native threads for the GBDT calls (default min(4, cores)); results do not depend on it. */
+  threads?: number;
 }
 
 interface Timed {
-  backend: 'js';
+  backend: 'js' | 'native';
   timings: { totalMs: number };
 }
 
@@ -72,7 +78,7 @@ export interface MlKernels {
   importance(
     model: GbdtModel,
     options?: { type?: 'gain' | 'split' },
-  ): Promise<{ importance: Float64Array; type: 'gain' | 'split'; featureNames: string[]; backend: 'js' }>;
+  ): Promise<{ importance: Float64Array; type: 'gain' | 'split'; featureNames: string[]; backend: 'js' | 'native' }>;
   /**
    * Saabas contributions in raw-score units, rows x (numFeatures + 1) row-major, the last
    * column the bias; each row sums to the raw prediction.
@@ -84,9 +90,9 @@ export interface MlKernels {
     options?: { numIterations?: number } & BackendOption,
   ): Promise<{ contributions: Float64Array; columns: number; method: 'saabas' } & Timed>;
   /** The model as versioned JSON text (format `waybill-gbdt`). */
-  save(model: GbdtModel): Promise<{ json: string; format: string; formatVersion: number; backend: 'js' }>;
+  save(model: GbdtModel): Promise<{ json: string; format: string; formatVersion: number; backend: 'js' | 'native' }>;
   /** Reads a model from JSON text or the parsed object; INVALID_ARGUMENT names the bad field. */
-  load(json: string | object): Promise<{ model: GbdtModel; backend: 'js' }>;
+  load(json: string | object): Promise<{ model: GbdtModel; backend: 'js' | 'native' }>;
   /** k-means++ / Lloyd on rows x numFeatures finite data. */
   kmeans(data: Float64Array, numFeatures: number, options: KMeansOptions & BackendOption): Promise<KMeansResult & Timed>;
   /** Nearest centroid (k x numFeatures) of each row. */
@@ -123,9 +129,13 @@ export interface MlKernels {
 function checkBackend(backend: unknown): void {
   if (backend === undefined || backend === 'auto' || backend === 'js') return;
   if (backend === 'native' || backend === 'cuda')
-    throw new WaybillError('BACKEND_UNAVAILABLE', `the ${backend} ML kernels are not built yet (issue 7: only the TS reference exists)`, {
-      backend,
-    });
+    throw new WaybillError(
+      'BACKEND_UNAVAILABLE',
+      `the ${backend} backend does not run this ML kernel (native: GBDT only; cuda: none yet)`,
+      {
+        backend,
+      },
+    );
   throw new WaybillError('INVALID_ARGUMENT', `backend must be auto, js, native or cuda, got ${String(backend)}`, { field: 'backend' });
 }
 
@@ -154,14 +164,46 @@ export function createMlKernels(isClosed: () => boolean = () => false): MlKernel
     const out = await fn();
     return Object.assign(out, { backend: 'js' as const, timings: { totalMs: performance.now() - t0 } });
   };
+  /** The GBDT calls: the C++ core for 'auto' / 'native' when the addon has it, else the reference. */
+  const runGbdt = async <T extends object>(
+    backend: unknown,
+    threads: number | undefined,
+    nativeFn: (threads: number) => Promise<T>,
+    jsFn: () => T | Promise<T>,
+  ): Promise<T & Timed> => {
+    if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+    if (backend === 'native' || backend === 'auto' || backend === undefined) {
+      const status = nativeGbdtStatus();
+      if (status.ok) {
+        const t0 = performance.now();
+        const out = await nativeFn(threads ?? Math.min(4, availableParallelism()));
+        return Object.assign(out, { backend: 'native' as const, timings: { totalMs: performance.now() - t0 } });
+      }
+      if (backend === 'native')
+        throw new WaybillError('BACKEND_UNAVAILABLE', `the native GBDT is unavailable: ${status.reason}`, { backend });
+      return run(undefined, jsFn);
+    }
+    return run(backend, jsFn);
+  };
   return {
     train(train, options = {}) {
-      const { backend, ...rest } = options;
-      return run(backend, () => trainGbdtAsync(train, rest));
+      const { backend, threads, ...rest } = options;
+      return runGbdt(
+        backend,
+        threads,
+        (t) => nativeTrainGbdt(train, { ...rest, threads: t }),
+        () => trainGbdtAsync(train, rest),
+      );
     },
-    predict(model, features, numFeatures, options = {}) {
-      const { backend, ...rest } = options;
-      return run(backend, () => ({ predictions: gbdtPredict(checkModel(model), features, numFeatures, rest) }));
+    async predict(model, features, numFeatures, options = {}) {
+      const { backend, threads, ...rest } = options;
+      const m = checkModel(model);
+      return runGbdt(
+        backend,
+        threads,
+        async (t) => ({ predictions: await nativeGbdtPredict(m, features, numFeatures, { ...rest, threads: t }) }),
+        () => ({ predictions: gbdtPredict(m, features, numFeatures, rest) }),
+      );
     },
     async importance(model, options = {}) {
       const m = checkModel(model);
@@ -174,13 +216,19 @@ export function createMlKernels(isClosed: () => boolean = () => false): MlKernel
         backend,
       };
     },
-    contributions(model, features, numFeatures, options = {}) {
-      const { backend, ...rest } = options;
-      return run(backend, () => ({
-        contributions: gbdtContributions(checkModel(model), features, numFeatures, rest),
-        columns: numFeatures + 1,
-        method: 'saabas' as const,
-      }));
+    async contributions(model, features, numFeatures, options = {}) {
+      const { backend, threads, ...rest } = options;
+      const m = checkModel(model);
+      return runGbdt(
+        backend,
+        threads,
+        async (t) => ({
+          contributions: await nativeGbdtContributions(m, features, numFeatures, { ...rest, threads: t }),
+          columns: numFeatures + 1,
+          method: 'saabas' as const,
+        }),
+        () => ({ contributions: gbdtContributions(m, features, numFeatures, rest), columns: numFeatures + 1, method: 'saabas' as const }),
+      );
     },
     async save(model) {
       const { backend } = await run(undefined, () => ({}));
