@@ -8,27 +8,30 @@
  * min 20 rows a leaf, lambda 0, no early stopping, no sampling. The validation loss of the
  * generator's true signal (the Bayes floor) is printed beside ours.
  *
- * Backend: the TypeScript reference (one thread; the C++ / CUDA GBDT does not exist yet): about
- * 2-2.5 minutes a model at the default 1e6 rows on a 2-core EPYC, ~8 minutes for the three;
- * `--rows 500000` halves that. XGBoost (`hist`, lossguide, same leaves, rounds,
- * learning rate, bins, lambda 0, 2 threads) runs beside it only when `python3 -c "import xgboost"`
- * works here; nothing is installed.
+ * Backends: the C++ core (2 threads, then 1) when the addon has the GBDT kernels (same trees as the
+ * TS reference, see test/kernels/ml-parity.test.ts); the TypeScript reference (one thread, about 2
+ * minutes a model at 1e6 rows) only with --ts or when there is no addon. XGBoost (`hist`,
+ * lossguide, same leaves, rounds, learning rate, bins, lambda 0, 2 threads) runs beside it when
+ * `$WAYBILL_PYTHON -c "import xgboost"` works (Debian: apt install python3-xgboost, then
+ * WAYBILL_PYTHON=/usr/bin/python3).
  *
- * Options: --rows N, --rounds N, --tasks l2,quantile,logistic. Writes bench/results/ml.json and
- * the "ml" section of bench/RESULTS.md.
+ * Options: --rows N, --rounds N, --tasks l2,quantile,logistic, --ts. Writes bench/results/ml.json
+ * and the "ml" section of bench/RESULTS.md.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type GbdtOptions, gbdtPredict, trainGbdt } from '../src/kernels/ml/gbdt.js';
+import { type GbdtOptions, type GbdtTrainResult, gbdtPredict, trainGbdt } from '../src/kernels/ml/gbdt.js';
+import { gbdtToJson } from '../src/kernels/ml/gbdt-json.js';
 import { logLoss, pinballLoss, rmse, rocAuc } from '../src/kernels/ml/metrics.js';
+import { nativeGbdtPredictSync, nativeGbdtStatus, nativeTrainGbdtSync } from '../src/kernels/ml/native.js';
 import { makeSyntheticTabular, type SyntheticTask, splitRows, syntheticQuantile } from '../src/kernels/ml/synthetic.js';
 import { writeResultsSection } from './results-md.js';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string' }, rounds: { type: 'string' }, tasks: { type: 'string' } },
+  options: { rows: { type: 'string' }, rounds: { type: 'string' }, tasks: { type: 'string' }, ts: { type: 'boolean' } },
 });
 const ROWS = Number(values.rows ?? 1_000_000);
 const ROUNDS = Number(values.rounds ?? 100);
@@ -53,9 +56,16 @@ interface Row {
   loss: string;
   rows: number;
   trainRows: number;
+  /** Backend of the main figures: native (2 threads) or js. */
+  backend: 'native' | 'js';
   trainSeconds: number;
   /** CPU time of this process while training (user + system): less sensitive to a busy machine. */
   trainCpuSeconds: number;
+  /** Native, one thread. */
+  train1Seconds?: number;
+  /** The TS reference, one thread (with --ts); treesIdentical: its model JSON equals the native one. */
+  tsSeconds?: number;
+  treesIdentical?: boolean;
   validLoss: number;
   /** Validation loss of the generator's true signal: the floor no model can beat on average. */
   bayesLoss: number;
@@ -137,28 +147,48 @@ for (const name of TASKS) {
   const nTrain = Math.floor(ROWS * 0.8);
   const [train, valid] = splitRows(data, nTrain);
   console.log(`${name}: ${ROWS} x ${data.numFeatures} generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const opts = { ...SETTINGS, objective: spec.objective, categoricalFeatures: data.categoricalFeatures };
+  const native = nativeGbdtStatus().ok;
+  const runTs = (): { res: GbdtTrainResult; seconds: number } => {
+    const t = performance.now();
+    let last = t;
+    const res = trainGbdt(train, {
+      ...opts,
+      onProgress: (p) => {
+        const now = performance.now();
+        if (now - last > 15_000 || p.iteration === ROUNDS) {
+          last = now;
+          console.log(
+            `  ${name} (TS) ${p.iteration}/${ROUNDS} trees, ${((now - t) / 1000).toFixed(0)} s, train loss ${p.trainLoss.toPrecision(5)}`,
+          );
+        }
+      },
+    });
+    return { res, seconds: (performance.now() - t) / 1000 };
+  };
   const t1 = performance.now();
   const cpu1 = process.cpuUsage();
-  let last = t1;
-  const res = trainGbdt(train, {
-    ...SETTINGS,
-    objective: spec.objective,
-    categoricalFeatures: data.categoricalFeatures,
-    onProgress: (p) => {
-      const now = performance.now();
-      if (now - last > 15_000 || p.iteration === ROUNDS) {
-        last = now;
-        console.log(
-          `  ${name} ${p.iteration}/${ROUNDS} trees, ${((now - t1) / 1000).toFixed(0)} s, train loss ${p.trainLoss.toPrecision(5)}`,
-        );
-      }
-    },
-  });
+  const res = native ? nativeTrainGbdtSync(train, { ...opts, threads: 2 }) : runTs().res;
   const trainSeconds = (performance.now() - t1) / 1000;
   const cpuUsed = process.cpuUsage(cpu1);
   const trainCpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
+  let train1Seconds: number | undefined;
+  let tsSeconds: number | undefined;
+  let treesIdentical: boolean | undefined;
+  if (native) {
+    const t = performance.now();
+    nativeTrainGbdtSync(train, { ...opts, threads: 1 });
+    train1Seconds = (performance.now() - t) / 1000;
+    if (values.ts) {
+      const ts = runTs();
+      tsSeconds = ts.seconds;
+      treesIdentical = JSON.stringify(gbdtToJson(ts.res.model)) === JSON.stringify(gbdtToJson(res.model));
+    }
+  }
   const t2 = performance.now();
-  const pred = gbdtPredict(res.model, valid.features, valid.numFeatures);
+  const pred = native
+    ? nativeGbdtPredictSync(res.model, valid.features, valid.numFeatures, { threads: 2 })
+    : gbdtPredict(res.model, valid.features, valid.numFeatures);
   const predictRowsPerSec = valid.labels.length / ((performance.now() - t2) / 1000);
   const truth = data.signal.subarray(nTrain);
   const bayes = name === 'quantile' ? syntheticQuantile(data, ALPHA).subarray(nTrain) : truth;
@@ -167,8 +197,11 @@ for (const name of TASKS) {
     loss: spec.loss,
     rows: ROWS,
     trainRows: nTrain,
+    backend: native ? 'native' : 'js',
     trainSeconds,
     trainCpuSeconds,
+    ...(train1Seconds !== undefined ? { train1Seconds } : {}),
+    ...(tsSeconds !== undefined ? { tsSeconds, treesIdentical } : {}),
     validLoss: lossOf(name, valid.labels, pred),
     bayesLoss: lossOf(name, valid.labels, bayes),
     extra: name === 'logistic' ? { auc: rocAuc(valid.labels, pred) } : {},
@@ -207,23 +240,23 @@ const lines = [
     '(45 numeric, 5 categorical with 10 Zipf codes; 5 % missing values; non-linear interactions and heteroscedastic noise); ' +
     `first 80 % train (${Math.floor(ROWS * 0.8).toLocaleString('en-US')} rows), last 20 % validate.`,
   `Settings: ${ROUNDS} rounds, 31 leaves (leaf-wise), learning rate 0.1, 255 bins, min 20 rows a leaf, lambda 0, no sampling, no early stopping.`,
-  `Backend: the TypeScript reference, one thread (the C++ / CUDA GBDT of issue 7 does not exist yet). Machine: ${machine}.`,
+  `Backend: ${rows[0]?.backend === 'native' ? 'the C++ core, 2 threads (1-thread time beside it; the trees are byte-identical to the TS reference, see test/kernels/ml-parity.test.ts)' : 'the TypeScript reference, one thread (no addon with GBDT kernels)'}; ${values.ts ? 'the TS reference timed too (--ts)' : 'the TS reference not rerun (--ts: about 2 minutes a model at 1e6)'}. Machine: ${machine}.`,
   ROWS < 1_000_000
     ? `Size: ${ROWS.toLocaleString('en-US')} rows (--rows), smaller than the 1e6 of issue 7.`
     : 'Size: the full 1e6 rows of issue 7.',
   xgbVersion
     ? `XGBoost ${xgbVersion} (hist, lossguide, 31 leaves, eta 0.1, 255 bins, lambda 0, min_child_weight 1e-3, 2 threads, native categorical) on the same rows.`
-    : 'XGBoost not installed here (`python3 -c "import xgboost"` fails; nothing was installed), so there is no side-by-side column yet and the 1 % / 1.5x targets of issue 7 are unmeasured.',
+    : 'XGBoost not installed here (`$WAYBILL_PYTHON -c "import xgboost"` fails), so there is no side-by-side column and the 1 % / 1.5x targets of issue 7 are unmeasured.',
   '',
-  '| objective | valid loss | true-signal loss | train s (CPU s) | predict rows/s | XGBoost valid loss | XGBoost train s |',
-  '|---|---|---|---|---|---|---|',
-  ...rows.map(
-    (r) =>
-      `| ${r.task} (${r.loss}) | ${r.validLoss.toFixed(5)}${r.extra.auc ? ` (AUC ${r.extra.auc.toFixed(4)})` : ''} | ${r.bayesLoss.toFixed(5)} | ${r.trainSeconds.toFixed(1)} (${r.trainCpuSeconds.toFixed(1)}) | ${Math.round(r.predictRowsPerSec).toLocaleString('en-US')} | ${xgbCell(r, 'validLoss')} | ${xgbCell(r, 'trainSeconds')} |`,
-  ),
+  '| objective | valid loss | true-signal loss | train s, 2 threads (CPU s) | train s, 1 thread | TS reference train s | predict rows/s | XGBoost valid loss | XGBoost train s (2 threads) | loss vs XGBoost | time vs XGBoost |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => {
+    const x = r.xgboost && !('error' in r.xgboost) ? r.xgboost : undefined;
+    return `| ${r.task} (${r.loss}) | ${r.validLoss.toFixed(5)}${r.extra.auc ? ` (AUC ${r.extra.auc.toFixed(4)})` : ''} | ${r.bayesLoss.toFixed(5)} | ${r.trainSeconds.toFixed(1)} (${r.trainCpuSeconds.toFixed(1)}) | ${r.train1Seconds?.toFixed(1) ?? '-'} | ${r.tsSeconds !== undefined ? `${r.tsSeconds.toFixed(1)}${r.treesIdentical ? ' (same trees)' : ' (TREES DIFFER)'}` : '-'} | ${Math.round(r.predictRowsPerSec).toLocaleString('en-US')} | ${xgbCell(r, 'validLoss')} | ${xgbCell(r, 'trainSeconds')} | ${x ? `${(((r.validLoss - x.validLoss) / x.validLoss) * 100).toFixed(2)} %` : '-'} | ${x ? `${(r.trainSeconds / x.trainSeconds).toFixed(2)}x` : '-'} |`;
+  }),
   '',
   "True-signal loss: the loss of the generator's noise-free answer (conditional mean, true 0.9-quantile, true probability) on the same validation rows, the floor for any model. " +
-    `Predict rows/s: gbdtPredict over the validation rows, one thread, ${ROUNDS} trees. ` +
+    `Predict rows/s: the validation rows, ${ROUNDS} trees, same backend and threads as training. Loss vs XGBoost: (ours - XGBoost) / XGBoost; time vs XGBoost: our 2-thread time / XGBoost's. XGBoost 1.7 has no quantile objective (reg:quantileerror arrived in 2.0), so that row has no comparison. ` +
     "Train s is wall time including binning; CPU s is this process's CPU time over the same span (the machine is shared: when other work competes, wall time grows and CPU time much less).",
 ];
 writeFileSync(
