@@ -1,7 +1,8 @@
 /**
- * The ML kernel family (TS reference; the C++/CUDA versions and the engine surface
- * `engine.kernels.ml.*` are still to come — issue 7): histogram GBDT, k-means, L2 logistic
- * regression, Platt / isotonic calibration, metrics, and the seeded synthetic data generator.
+ * The ML kernel family, TS reference: histogram GBDT, k-means, L2 logistic regression, Platt /
+ * isotonic calibration, metrics, and the seeded synthetic data generator. The C++ GBDT is in
+ * native.ts (same trees), the engine surface in kernels.ts (`engine.kernels.ml`), the
+ * TensorFlow.js MLP in tfjs.ts. No CUDA version yet.
  */
 export type { FeatureBins } from './binning.js';
 export {
