@@ -6,7 +6,16 @@
 import type { SeriesBatch } from '../../data/m4.js';
 import { WaybillError } from '../../errors.js';
 import { type BaselineMethod, baselineForecast } from './baselines.js';
-import { type AutoEtsOptions, autoEtsBatch, type EtsFit, etsIntervals, etsName, etsPointForecast, parseEtsCode } from './ets.js';
+import {
+  type AutoEtsOptions,
+  autoEtsBatch,
+  type EtsFit,
+  etsCandidates,
+  etsIntervals,
+  etsName,
+  etsPointForecast,
+  parseEtsCode,
+} from './ets.js';
 import { adidaForecast, type IntermittentMethod, intermittentForecast } from './intermittent.js';
 import { combForecast, optimizedThetaForecast, sesForecast, thetaForecast, thetafForecast } from './theta.js';
 
@@ -235,9 +244,14 @@ export async function forecastBatch(
         const f = fits[i];
         const row = mean.subarray(s * horizon, (s + 1) * horizon);
         if (!f) {
-          row.fill(values[(offsets[i + 1] as number) - 1] as number);
+          const y = values.subarray(offsets[i] as number, offsets[i + 1] as number);
+          row.fill(y[y.length - 1] as number);
           used[s] = 'naive';
-          notes[s] = `${notes[s] ? `${notes[s]}; ` : ''}too few values for any ETS model allowed by ${etsOptions.model}: naive forecast`;
+          const why =
+            etsCandidates(y, mm, etsOptions).length === 0
+              ? `no ETS model allowed by ${etsOptions.model} applies here (seasonal models need 1 < m <= ${etsOptions.maxSeason} and n >= 3m; multiplicative parts need values > 0)`
+              : `too few values (n = ${y.length}) for the ETS models allowed by ${etsOptions.model}`;
+          notes[s] = `${notes[s] ? `${notes[s]}; ` : ''}${why}: naive forecast`;
           return;
         }
         etsPointForecast(f, horizon, row);
