@@ -1,14 +1,7 @@
-/** Seeded PRNG (mulberry32) so every test input is reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (mulberry32) so every test input is reproducible: the engine's own generator. */
+import { mulberry32 } from '../../src/kernels/ml/random.js';
+
+export { mulberry32 };
 
 /** Edge-case points every geo test covers: poles, the date line (both signs), the origin. */
 export const EDGE_POINTS: ReadonlyArray<readonly [number, number]> = [

@@ -151,7 +151,8 @@ export interface GbdtTrainResult {
   validLoss?: Float64Array;
 }
 
-function resolveParams(o: GbdtOptions): GbdtParams {
+/** Hyper-parameters with their defaults and ranges checked (shared with the native port in native.ts). */
+export function resolveParams(o: GbdtOptions): GbdtParams {
   return {
     numIterations: intOption('numIterations', o.numIterations, 100, 1),
     learningRate: numOption('learningRate', o.learningRate, 0.1, 0, 1, true),

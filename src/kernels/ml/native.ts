@@ -23,10 +23,18 @@ import {
   type NativeGbdtTrainOutput,
 } from '../../native/addon.js';
 import { isCategoryCode } from './binning.js';
-import type { GbdtDataset, GbdtModel, GbdtOptions, GbdtParams, GbdtProgress, GbdtStopReason, GbdtTrainResult } from './gbdt.js';
+import {
+  type GbdtDataset,
+  type GbdtModel,
+  type GbdtOptions,
+  type GbdtProgress,
+  type GbdtStopReason,
+  type GbdtTrainResult,
+  resolveParams,
+} from './gbdt.js';
 import type { GbdtTree } from './gbdt-tree.js';
 import { makeObjective, OBJECTIVES } from './objectives.js';
-import { checkFeatures, checkLabels, intOption, numOption } from './validate.js';
+import { checkFeatures, checkLabels, intOption } from './validate.js';
 
 /** How a native call runs. */
 export interface NativeGbdtRun {
@@ -55,27 +63,6 @@ function addon(): MlAddon {
 
 function threadsOf(run: NativeGbdtRun | undefined): number {
   return intOption('threads', run?.threads, 1, 1, 256);
-}
-
-/** The reference's resolved hyper-parameters (gbdt.ts resolveParams: same names, defaults, ranges). */
-function resolveParams(o: GbdtOptions): GbdtParams {
-  return {
-    numIterations: intOption('numIterations', o.numIterations, 100, 1),
-    learningRate: numOption('learningRate', o.learningRate, 0.1, 0, 1, true),
-    maxLeaves: intOption('maxLeaves', o.maxLeaves, 31, 2, 131072),
-    maxDepth: intOption('maxDepth', o.maxDepth, 0, 0, 64),
-    minDataInLeaf: intOption('minDataInLeaf', o.minDataInLeaf, 20, 1),
-    minSumHessianInLeaf: numOption('minSumHessianInLeaf', o.minSumHessianInLeaf, 1e-3, 0, Number.MAX_VALUE),
-    lambdaL2: numOption('lambdaL2', o.lambdaL2, 0, 0, Number.MAX_VALUE),
-    minSplitGain: numOption('minSplitGain', o.minSplitGain, 0, 0, Number.MAX_VALUE),
-    subsample: numOption('subsample', o.subsample, 1, 0, 1, true),
-    colsample: numOption('colsample', o.colsample, 1, 0, 1, true),
-    maxBins: intOption('maxBins', o.maxBins, 255, 2, 255),
-    binSampleSize: intOption('binSampleSize', o.binSampleSize, 200000, 1),
-    catSmooth: numOption('catSmooth', o.catSmooth, 10, 0, Number.MAX_VALUE),
-    earlyStoppingRounds: intOption('earlyStoppingRounds', o.earlyStoppingRounds, 0, 0),
-    seed: intOption('seed', o.seed, 0, 0, 4294967295),
-  };
 }
 
 /** The checks of GbdtTrainer's constructor and buildBins, with the same errors. */

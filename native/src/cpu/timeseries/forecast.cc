@@ -10,10 +10,11 @@
 namespace waybill::ts {
 namespace {
 
-bool is_seasonal(const double* x, int n, int m) {
-  if (m <= 1 || n < 3 * m) return false;
-  const int lag_max = static_cast<int>(std::floor(10 * std::log10(static_cast<double>(n))));
-  if (m > lag_max) return false;
+// Lag-m autocorrelation r_m and s = 1 + 2 sum_{k<m} r_k^2 (R's acf: divisor n in both sums).
+struct SeasonalAcf {
+  double rm, s;
+};
+SeasonalAcf seasonal_acf(const double* x, int n, int m) {
   double mean = 0;
   for (int i = 0; i < n; ++i) mean += x[i];
   mean /= n;
@@ -29,33 +30,28 @@ bool is_seasonal(const double* x, int n, int m) {
     const double rk = r(k);
     s += 2 * rk * rk;
   }
-  const double limit = (1.645 / std::sqrt(static_cast<double>(n))) * std::sqrt(s);
-  return std::fabs(r(m)) > limit;
+  return {r(m), s};
 }
 
-// R forecast::thetaf's test: n > 2m, not constant, |r_m| / sqrt((1 + 2 sum r_k^2) / n) > qnorm(0.95).
+// The M4 test: n >= 3m, lag m within R's default acf range, |r_m| > 1.645 / sqrt(n) * sqrt(s).
+bool is_seasonal(const double* x, int n, int m) {
+  if (m <= 1 || n < 3 * m) return false;
+  const int lag_max = static_cast<int>(std::floor(10 * std::log10(static_cast<double>(n))));
+  if (m > lag_max) return false;
+  const SeasonalAcf a = seasonal_acf(x, n, m);
+  const double limit = (1.645 / std::sqrt(static_cast<double>(n))) * std::sqrt(a.s);
+  return std::fabs(a.rm) > limit;
+}
+
+// R forecast::thetaf's test: n > 2m, not constant, |r_m| / sqrt(s / n) > qnorm(0.95).
 bool is_seasonal_thetaf(const double* x, int n, int m) {
   if (m <= 1 || n <= 2 * m) return false;
   bool constant = true;
   for (int i = 1; i < n; ++i)
     if (x[i] != x[0]) constant = false;
   if (constant) return false;
-  double mean = 0;
-  for (int i = 0; i < n; ++i) mean += x[i];
-  mean /= n;
-  double den = 0;
-  for (int i = 0; i < n; ++i) den += (x[i] - mean) * (x[i] - mean);
-  auto r = [&](int k) {
-    double s = 0;
-    for (int i = 0; i + k < n; ++i) s += (x[i] - mean) * (x[i + k] - mean);
-    return den == 0 ? 0.0 : s / den;
-  };
-  double s = 1;
-  for (int k = 1; k <= m - 1; ++k) {
-    const double rk = r(k);
-    s += 2 * rk * rk;
-  }
-  return std::fabs(r(m)) / std::sqrt(s / n) > 1.6448536269514722;
+  const SeasonalAcf a = seasonal_acf(x, n, m);
+  return std::fabs(a.rm) / std::sqrt(a.s / n) > 1.6448536269514722;
 }
 
 // Classical multiplicative decomposition: seasonal index per point (cycle position i mod m).
