@@ -23,10 +23,12 @@ export {
   type GbdtProgress,
   type GbdtTrainResult,
   loadGbdtModel,
+  loadGbdtModelBinary,
   makeSyntheticTabular,
   type ObjectiveName,
   type ObjectiveSpec,
   saveGbdtModel,
+  saveGbdtModelBinary,
 } from './kernels/ml/index.js';
 export {
   type Calibrator,

@@ -28,6 +28,7 @@ export {
   trainGbdt,
   trainGbdtAsync,
 } from './gbdt.js';
+export { loadGbdtModelBinary, saveGbdtModelBinary } from './gbdt-binary.js';
 export { GBDT_FORMAT, GBDT_FORMAT_VERSION, type GbdtModelJson, gbdtToJson, loadGbdtModel, saveGbdtModel } from './gbdt-json.js';
 export type { GbdtTree } from './gbdt-tree.js';
 export { type KMeansOptions, type KMeansResult, kmeans, kmeansAssign } from './kmeans.js';

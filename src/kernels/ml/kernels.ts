@@ -28,6 +28,7 @@ import {
   gbdtPredict,
   trainGbdtAsync,
 } from './gbdt.js';
+import { loadGbdtModelBinary, saveGbdtModelBinary } from './gbdt-binary.js';
 import { GBDT_FORMAT, GBDT_FORMAT_VERSION, loadGbdtModel, saveGbdtModel } from './gbdt-json.js';
 import { type KMeansOptions, type KMeansResult, kmeans, kmeansAssign } from './kmeans.js';
 import {
@@ -93,6 +94,10 @@ export interface MlKernels {
   save(model: GbdtModel): Promise<{ json: string; format: string; formatVersion: number; backend: 'js' | 'native' }>;
   /** Reads a model from JSON text or the parsed object; INVALID_ARGUMENT names the bad field. */
   load(json: string | object): Promise<{ model: GbdtModel; backend: 'js' | 'native' }>;
+  /** The model in the compact binary format (gbdt-binary.ts; same content as the JSON). */
+  saveBinary(model: GbdtModel): Promise<{ bytes: Uint8Array; formatVersion: number; backend: 'js' }>;
+  /** Reads a binary model, with every check of the JSON loader. */
+  loadBinary(bytes: Uint8Array): Promise<{ model: GbdtModel; backend: 'js' }>;
   /** k-means++ / Lloyd on rows x numFeatures finite data. */
   kmeans(data: Float64Array, numFeatures: number, options: KMeansOptions & BackendOption): Promise<KMeansResult & Timed>;
   /** Nearest centroid (k x numFeatures) of each row. */
@@ -237,6 +242,14 @@ export function createMlKernels(isClosed: () => boolean = () => false): MlKernel
     async load(json) {
       const { backend } = await run(undefined, () => ({}));
       return { model: loadGbdtModel(json), backend };
+    },
+    async saveBinary(model) {
+      await run(undefined, () => ({}));
+      return { bytes: saveGbdtModelBinary(checkModel(model)), formatVersion: GBDT_FORMAT_VERSION, backend: 'js' as const };
+    },
+    async loadBinary(bytes) {
+      await run(undefined, () => ({}));
+      return { model: loadGbdtModelBinary(bytes), backend: 'js' as const };
     },
     kmeans(data, numFeatures, options) {
       const { backend, ...rest } = options ?? ({} as KMeansOptions & BackendOption);
