@@ -14,10 +14,13 @@
  * n log(sum e^2) (+ 2 sum log|f| for multiplicative errors), with e the additive or relative
  * one-step error. The parameters live in an unbounded space (a rational squashing map, no
  * transcendental functions, so the C++ port gives the same numbers) and are searched by
- * Nelder-Mead over the smoothing parameters and the initial level/trend; the initial seasonal
- * states start from a classical decomposition of the first three years (as R does) and, for
- * additive seasons, are then re-estimated by exact least squares given the smoothing
- * parameters (the one-step errors are linear in the initial states) before a second search.
+ * Nelder-Mead over the smoothing parameters and the initial level/trend, stopped when the
+ * criterion varies by at most 5e-6 per observation across the simplex (EtsFitOptions.tolerance);
+ * the initial seasonal states start from a classical decomposition of the first three years (as
+ * R does) and are then re-estimated by least squares given the smoothing parameters (exact for an
+ * additive season, whose one-step errors are linear in the initial states; for a multiplicative
+ * one the additive solution as factors 1 + s / l0), kept with a second search only if the
+ * criterion improves.
  *
  * AutoETS fits every admissible model (additive error with multiplicative season is excluded,
  * as are multiplicative models for data <= 0, seasonal models when m = 1, m > maxSeason or
