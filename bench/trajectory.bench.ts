@@ -16,7 +16,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { loadGeolifeSample } from '../src/data/geolife.js';
-import { BatchBuilder, selectTrajectories } from '../src/kernels/trajectory/batch.js';
+import { BatchBuilder, coordsOf, selectTrajectories } from '../src/kernels/trajectory/batch.js';
 import { checkTimeOrder, segmentTrips } from '../src/kernels/trajectory/clean.js';
 import {
   nativeDetectStayPoints,
@@ -28,6 +28,7 @@ import {
 import { pairwiseDistances } from '../src/kernels/trajectory/similarity.js';
 import { douglasPeucker, tdTr } from '../src/kernels/trajectory/simplify.js';
 import { detectStayPoints } from '../src/kernels/trajectory/stay-points.js';
+import { topKSimilar } from '../src/kernels/trajectory/top-k.js';
 import type { TrajectoryBatch } from '../src/kernels/trajectory/types.js';
 import { loadAddon } from '../src/native/addon.js';
 import { writeResultsSection } from './results-md.js';
@@ -204,6 +205,69 @@ for (const [kernel, nat, ref] of [
   );
 }
 
+// Top-k (TS reference): the pruned search (lower bounds, candidates in bound order) against plain
+// exhaustive search on the same queries; the answers must be identical.
+interface TopKRow {
+  measure: string;
+  queries: number;
+  candidates: number;
+  k: number;
+  computedShare: number;
+  prunedMs: number;
+  exhaustiveMs: number;
+  identical: boolean;
+}
+const TOPK_Q = 10;
+const TOPK_C = 1000;
+const TOPK_K = 10;
+const topRows: TopKRow[] = [];
+{
+  const cands = selectTrajectories(
+    windows,
+    Array.from({ length: TOPK_C }, (_, i) => 2 * i),
+  );
+  for (const [measure, opts] of [
+    ['dtw', {}],
+    ['dtw, band 10', { band: 10 }],
+    ['frechet', {}],
+    ['hausdorff', {}],
+  ] as const) {
+    const m = measure.startsWith('dtw') ? 'dtw' : (measure as 'frechet' | 'hausdorff');
+    let computed = 0;
+    let prunedMs = 0;
+    let exhaustiveMs = 0;
+    let identical = true;
+    for (let qi = 0; qi < TOPK_Q; qi++) {
+      const q = coordsOf(windows, 2 * qi + 1);
+      let t0 = performance.now();
+      const a = topKSimilar(q, cands, TOPK_K, { measure: m, ...opts });
+      prunedMs += performance.now() - t0;
+      t0 = performance.now();
+      const b = topKSimilar(q, cands, TOPK_K, { measure: m, ...opts, prune: false });
+      exhaustiveMs += performance.now() - t0;
+      computed += a.stats.computed;
+      if (
+        Array.from(a.indices).join() !== Array.from(b.indices).join() ||
+        Array.from(a.distances).join() !== Array.from(b.distances).join()
+      )
+        identical = false;
+    }
+    topRows.push({
+      measure,
+      queries: TOPK_Q,
+      candidates: TOPK_C,
+      k: TOPK_K,
+      computedShare: computed / (TOPK_Q * TOPK_C),
+      prunedMs,
+      exhaustiveMs,
+      identical,
+    });
+    console.log(
+      `top-k ${measure}: computed ${((100 * computed) / (TOPK_Q * TOPK_C)).toFixed(1)} %, ${(exhaustiveMs / prunedMs).toFixed(2)}x faster, identical ${identical}`,
+    );
+  }
+}
+
 const f1 = (v: number) => v.toFixed(1);
 const lines = [
   `Machine: ${machine}; load average at start ${loadAtStart.toFixed(1)} (a shared machine: other builds may have run alongside). Backend: native = C++ CPU core (${simd} SIMD), one call with 1 or 2 std::threads over pairs / trajectories; TS = the TypeScript reference (src/kernels/trajectory), one thread.`,
@@ -225,11 +289,20 @@ const lines = [
       `| ${r.kernel} | ${(r.native1 / 1e6).toFixed(2)} | ${(r.native2 / 1e6).toFixed(2)} | ${(r.ts / 1e6).toFixed(2)} | x${(r.native1 / r.ts).toFixed(1)} | ${r.identical ? 'yes' : 'NO'} |`,
   ),
   '',
+  `Top-k most similar (TS reference, haversine): ${TOPK_Q} queries (odd-numbered segments) against ${TOPK_C} candidates (even-numbered), k = ${TOPK_K}; pruned = lower bounds (end points, an LB_Keogh-style envelope for DTW, bounding boxes for Fréchet / Hausdorff), candidates taken in bound order, early abandoning; exhaustive = every distance. Computed = share of candidates whose distance was evaluated in full.`,
+  '',
+  '| measure | computed | pruned (ms) | exhaustive (ms) | speed-up | same answers |',
+  '|---|---|---|---|---|---|',
+  ...topRows.map(
+    (r) =>
+      `| ${r.measure} | ${(100 * r.computedShare).toFixed(1)} % | ${r.prunedMs.toFixed(0)} | ${r.exhaustiveMs.toFixed(0)} | x${(r.exhaustiveMs / r.prunedMs).toFixed(2)} | ${r.identical ? 'yes' : 'NO'} |`,
+  ),
+  '',
   'Issue 9 targets: native vs TS >= 10x and 2 vs 1 workers >= 1.8x on DTW / Fréchet. CUDA and peer (tslearn / traj-dist) columns: not measured here (no GPU on this machine; peers not installed).',
 ];
 writeFileSync(
   new URL('./results/trajectory.json', import.meta.url),
-  `${JSON.stringify({ date: new Date().toISOString(), machine, loadAtStart, simd, segments: count, meanLen, pairs: pairRows, throughput: tpRows }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), machine, loadAtStart, simd, segments: count, meanLen, pairs: pairRows, throughput: tpRows, topK: topRows }, null, 2)}\n`,
 );
 writeResultsSection('trajectory', 'trajectory (npm run bench:trajectory)', lines.join('\n'));
 console.log(lines.join('\n'));
