@@ -312,3 +312,28 @@ describe.skipIf(!haveData)('AutoETS accuracy on held-back real data (test parts)
     300_000,
   );
 });
+
+describe('engine.kernels.timeseries.fitEts / forecastFitted', () => {
+  it('fit once, forecast later: the same numbers as forecast(model ets); NaN series get a note, bad horizon a code', async () => {
+    const wave = Array.from({ length: 48 }, (_, t) => 100 + 10 * Math.sin((2 * Math.PI * t) / 4) + t * 0.5 + ((t * 7) % 5));
+    const series = [wave, wave.map((v) => v * 2 + 3), [1, 2, 3]];
+    const fitted = await engine.kernels.timeseries.fitEts({ series }, { seasonLength: 4, workers: 2 });
+    expect(fitted.fits[0]?.spec.season).not.toBe('N');
+    expect(fitted.fits[2]).toBeNull();
+    expect(fitted.notes[2]).toMatch(/could be fitted/);
+    const later = engine.kernels.timeseries.forecastFitted(fitted.fits, { horizon: 6, levels: [90] });
+    const direct = await engine.kernels.timeseries.forecast(
+      { series },
+      { model: 'ets', horizon: 6, seasonLength: 4, levels: [90], workers: 2 },
+    );
+    expect(Array.from(later.mean.subarray(0, 12))).toEqual(Array.from(direct.mean.subarray(0, 12)));
+    expect(Array.from(later.intervals?.lower.subarray(0, 12) ?? [])).toEqual(Array.from(direct.intervals?.lower.subarray(0, 12) ?? []));
+    expect(Number.isNaN(later.mean[12] as number)).toBe(true);
+    const js = await engine.kernels.timeseries.fitEts({ series }, { seasonLength: 4, backend: 'js' });
+    expect(js.fits[0]?.aicc).toBe(fitted.fits[0]?.aicc);
+    const withNaN = await engine.kernels.timeseries.fitEts({ series: [[1, null, 3, 4, 5, 6, 7, 8, 9, 10]] }, {});
+    expect(withNaN.fits[0]).toBeNull();
+    expect(withNaN.notes[0]).toMatch(/missing/);
+    expect(() => engine.kernels.timeseries.forecastFitted(fitted.fits, { horizon: 0 })).toThrow(/horizon/);
+  });
+});

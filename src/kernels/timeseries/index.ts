@@ -7,10 +7,14 @@ import { availableParallelism } from 'node:os';
 import type { SeriesBatch } from '../../data/m4.js';
 import { WaybillError } from '../../errors.js';
 import { loadAddon } from '../../native/addon.js';
-import { autoEtsBatch, type NativeEtsFit } from './ets.js';
+import { type AutoEtsOptions, autoEtsBatch, type EtsFit, etsIntervals, etsPointForecast, type NativeEtsFit } from './ets.js';
 import { type EtsFitter, type ForecastOptions, type ForecastOutput, forecastBatch, type NativeForecast } from './forecast.js';
 
+export type { EtsFit } from './ets.js';
 export type { ForecastModel, ForecastOptions, ForecastOutput } from './forecast.js';
+
+type SeriesInput = SeriesBatch | { series: ReadonlyArray<ReadonlyArray<number | null>>; ids?: readonly string[] };
+
 export { FORECAST_MODELS } from './forecast.js';
 
 export interface TimeseriesKernels {
@@ -24,6 +28,35 @@ export interface TimeseriesKernels {
     input: SeriesBatch | { series: ReadonlyArray<ReadonlyArray<number | null>>; ids?: readonly string[] },
     options: ForecastOptions & { backend?: 'native' | 'js'; workers?: number },
   ): Promise<ForecastOutput & { backend: 'native' | 'js'; workers: number; timings: { totalMs: number } }>;
+  /**
+   * Fits AutoETS (or the models an `etsModel` code allows) and returns the fitted models, to
+   * forecast later with {@link TimeseriesKernels.forecastFitted}. Series must be finite (missing
+   * values: use `forecast`, which interpolates); a series with NaN, too few values or no
+   * applicable model gets `null` and a note.
+   */
+  fitEts(
+    input: SeriesInput,
+    options: {
+      seasonLength?: number;
+      etsModel?: string;
+      maxSeason?: number;
+      etsTolerance?: number;
+      backend?: 'native' | 'js';
+      workers?: number;
+    },
+  ): Promise<{
+    ids: string[];
+    fits: Array<EtsFit | null>;
+    notes: Array<string | null>;
+    backend: 'native' | 'js';
+    workers: number;
+    timings: { totalMs: number };
+  }>;
+  /** Point forecasts (n x horizon) and, with `levels`, intervals (n x levels x horizon) from fitted models; NaN rows for null fits. */
+  forecastFitted(
+    fits: ReadonlyArray<EtsFit | null>,
+    options: { horizon: number; levels?: number[] },
+  ): { mean: Float64Array; horizon: number; intervals?: { levels: number[]; lower: Float64Array; upper: Float64Array } };
 }
 
 /**
@@ -89,23 +122,97 @@ export function createTimeseriesKernels(isClosed: () => boolean, allowNative = t
   let native: NativeForecast | undefined;
   let etsFit: ((o: Parameters<NativeEtsFit>[0] | (Omit<Parameters<NativeEtsFit>[0], 'sync'> & { sync: false })) => unknown) | undefined;
   let probed = false;
-  return {
-    async forecast(input, options) {
-      if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
-      if (!probed) {
-        probed = true;
-        const load = allowNative ? loadAddon() : undefined;
-        if (load?.ok) {
-          native = (o) => load.addon.tsForecast(o);
-          etsFit = (o) => load.addon.tsEtsFit(o);
-        }
+  /** Common start of every call: closed check, addon probe, backend and worker count. */
+  const setup = (options: { backend?: 'native' | 'js'; workers?: number }) => {
+    if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+    if (!probed) {
+      probed = true;
+      const load = allowNative ? loadAddon() : undefined;
+      if (load?.ok) {
+        native = (o) => load.addon.tsForecast(o);
+        etsFit = (o) => load.addon.tsEtsFit(o);
       }
-      const useNative = options.backend !== 'js' && native !== undefined;
-      if (options.backend === 'native' && !native)
-        throw new WaybillError('BACKEND_UNAVAILABLE', 'the native addon is not loaded', { backend: 'native' });
-      const workers = options.workers ?? Math.min(4, availableParallelism());
-      if (!Number.isInteger(workers) || workers < 1 || workers > 64)
-        throw new WaybillError('INVALID_ARGUMENT', `workers must be an integer in [1, 64], got ${workers}`, { field: 'workers' });
+    }
+    const useNative = options.backend !== 'js' && native !== undefined;
+    if (options.backend === 'native' && !native)
+      throw new WaybillError('BACKEND_UNAVAILABLE', 'the native addon is not loaded', { backend: 'native' });
+    const workers = options.workers ?? Math.min(4, availableParallelism());
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+      throw new WaybillError('INVALID_ARGUMENT', `workers must be an integer in [1, 64], got ${workers}`, { field: 'workers' });
+    return { useNative, workers };
+  };
+  return {
+    async fitEts(input, options) {
+      const { useNative, workers } = setup(options);
+      const t0 = performance.now();
+      const batch = toBatch(input);
+      const m = options.seasonLength ?? 1;
+      if (!Number.isInteger(m) || m < 1)
+        throw new WaybillError('INVALID_ARGUMENT', `seasonLength must be an integer >= 1, got ${m}`, { field: 'seasonLength' });
+      const etsOptions: AutoEtsOptions = {
+        model: options.etsModel ?? 'ZZZ',
+        maxSeason: options.maxSeason ?? 24,
+        ...(options.etsTolerance !== undefined ? { tolerance: options.etsTolerance } : {}),
+      };
+      const count = batch.ids.length;
+      const notes: Array<string | null> = new Array(count).fill(null);
+      // Series with a non-finite value are left out (null fit + note); the rest go in one batch.
+      const keep: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const y = batch.values.subarray(batch.offsets[i] as number, batch.offsets[i + 1] as number);
+        if (y.some((v) => !Number.isFinite(v))) notes[i] = 'missing or non-finite values: not fitted (forecast() interpolates them)';
+        else keep.push(i);
+      }
+      const offsets = new Int32Array(keep.length + 1);
+      keep.forEach((i, k) => {
+        offsets[k + 1] = (offsets[k] as number) + (batch.offsets[i + 1] as number) - (batch.offsets[i] as number);
+      });
+      const values = new Float64Array(offsets[keep.length] as number);
+      keep.forEach((i, k) => {
+        values.set(batch.values.subarray(batch.offsets[i] as number, batch.offsets[i + 1] as number), offsets[k] as number);
+      });
+      const fitted =
+        useNative && etsFit
+          ? await parallelEtsFitter(etsFit, workers)(values, offsets, m, etsOptions)
+          : autoEtsBatch(values, offsets, m, etsOptions);
+      const fits: Array<EtsFit | null> = new Array(count).fill(null);
+      keep.forEach((i, k) => {
+        fits[i] = fitted[k] ?? null;
+        if (!fits[i]) notes[i] = `no ETS model allowed by ${etsOptions.model} could be fitted (too few values or none applies)`;
+      });
+      return {
+        ids: batch.ids,
+        fits,
+        notes,
+        backend: useNative ? 'native' : 'js',
+        workers: useNative ? workers : 1,
+        timings: { totalMs: performance.now() - t0 },
+      };
+    },
+    forecastFitted(fits, options) {
+      const { horizon, levels } = options;
+      if (!Number.isInteger(horizon) || horizon < 1)
+        throw new WaybillError('INVALID_ARGUMENT', `horizon must be an integer >= 1, got ${horizon}`, { field: 'horizon' });
+      if (levels !== undefined && (!Array.isArray(levels) || levels.length === 0 || levels.some((l) => !(l > 0 && l < 100))))
+        throw new WaybillError('INVALID_ARGUMENT', 'levels must be a non-empty array of numbers in (0, 100)', { field: 'levels' });
+      const n = fits.length;
+      const L = levels?.length ?? 0;
+      const mean = new Float64Array(n * horizon).fill(Number.NaN);
+      const lower = new Float64Array(n * L * horizon).fill(Number.NaN);
+      const upper = new Float64Array(n * L * horizon).fill(Number.NaN);
+      fits.forEach((f, s) => {
+        if (!f) return;
+        etsPointForecast(f, horizon, mean.subarray(s * horizon, (s + 1) * horizon));
+        if (levels) {
+          const iv = etsIntervals(f, horizon, levels, { seed: s + 1 });
+          lower.set(iv.lower, s * L * horizon);
+          upper.set(iv.upper, s * L * horizon);
+        }
+      });
+      return { mean, horizon, ...(levels ? { intervals: { levels: [...levels], lower, upper } } : {}) };
+    },
+    async forecast(input, options) {
+      const { useNative, workers } = setup(options);
       const t0 = performance.now();
       const out = await forecastBatch(
         toBatch(input),
