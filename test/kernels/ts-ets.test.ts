@@ -14,6 +14,7 @@ import {
   admissible,
   autoEts,
   type EtsFit,
+  type EtsSpec,
   etsCriterion,
   etsIntervals,
   etsPointForecast,
@@ -23,6 +24,7 @@ import {
 } from '../../src/kernels/timeseries/ets.js';
 import { forecastBatch } from '../../src/kernels/timeseries/forecast.js';
 import { coverage, owa, scoreForecasts } from '../../src/kernels/timeseries/metrics.js';
+import { thetafForecast } from '../../src/kernels/timeseries/theta.js';
 import { defaultDataDir } from '../../src/paths.js';
 import { mulberry32 } from '../helpers/random.js';
 
@@ -335,5 +337,42 @@ describe('engine.kernels.timeseries.fitEts / forecastFitted', () => {
     expect(withNaN.fits[0]).toBeNull();
     expect(withNaN.notes[0]).toMatch(/missing/);
     expect(() => engine.kernels.timeseries.forecastFitted(fitted.fits, { horizon: 0 })).toThrow(/horizon/);
+  });
+});
+
+// Hand-checked against R: ets() / thetaf() of R forecast 8.20 on 12 real M3 series, run here and
+// committed with the command that produced them (test/fixtures/timeseries/r-ets-fits.json).
+describe.skipIf(!haveData)('TS reference vs R forecast 8.20 on 12 M3 series (fixture)', () => {
+  const doc = JSON.parse(readFileSync(new URL('../fixtures/timeseries/r-ets-fits.json', import.meta.url), 'utf8')) as {
+    series: Array<{ file: string; id: string; m: number; h: number; method: string; loglik: number; aicc: number; thetaf: number[] }>;
+  };
+  const rows = doc.series.map((s) => {
+    const b = parseM4Csv(readFileSync(join(TS, s.file), 'utf8'));
+    const i = b.ids.indexOf(s.id);
+    const y = b.values.subarray(b.offsets[i] as number, b.offsets[i + 1] as number);
+    return { s, y };
+  });
+
+  it('thetaf forecasts equal R thetaf to 1e-3 relative (R fits SES by Nelder-Mead, we solve it exactly)', () => {
+    for (const { s, y } of rows) {
+      const ours = thetafForecast({ ids: [s.id], values: Float64Array.from(y), offsets: Int32Array.from([0, y.length]) }, s.h, s.m).mean;
+      s.thetaf.forEach((v, k) => {
+        expect(Math.abs((ours[k] as number) - v) / Math.abs(v), `${s.id} h=${k + 1}`).toBeLessThan(1e-3);
+      });
+    }
+  });
+
+  it("fitting R's chosen model reaches R's log-likelihood (within 0.01 on 10 of 12, never more than 1.5 below); AutoETS's AICc is never worse than R's", () => {
+    let asGood = 0;
+    for (const { s, y } of rows) {
+      const m = /ETS\((.),(N|Ad|A),(.)\)/.exec(s.method) as RegExpExecArray;
+      const spec = { error: m[1], trend: m[2], season: m[3] } as EtsSpec;
+      const f = fitEts(y, s.m, spec) as EtsFit;
+      expect(f.loglik, `${s.id} ${s.method}: ours ${f.loglik} vs R ${s.loglik}`).toBeGreaterThan(s.loglik - 1.5);
+      if (f.loglik >= s.loglik - 0.01) asGood++;
+      const auto = autoEts(y, s.m) as EtsFit;
+      expect(auto.aicc, `${s.id}: our AutoETS AICc ${auto.aicc} vs R ${s.aicc}`).toBeLessThanOrEqual(s.aicc + 0.05);
+    }
+    expect(asGood).toBeGreaterThanOrEqual(10);
   });
 });
