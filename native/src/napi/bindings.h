@@ -3,6 +3,8 @@
 // JavaScript errors with a stable `code`.
 #pragma once
 
+#include <cmath>
+
 #include <napi.h>
 
 #include <exception>
@@ -91,6 +93,53 @@ inline Napi::Value run_status(Napi::Env env, bool sync, std::function<Status()> 
   Napi::Promise p = worker->promise();
   worker->Queue();
   return p;
+}
+
+/// The typed array at o[key] (its type checked, at least min_len elements), kept alive in `keep`
+/// until the work ends; `length` (optional) receives its element count.
+template <typename T>
+T* array_of(Napi::Env env, const Napi::Object& o, const char* key, napi_typedarray_type type, std::size_t min_len,
+            std::vector<Napi::ObjectReference>& keep, std::size_t* length = nullptr) {
+  const Napi::Value v = o.Get(key);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw_invalid(env, std::string(key) + " is missing or has the wrong array type");
+  }
+  auto arr = v.As<Napi::TypedArrayOf<T>>();
+  if (arr.ElementLength() < min_len) {
+    throw_invalid(env, std::string(key) + " is too short: need " + std::to_string(min_len) + " elements, got " +
+                           std::to_string(arr.ElementLength()));
+  }
+  if (length != nullptr) *length = arr.ElementLength();
+  keep.push_back(Napi::Persistent(v.As<Napi::Object>()));
+  return arr.Data();
+}
+
+/// o[key] as a number, `fallback` when absent (undefined or null).
+inline double number_or(Napi::Env env, const Napi::Object& o, const char* key, double fallback) {
+  const Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsNumber()) throw_invalid(env, std::string(key) + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+/// o[key] as a non-negative integer (required unless a fallback >= 0 is given).
+inline std::size_t size_of(Napi::Env env, const Napi::Object& o, const char* key, double fallback = -1) {
+  const double d = number_or(env, o, key, fallback);
+  if (!(d >= 0) || d != std::floor(d) || d > 9.0e15) throw_invalid(env, std::string(key) + " must be a non-negative integer");
+  return static_cast<std::size_t>(d);
+}
+
+/// The optional shared cancel flag (Int32Array) of a call.
+inline CancelToken cancel_of(Napi::Env env, const Napi::Object& o, std::vector<Napi::ObjectReference>& keep) {
+  CancelToken c;
+  if (o.Get("cancel").IsTypedArray()) c.flag = array_of<int32_t>(env, o, "cancel", napi_int32_array, 1, keep);
+  return c;
+}
+
+/// Whether the call asked to run on the calling thread (sync: true).
+inline bool sync_of(const Napi::Object& o) {
+  const Napi::Value v = o.Get("sync");
+  return v.IsBoolean() && v.As<Napi::Boolean>().Value();
 }
 
 void init_geo(Napi::Env env, Napi::Object exports);

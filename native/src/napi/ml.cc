@@ -31,46 +31,10 @@
 namespace waybill::napi {
 namespace {
 
-template <typename T>
-T* array_of(Napi::Env env, const Napi::Object& o, const char* key, napi_typedarray_type type, std::size_t min_len,
-            std::vector<Napi::ObjectReference>& keep, std::size_t* length = nullptr) {
-  const Napi::Value v = o.Get(key);
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
-    throw_invalid(env, std::string(key) + " is missing or has the wrong array type");
-  }
-  auto arr = v.As<Napi::TypedArrayOf<T>>();
-  if (arr.ElementLength() < min_len) {
-    throw_invalid(env, std::string(key) + " is too short: need " + std::to_string(min_len) + " elements, got " +
-                           std::to_string(arr.ElementLength()));
-  }
-  if (length != nullptr) *length = arr.ElementLength();
-  keep.push_back(Napi::Persistent(v.As<Napi::Object>()));
-  return arr.Data();
-}
-
-double number_of(Napi::Env env, const Napi::Object& o, const char* key, double fallback) {
-  const Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return fallback;
-  if (!v.IsNumber()) throw_invalid(env, std::string(key) + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
-std::size_t size_of(Napi::Env env, const Napi::Object& o, const char* key, double fallback = -1) {
-  const double d = number_of(env, o, key, fallback);
-  if (!(d >= 0) || d != std::floor(d) || d > 9.0e15) throw_invalid(env, std::string(key) + " must be a non-negative integer");
-  return static_cast<std::size_t>(d);
-}
-
 int int_of(Napi::Env env, const Napi::Object& o, const char* key, double fallback) {
-  const double d = number_of(env, o, key, fallback);
+  const double d = number_or(env, o, key, fallback);
   if (d != std::floor(d) || d < -2147483648.0 || d > 2147483647.0) throw_invalid(env, std::string(key) + " must be an integer");
   return static_cast<int>(d);
-}
-
-CancelToken cancel_of(Napi::Env env, const Napi::Object& o, std::vector<Napi::ObjectReference>& keep) {
-  CancelToken c;
-  if (o.Get("cancel").IsTypedArray()) c.flag = array_of<int32_t>(env, o, "cancel", napi_int32_array, 1, keep);
-  return c;
 }
 
 bool bool_of(const Napi::Object& o, const char* key) {
@@ -194,23 +158,23 @@ Napi::Value GbdtTrain(const Napi::CallbackInfo& info) {
   }
   ml::GbdtParams& q = job->params;
   q.objective.kind = objective_of(env, o);
-  q.objective.alpha = number_of(env, o, "alpha", 0.5);
-  q.objective.tweedie_power = number_of(env, o, "tweedieVariancePower", 1.5);
+  q.objective.alpha = number_or(env, o, "alpha", 0.5);
+  q.objective.tweedie_power = number_or(env, o, "tweedieVariancePower", 1.5);
   q.num_iterations = int_of(env, o, "numIterations", 100);
-  q.learning_rate = number_of(env, o, "learningRate", 0.1);
+  q.learning_rate = number_or(env, o, "learningRate", 0.1);
   q.max_leaves = int_of(env, o, "maxLeaves", 31);
   q.max_depth = int_of(env, o, "maxDepth", 0);
   q.min_data_in_leaf = int_of(env, o, "minDataInLeaf", 20);
-  q.min_sum_hessian_in_leaf = number_of(env, o, "minSumHessianInLeaf", 1e-3);
-  q.lambda_l2 = number_of(env, o, "lambdaL2", 0);
-  q.min_split_gain = number_of(env, o, "minSplitGain", 0);
-  q.subsample = number_of(env, o, "subsample", 1);
-  q.colsample = number_of(env, o, "colsample", 1);
+  q.min_sum_hessian_in_leaf = number_or(env, o, "minSumHessianInLeaf", 1e-3);
+  q.lambda_l2 = number_or(env, o, "lambdaL2", 0);
+  q.min_split_gain = number_or(env, o, "minSplitGain", 0);
+  q.subsample = number_or(env, o, "subsample", 1);
+  q.colsample = number_or(env, o, "colsample", 1);
   q.max_bins = int_of(env, o, "maxBins", 255);
   q.bin_sample_size = size_of(env, o, "binSampleSize", 200000);
-  q.cat_smooth = number_of(env, o, "catSmooth", 10);
+  q.cat_smooth = number_or(env, o, "catSmooth", 10);
   q.early_stopping_rounds = int_of(env, o, "earlyStoppingRounds", 0);
-  const double seed = number_of(env, o, "seed", 0);
+  const double seed = number_or(env, o, "seed", 0);
   if (!(seed >= 0 && seed <= 4294967295.0) || seed != std::floor(seed)) throw_invalid(env, "seed must be an integer in [0, 2^32)");
   q.seed = static_cast<uint32_t>(seed);
   if (o.Get("categoricalFeatures").IsTypedArray()) {
@@ -261,7 +225,7 @@ ml::ForestView forest_of(Napi::Env env, const Napi::Object& o, std::vector<Napi:
     if (v.cat_offsets[i + 1] < v.cat_offsets[i]) throw_invalid(env, "catOffsets must be non-decreasing");
   if (static_cast<std::size_t>(v.cat_offsets[nodes]) > cv) throw_invalid(env, "catValues is shorter than catOffsets says");
   v.leaf_value = array_of<double>(env, o, "leafValue", napi_float64_array, leaves, keep);
-  v.init_score = number_of(env, o, "initScore", NAN);
+  v.init_score = number_or(env, o, "initScore", NAN);
   v.num_features = size_of(env, o, "numFeatures");
   if (v.num_features < 1) throw_invalid(env, "numFeatures must be >= 1");
   return v;

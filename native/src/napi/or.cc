@@ -18,37 +18,6 @@
 namespace waybill::napi {
 namespace {
 
-template <typename T>
-T* array_of(Napi::Env env, const Napi::Object& o, const char* key, napi_typedarray_type type, std::size_t min_len,
-            std::vector<Napi::ObjectReference>& keep) {
-  const Napi::Value v = o.Get(key);
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
-    throw_invalid(env, std::string(key) + " has the wrong array type");
-  }
-  auto arr = v.As<Napi::TypedArrayOf<T>>();
-  if (arr.ElementLength() < min_len) throw_invalid(env, std::string(key) + " is too short");
-  keep.push_back(Napi::Persistent(v.As<Napi::Object>()));
-  return arr.Data();
-}
-
-std::size_t size_of(Napi::Env env, const Napi::Object& o, const char* key) {
-  const Napi::Value v = o.Get(key);
-  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-  if (!(d >= 0) || d != static_cast<double>(static_cast<std::size_t>(d))) throw_invalid(env, std::string(key) + " must be a non-negative integer");
-  return static_cast<std::size_t>(d);
-}
-
-CancelToken cancel_of(Napi::Env env, const Napi::Object& o, std::vector<Napi::ObjectReference>& keep) {
-  CancelToken t;
-  if (o.Get("cancel").IsTypedArray()) t.flag = array_of<int32_t>(env, o, "cancel", napi_int32_array, 1, keep);
-  return t;
-}
-
-bool sync_of(const Napi::Object& o) {
-  const Napi::Value s = o.Get("sync");
-  return s.IsBoolean() && s.As<Napi::Boolean>().Value();
-}
-
 Napi::Value LinearAssignment(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "expected one options object");

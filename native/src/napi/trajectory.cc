@@ -29,36 +29,6 @@ namespace {
 using trajectory::Batch;
 using trajectory::MeasureParams;
 
-template <typename T>
-T* typed(Napi::Env env, const Napi::Object& o, const char* key, napi_typedarray_type type, std::size_t min_len,
-         std::vector<Napi::ObjectReference>& keep, std::size_t* length = nullptr) {
-  const Napi::Value v = o.Get(key);
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
-    throw_invalid(env, std::string(key) + " is missing or has the wrong array type");
-  }
-  auto arr = v.As<Napi::TypedArrayOf<T>>();
-  if (arr.ElementLength() < min_len) {
-    throw_invalid(env, std::string(key) + " is too short: need " + std::to_string(min_len) + " elements, got " +
-                           std::to_string(arr.ElementLength()));
-  }
-  if (length != nullptr) *length = arr.ElementLength();
-  keep.push_back(Napi::Persistent(v.As<Napi::Object>()));
-  return arr.Data();
-}
-
-double number_or(Napi::Env env, const Napi::Object& o, const char* key, double fallback) {
-  const Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return fallback;
-  if (!v.IsNumber()) throw_invalid(env, std::string(key) + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
-std::size_t size_of(Napi::Env env, const Napi::Object& o, const char* key) {
-  const double d = number_or(env, o, key, -1);
-  if (!(d >= 0) || d != std::floor(d) || d > 9.0e15) throw_invalid(env, std::string(key) + " must be a non-negative integer");
-  return static_cast<std::size_t>(d);
-}
-
 std::string string_of(Napi::Env env, const Napi::Object& o, const char* key, const char* fallback) {
   const Napi::Value v = o.Get(key);
   if (v.IsUndefined()) return fallback;
@@ -72,8 +42,8 @@ Batch batch_of(Napi::Env env, const Napi::Object& o, const std::string& prefix, 
   const std::string offsets_key = prefix.empty() ? "offsets" : prefix + "Offsets";
   Batch b;
   std::size_t clen = 0, olen = 0;
-  b.coords = typed<double>(env, o, coords_key.c_str(), napi_float64_array, 0, keep, &clen);
-  b.offsets = typed<int32_t>(env, o, offsets_key.c_str(), napi_int32_array, 1, keep, &olen);
+  b.coords = array_of<double>(env, o, coords_key.c_str(), napi_float64_array, 0, keep, &clen);
+  b.offsets = array_of<int32_t>(env, o, offsets_key.c_str(), napi_int32_array, 1, keep, &olen);
   if (clen % 2 != 0) throw_invalid(env, coords_key + " must hold interleaved pairs");
   b.points = clen / 2;
   b.count = olen - 1;
@@ -105,7 +75,7 @@ MeasureParams measure_of(Napi::Env env, const Napi::Object& o, std::vector<Napi:
   p.eps = number_or(env, o, "eps", 0);
   p.delta = number_or(env, o, "delta", p.delta);
   if (o.Get("gap").IsTypedArray()) {
-    const double* g = typed<double>(env, o, "gap", napi_float64_array, 2, keep);
+    const double* g = array_of<double>(env, o, "gap", napi_float64_array, 2, keep);
     p.gap[0] = g[0];
     p.gap[1] = g[1];
   }
@@ -124,17 +94,6 @@ int threads_of(Napi::Env env, const Napi::Object& o) {
   return static_cast<int>(t);
 }
 
-CancelToken cancel_of(Napi::Env env, const Napi::Object& o, std::vector<Napi::ObjectReference>& keep) {
-  CancelToken c;
-  if (o.Get("cancel").IsTypedArray()) c.flag = typed<int32_t>(env, o, "cancel", napi_int32_array, 1, keep);
-  return c;
-}
-
-bool sync_of(const Napi::Object& o) {
-  const Napi::Value v = o.Get("sync");
-  return v.IsBoolean() && v.As<Napi::Boolean>().Value();
-}
-
 Napi::Object options(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(info.Env(), "expected one options object");
   return info[0].As<Napi::Object>();
@@ -148,7 +107,7 @@ Napi::Value Pairwise(const Napi::CallbackInfo& info) {
   const Batch b = batch_of(env, o, "b", keep);
   const MeasureParams p = measure_of(env, o, keep);
   const RowRange rows = rows_of(env, o, a.count);
-  double* out = typed<double>(env, o, "out", napi_float64_array, a.count * b.count, keep);
+  double* out = array_of<double>(env, o, "out", napi_float64_array, a.count * b.count, keep);
   const int threads = threads_of(env, o);
   const CancelToken cancel = cancel_of(env, o, keep);
   return run_status(env, sync_of(o), [=] { return trajectory::pairwise_cpu(a, b, p, out, rows, threads, cancel); },
@@ -160,12 +119,12 @@ Napi::Value OneToMany(const Napi::CallbackInfo& info) {
   const Napi::Object o = options(info);
   std::vector<Napi::ObjectReference> keep;
   std::size_t qlen = 0;
-  const double* query = typed<double>(env, o, "query", napi_float64_array, 2, keep, &qlen);
+  const double* query = array_of<double>(env, o, "query", napi_float64_array, 2, keep, &qlen);
   if (qlen % 2 != 0) throw_invalid(env, "query must hold interleaved pairs");
   const Batch b = batch_of(env, o, "", keep);
   const MeasureParams p = measure_of(env, o, keep);
   const RowRange cols = rows_of(env, o, b.count);
-  double* out = typed<double>(env, o, "out", napi_float64_array, b.count, keep);
+  double* out = array_of<double>(env, o, "out", napi_float64_array, b.count, keep);
   const int threads = threads_of(env, o);
   const CancelToken cancel = cancel_of(env, o, keep);
   const std::size_t q = qlen / 2;
@@ -185,12 +144,12 @@ Napi::Value Simplify(const Napi::CallbackInfo& info) {
   else throw_invalid(env, "method must be 'douglas-peucker' or 'td-tr'");
   const double* times = nullptr;
   if (how == trajectory::Simplify::kTdTr || o.Get("times").IsTypedArray()) {
-    times = typed<double>(env, o, "times", napi_float64_array, b.points, keep);
+    times = array_of<double>(env, o, "times", napi_float64_array, b.points, keep);
   }
   const double tolerance = number_or(env, o, "tolerance", NAN);
   const geo::Metric metric = metric_of(env, o);
   const double radius = number_or(env, o, "radius", geo::kEarthRadiusM);
-  uint8_t* mask = typed<uint8_t>(env, o, "keep", napi_uint8_array, b.points, keep);
+  uint8_t* mask = array_of<uint8_t>(env, o, "keep", napi_uint8_array, b.points, keep);
   const RowRange rows = rows_of(env, o, b.count);
   const int threads = threads_of(env, o);
   const CancelToken cancel = cancel_of(env, o, keep);
@@ -205,13 +164,13 @@ Napi::Value StayPoints(const Napi::CallbackInfo& info) {
   const Napi::Object o = options(info);
   std::vector<Napi::ObjectReference> keep;
   const Batch b = batch_of(env, o, "", keep);
-  const double* times = typed<double>(env, o, "times", napi_float64_array, b.points, keep);
+  const double* times = array_of<double>(env, o, "times", napi_float64_array, b.points, keep);
   const double distance = number_or(env, o, "distance", NAN);
   const double duration = number_or(env, o, "duration", NAN);
   const geo::Metric metric = metric_of(env, o);
   const double radius = number_or(env, o, "radius", geo::kEarthRadiusM);
-  int32_t* out_last = typed<int32_t>(env, o, "outLast", napi_int32_array, b.points, keep);
-  double* out_mean = typed<double>(env, o, "outMean", napi_float64_array, 2 * b.points, keep);
+  int32_t* out_last = array_of<int32_t>(env, o, "outLast", napi_int32_array, b.points, keep);
+  double* out_mean = array_of<double>(env, o, "outMean", napi_float64_array, 2 * b.points, keep);
   const RowRange rows = rows_of(env, o, b.count);
   const int threads = threads_of(env, o);
   const CancelToken cancel = cancel_of(env, o, keep);
