@@ -48,7 +48,7 @@ import { type BinnedMatrix, binMatrix, buildBins, type FeatureBins } from './bin
 import { addSaabas, type GbdtTree, leafIndex, rootValue } from './gbdt-tree.js';
 import { makeObjective, type Objective, type ObjectiveName, type ObjectiveSpec } from './objectives.js';
 import { mulberry32, sampleWithoutReplacement } from './random.js';
-import { checkFeatures, checkLabels, intOption, numOption } from './validate.js';
+import { checkColumnOptions, checkFeatures, checkLabels, intOption, numOption } from './validate.js';
 
 /** Row-major features (rows x numFeatures; NaN = missing) and one label per row. */
 export interface GbdtDataset {
@@ -254,17 +254,7 @@ export class GbdtTrainer {
     this.objective.checkLabels('train.labels', labels);
     const p = train.numFeatures;
     const n = checkFeatures('train.features', train.features, p, { allowMissing: true, rows: labels.length });
-    const isCat = new Array<boolean>(p).fill(false);
-    for (const [i, f] of (options.categoricalFeatures ?? []).entries()) {
-      if (!Number.isInteger(f) || f < 0 || f >= p)
-        throw new WaybillError('INVALID_ARGUMENT', `categoricalFeatures[${i}] = ${f} is not a feature index in [0, ${p})`, {
-          field: 'categoricalFeatures',
-          index: i,
-        });
-      isCat[f] = true;
-    }
-    if (options.featureNames !== undefined && (!Array.isArray(options.featureNames) || options.featureNames.length !== p))
-      throw new WaybillError('INVALID_LENGTH', `featureNames must list ${p} names`, { field: 'featureNames' });
+    const isCat = checkColumnOptions(options, p);
     this.featureNames = options.featureNames ? [...options.featureNames] : undefined;
     this.categorical = isCat.flatMap((c, f) => (c ? [f] : []));
     if (options.valid !== undefined) {

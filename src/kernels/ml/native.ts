@@ -34,7 +34,7 @@ import {
 } from './gbdt.js';
 import type { GbdtTree } from './gbdt-tree.js';
 import { makeObjective, OBJECTIVES } from './objectives.js';
-import { checkFeatures, checkLabels, intOption } from './validate.js';
+import { checkColumnOptions, checkFeatures, checkLabels, intOption } from './validate.js';
 
 /** How a native call runs. */
 export interface NativeGbdtRun {
@@ -75,17 +75,7 @@ function validateTrain(train: GbdtDataset, options: GbdtOptions) {
   objective.checkLabels('train.labels', labels);
   const p = train.numFeatures;
   const n = checkFeatures('train.features', train.features, p, { allowMissing: true, rows: labels.length });
-  const isCat = new Array<boolean>(p).fill(false);
-  for (const [i, f] of (options.categoricalFeatures ?? []).entries()) {
-    if (!Number.isInteger(f) || f < 0 || f >= p)
-      throw new WaybillError('INVALID_ARGUMENT', `categoricalFeatures[${i}] = ${f} is not a feature index in [0, ${p})`, {
-        field: 'categoricalFeatures',
-        index: i,
-      });
-    isCat[f] = true;
-  }
-  if (options.featureNames !== undefined && (!Array.isArray(options.featureNames) || options.featureNames.length !== p))
-    throw new WaybillError('INVALID_LENGTH', `featureNames must list ${p} names`, { field: 'featureNames' });
+  const isCat = checkColumnOptions(options, p);
   const categorical = isCat.flatMap((c, f) => (c ? [f] : []));
   for (const f of categorical)
     for (let r = 0; r < n; r++) {

@@ -29,7 +29,7 @@ import { dirname, join, sep } from 'node:path';
 import { WaybillError } from '../../errors.js';
 import type { GbdtDataset } from './gbdt.js';
 import { mulberry32 } from './random.js';
-import { checkBinaryLabels, checkFeatures, checkLabels, intOption, numOption } from './validate.js';
+import { checkBinaryLabels, checkColumnOptions, checkFeatures, checkLabels, intOption, numOption } from './validate.js';
 
 type Tf = typeof import('@tensorflow/tfjs');
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
@@ -444,17 +444,7 @@ export async function trainTabularMlp(train: GbdtDataset, options: MlpTrainOptio
   const validFraction = numOption('validFraction', options.validFraction, 0.2, 0, 1, false, true);
   const patience = intOption('patience', options.patience, 10, 1);
   const seed = intOption('seed', options.seed, 0, 0, 4294967295);
-  const isCat = new Array<boolean>(p).fill(false);
-  for (const [i, f] of (options.categoricalFeatures ?? []).entries()) {
-    if (!Number.isInteger(f) || f < 0 || f >= p)
-      throw new WaybillError('INVALID_ARGUMENT', `categoricalFeatures[${i}] = ${f} is not a feature index in [0, ${p})`, {
-        field: 'categoricalFeatures',
-        index: i,
-      });
-    isCat[f] = true;
-  }
-  if (options.featureNames !== undefined && (!Array.isArray(options.featureNames) || options.featureNames.length !== p))
-    throw new WaybillError('INVALID_LENGTH', `featureNames must list ${p} names`, { field: 'featureNames' });
+  const isCat = checkColumnOptions(options, p);
 
   // Rows: one combined table (training rows, then a given validation set) indexed by row lists.
   const rng = mulberry32(seed);

@@ -104,3 +104,25 @@ export function numOption(
     );
   return value as number;
 }
+
+/**
+ * Checks the column options shared by the trainers (categoricalFeatures: indices in [0, p);
+ * featureNames: p names) and returns which features are categorical.
+ */
+export function checkColumnOptions(
+  options: { categoricalFeatures?: readonly number[]; featureNames?: readonly string[] },
+  p: number,
+): boolean[] {
+  const isCat = new Array<boolean>(p).fill(false);
+  for (const [i, f] of (options.categoricalFeatures ?? []).entries()) {
+    if (!Number.isInteger(f) || f < 0 || f >= p)
+      throw new WaybillError('INVALID_ARGUMENT', `categoricalFeatures[${i}] = ${f} is not a feature index in [0, ${p})`, {
+        field: 'categoricalFeatures',
+        index: i,
+      });
+    isCat[f] = true;
+  }
+  if (options.featureNames !== undefined && (!Array.isArray(options.featureNames) || options.featureNames.length !== p))
+    throw new WaybillError('INVALID_LENGTH', `featureNames must list ${p} names`, { field: 'featureNames' });
+  return isCat;
+}
