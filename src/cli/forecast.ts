@@ -29,6 +29,8 @@ export interface ForecastArgs {
   levels?: number[];
   /** ETS model code (default ZZZ). */
   etsModel?: string;
+  /** ETS: Akaike-weighted combination (default) or selection. */
+  etsCombine?: 'weights' | 'select';
 }
 
 /** A long CSV: a header with id, date and value columns; rows grouped by id and sorted by date. */
@@ -111,6 +113,7 @@ export async function forecastFile(args: ForecastArgs): Promise<Record<string, u
         ...(args.missing ? { missing: args.missing } : {}),
         ...(levels ? { levels } : {}),
         ...(args.etsModel ? { etsModel: args.etsModel } : {}),
+        ...(args.etsCombine ? { etsCombine: args.etsCombine } : {}),
       },
       native ? (o) => native.tsForecast(o) : undefined,
       native ? parallelEtsFitter((o) => native.tsEtsFit(o), workers) : undefined,
@@ -121,7 +124,11 @@ export async function forecastFile(args: ForecastArgs): Promise<Record<string, u
       upper.set(out.intervals.upper, a * L * h);
     }
     notes.push(...out.notes);
-    for (const u of out.used) used.set(u, (used.get(u) ?? 0) + 1);
+    // A weighted ETS combination is counted under its heaviest model.
+    for (const u of out.used) {
+      const key = u.startsWith('AICc-weighted ') ? `${u.slice(14).split(' ')[0]} (top of a weighted combination)` : u;
+      used.set(key, (used.get(key) ?? 0) + 1);
+    }
     const elapsed = (performance.now() - t0) / 1000;
     const eta = b < n ? `, about ${((elapsed / b) * (n - b)).toFixed(0)} s left` : '';
     process.stderr.write(

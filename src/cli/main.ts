@@ -40,12 +40,15 @@ commands:
                                                 planar x, y for CVRPLIB / Solomon files, not WGS84).
                                                 Exit 2 when the plan is infeasible.
   forecast <train.csv> --horizon h [--model theta] [--season m] [--test test.csv] [--out f.csv]
-          [--missing interpolate|drop|error] [--levels 80,95] [--ets ZZZ] [--workers 2] [--json]
+          [--missing interpolate|drop|error] [--levels 80,95] [--ets ZZZ] [--ets-combine weights|select]
+          [--workers 2] [--json]
                                                 forecast every series of an M4-layout (or long id,date,value)
-                                                CSV; models: auto (= ets: AutoETS by AICc), ets, comb, theta,
+                                                CSV; models: auto (= ets: AutoETS), ets, comb, theta,
                                                 thetaf, otm, ses, naive, snaive, naive2, drift, croston, sba,
-                                                tsb, adida; --ets: an
-                                                R-style ETS model code; --levels: prediction intervals (ets);
+                                                tsb, adida; --ets: an R-style ETS model code; --ets-combine:
+                                                weights (default: the Akaike-weighted combination of the
+                                                fitted models) or select (lowest AICc, as R's ets);
+                                                --levels: prediction intervals (ets);
                                                 with --test: sMAPE / MASE / OWA vs Naive2 (and MSIS)
   train   <file.csv> --target col --out model.json [--objective l2|l1|quantile|logistic|poisson|tweedie]
           [--alpha 0.9] [--categorical a,b] [--drop c,d] [--valid-fraction 0.2] [--rounds 100]
@@ -104,6 +107,7 @@ async function main(argv: string[]): Promise<void> {
         missing: { type: 'string' },
         levels: { type: 'string' },
         ets: { type: 'string' },
+        'ets-combine': { type: 'string' },
         target: { type: 'string' },
         objective: { type: 'string' },
         alpha: { type: 'string' },
@@ -229,6 +233,7 @@ async function main(argv: string[]): Promise<void> {
         missing?: string;
         levels?: string;
         ets?: string;
+        'ets-combine'?: string;
         workers?: string;
       };
       const horizon = intArg('horizon', fv.horizon);
@@ -245,11 +250,17 @@ async function main(argv: string[]): Promise<void> {
         console.error(`waybill: --levels must be comma-separated numbers in (0, 100), got '${fv.levels}'`);
         process.exit(2);
       }
+      const combine = fv['ets-combine'];
+      if (combine !== undefined && combine !== 'weights' && combine !== 'select') {
+        console.error(`waybill: --ets-combine must be weights or select, got '${combine}'`);
+        process.exit(2);
+      }
       const workers = intArg('workers', fv.workers);
       const { forecastFile } = await import('./forecast.js');
       await forecastFile({
         ...(levels ? { levels } : {}),
         ...(fv.ets ? { etsModel: fv.ets } : {}),
+        ...(combine ? { etsCombine: combine } : {}),
         ...(workers ? { workers } : {}),
         file,
         horizon,

@@ -43,7 +43,7 @@ describe('POST /v1/forecast', () => {
     const res = await post('/v1/forecast', { series: [wave, [1, 2]], model: 'ets', horizon: 3, seasonLength: 4, levels: [80, 95] });
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
-    expect(body.used[0]).toMatch(/^ETS\(/);
+    expect(body.used[0]).toMatch(/^AICc-weighted ETS\(/);
     expect(body.used[1]).toBe('naive');
     expect(body.notes[1]).toMatch(/too few values/);
     const [i80, i95] = body.intervals[0];
@@ -52,6 +52,9 @@ describe('POST /v1/forecast', () => {
     expect(i80.lower[2]).toBeLessThan(body.forecasts[0][2]);
     expect(body.forecasts[0][2]).toBeLessThan(i95.upper[2]);
     expect((await post('/v1/forecast', { series: [wave], model: 'ets', horizon: 3, etsModel: 'QQQ' })).statusCode).toBe(400);
+    const selected = await post('/v1/forecast', { series: [wave], model: 'ets', horizon: 3, seasonLength: 4, etsCombine: 'select' });
+    expect(selected.json().used[0]).toMatch(/^ETS\(.,.+,.\)$/);
+    expect((await post('/v1/forecast', { series: [wave], model: 'ets', horizon: 3, etsCombine: 'mean' })).statusCode).toBe(400);
     expect((await post('/v1/forecast', { series: [wave], model: 'ets', horizon: 3, levels: [0] })).statusCode).toBe(400);
     expect((await post('/v1/forecast', { series: [wave], model: 'theta', horizon: 3, levels: [95] })).statusCode).toBe(400);
   });

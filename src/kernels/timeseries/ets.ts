@@ -64,7 +64,31 @@ export interface EtsFit {
   bic: number;
   /** Estimated parameters + 1 (sigma), as in R. */
   np: number;
+  /**
+   * AutoETS with `combine: 'weights'`: every fitted candidate with its Akaike weight (this fit,
+   * the lowest AICc, first). Point forecasts and intervals then come from the weighted members;
+   * absent when one model is used alone.
+   */
+  ensemble?: EtsEnsembleMember[];
 }
+
+/** One model of an Akaike-weighted AutoETS combination. */
+export interface EtsEnsembleMember {
+  fit: EtsFit;
+  /** exp(-AICc difference / 2), normalised over the members (sum 1). */
+  weight: number;
+}
+
+/**
+ * How AutoETS turns the fitted candidates into a forecast: 'select' keeps the lowest AICc (as R's
+ * ets); 'weights' combines every candidate with its Akaike weight exp(-ΔAICc / 2) (Burnham &
+ * Anderson 2002; Kolassa 2011, "Combining exponential smoothing forecasts using Akaike weights",
+ * IJF 27(2)), which forecasts better on every M3 / M4 dev set (bench/RESULTS.md).
+ */
+export type EtsCombine = 'select' | 'weights';
+export const ETS_COMBINE_DEFAULT: EtsCombine = 'weights';
+/** Members whose Akaike weight is below this share are left out of a combination (the rest renormalised). */
+export const ETS_MIN_WEIGHT = 1e-3;
 
 export const ETS_LOWER = 1e-4;
 export const ETS_UPPER = 0.9999;
@@ -687,6 +711,8 @@ export function fitEts(y: ArrayLike<number>, m: number, spec: EtsSpec, options: 
 export interface AutoEtsOptions extends EtsFitOptions {
   /** R-style model code (default "ZZZ": every admissible model). */
   model?: string;
+  /** Selection or Akaike-weighted combination of the candidates (default 'weights'). */
+  combine?: EtsCombine;
   /** Seasonal models only when m <= maxSeason (default 24, as R's ets). */
   maxSeason?: number;
 }
@@ -710,14 +736,49 @@ export function etsCandidates(y: ArrayLike<number>, m: number, options: AutoEtsO
   return out;
 }
 
-/** AutoETS: every candidate model fitted, the lowest AICc kept (null when none can be fitted). */
+/**
+ * AutoETS: every candidate model fitted; the lowest AICc kept, carrying the Akaike-weighted
+ * combination of all candidates unless `combine` is 'select' (null when none can be fitted).
+ */
 export function autoEts(y: ArrayLike<number>, m: number, options: AutoEtsOptions = {}): EtsFit | null {
-  let best: EtsFit | null = null;
+  const fits: EtsFit[] = [];
   for (const spec of etsCandidates(y, m, options)) {
     const f = fitEts(y, m, spec, options);
-    if (f && Number.isFinite(f.aicc) && (!best || f.aicc < best.aicc)) best = f;
+    if (f) fits.push(f);
   }
-  return best;
+  return combineEtsFits(fits, options.combine ?? ETS_COMBINE_DEFAULT);
+}
+
+/**
+ * The AutoETS answer from fitted candidates: the lowest AICc (first in the list on ties) and, for
+ * 'weights' with two or more members above ETS_MIN_WEIGHT, its `ensemble`.
+ */
+export function combineEtsFits(fits: ReadonlyArray<EtsFit | null>, combine: EtsCombine): EtsFit | null {
+  let best: EtsFit | null = null;
+  for (const f of fits) if (f && Number.isFinite(f.aicc) && (!best || f.aicc < best.aicc)) best = f;
+  if (!best || combine === 'select') return best;
+  const members: EtsEnsembleMember[] = [];
+  let total = 0;
+  for (const f of fits) {
+    if (!f || !Number.isFinite(f.aicc)) continue;
+    const w = Math.exp(-0.5 * (f.aicc - best.aicc));
+    members.push({ fit: f, weight: w });
+    total += w;
+  }
+  const kept = members.filter((e) => e.weight / total >= ETS_MIN_WEIGHT);
+  if (kept.length < 2) return best;
+  let sum = 0;
+  for (const e of kept) sum += e.weight;
+  kept.sort((a, b) => b.weight - a.weight);
+  // The best model first, without its own ensemble (members are plain fits).
+  const ensemble = kept.map((e) => ({ fit: e.fit, weight: e.weight / sum }));
+  return { ...best, ensemble };
+}
+
+/** The candidates of a combination and their weights, as text: "AICc-weighted ETS(M,A,N) 0.620, ETS(M,Ad,N) 0.380". */
+export function etsEnsembleName(fit: EtsFit): string {
+  if (!fit.ensemble) return etsName(fit.spec);
+  return `AICc-weighted ${fit.ensemble.map((e) => `${etsName(e.fit.spec)} ${e.weight.toFixed(3)}`).join(', ')}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -725,6 +786,20 @@ export function autoEts(y: ArrayLike<number>, m: number, options: AutoEtsOptions
 
 /** Point forecasts h = 1..horizon from the final states (the model's forecast function). */
 export function etsPointForecast(fit: EtsFit, horizon: number, out = new Float64Array(horizon)): Float64Array {
+  if (fit.ensemble) {
+    // The weighted mean of the members' forecasts.
+    const one = new Float64Array(horizon);
+    out.fill(0, 0, horizon);
+    for (const { fit: f, weight } of fit.ensemble) {
+      singleModelForecast(f, horizon, one);
+      for (let h = 0; h < horizon; h++) out[h] = (out[h] as number) + weight * (one[h] as number);
+    }
+    return out;
+  }
+  return singleModelForecast(fit, horizon, out);
+}
+
+function singleModelForecast(fit: EtsFit, horizon: number, out: Float64Array): Float64Array {
   const { spec, m, n, level, trend, phi } = fit;
   let phih = 0;
   let pw = 1;
@@ -814,6 +889,18 @@ export function etsIntervals(
   const L = levels.length;
   const lower = new Float64Array(L * horizon);
   const upper = new Float64Array(L * horizon);
+  if (fit.ensemble) {
+    // A combination: the weighted average of the members' quantiles (quantile averaging; Lichtendahl,
+    // Grushka-Cockayne & Winkler 2013, "Is it better to average probabilities or quantiles?").
+    fit.ensemble.forEach(({ fit: f, weight }, k) => {
+      const iv = etsIntervals(f, horizon, levels, { ...options, seed: (options.seed ?? 1) + 7919 * k });
+      for (let i = 0; i < L * horizon; i++) {
+        lower[i] = (lower[i] as number) + weight * (iv.lower[i] as number);
+        upper[i] = (upper[i] as number) + weight * (iv.upper[i] as number);
+      }
+    });
+    return { lower, upper };
+  }
   const mean = etsPointForecast(fit, horizon);
   const { spec, m, alpha, beta, gamma, phi, sigma2 } = fit;
   if (etsIsClass1(spec)) {
@@ -987,25 +1074,50 @@ export function autoEtsBatch(
   if (!Number.isInteger(maxIter) || maxIter < 1)
     throw new WaybillError('INVALID_ARGUMENT', `maxIter must be an integer >= 1, got ${maxIter}`, { field: 'maxIter' });
   if (!(tolerance > 0)) throw new WaybillError('INVALID_ARGUMENT', `tolerance must be > 0, got ${tolerance}`, { field: 'tolerance' });
+  const combine = options.combine ?? ETS_COMBINE_DEFAULT;
+  if (combine !== 'select' && combine !== 'weights')
+    throw new WaybillError('INVALID_ARGUMENT', `combine must be select or weights, got ${String(combine)}`, { field: 'combine' });
   if (native) {
-    const outParams = new Float64Array(count * ETS_NATIVE_PARAMS);
-    const outSeason = new Float64Array(count * m);
-    const decodeAll = () => Array.from({ length: count }, (_, i) => etsFitFromNative(outParams, outSeason, m, i));
-    const ret = native({
-      values,
-      offsets,
-      count,
-      season: m,
-      maxIter,
-      tolerance,
-      maxSeason,
-      modelMask: etsModelMask(options.model ?? 'ZZZ'),
-      outParams,
-      outSeason,
-      sync: true,
-    });
-    if (async) return Promise.resolve(ret).then(decodeAll);
-    return decodeAll();
+    const fitMask = (modelMask: number) => {
+      const outParams = new Float64Array(count * ETS_NATIVE_PARAMS);
+      const outSeason = new Float64Array(count * m);
+      const decodeAll = () => Array.from({ length: count }, (_, i) => etsFitFromNative(outParams, outSeason, m, i));
+      const ret = native({ values, offsets, count, season: m, maxIter, tolerance, maxSeason, modelMask, outParams, outSeason, sync: true });
+      return { ret, decodeAll };
+    };
+    const mask = etsModelMask(options.model ?? 'ZZZ');
+    const bits: number[] = [];
+    for (let c = 0; c < 27; c++) if (mask & (1 << c)) bits.push(1 << c);
+    if (combine === 'select' || bits.length < 2) {
+      const one = fitMask(mask);
+      if (async) return Promise.resolve(one.ret).then(one.decodeAll);
+      return one.decodeAll();
+    }
+    // A combination needs every candidate's fit: one native pass per model (the same fits the
+    // single pass makes, in the same order as etsCandidates), combined per series here.
+    const merge = (perModel: Array<Array<EtsFit | null>>) =>
+      Array.from({ length: count }, (_, i) =>
+        combineEtsFits(
+          perModel.map((p) => p[i] ?? null),
+          combine,
+        ),
+      );
+    if (async)
+      return (async () => {
+        const perModel: Array<Array<EtsFit | null>> = [];
+        for (const b of bits) {
+          const one = fitMask(b);
+          await one.ret;
+          perModel.push(one.decodeAll());
+        }
+        return merge(perModel);
+      })();
+    return merge(
+      bits.map((b) => {
+        const one = fitMask(b);
+        return one.decodeAll();
+      }),
+    );
   }
   const out: Array<EtsFit | null> = [];
   for (let i = 0; i < count; i++) out.push(autoEts(values.subarray(offsets[i] as number, offsets[i + 1] as number), m, options));

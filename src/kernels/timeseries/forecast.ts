@@ -9,8 +9,10 @@ import { type BaselineMethod, baselineForecast } from './baselines.js';
 import {
   type AutoEtsOptions,
   autoEtsBatch,
+  type EtsCombine,
   type EtsFit,
   etsCandidates,
+  etsEnsembleName,
   etsIntervals,
   etsName,
   etsPointForecast,
@@ -61,6 +63,11 @@ export interface ForecastOptions {
   maxSeason?: number;
   /** ETS: Nelder-Mead stop per observation (default 5e-6; see EtsFitOptions.tolerance). */
   etsTolerance?: number;
+  /**
+   * ETS: 'weights' (default) forecasts with the Akaike-weighted combination of every fitted
+   * candidate; 'select' with the lowest-AICc model alone, as R's ets.
+   */
+  etsCombine?: EtsCombine;
   /** Prediction-interval levels in % (e.g. [80, 95]); model ets only. */
   levels?: number[];
 }
@@ -83,7 +90,16 @@ export interface ForecastOutput {
   /** With `levels` (model ets). */
   intervals?: ForecastIntervals;
   /** Model ets: the fitted parameters per series (null where no ETS model was fitted). */
-  ets?: Array<{ alpha: number; beta: number; gamma: number; phi: number; sigma2: number; aicc: number } | null>;
+  ets?: Array<{
+    alpha: number;
+    beta: number;
+    gamma: number;
+    phi: number;
+    sigma2: number;
+    aicc: number;
+    /** With etsCombine 'weights': the models combined and their Akaike weights (the parameters above are the first one's). */
+    weights?: Array<{ model: string; weight: number }>;
+  } | null>;
 }
 
 const MULTIPLICATIVE: ReadonlySet<ForecastModel> = new Set(['naive2', 'ses', 'theta', 'thetaf', 'otm', 'comb']);
@@ -152,6 +168,7 @@ export async function forecastBatch(
     model: options.etsModel ?? 'ZZZ',
     maxSeason: options.maxSeason ?? 24,
     ...(options.etsTolerance !== undefined ? { tolerance: options.etsTolerance } : {}),
+    ...(options.etsCombine !== undefined ? { combine: options.etsCombine } : {}),
   };
   if (model === 'ets') {
     parseEtsCode(etsOptions.model as string);
@@ -255,7 +272,7 @@ export async function forecastBatch(
           return;
         }
         etsPointForecast(f, horizon, row);
-        used[s] = etsName(f.spec);
+        used[s] = etsEnsembleName(f);
         (etsParams as NonNullable<ForecastOutput['ets']>)[s] = {
           alpha: f.alpha,
           beta: f.beta,
@@ -263,6 +280,7 @@ export async function forecastBatch(
           phi: f.phi,
           sigma2: f.sigma2,
           aicc: f.aicc,
+          ...(f.ensemble ? { weights: f.ensemble.map((e) => ({ model: etsName(e.fit.spec), weight: e.weight })) } : {}),
         };
         if (intervals) {
           const iv = etsIntervals(f, horizon, intervals.levels, { seed: s + 1 });

@@ -7,7 +7,15 @@ import { availableParallelism } from 'node:os';
 import type { SeriesBatch } from '../../data/m4.js';
 import { WaybillError } from '../../errors.js';
 import { loadAddon } from '../../native/addon.js';
-import { type AutoEtsOptions, autoEtsBatch, type EtsFit, etsIntervals, etsPointForecast, type NativeEtsFit } from './ets.js';
+import {
+  type AutoEtsOptions,
+  autoEtsBatch,
+  type EtsCombine,
+  type EtsFit,
+  etsIntervals,
+  etsPointForecast,
+  type NativeEtsFit,
+} from './ets.js';
 import { type EtsFitter, type ForecastOptions, type ForecastOutput, forecastBatch, type NativeForecast } from './forecast.js';
 
 export type { EtsFit } from './ets.js';
@@ -41,6 +49,8 @@ export interface TimeseriesKernels {
       etsModel?: string;
       maxSeason?: number;
       etsTolerance?: number;
+      /** 'weights' (default): each fit carries the Akaike-weighted combination of the candidates; 'select': the lowest AICc alone. */
+      etsCombine?: EtsCombine;
       backend?: 'native' | 'js';
       workers?: number;
     },
@@ -153,6 +163,7 @@ export function createTimeseriesKernels(isClosed: () => boolean, allowNative = t
         model: options.etsModel ?? 'ZZZ',
         maxSeason: options.maxSeason ?? 24,
         ...(options.etsTolerance !== undefined ? { tolerance: options.etsTolerance } : {}),
+        ...(options.etsCombine !== undefined ? { combine: options.etsCombine } : {}),
       };
       const count = batch.ids.length;
       const notes: Array<string | null> = new Array(count).fill(null);

@@ -34,6 +34,12 @@ const Body = Type.Object(
     etsModel: Type.Optional(
       Type.String({ pattern: '^[AMZ](N|Ad|A|Z)[NAMZ]$', description: 'model ets: R-style code, default ZZZ (AutoETS)' }),
     ),
+    etsCombine: Type.Optional(
+      Type.Union([Type.Literal('weights'), Type.Literal('select')], {
+        description:
+          'model ets: weights (default) = Akaike-weighted combination of the fitted models; select = lowest AICc alone, as R ets',
+      }),
+    ),
     levels: Type.Optional(
       Type.Array(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 100 }), {
         minItems: 1,
@@ -91,6 +97,7 @@ export const forecastRoutes: FastifyPluginAsyncTypebox<ForecastRouteOptions> = a
         seasonLength: b.seasonLength ?? 1,
         ...(b.missing ? { missing: b.missing } : {}),
         ...(b.etsModel ? { etsModel: b.etsModel } : {}),
+        ...(b.etsCombine ? { etsCombine: b.etsCombine } : {}),
         ...(b.levels ? { levels: b.levels } : {}),
       };
       const finite = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
