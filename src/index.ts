@@ -37,7 +37,9 @@ export {
   type MlKernels,
   type MlTrainResult,
 } from './kernels/ml/kernels.js';
+export { loadTabularMlp, MLP_FORMAT, MLP_FORMAT_VERSION, type MlpArtifact, saveTabularMlp } from './kernels/ml/mlp-artifact.js';
 export {
+  disposeTabularMlp,
   type MlpModel,
   type MlpProgress,
   type MlpTrainOptions,

@@ -1,7 +1,7 @@
 /**
  * The HTTP API, assembled. Each concern is an encapsulated plugin; this file is the table of
- * contents (errors, lifecycle, docs, metrics, health, geo, models, admin, jobs) plus the
- * process-level start and graceful shutdown.
+ * contents (errors, lifecycle, docs, metrics, health, geo, models, admin, jobs, or, forecast,
+ * routes, trajectories, network, ml) plus the process-level start and graceful shutdown.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -17,6 +17,7 @@ import { forecastRoutes } from './routes/forecast.js';
 import { geoRoutes } from './routes/geo.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { mlRoutes } from './routes/ml.js';
 import { modelRoutes } from './routes/models.js';
 import { networkRoutes } from './routes/network.js';
 import { orRoutes } from './routes/or.js';
@@ -58,6 +59,8 @@ export interface ServerOptions {
   maxForecastSyncSeries?: number;
   /** POST /v1/forecast: most values per request (default 5 000 000). */
   maxForecastValues?: number;
+  /** POST /v1/ml/train and /v1/ml/predict: most feature values (rows x features) per request (default 10 000 000). */
+  maxMlValues?: number;
   /**
    * After shutdown begins, readiness answers 503 for this long while requests are still served,
    * so load balancers stop routing here before the server stops accepting (ms, default 0).
@@ -131,6 +134,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<WaybillS
       maxSyncCells: options.maxTrajectorySyncCells ?? 100_000_000,
     });
     await app.register(networkRoutes, { engine });
+    await app.register(mlRoutes, { engine, maxValues: options.maxMlValues ?? 10_000_000 });
 
     for (const source of options.plugins ?? defaultPluginSources()) {
       if (isPluginCollection(source)) await engine.plugins.loadDirectory(source);

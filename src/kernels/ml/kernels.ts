@@ -1,7 +1,8 @@
 /**
  * The ML kernel family on the engine (`engine.kernels.ml`): GBDT training (asynchronous, with
  * progress and cancellation), prediction, importance, contributions, JSON save / load, k-means,
- * L2 logistic regression, Platt / isotonic calibration, and the TensorFlow.js tabular MLP.
+ * L2 logistic regression, Platt / isotonic calibration, and the TensorFlow.js tabular MLP (with
+ * versioned JSON save / load).
  *
  * Every call is asynchronous and every result carries `backend`. GBDT training, prediction and
  * contributions run on the C++ core when the addon has it (`'native'`, same trees as the TS
@@ -38,8 +39,9 @@ import {
   predictLogisticRegression,
   trainLogisticRegression,
 } from './logistic-regression.js';
+import type { MlpArtifact } from './mlp-artifact.js';
 import { nativeGbdtContributions, nativeGbdtPredict, nativeGbdtStatus, nativeTrainGbdt } from './native.js';
-import type { MlpModel, MlpTrainOptions, MlpTrainResult, TfjsBackendChoice, TfjsBackendReport } from './tfjs.js';
+import type { MlpModel, MlpTrainOptions, MlpTrainResult, TfjsBackendChoice, TfjsBackendName, TfjsBackendReport } from './tfjs.js';
 
 /** Backends an ML call may ask for ('auto': native GBDT when the addon has it, else js). */
 export type MlBackendRequest = 'auto' | 'js' | 'native' | 'cuda';
@@ -129,6 +131,16 @@ export interface MlKernels {
   trainMlp(train: GbdtDataset, options?: MlpTrainOptions): Promise<MlpTrainResult>;
   /** Predictions of a tabular MLP. */
   predictMlp(model: MlpModel, features: Float64Array, numFeatures: number): Promise<{ predictions: Float64Array; backend: string }>;
+  /** A tabular MLP as a versioned JSON document (format `waybill-mlp`; mlp-artifact.ts). */
+  saveMlp(model: MlpModel): Promise<{ artifact: MlpArtifact; format: string; formatVersion: number }>;
+  /**
+   * Rebuilds a tabular MLP from its artifact (object or JSON text); INVALID_ARGUMENT /
+   * INVALID_LENGTH / NOT_FINITE name the bad field. Same backend: predictions equal the saved model's.
+   */
+  loadMlp(
+    artifact: MlpArtifact | string | object,
+    options?: { prefer?: TfjsBackendChoice },
+  ): Promise<{ model: MlpModel; backend: TfjsBackendName }>;
 }
 
 function checkBackend(backend: unknown): void {
@@ -160,6 +172,11 @@ export function createMlKernels(isClosed: () => boolean = () => false): MlKernel
   const loadTfjsHelper = () => {
     tfjs ??= import('./tfjs.js');
     return tfjs;
+  };
+  let mlpArtifact: Promise<typeof import('./mlp-artifact.js')> | undefined;
+  const loadMlpArtifactHelper = () => {
+    mlpArtifact ??= import('./mlp-artifact.js');
+    return mlpArtifact;
   };
   /** Runs fn on the TS reference with the common checks and timing. */
   const run = async <T extends object>(backend: unknown, fn: () => T | Promise<T>): Promise<T & Timed> => {
@@ -299,6 +316,16 @@ export function createMlKernels(isClosed: () => boolean = () => false): MlKernel
     async predictMlp(model, features, numFeatures) {
       if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
       return (await loadTfjsHelper()).predictTabularMlp(model, features, numFeatures);
+    },
+    async saveMlp(model) {
+      if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+      const m = await loadMlpArtifactHelper();
+      return { artifact: m.saveTabularMlp(model), format: m.MLP_FORMAT, formatVersion: m.MLP_FORMAT_VERSION };
+    },
+    async loadMlp(artifact, options = {}) {
+      if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+      const model = await (await loadMlpArtifactHelper()).loadTabularMlp(artifact, options);
+      return { model, backend: model.backend };
     },
   };
 }

@@ -65,8 +65,11 @@ function threadsOf(run: NativeGbdtRun | undefined): number {
   return intOption('threads', run?.threads, 1, 1, 256);
 }
 
-/** The checks of GbdtTrainer's constructor and buildBins, with the same errors. */
-function validateTrain(train: GbdtDataset, options: GbdtOptions) {
+/**
+ * The checks of GbdtTrainer's constructor and buildBins, with the same errors (also used by the
+ * HTTP route to reject bad input before a training job exists). Returns the resolved parameters.
+ */
+export function validateGbdtTrain(train: GbdtDataset, options: GbdtOptions) {
   if (typeof train !== 'object' || train === null)
     throw new WaybillError('INVALID_ARGUMENT', 'train must be a dataset', { field: 'train' });
   const params = resolveParams(options);
@@ -108,7 +111,7 @@ function validateTrain(train: GbdtDataset, options: GbdtOptions) {
 }
 
 function addonTrainOptions(train: GbdtDataset, options: GbdtOptions, run: NativeGbdtRun | undefined) {
-  const v = validateTrain(train, options);
+  const v = validateGbdtTrain(train, options);
   const spec = v.objective.spec;
   const fields: NativeGbdtTrainOptions = {
     features: train.features,
@@ -135,7 +138,7 @@ const STOP_REASONS: readonly GbdtStopReason[] = ['completed', 'early-stopping', 
 /** The reference's GbdtTrainResult from the addon's flat output. */
 function toTrainResult(
   out: NativeGbdtTrainOutput,
-  v: ReturnType<typeof validateTrain>,
+  v: ReturnType<typeof validateGbdtTrain>,
   featureNames: readonly string[] | undefined,
 ): GbdtTrainResult {
   const { objective, p, params, categorical } = v;

@@ -22,6 +22,8 @@
  * log loss) is measured and the best weights so far are kept; training stops after `patience`
  * epochs without strict improvement, at `epochs`, or when the signal is aborted, and the model
  * ends with the best weights. Without a validation set (validFraction 0) it trains all epochs.
+ * saveTabularMlp / loadTabularMlp (mlp-artifact.ts) store a model as versioned JSON; both build
+ * the network through buildMlpNetwork, so a loaded model is the same graph with the same weights.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -279,6 +281,10 @@ export interface MlpModel {
   /** l2: the label's training mean and standard deviation (the network predicts the z-score). */
   labelMean: number;
   labelStd: number;
+  /** Units of the hidden ReLU layers. */
+  hiddenUnits: number[];
+  /** Embedding width per categorical feature. */
+  embeddingDims: number[];
   network: LayersModel;
   /** The backend it was trained on. */
   backend: TfjsBackendName;
@@ -370,7 +376,11 @@ function permutation(n: number, rng: () => number): Int32Array {
 type Encoded = { numeric: Float32Array; numericWidth: number; codes: Float32Array[]; rows: number };
 
 /** Network inputs for the given rows (all rows when `rows` is undefined). */
-function encode(model: Omit<MlpModel, 'network' | 'backend'>, features: Float64Array, rows?: Int32Array): Encoded {
+function encode(
+  model: Omit<MlpModel, 'network' | 'backend' | 'hiddenUnits' | 'embeddingDims'>,
+  features: Float64Array,
+  rows?: Int32Array,
+): Encoded {
   const p = model.numFeatures;
   const n = rows ? rows.length : features.length / p;
   const width = model.numericFeatures.length + model.missingIndicators.length;
@@ -420,6 +430,58 @@ function lossOn(objective: 'l2' | 'logistic', labels: ArrayLike<number>, rows: I
     }
   }
   return s / rows.length;
+}
+
+/** The layer sizes of an MLP: everything besides the preprocessing that its weights' shapes depend on. */
+export interface MlpArchitecture {
+  /** Units of the hidden ReLU layers, in order. */
+  hiddenUnits: number[];
+  /** Embedding width per categorical feature (same order as `categoricalFeatures`). */
+  embeddingDims: number[];
+}
+
+/**
+ * Builds the (uncompiled) network of an MLP: input `numeric` (numeric columns, then missing
+ * indicators) and one input `cat_<f>` per categorical feature, embeddings `embedding_<f>` with
+ * categories[j].length + 1 rows, dense ReLU layers `hidden_<i>`, then `output` (sigmoid for
+ * logistic, else linear). Initialisers are seeded in that order from `seed`; trainTabularMlp and
+ * loadTabularMlp (mlp-artifact.ts) both build through here, so a saved model's weights fit the
+ * rebuilt graph one to one, in `network.weights` order.
+ */
+export function buildMlpNetwork(
+  tf: Tf,
+  spec: Pick<MlpModel, 'objective' | 'numericFeatures' | 'missingIndicators' | 'categoricalFeatures' | 'categories'>,
+  architecture: MlpArchitecture,
+  seed: number,
+): LayersModel {
+  const OneHotEmbedding = oneHotEmbeddingClass(tf);
+  let init = seed;
+  const glorot = () => tf.initializers.glorotUniform({ seed: init++ });
+  const inputs: SymbolicTensor[] = [];
+  const parts: SymbolicTensor[] = [];
+  const numericWidth = spec.numericFeatures.length + spec.missingIndicators.length;
+  if (numericWidth > 0) {
+    const x = tf.input({ shape: [numericWidth], name: 'numeric' });
+    inputs.push(x);
+    parts.push(x);
+  }
+  spec.categoricalFeatures.forEach((f, j) => {
+    const k = (spec.categories[j] as number[]).length;
+    const x = tf.input({ shape: [1], name: `cat_${f}` });
+    inputs.push(x);
+    const dim = architecture.embeddingDims[j] as number;
+    parts.push(new OneHotEmbedding({ inputDim: k + 1, outputDim: dim, seed: init++, name: `embedding_${f}` }).apply(x) as SymbolicTensor);
+  });
+  let h = parts.length === 1 ? (parts[0] as SymbolicTensor) : (tf.layers.concatenate().apply(parts) as SymbolicTensor);
+  architecture.hiddenUnits.forEach((units, i) => {
+    h = tf.layers
+      .dense({ units, activation: 'relu', kernelInitializer: glorot(), biasInitializer: 'zeros', name: `hidden_${i}` })
+      .apply(h) as SymbolicTensor;
+  });
+  const out = tf.layers
+    .dense({ units: 1, activation: spec.objective === 'logistic' ? 'sigmoid' : 'linear', kernelInitializer: glorot(), name: 'output' })
+    .apply(h) as SymbolicTensor;
+  return tf.model({ inputs, outputs: out });
 }
 
 /** Trains the tabular MLP (see the file comment) on rows x numFeatures features (NaN = missing). */
@@ -547,36 +609,13 @@ export async function trainTabularMlp(train: GbdtDataset, options: MlpTrainOptio
   };
 
   // The network.
-  const OneHotEmbedding = oneHotEmbeddingClass(tf);
-  let init = seed;
-  const glorot = () => tf.initializers.glorotUniform({ seed: init++ });
-  const inputs: SymbolicTensor[] = [];
-  const parts: SymbolicTensor[] = [];
-  const numericWidth = numericFeatures.length + missingIndicators.length;
-  if (numericWidth > 0) {
-    const x = tf.input({ shape: [numericWidth], name: 'numeric' });
-    inputs.push(x);
-    parts.push(x);
-  }
-  categoricalFeatures.forEach((f, j) => {
-    const k = (categories[j] as number[]).length;
-    const x = tf.input({ shape: [1], name: `cat_${f}` });
-    inputs.push(x);
-    const dim = Math.min(maxEmbeddingDim, Math.ceil(Math.sqrt(k)) + 1);
-    parts.push(new OneHotEmbedding({ inputDim: k + 1, outputDim: dim, seed: init++, name: `embedding_${f}` }).apply(x) as SymbolicTensor);
-  });
-  let h = parts.length === 1 ? (parts[0] as SymbolicTensor) : (tf.layers.concatenate().apply(parts) as SymbolicTensor);
-  for (const units of hidden)
-    h = tf.layers.dense({ units, activation: 'relu', kernelInitializer: glorot(), biasInitializer: 'zeros' }).apply(h) as SymbolicTensor;
-  const out = tf.layers
-    .dense({ units: 1, activation: objective === 'logistic' ? 'sigmoid' : 'linear', kernelInitializer: glorot() })
-    .apply(h) as SymbolicTensor;
-  const network = tf.model({ inputs, outputs: out });
+  const embeddingDims = categories.map((cats) => Math.min(maxEmbeddingDim, Math.ceil(Math.sqrt(cats.length)) + 1));
+  const network = buildMlpNetwork(tf, spec, { hiddenUnits: [...hidden], embeddingDims }, seed);
   network.compile({
     optimizer: tf.train.adam(learningRate),
     loss: objective === 'logistic' ? 'binaryCrossentropy' : 'meanSquaredError',
   });
-  const model: MlpModel = { ...spec, network, backend: backendReport.backend };
+  const model: MlpModel = { ...spec, hiddenUnits: [...hidden], embeddingDims, network, backend: backendReport.backend };
   if (options.featureNames) model.featureNames = [...options.featureNames];
 
   const target = new Float32Array(labels.length);

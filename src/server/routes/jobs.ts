@@ -3,7 +3,8 @@
  * DELETE /v1/jobs/:id cancels through the job's AbortSignal.
  * Kinds: `infer` (batch inference over many instances, in chunks, with progress) and `train`
  * (the plugin's train()); `routes` jobs are started by POST /v1/routes (routes/vrp.ts) and keep
- * their best plan so far as `result` when cancelled.
+ * their best plan so far as `result` when cancelled; `ml-train` jobs (POST /v1/ml/train,
+ * routes/ml.ts) likewise keep the best model so far.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
