@@ -2,7 +2,7 @@
  * Trajectory benchmark (npm run bench:trajectory; not a test). Real data: the GeoLife sample in
  * <dataDir>/traj/geolife_sample (users 001 and 005, 217,653 fixes), cut into trips at time gaps
  * over 300 s and the trips into consecutive windows of 100 fixes (a trip's last window is kept
- * when it has >= 50 fixes), so every segment has ~100 points.
+ * when it has >= 50 fixes), so every segment has ~100 points (bench/trajectory-segments.ts).
  *
  * - Pairwise DTW and discrete Fréchet, N x N (default 1,000 x 1,000; `--pairs N`): the even
  *   windows against the odd ones, C++ core on 1 and on 2 native threads, and the TypeScript
@@ -11,13 +11,12 @@
  *   threads vs the reference.
  *
  * Run with WAYBILL_ADDON pointing at the addon to measure. Writes bench/results/trajectory.json
- * and the "trajectory" section of bench/RESULTS.md.
+ * and the "trajectory" section of bench/RESULTS.md. The side by side with peers is
+ * bench/trajectory-peers.bench.ts (run after this one by npm run bench:trajectory).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { loadGeolifeSample } from '../src/data/geolife.js';
-import { BatchBuilder, coordsOf, selectTrajectories } from '../src/kernels/trajectory/batch.js';
-import { checkTimeOrder, segmentTrips } from '../src/kernels/trajectory/clean.js';
+import { coordsOf, selectTrajectories } from '../src/kernels/trajectory/batch.js';
 import {
   nativeDetectStayPoints,
   nativeDouglasPeucker,
@@ -29,9 +28,9 @@ import { pairwiseDistances } from '../src/kernels/trajectory/similarity.js';
 import { douglasPeucker, tdTr } from '../src/kernels/trajectory/simplify.js';
 import { detectStayPoints } from '../src/kernels/trajectory/stay-points.js';
 import { topKSimilar } from '../src/kernels/trajectory/top-k.js';
-import type { TrajectoryBatch } from '../src/kernels/trajectory/types.js';
 import { loadAddon } from '../src/native/addon.js';
 import { writeResultsSection } from './results-md.js';
+import { geolifeSegments } from './trajectory-segments.js';
 
 const argPairs = process.argv.indexOf('--pairs');
 const N = argPairs > 0 ? Number(process.argv[argPairs + 1]) : 1000;
@@ -47,27 +46,6 @@ const simd = load.ok ? load.addon.info().simd : 'unknown';
 const machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`;
 const loadAtStart = loadavg()[0] as number;
 
-/** Segments of ~100 fixes cut from GeoLife trips (300 s gaps), plus the trips themselves. */
-function segments(): { windows: TrajectoryBatch; trips: TrajectoryBatch } {
-  const trips = segmentTrips(loadGeolifeSample(), { maxGap: 300, minPoints: 2 }).batch;
-  const b = new BatchBuilder();
-  for (let t = 0; t < trips.offsets.length - 1; t++) {
-    const begin = trips.offsets[t] as number;
-    const end = trips.offsets[t + 1] as number;
-    for (let w = begin; w < end; w += 100) {
-      const stop = Math.min(end, w + 100);
-      if (stop - w < 50) break;
-      for (let p = w; p < stop; p++) b.push(trips.coords[2 * p] as number, trips.coords[2 * p + 1] as number, trips.times[p] as number);
-      b.end(`${trips.ids[t]}@${w - begin}`);
-    }
-  }
-  // Kernels that need time (TD-TR, stay points) need strictly increasing timestamps.
-  const bad = new Set(checkTimeOrder(trips).map((i) => i.trajectory));
-  const good: number[] = [];
-  for (let t = 0; t < trips.offsets.length - 1; t++) if (!bad.has(t)) good.push(t);
-  return { windows: b.build(), trips: selectTrajectories(trips, good) };
-}
-
 function seconds<T>(f: () => T): [T, number] {
   const t0 = performance.now();
   const r = f();
@@ -80,7 +58,7 @@ async function secondsAsync<T>(f: () => Promise<T>): Promise<[T, number]> {
   return [r, (performance.now() - t0) / 1000];
 }
 
-const { windows, trips } = segments();
+const { windows, trips } = geolifeSegments();
 const count = windows.offsets.length - 1;
 const lens: number[] = [];
 for (let t = 0; t < count; t++) lens.push((windows.offsets[t + 1] as number) - (windows.offsets[t] as number));
@@ -298,7 +276,7 @@ const lines = [
       `| ${r.measure} | ${(100 * r.computedShare).toFixed(1)} % | ${r.prunedMs.toFixed(0)} | ${r.exhaustiveMs.toFixed(0)} | x${(r.exhaustiveMs / r.prunedMs).toFixed(2)} | ${r.identical ? 'yes' : 'NO'} |`,
   ),
   '',
-  'Issue 9 targets: native vs TS >= 10x and 2 vs 1 workers >= 1.8x on DTW / Fréchet. CUDA and peer (tslearn / traj-dist) columns: not measured here (no GPU on this machine; peers not installed).',
+  'Issue 9 targets: native vs TS >= 10x and 2 vs 1 workers >= 1.8x on DTW / Fréchet. CUDA: not measured here (no GPU on this machine). Peers (dynamic-time-warping, curve-matcher, SciPy; tslearn / traj-dist cannot be installed here): the next section, from bench/trajectory-peers.bench.ts.',
 ];
 writeFileSync(
   new URL('./results/trajectory.json', import.meta.url),
