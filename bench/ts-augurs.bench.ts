@@ -46,7 +46,7 @@ augurs.initSync({ module: readFileSync(join(dir, 'ets_bg.wasm')) });
 const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
 const load = loadAddon();
 const lines: string[] = [
-  `Machine: ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}; one thread each; @bsull/augurs ${version} (AutoETS "ZZZ", Rust compiled to WebAssembly) vs Waybill AutoETS (C++ core${load.ok ? '' : ' unavailable: TS reference'}). Same series, same season length m, same horizon; a series augurs cannot fit gets the naive forecast and is counted.`,
+  `Machine: ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}; one thread each; @bsull/augurs ${version} (AutoETS "ZZZ", Rust compiled to WebAssembly) vs Waybill AutoETS (C++ core${load.ok ? '' : ' unavailable: TS reference'}; default Akaike-weighted combination of the fitted models). Same series, same season length m, same horizon; a series augurs cannot fit gets the naive forecast and is counted.`,
   '',
   '| set | series | augurs sMAPE / MASE / OWA | augurs ms/series | augurs failures | Waybill sMAPE / MASE / OWA | Waybill ms/series | speed ratio |',
   '|---|---|---|---|---|---|---|---|',

@@ -236,33 +236,39 @@ export function etsCriterion(
   const multErr = spec.error === 'M';
   const mm = seasonType === 'N' ? 1 : m;
   for (let j = 0; j < mm; j++) work[j] = seasonType === 'N' ? 0 : (s0[j] as number);
-  let l = l0;
+  // The one-step forecast q = l + phi b is carried instead of the level: q' = (1 - alpha - phi beta) q
+  // + phi^2 b + (alpha + phi beta) ya (ya = y, y - s or y / s), the same recursion with a shorter
+  // chain of dependent operations per step (the C++ core does the same operations in the same order).
   let b = hasTrend ? b0 : 0;
+  let q = hasTrend ? l0 + phi * b : l0;
+  let l = l0;
   let sse = 0;
   let prod = 1;
   let exp2 = 0;
   let pos = 0;
+  const aq = hasTrend ? 1 - alpha - phi * beta : 1 - alpha;
+  const ab = phi * phi;
+  const ay = hasTrend ? alpha + phi * beta : alpha;
   for (let t = 0; t < n; t++) {
     const yt = y[t] as number;
-    const phib = phi * b;
-    const q = l + phib;
     const s = work[pos] as number;
     let f: number;
-    let d: number;
+    let ya: number;
     let tt = 0;
     if (seasonType === 'N') {
       f = q;
-      d = yt - q;
+      ya = yt;
     } else if (seasonType === 'A') {
       f = q + s;
-      d = yt - s - q;
+      ya = yt - s;
       tt = yt - q;
     } else {
       if (Math.abs(s) < 1e-10 || Math.abs(q) < 1e-10) return Number.POSITIVE_INFINITY;
       f = q * s;
-      d = yt / s - q;
+      ya = yt / s;
       tt = yt / q;
     }
+    const d = ya - q;
     if (!Number.isFinite(f)) return Number.POSITIVE_INFINITY;
     let e: number;
     if (multErr) {
@@ -281,9 +287,15 @@ export function etsCriterion(
     }
     sse += e * e;
     l = q + alpha * d;
-    if (hasTrend) b = phib + beta * d;
     if (seasonType !== 'N') work[pos] = s + gamma * (tt - s);
     pos = pos + 1 === mm ? 0 : pos + 1;
+    if (hasTrend) {
+      const bn = phi * b + beta * d;
+      q = aq * q + ab * b + ay * ya;
+      b = bn;
+    } else {
+      q = aq * q + ay * ya;
+    }
   }
   if (!Number.isFinite(sse)) return Number.POSITIVE_INFINITY;
   if (end) {

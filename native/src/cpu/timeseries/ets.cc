@@ -98,29 +98,35 @@ double criterion_t(const double* y, int n, int m, const Smoothing& p, double l0,
   constexpr bool mult_err = kMultErr;
   const int mm = st == 0 ? 1 : m;
   for (int j = 0; j < mm; ++j) work[j] = st == 0 ? 0 : s0[j];
-  double l = l0, b = has_trend ? b0 : 0, sse = 0, prod = 1;
+  // The one-step forecast q = l + phi b is carried instead of the level: q' = (1 - alpha - phi beta) q
+  // + phi^2 b + (alpha + phi beta) ya (ya = y, y - s or y / s), which is the same recursion with a
+  // shorter chain of dependent operations from one step to the next (the level is kept beside it).
+  double b = has_trend ? b0 : 0, sse = 0, prod = 1;
+  double q = has_trend ? l0 + p.phi * b : l0, l = l0;
   int exp2 = 0, pos = 0;
   const double two500 = std::ldexp(1.0, 500), two_500 = std::ldexp(1.0, -500);
   const double alpha = p.alpha, beta = p.beta, gamma = p.gamma, phi = p.phi;
+  const double aq = has_trend ? 1 - alpha - phi * beta : 1 - alpha;
+  const double ab = phi * phi;
+  const double ay = has_trend ? alpha + phi * beta : alpha;
   for (int t = 0; t < n; ++t) {
     const double yt = y[t];
-    const double phib = phi * b;
-    const double q = l + phib;
     const double s = work[pos];
-    double f, d, tt = 0;
+    double f, d, ya, tt = 0;
     if (st == 0) {
       f = q;
-      d = yt - q;
+      ya = yt;
     } else if (st == 1) {
       f = q + s;
-      d = yt - s - q;
+      ya = yt - s;
       tt = yt - q;
     } else {
       if (std::fabs(s) < 1e-10 || std::fabs(q) < 1e-10) return kInf;
       f = q * s;
-      d = yt / s - q;
+      ya = yt / s;
       tt = yt / q;
     }
+    d = ya - q;
     if (!std::isfinite(f)) return kInf;
     double e;
     if (mult_err) {
@@ -139,9 +145,15 @@ double criterion_t(const double* y, int n, int m, const Smoothing& p, double l0,
     }
     sse += e * e;
     l = q + alpha * d;
-    if (has_trend) b = phib + beta * d;
     if (st != 0) work[pos] = s + gamma * (tt - s);
     pos = pos + 1 == mm ? 0 : pos + 1;
+    if (has_trend) {
+      const double bn = phi * b + beta * d;
+      q = aq * q + ab * b + ay * ya;
+      b = bn;
+    } else {
+      q = aq * q + ay * ya;
+    }
   }
   if (!std::isfinite(sse)) return kInf;
   if (end) {
