@@ -80,6 +80,13 @@ describe('waybill forecast', () => {
     });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--levels');
+    const badCombine = spawnSync(
+      process.execPath,
+      [bin, 'forecast', join(M3, 'Other-train.csv'), '--horizon', '8', '--model', 'auto', '--ets-combine', 'mean'],
+      { encoding: 'utf8' },
+    );
+    expect(badCombine.status).toBe(2);
+    expect(badCombine.stderr).toContain('--ets-combine must be weights or select');
   });
 
   it('a long id,date,value CSV (dates out of order, a missing value) and bad input', () => {
