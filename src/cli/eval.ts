@@ -39,6 +39,7 @@ export function formatTrajectoryEval(r: TrajectoryEvalReport): string {
     `  stop-sequence: 2021 Amazon challenge route score, mean over routes, lower is better; model = zone-aware (learned); ${s.split}`,
     `  stop-sequence: ${s.travelTimes}`,
     `  stop-sequence Kendall tau (higher is better): zone ${f3(s.mean.zone.kendallTau)}, nearest ${f3(s.mean.nearest.kendallTau)}, tour ${f3(s.mean.tour.kendallTau)}`,
+    `  stop-sequence time-window direction check: reversed ${s.routes.filter((x) => x.reversedForWindows).length} of ${s.routes.length} zone sequences; without it score ${f4(s.mean.zoneWithoutWindowCheck.score)}, tau ${f3(s.mean.zoneWithoutWindowCheck.kendallTau)}`,
     `  next-pickup: model = GBDT ranker; split ${p.split}: train ${p.trainCouriers} couriers / ${p.trainSteps} steps, test ${p.testCouriers} couriers / ${p.testSteps} steps (mean ${p.meanCandidates.toFixed(2)} pending tasks)`,
     `  next-pickup top3: gbdt ${f3(p.gbdt.top3)}, nearest ${f3(p.nearest.top3)}; earliest window end top1 ${f3(p.window.top1)}, top3 ${f3(p.window.top3)}`,
     `  pickup time (minutes after the last pickup): GBDT MAE ${p.time.gbdt.mae.toFixed(1)}, P90 coverage ${f3(p.time.gbdt.p90Coverage)}; training median / P90 baseline MAE ${p.time.baseline.mae.toFixed(1)}, coverage ${f3(p.time.baseline.p90Coverage)}`,

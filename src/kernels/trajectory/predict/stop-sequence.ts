@@ -13,6 +13,10 @@
  *   rank, and the transition counts of real drivers between the same zones of the same station;
  *   the zone order is the low-cost path of -log P from the station; inside each zone the stops
  *   form the shortest open path from the previous zone's last stop towards the next zone.
+ *   Direction check: the zone model's station-leg features barely tell a route's two directions
+ *   apart, so the finished sequence is reversed when the reverse misses fewer of the packages'
+ *   delivery windows (arrival times simulated at a speed calibrated on the training routes: the
+ *   slowest at which every training driver's actual sequence is on time).
  *
  * Stops without a zone id take the zone of their nearest stop that has one.
  */
@@ -268,8 +272,91 @@ export interface ZoneModel {
   weights: Float64Array;
   intercept: number;
   counts: TransitionCounts;
+  /** Speed (metres per second, haversine) of the time-window direction check; see {@link calibrateWindowSpeed}. */
+  windowSpeedMps: number;
   /** Routes it was trained on. */
   trainedOn: string[];
+}
+
+/** Planned service seconds per stop: the sum over its packages (missing values count 0). */
+function stopServiceSeconds(route: AmazonRoute): Float64Array {
+  const out = new Float64Array(route.stopIds.length);
+  const pk = route.packages;
+  for (let i = 0; i < pk.stop.length; i++) {
+    const v = pk.serviceSeconds[i] as number;
+    if (Number.isFinite(v)) out[pk.stop[i] as number] = (out[pk.stop[i] as number] as number) + v;
+  }
+  return out;
+}
+
+/**
+ * Seconds by which a sequence misses its packages' delivery windows, summed over the packages
+ * that have one: the van leaves the station at the route's departure time, drives each haversine
+ * leg at `speedMps` (metres per second) and spends each stop's planned service time (the sum over
+ * its packages); an arrival after a window's end counts its delay, and an early arrival is not held
+ * back. `sequence` holds stop indices, station first. 0 when the route has no window or no
+ * departure time (routes built from API requests).
+ */
+export function timeWindowLateness(
+  route: AmazonRoute,
+  sequence: readonly number[],
+  speedMps: number,
+  dist: Float64Array = routeDistanceMatrix(route),
+  service: Float64Array = stopServiceSeconds(route),
+): number {
+  const pk = route.packages;
+  if (!Number.isFinite(route.departure) || !pk.windowEnd.some((e) => Number.isFinite(e))) return 0;
+  const n = route.stopIds.length;
+  const arrival = new Float64Array(n);
+  let t = route.departure;
+  for (let i = 1; i < sequence.length; i++) {
+    const s = sequence[i] as number;
+    t += (dist[(sequence[i - 1] as number) * n + s] as number) / speedMps;
+    arrival[s] = t;
+    t += service[s] as number;
+  }
+  let late = 0;
+  for (let i = 0; i < pk.stop.length; i++) {
+    const end = pk.windowEnd[i] as number;
+    if (Number.isFinite(end)) late += Math.max(0, (arrival[pk.stop[i] as number] as number) - end);
+  }
+  return late;
+}
+
+/** Speeds tried by {@link calibrateWindowSpeed}: whole km/h from 5 to 80. */
+const WINDOW_SPEEDS_KMH = Array.from({ length: 76 }, (_, i) => 5 + i);
+
+/**
+ * The slowest speed (metres per second; whole km/h from 5 to 80) at which every route's actual
+ * sequence meets all its delivery windows under {@link timeWindowLateness}; the fastest one tried
+ * when none does. Lateness never grows with speed, so any slower speed would call some real
+ * driver late. Routes without windows or actual sequences do not constrain it.
+ */
+export function calibrateWindowSpeed(routes: AmazonRoute[], dists: Float64Array[] = routes.map((r) => routeDistanceMatrix(r))): number {
+  const withActual = routes.flatMap((r, i) => (r.actualOrder ? [{ r, seq: [...r.actualOrder], dist: dists[i] as Float64Array }] : []));
+  const services = withActual.map(({ r }) => stopServiceSeconds(r));
+  for (const kmh of WINDOW_SPEEDS_KMH) {
+    const v = kmh / 3.6;
+    if (withActual.every(({ r, seq, dist }, i) => timeWindowLateness(r, seq, v, dist, services[i]) === 0)) return v;
+  }
+  return (WINDOW_SPEEDS_KMH[WINDOW_SPEEDS_KMH.length - 1] as number) / 3.6;
+}
+
+/**
+ * Reverses a sequence (station kept first) when the reverse misses fewer seconds of delivery
+ * windows at `speedMps`; ties keep it as it is.
+ */
+export function orientByTimeWindows(
+  route: AmazonRoute,
+  sequence: number[],
+  speedMps: number,
+  dist: Float64Array = routeDistanceMatrix(route),
+): { sequence: number[]; reversed: boolean } {
+  const service = stopServiceSeconds(route);
+  const reversed = [sequence[0] as number, ...sequence.slice(1).reverse()];
+  return timeWindowLateness(route, reversed, speedMps, dist, service) < timeWindowLateness(route, sequence, speedMps, dist, service)
+    ? { sequence: reversed, reversed: true }
+    : { sequence, reversed: false };
 }
 
 /**
@@ -280,8 +367,9 @@ export function trainZoneModel(routes: AmazonRoute[], options: { lambda?: number
   const withActual = routes.filter((r) => r.actualOrder !== undefined);
   if (withActual.length === 0) throw new WaybillError('INVALID_ARGUMENT', 'trainZoneModel needs routes with actual sequences', {});
   const counts: TransitionCounts = new Map();
-  const prepared = withActual.map((r) => {
-    const rz = routeZones(r, routeDistanceMatrix(r));
+  const dists = withActual.map((r) => routeDistanceMatrix(r));
+  const prepared = withActual.map((r, i) => {
+    const rz = routeZones(r, dists[i] as Float64Array);
     const keys = routeTransitions(r, rz);
     addCounts(counts, keys, 1);
     return { r, rz, keys };
@@ -311,11 +399,32 @@ export function trainZoneModel(routes: AmazonRoute[], options: { lambda?: number
     }
   }
   const trained = trainLogisticRegression(Float64Array.from(rows), NF, Float64Array.from(labels), { lambda: options.lambda ?? 1 });
-  return { weights: trained.model.weights, intercept: trained.model.intercept, counts, trainedOn: withActual.map((r) => r.id) };
+  return {
+    weights: trained.model.weights,
+    intercept: trained.model.intercept,
+    counts,
+    windowSpeedMps: calibrateWindowSpeed(withActual, dists),
+    trainedOn: withActual.map((r) => r.id),
+  };
 }
 
-/** Zone-aware sequence: station first, then the zones in predicted order, each swept by a short open path. */
-export function predictZoneAware(model: ZoneModel, route: AmazonRoute, dist = routeDistanceMatrix(route)): number[] {
+/**
+ * Zone-aware sequence: station first, then the zones in predicted order, each swept by a short
+ * open path; then reversed if the reverse misses fewer delivery windows ({@link orientByTimeWindows}
+ * at the model's calibrated speed), unless `orientByWindows` is false.
+ */
+export function predictZoneAware(
+  model: ZoneModel,
+  route: AmazonRoute,
+  dist = routeDistanceMatrix(route),
+  options: { orientByWindows?: boolean } = {},
+): number[] {
+  const seq = zoneSequence(model, route, dist);
+  return options.orientByWindows === false ? seq : orientByTimeWindows(route, seq, model.windowSpeedMps, dist).sequence;
+}
+
+/** The zone model's sequence before the time-window direction check. */
+function zoneSequence(model: ZoneModel, route: AmazonRoute, dist: Float64Array): number[] {
   checkRoute(route);
   const n = route.stopIds.length;
   const rz = routeZones(route, dist);
@@ -367,8 +476,20 @@ export function evaluateSequence(route: AmazonRoute, predicted: number[], dist =
 export interface StopSequenceReport {
   split: string;
   travelTimes: string;
-  routes: { id: string; stops: number; nearest: SequenceEvaluation; tour: SequenceEvaluation; zone: SequenceEvaluation }[];
-  mean: { nearest: SequenceEvaluation; tour: SequenceEvaluation; zone: SequenceEvaluation };
+  routes: {
+    id: string;
+    stops: number;
+    nearest: SequenceEvaluation;
+    tour: SequenceEvaluation;
+    zone: SequenceEvaluation;
+    /** The zone model without the time-window direction check (ablation). */
+    zoneWithoutWindowCheck: SequenceEvaluation;
+    /** Whether the time-window check reversed the zone model's sequence. */
+    reversedForWindows: boolean;
+    /** Speed of that check, km/h, calibrated on the training routes of this fold. */
+    windowSpeedKmh: number;
+  }[];
+  mean: { nearest: SequenceEvaluation; tour: SequenceEvaluation; zone: SequenceEvaluation; zoneWithoutWindowCheck: SequenceEvaluation };
 }
 
 /**
@@ -383,15 +504,20 @@ export function evaluateStopSequence(routes: AmazonRoute[]): StopSequenceReport 
   for (const r of usable) {
     const dist = routeDistanceMatrix(r);
     const model = trainZoneModel(usable.filter((o) => o !== r));
+    const plain = zoneSequence(model, r, dist);
+    const oriented = orientByTimeWindows(r, plain, model.windowSpeedMps, dist);
     out.push({
       id: r.id,
       stops: r.stopIds.length - 1,
       nearest: evaluateSequence(r, predictNearestNeighbour(r, dist), dist),
       tour: evaluateSequence(r, predictShortestTour(r, dist), dist),
-      zone: evaluateSequence(r, predictZoneAware(model, r, dist), dist),
+      zone: evaluateSequence(r, oriented.sequence, dist),
+      zoneWithoutWindowCheck: evaluateSequence(r, plain, dist),
+      reversedForWindows: oriented.reversed,
+      windowSpeedKmh: model.windowSpeedMps * 3.6,
     });
   }
-  const mean = (k: 'nearest' | 'tour' | 'zone'): SequenceEvaluation => ({
+  const mean = (k: 'nearest' | 'tour' | 'zone' | 'zoneWithoutWindowCheck'): SequenceEvaluation => ({
     score: out.reduce((s, x) => s + x[k].score, 0) / out.length,
     kendallTau: out.reduce((s, x) => s + x[k].kendallTau, 0) / out.length,
   });
@@ -400,6 +526,6 @@ export function evaluateStopSequence(routes: AmazonRoute[]): StopSequenceReport 
     travelTimes:
       'haversine distances stand in for the challenge travel-time matrix (not in the shared data); the score normalises the matrix, so any constant speed gives the same score',
     routes: out,
-    mean: { nearest: mean('nearest'), tour: mean('tour'), zone: mean('zone') },
+    mean: { nearest: mean('nearest'), tour: mean('tour'), zone: mean('zone'), zoneWithoutWindowCheck: mean('zoneWithoutWindowCheck') },
   };
 }
