@@ -1,5 +1,6 @@
 // Time-series forecasters (CPU): hand-checked values; the full parity against the TS reference
 // on real M4 / M3 / carparts series is in test/kernels/ts-parity.test.ts.
+#include <cstring>
 #include <cmath>
 #include <vector>
 
@@ -49,6 +50,54 @@ int run_ts_suite() {
     CHECK(std::isfinite(params[5]) && std::isfinite(params[10]), "level %f aicc %f", params[5], params[10]);
     CHECK(std::fabs(params[ts::kEtsParams + 5] - 5) < 1e-6, "constant series level %f", params[ts::kEtsParams + 5]);
     CHECK(params[2 * ts::kEtsParams] == -1, "too-short series code %f", params[2 * ts::kEtsParams]);
+  }
+  // The non-seasonal models are fitted in lockstep (four models per vector pass) when two or more
+  // are allowed: the best of {ANN, AAN, AAdN, MNN, MAN, MAdN} fitted together must equal, bit for
+  // bit, the best of the six fitted one model at a time (a one-model mask takes the scalar path).
+  {
+    std::mt19937 rng(7);
+    std::normal_distribution<double> g(0, 1);
+    std::vector<double> y;
+    std::vector<int32_t> o = {0};
+    for (int s = 0; s < 12; ++s) {
+      const int n = 20 + 37 * s;
+      double level = 100 + 10 * s, slope = 0.05 * (s % 5) - 0.08;
+      for (int t = 0; t < n; ++t) {
+        slope = 0.9 * slope + 0.02 * g(rng);
+        level = std::max(1.0, level + slope + 0.5 * g(rng));
+        y.push_back(level * (1 + 0.02 * g(rng)));
+      }
+      o.push_back(static_cast<int32_t>(y.size()));
+    }
+    const std::size_t count = o.size() - 1;
+    auto fit = [&](uint32_t mask, std::vector<double>& params) {
+      ts::EtsOptions opt;
+      opt.model_mask = mask;
+      std::vector<double> season(count);
+      params.assign(count * ts::kEtsParams, 0.0);
+      return ts::ets_fit_cpu(y.data(), o.data(), count, 1, opt, params.data(), season.data(), RowRange{0, count}).ok();
+    };
+    const int codes[6] = {0, 3, 6, 9, 12, 15};  // ANN, AAN, AAdN, MNN, MAN, MAdN
+    std::vector<double> together, single[6];
+    uint32_t all = 0;
+    for (int c : codes) all |= 1u << c;
+    CHECK(fit(all, together), "lockstep fit");
+    for (int k = 0; k < 6; ++k) CHECK(fit(1u << codes[k], single[k]), "single fit %d", codes[k]);
+    int same = 0;
+    for (std::size_t s = 0; s < count; ++s) {
+      int bk = -1;
+      for (int k = 0; k < 6; ++k) {
+        const double* P = single[k].data() + s * ts::kEtsParams;
+        if (P[0] >= 0 && std::isfinite(P[10]) && (bk < 0 || P[10] < single[bk][s * ts::kEtsParams + 10])) bk = k;
+      }
+      const double* A = together.data() + s * ts::kEtsParams;
+      const double* B = single[bk].data() + s * ts::kEtsParams;
+      bool eq = true;
+      for (int j = 0; j < ts::kEtsParams; ++j) eq = eq && std::memcmp(&A[j], &B[j], sizeof(double)) == 0;
+      CHECK(eq, "series %zu: lockstep code %g aicc %.17g vs one at a time code %g aicc %.17g", s, A[0], A[10], B[0], B[10]);
+      same += eq ? 1 : 0;
+    }
+    CHECK(same == static_cast<int>(count), "%d of %zu series identical", same, count);
   }
   return waybill::test::failures() == 0 ? 0 : 1;
 }

@@ -141,6 +141,10 @@ export interface NativeGbdtTrainOptions {
   maxBins: number;
   binSampleSize: number;
   catSmooth: number;
+  minDataPerGroup: number;
+  maxCatThreshold: number;
+  catL2: number;
+  maxCatToOnehot: number;
   earlyStoppingRounds: number;
   seed: number;
   categoricalFeatures: Int32Array;
@@ -198,6 +202,8 @@ export interface NativeAddon {
     tolerance: number;
     maxSeason: number;
     modelMask: number;
+    /** Every candidate's fit, slot = model code (outParams count x 18 x 16, outSeason count x 18 x season). */
+    allModels?: boolean;
     outParams: Float64Array;
     outSeason: Float64Array;
     cancel?: Int32Array;

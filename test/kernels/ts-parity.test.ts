@@ -59,6 +59,19 @@ describe.skipIf(!nativeOk || !have)('time-series native vs TS reference', () => 
         expect(worst, `${set} ${model}`).toBeLessThanOrEqual(1e-9);
         expect(a.notes).toEqual(b.notes);
       }
+      // AutoETS by selection alone (the native core fits the non-seasonal models in lockstep, vector
+      // lanes, for selection and combination alike): the same models and forecasts.
+      const k = m === 24 ? 8 : 40;
+      const sub = {
+        ids: full.ids.slice(0, k),
+        values: full.values.subarray(0, full.offsets[k] as number),
+        offsets: full.offsets.slice(0, k + 1),
+      };
+      const opts = { model: 'ets' as const, horizon: h, seasonLength: m, etsCombine: 'select' as const };
+      const a = await engine.kernels.timeseries.forecast(sub, { ...opts, backend: 'native', workers: 2 });
+      const b = await engine.kernels.timeseries.forecast(sub, { ...opts, backend: 'js' });
+      expect(a.used, `${set} ets select`).toEqual(b.used);
+      expect(Array.from(a.mean)).toEqual(Array.from(b.mean));
     }, 60_000);
   }
 });

@@ -26,12 +26,15 @@ struct EtsOptions {
   double tolerance = 5e-6;   ///< Nelder-Mead stop: criterion spread <= tolerance x n
   int max_season = 24;       ///< seasonal models only when season <= max_season
   uint32_t model_mask = (1u << kEtsModels) - 1;  ///< bit c: model code c may be fitted
+  bool all_models = false;  ///< output every candidate's fit (slot = model code), not only the lowest AICc
 };
 
 /// AutoETS (src/kernels/timeseries/ets.ts, same numbers): fits every allowed model to each series
 /// of [range.begin, range.end) and keeps the lowest AICc. params: count x kEtsParams =
 /// [code (-1: none fitted), alpha, beta, gamma, phi, level, trend, sigma2, loglik, aic, aicc, bic,
 /// np, n, m used, 0]; season_out: count x season (the m used seasonal states by cycle position).
+/// With options.all_models: params count x kEtsModels x kEtsParams and season_out
+/// count x kEtsModels x season, slot c holding model code c's fit (code -1 where not fitted).
 Status ets_fit_cpu(const double* values, const int32_t* offsets, std::size_t count, int season, const EtsOptions& options,
                    double* params, double* season_out, RowRange range, CancelToken cancel = {});
 

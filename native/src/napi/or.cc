@@ -300,8 +300,9 @@ Napi::Value TsForecast(const Napi::CallbackInfo& info) {
 }
 
 // tsEtsFit({ values: Float64Array, offsets: Int32Array(count + 1), count, season, maxIter, tolerance,
-//            maxSeason, modelMask, outParams: Float64Array(count * 16), outSeason: Float64Array(count * season),
-//            cancel?, sync? }) — AutoETS per series (see waybill/timeseries.h for the output layout).
+//            maxSeason, modelMask, allModels?, outParams: Float64Array(count * 16 [* 18 with allModels]),
+//            outSeason: Float64Array(count * season [* 18]), cancel?, sync? }) — AutoETS per series, or
+//            every candidate's fit with allModels (see waybill/timeseries.h for the output layout).
 Napi::Value TsEtsFit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "expected one options object");
@@ -320,8 +321,10 @@ Napi::Value TsEtsFit(const Napi::CallbackInfo& info) {
   opt.max_season = static_cast<int>(size_of(env, o, "maxSeason"));
   opt.model_mask = static_cast<uint32_t>(size_of(env, o, "modelMask"));
   opt.tolerance = o.Get("tolerance").IsNumber() ? o.Get("tolerance").As<Napi::Number>().DoubleValue() : 5e-6;
-  double* params = array_of<double>(env, o, "outParams", napi_float64_array, count * ts::kEtsParams, keep);
-  double* season_out = array_of<double>(env, o, "outSeason", napi_float64_array, count * season, keep);
+  opt.all_models = o.Get("allModels").IsBoolean() && o.Get("allModels").As<Napi::Boolean>().Value();
+  const std::size_t slots = opt.all_models ? ts::kEtsModels : 1;
+  double* params = array_of<double>(env, o, "outParams", napi_float64_array, count * ts::kEtsParams * slots, keep);
+  double* season_out = array_of<double>(env, o, "outSeason", napi_float64_array, count * season * slots, keep);
   const CancelToken cancel = cancel_of(env, o, keep);
   return run_status(
       env, sync_of(o), [=] { return ts::ets_fit_cpu(values, offsets, count, static_cast<int>(season), opt, params, season_out, RowRange{0, count}, cancel); },

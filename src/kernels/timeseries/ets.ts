@@ -1015,10 +1015,15 @@ export type NativeEtsFit = (o: {
   tolerance: number;
   maxSeason: number;
   modelMask: number;
+  /** Every candidate's fit, slot = model code: outParams count x ETS_NATIVE_MODELS x 16, outSeason count x ETS_NATIVE_MODELS x season. */
+  allModels?: boolean;
   outParams: Float64Array;
   outSeason: Float64Array;
   sync: true;
 }) => unknown;
+
+/** Model-code slots of the native all-models layout (error * 9 + trend * 3 + season < 18). */
+export const ETS_NATIVE_MODELS = 18;
 
 /** Decodes series i of the native output (null when no model could be fitted). */
 export function etsFitFromNative(params: Float64Array, season: Float64Array, m: number, i: number): EtsFit | null {
@@ -1090,46 +1095,39 @@ export function autoEtsBatch(
   if (combine !== 'select' && combine !== 'weights')
     throw new WaybillError('INVALID_ARGUMENT', `combine must be select or weights, got ${String(combine)}`, { field: 'combine' });
   if (native) {
-    const fitMask = (modelMask: number) => {
-      const outParams = new Float64Array(count * ETS_NATIVE_PARAMS);
-      const outSeason = new Float64Array(count * m);
-      const decodeAll = () => Array.from({ length: count }, (_, i) => etsFitFromNative(outParams, outSeason, m, i));
-      const ret = native({ values, offsets, count, season: m, maxIter, tolerance, maxSeason, modelMask, outParams, outSeason, sync: true });
-      return { ret, decodeAll };
-    };
     const mask = etsModelMask(options.model ?? 'ZZZ');
-    const bits: number[] = [];
-    for (let c = 0; c < 27; c++) if (mask & (1 << c)) bits.push(1 << c);
-    if (combine === 'select' || bits.length < 2) {
-      const one = fitMask(mask);
-      if (async) return Promise.resolve(one.ret).then(one.decodeAll);
-      return one.decodeAll();
-    }
-    // A combination needs every candidate's fit: one native pass per model (the same fits the
-    // single pass makes, in the same order as etsCandidates), combined per series here.
-    const merge = (perModel: Array<Array<EtsFit | null>>) =>
-      Array.from({ length: count }, (_, i) =>
-        combineEtsFits(
-          perModel.map((p) => p[i] ?? null),
-          combine,
-        ),
-      );
-    if (async)
-      return (async () => {
-        const perModel: Array<Array<EtsFit | null>> = [];
-        for (const b of bits) {
-          const one = fitMask(b);
-          await one.ret;
-          perModel.push(one.decodeAll());
-        }
-        return merge(perModel);
-      })();
-    return merge(
-      bits.map((b) => {
-        const one = fitMask(b);
-        return one.decodeAll();
-      }),
-    );
+    let models = 0;
+    for (let c = 0; c < ETS_NATIVE_MODELS; c++) if (mask & (1 << c)) models++;
+    // A combination needs every candidate's fit: one native pass returns them all (slot = model
+    // code, the order of etsCandidates), combined per series here.
+    const all = combine === 'weights' && models > 1;
+    const slots = all ? ETS_NATIVE_MODELS : 1;
+    const outParams = new Float64Array(count * slots * ETS_NATIVE_PARAMS);
+    const outSeason = new Float64Array(count * slots * m);
+    const decodeAll = () =>
+      Array.from({ length: count }, (_, i) => {
+        if (!all) return etsFitFromNative(outParams, outSeason, m, i);
+        const fits: Array<EtsFit | null> = [];
+        for (let c = 0; c < ETS_NATIVE_MODELS; c++)
+          if (mask & (1 << c)) fits.push(etsFitFromNative(outParams, outSeason, m, i * slots + c));
+        return combineEtsFits(fits, combine);
+      });
+    const ret = native({
+      values,
+      offsets,
+      count,
+      season: m,
+      maxIter,
+      tolerance,
+      maxSeason,
+      modelMask: mask,
+      ...(all ? { allModels: true } : {}),
+      outParams,
+      outSeason,
+      sync: true,
+    });
+    if (async) return Promise.resolve(ret).then(decodeAll);
+    return decodeAll();
   }
   const out: Array<EtsFit | null> = [];
   for (let i = 0; i < count; i++) out.push(autoEts(values.subarray(offsets[i] as number, offsets[i + 1] as number), m, options));

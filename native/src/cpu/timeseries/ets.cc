@@ -186,85 +186,164 @@ double criterion(const double* y, int n, int m, const Spec& spec, const Smoothin
   }
 }
 
-template <class F>
-double nelder_mead(F&& fn, std::vector<double>& x0, const std::vector<double>& step, int max_iter, double tol) {
-  const int d = static_cast<int>(x0.size());
-  std::vector<std::vector<double>> pts(static_cast<std::size_t>(d) + 1, x0);
-  std::vector<double> fv(static_cast<std::size_t>(d) + 1);
-  auto ev = [&](const std::vector<double>& x) {
-    const double v = fn(x.data());
-    return std::isnan(v) ? kInf : v;
-  };
-  for (int i = 0; i <= d; ++i) {
-    if (i > 0) pts[static_cast<std::size_t>(i)][static_cast<std::size_t>(i) - 1] += step[static_cast<std::size_t>(i) - 1];
-    fv[static_cast<std::size_t>(i)] = ev(pts[static_cast<std::size_t>(i)]);
+// Nelder-Mead as a resumable state machine: next() names the point to evaluate, report() takes
+// its criterion. Driven one point at a time it is the TS reference's nelderMead, step for step;
+// the lockstep fitter below drives several of them at once (one per model) so that their points
+// are evaluated together in one vectorised pass over the series.
+class NelderMead {
+ public:
+  NelderMead(const std::vector<double>& x0, const std::vector<double>& step, int max_iter, double tol)
+      : d_(static_cast<int>(x0.size())), max_iter_(max_iter), tol_(tol), pts_(static_cast<std::size_t>(d_) + 1, x0), fv_(pts_.size()), order_(pts_.size()),
+        c_(x0.size()), xr_(x0.size()), xe_(x0.size()), xc_(x0.size()) {
+    for (int i = 1; i <= d_; ++i) pts_[static_cast<std::size_t>(i)][static_cast<std::size_t>(i) - 1] += step[static_cast<std::size_t>(i) - 1];
+    for (int i = 0; i <= d_; ++i) order_[static_cast<std::size_t>(i)] = i;
   }
-  std::vector<int> order(static_cast<std::size_t>(d) + 1);
-  for (int i = 0; i <= d; ++i) order[static_cast<std::size_t>(i)] = i;
-  std::vector<double> c(static_cast<std::size_t>(d)), xr(c), xe(c), xc(c);
-  for (int it = 0; it < max_iter; ++it) {
-    for (int i = 1; i <= d; ++i) {
-      const int k = order[static_cast<std::size_t>(i)];
+  bool done() const { return phase_ == kDone; }
+  /// The point whose criterion report() expects next.
+  const double* next() const {
+    switch (phase_) {
+      case kInit:
+      case kShrink:
+        return pts_[static_cast<std::size_t>(k_)].data();
+      case kReflect:
+        return xr_.data();
+      case kExpand:
+        return xe_.data();
+      case kContract:
+        return xc_.data();
+      default:
+        return nullptr;
+    }
+  }
+  void report(double v) {
+    if (std::isnan(v)) v = kInf;
+    switch (phase_) {
+      case kInit:
+        fv_[static_cast<std::size_t>(k_)] = v;
+        if (++k_ > d_) iterate();
+        return;
+      case kReflect: {
+        fr_ = v;
+        if (fr_ < fv_[best_]) {
+          for (std::size_t k = 0; k < c_.size(); ++k) xe_[k] = c_[k] + 2 * (c_[k] - pts_[worst_][k]);
+          phase_ = kExpand;
+          return;
+        }
+        if (fr_ < fv_[second_]) {
+          pts_[worst_] = xr_;
+          fv_[worst_] = fr_;
+          iterate();
+          return;
+        }
+        outside_ = fr_ < fv_[worst_];
+        const std::vector<double>& xw = pts_[worst_];
+        for (std::size_t k = 0; k < c_.size(); ++k) xc_[k] = outside_ ? c_[k] + 0.5 * (xr_[k] - c_[k]) : c_[k] + 0.5 * (xw[k] - c_[k]);
+        phase_ = kContract;
+        return;
+      }
+      case kExpand:
+        if (v < fr_) {
+          pts_[worst_] = xe_;
+          fv_[worst_] = v;
+        } else {
+          pts_[worst_] = xr_;
+          fv_[worst_] = fr_;
+        }
+        iterate();
+        return;
+      case kContract:
+        if (v < (outside_ ? fr_ : fv_[worst_])) {
+          pts_[worst_] = xc_;
+          fv_[worst_] = v;
+          iterate();
+          return;
+        }
+        {
+          const std::vector<double> xb = pts_[best_];
+          for (std::size_t i = 0; i <= static_cast<std::size_t>(d_); ++i) {
+            if (i == best_) continue;
+            for (std::size_t k = 0; k < c_.size(); ++k) pts_[i][k] = xb[k] + 0.5 * (pts_[i][k] - xb[k]);
+          }
+        }
+        phase_ = kShrink;
+        k_ = best_ == 0 ? 1 : 0;
+        return;
+      case kShrink:
+        fv_[static_cast<std::size_t>(k_)] = v;
+        ++k_;
+        if (static_cast<std::size_t>(k_) == best_) ++k_;
+        if (k_ > d_) iterate();
+        return;
+      default:
+        return;
+    }
+  }
+  /// The best point and its criterion (first of equal values).
+  double result(std::vector<double>& x) const {
+    std::size_t bi = 0;
+    for (std::size_t i = 1; i <= static_cast<std::size_t>(d_); ++i)
+      if (fv_[i] < fv_[bi]) bi = i;
+    x = pts_[bi];
+    return fv_[bi];
+  }
+
+ private:
+  enum Phase { kInit, kReflect, kExpand, kContract, kShrink, kDone };
+  // The top of one iteration: order the simplex, test convergence, reflect the worst point.
+  void iterate() {
+    if (it_ >= max_iter_) {
+      phase_ = kDone;
+      return;
+    }
+    ++it_;
+    for (int i = 1; i <= d_; ++i) {
+      const int k = order_[static_cast<std::size_t>(i)];
       int j = i - 1;
-      while (j >= 0 && (fv[static_cast<std::size_t>(order[static_cast<std::size_t>(j)])] > fv[static_cast<std::size_t>(k)] ||
-                        (fv[static_cast<std::size_t>(order[static_cast<std::size_t>(j)])] == fv[static_cast<std::size_t>(k)] &&
-                         order[static_cast<std::size_t>(j)] > k))) {
-        order[static_cast<std::size_t>(j) + 1] = order[static_cast<std::size_t>(j)];
+      while (j >= 0 && (fv_[static_cast<std::size_t>(order_[static_cast<std::size_t>(j)])] > fv_[static_cast<std::size_t>(k)] ||
+                        (fv_[static_cast<std::size_t>(order_[static_cast<std::size_t>(j)])] == fv_[static_cast<std::size_t>(k)] &&
+                         order_[static_cast<std::size_t>(j)] > k))) {
+        order_[static_cast<std::size_t>(j) + 1] = order_[static_cast<std::size_t>(j)];
         --j;
       }
-      order[static_cast<std::size_t>(j + 1)] = k;
+      order_[static_cast<std::size_t>(j + 1)] = k;
     }
-    const std::size_t best = static_cast<std::size_t>(order[0]);
-    const std::size_t worst = static_cast<std::size_t>(order[static_cast<std::size_t>(d)]);
-    const std::size_t second = static_cast<std::size_t>(order[static_cast<std::size_t>(d) - 1]);
-    const double fb = fv[best], fw = fv[worst];
-    if (std::isfinite(fw) && fw - fb <= tol) break;
-    std::fill(c.begin(), c.end(), 0.0);
-    for (std::size_t i = 0; i <= static_cast<std::size_t>(d); ++i) {
-      if (i == worst) continue;
-      for (int k = 0; k < d; ++k) c[static_cast<std::size_t>(k)] = c[static_cast<std::size_t>(k)] + pts[i][static_cast<std::size_t>(k)];
+    best_ = static_cast<std::size_t>(order_[0]);
+    worst_ = static_cast<std::size_t>(order_[static_cast<std::size_t>(d_)]);
+    second_ = static_cast<std::size_t>(order_[static_cast<std::size_t>(d_) - 1]);
+    const double fb = fv_[best_], fw = fv_[worst_];
+    if (std::isfinite(fw) && fw - fb <= tol_) {
+      phase_ = kDone;
+      return;
     }
-    for (auto& v : c) v = v / d;
-    std::vector<double>& xw = pts[worst];
-    for (std::size_t k = 0; k < c.size(); ++k) xr[k] = c[k] + (c[k] - xw[k]);
-    const double fr = ev(xr);
-    if (fr < fb) {
-      for (std::size_t k = 0; k < c.size(); ++k) xe[k] = c[k] + 2 * (c[k] - xw[k]);
-      const double fe = ev(xe);
-      if (fe < fr) {
-        xw = xe;
-        fv[worst] = fe;
-      } else {
-        xw = xr;
-        fv[worst] = fr;
-      }
-      continue;
+    std::fill(c_.begin(), c_.end(), 0.0);
+    for (std::size_t i = 0; i <= static_cast<std::size_t>(d_); ++i) {
+      if (i == worst_) continue;
+      for (int k = 0; k < d_; ++k) c_[static_cast<std::size_t>(k)] = c_[static_cast<std::size_t>(k)] + pts_[i][static_cast<std::size_t>(k)];
     }
-    if (fr < fv[second]) {
-      xw = xr;
-      fv[worst] = fr;
-      continue;
-    }
-    const bool outside = fr < fw;
-    for (std::size_t k = 0; k < c.size(); ++k) xc[k] = outside ? c[k] + 0.5 * (xr[k] - c[k]) : c[k] + 0.5 * (xw[k] - c[k]);
-    const double fc = ev(xc);
-    if (fc < (outside ? fr : fw)) {
-      xw = xc;
-      fv[worst] = fc;
-      continue;
-    }
-    const std::vector<double> xb = pts[best];
-    for (std::size_t i = 0; i <= static_cast<std::size_t>(d); ++i) {
-      if (i == best) continue;
-      for (std::size_t k = 0; k < c.size(); ++k) pts[i][k] = xb[k] + 0.5 * (pts[i][k] - xb[k]);
-      fv[i] = ev(pts[i]);
-    }
+    for (auto& v : c_) v = v / d_;
+    const std::vector<double>& xw = pts_[worst_];
+    for (std::size_t k = 0; k < c_.size(); ++k) xr_[k] = c_[k] + (c_[k] - xw[k]);
+    phase_ = kReflect;
   }
-  std::size_t bi = 0;
-  for (std::size_t i = 1; i <= static_cast<std::size_t>(d); ++i)
-    if (fv[i] < fv[bi]) bi = i;
-  x0 = pts[bi];
-  return fv[bi];
+
+  int d_, max_iter_;
+  double tol_;
+  std::vector<std::vector<double>> pts_;
+  std::vector<double> fv_;
+  std::vector<int> order_;
+  std::vector<double> c_, xr_, xe_, xc_;
+  Phase phase_ = kInit;
+  int k_ = 0, it_ = 0;
+  std::size_t best_ = 0, worst_ = 0, second_ = 0;
+  double fr_ = 0;
+  bool outside_ = false;
+};
+
+template <class F>
+double nelder_mead(F&& fn, std::vector<double>& x0, const std::vector<double>& step, int max_iter, double tol) {
+  NelderMead nm(x0, step, max_iter, tol);
+  while (!nm.done()) nm.report(fn(nm.next()));
+  return nm.result(x0);
 }
 
 void seasonal_figure(const double* y, int m, bool mult, double* fig) {
@@ -444,50 +523,107 @@ struct Fit {
   std::vector<double> season;
 };
 
-Fit fit_ets(const double* y, int n, int m, const Spec& spec, const EtsOptions& o) {
-  Fit out;
+// Everything a fit needs before its search: the scaled series, initial states, start and steps.
+struct FitSetup {
+  bool ok = false;
+  Spec spec{};
+  int mm = 1, npar = 0, ns = 0;
+  bool has_trend = false;
+  double scale = 1;
+  std::vector<double> ys, season, u, step, work;
+};
+
+FitSetup setup_fit(const double* y, int n, int m, const Spec& spec) {
+  FitSetup S;
   const bool seasonal = spec.season != 0;
   const int mm = seasonal ? m : 1;
-  if (seasonal && (m < 2 || n < 3 * m)) return out;
-  if (spec.error == 0 && spec.season == 2) return out;
+  if (seasonal && (m < 2 || n < 3 * m)) return S;
+  if (spec.error == 0 && spec.season == 2) return S;
   const int npar = param_count(spec, mm);
-  if (n <= npar + 4) return out;
+  if (n <= npar + 4) return S;
   if (spec.error == 1 || spec.season == 2)
     for (int i = 0; i < n; ++i)
-      if (!(y[i] > 0)) return out;
-  const double scale = fit_scale(y, n, mm);
-  std::vector<double> ys(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) ys[static_cast<std::size_t>(i)] = y[i] / scale;
+      if (!(y[i] > 0)) return S;
+  S.spec = spec;
+  S.mm = mm;
+  S.npar = npar;
+  S.scale = fit_scale(y, n, mm);
+  S.ys.resize(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) S.ys[static_cast<std::size_t>(i)] = y[i] / S.scale;
   double l0 = 0, b0 = 0;
-  std::vector<double> season(static_cast<std::size_t>(mm));
-  initial_state(ys.data(), n, mm, spec, &l0, &b0, season.data());
-  const int ns = smoothing_count(spec);
-  const bool has_trend = spec.trend != kN;
-  std::vector<double> work(static_cast<std::size_t>(mm));
+  S.season.resize(static_cast<std::size_t>(mm));
+  initial_state(S.ys.data(), n, mm, spec, &l0, &b0, S.season.data());
+  S.ns = smoothing_count(spec);
+  S.has_trend = spec.trend != kN;
+  S.work.resize(static_cast<std::size_t>(mm));
   auto clamp_rel = [](double r) { return std::min(0.98, std::max(0.02, r)); };
   const double alpha0 = kLower + (0.2 * (kUpper - kLower)) / mm;
-  std::vector<double> u{unsquash(clamp_rel((alpha0 - kLower) / (kUpper - kLower)))};
-  if (has_trend) u.push_back(unsquash(0.1));
-  if (seasonal) u.push_back(unsquash(0.05));
-  if (spec.trend == kAd) u.push_back(unsquash(0.9));
-  u.push_back(l0);
-  if (has_trend) u.push_back(b0);
-  std::vector<double> step(static_cast<std::size_t>(ns), 0.5);
-  step.push_back(0.1 * std::max(std::fabs(l0), 0.1));
-  if (has_trend) step.push_back(0.01 * std::max(std::fabs(l0), 0.1));
-  const std::vector<double>* cur_season = &season;
+  S.u = {unsquash(clamp_rel((alpha0 - kLower) / (kUpper - kLower)))};
+  if (S.has_trend) S.u.push_back(unsquash(0.1));
+  if (seasonal) S.u.push_back(unsquash(0.05));
+  if (spec.trend == kAd) S.u.push_back(unsquash(0.9));
+  S.u.push_back(l0);
+  if (S.has_trend) S.u.push_back(b0);
+  S.step.assign(static_cast<std::size_t>(S.ns), 0.5);
+  S.step.push_back(0.1 * std::max(std::fabs(l0), 0.1));
+  if (S.has_trend) S.step.push_back(0.01 * std::max(std::fabs(l0), 0.1));
+  S.ok = true;
+  return S;
+}
+
+// The fitted model from the search's best point.
+Fit finish_fit(FitSetup& S, int n, const std::vector<double>& best, double fbest) {
+  Fit out;
+  if (!std::isfinite(fbest)) return out;
+  const Spec& spec = S.spec;
+  const int mm = S.mm, ns = S.ns;
+  const Smoothing p = decode(spec, best.data());
+  EndState end;
+  const double lik = criterion(S.ys.data(), n, mm, spec, p, best[static_cast<std::size_t>(ns)], S.has_trend ? best[static_cast<std::size_t>(ns) + 1] : 0,
+                               S.season.data(), S.work.data(), &end);
+  const int np = S.npar + 1;
+  const double lik_full = lik + 2 * n * std::log(S.scale);
+  out.ok = true;
+  out.spec = spec;
+  out.m = mm;
+  out.alpha = p.alpha;
+  out.beta = p.beta;
+  out.gamma = p.gamma;
+  out.phi = p.phi;
+  out.level = end.level * S.scale;
+  out.trend = end.trend * S.scale;
+  out.np = np;
+  out.aic = lik_full + 2 * np;
+  out.aicc = n - np - 1 > 0 ? out.aic + (2.0 * np * (np + 1)) / (n - np - 1) : kInf;
+  out.bic = lik_full + std::log(static_cast<double>(n)) * np;
+  out.loglik = -0.5 * lik_full;
+  const double err_scale = spec.error == 0 ? S.scale * S.scale : 1;
+  out.sigma2 = (end.sse * err_scale) / std::max(1, n - np);
+  out.season.assign(static_cast<std::size_t>(mm), 0.0);
+  for (int j = 0; j < mm; ++j)
+    out.season[static_cast<std::size_t>(j)] = spec.season == 1 ? S.work[static_cast<std::size_t>(j)] * S.scale : S.work[static_cast<std::size_t>(j)];
+  return out;
+}
+
+Fit fit_ets(const double* y, int n, int m, const Spec& spec, const EtsOptions& o) {
+  FitSetup S = setup_fit(y, n, m, spec);
+  if (!S.ok) return Fit{};
+  const bool seasonal = spec.season != 0;
+  const int mm = S.mm, ns = S.ns;
+  const bool has_trend = S.has_trend;
+  const std::vector<double>* cur_season = &S.season;
   auto crit = [&](const double* x) {
     const Smoothing p = decode(spec, x);
     if (seasonal && !admissible(p, mm, has_trend)) return kInf;
-    return criterion(ys.data(), n, mm, spec, p, x[ns], has_trend ? x[ns + 1] : 0, cur_season->data(), work.data(), nullptr);
+    return criterion(S.ys.data(), n, mm, spec, p, x[ns], has_trend ? x[ns + 1] : 0, cur_season->data(), S.work.data(), nullptr);
   };
-  std::vector<double> best = u;
+  std::vector<double> best = S.u;
   const double tol = o.tolerance * n;
-  double fbest = nelder_mead(crit, best, step, o.max_iter, tol);
+  double fbest = nelder_mead(crit, best, S.step, o.max_iter, tol);
   std::vector<double> ls_season(static_cast<std::size_t>(mm));
   if (seasonal) {
     double ll = 0, lb = 0;
-    if (season_least_squares(ys.data(), n, mm, spec, decode(spec, best.data()), &ll, &lb, ls_season.data())) {
+    if (season_least_squares(S.ys.data(), n, mm, spec, decode(spec, best.data()), &ll, &lb, ls_season.data())) {
       if (spec.season == 2)
         for (int j = 0; j < mm; ++j) ls_season[static_cast<std::size_t>(j)] = std::max(1e-2, 1 + ls_season[static_cast<std::size_t>(j)] / ll);
       std::vector<double> x1 = best;
@@ -497,8 +633,8 @@ Fit fit_ets(const double* y, int n, int m, const Spec& spec, const EtsOptions& o
       const double f1 = crit(x1.data());
       if (f1 < fbest) {
         std::vector<double> again = x1;
-        const double fa = nelder_mead(crit, again, step, o.max_iter, tol);
-        season = ls_season;
+        const double fa = nelder_mead(crit, again, S.step, o.max_iter, tol);
+        S.season = ls_season;
         if (fa <= f1) {
           best = again;
           fbest = fa;
@@ -507,35 +643,138 @@ Fit fit_ets(const double* y, int n, int m, const Spec& spec, const EtsOptions& o
           fbest = f1;
         }
       }
-      cur_season = &season;
+      cur_season = &S.season;
     }
   }
-  if (!std::isfinite(fbest)) return out;
-  const Smoothing p = decode(spec, best.data());
-  EndState end;
-  const double lik = criterion(ys.data(), n, mm, spec, p, best[static_cast<std::size_t>(ns)], has_trend ? best[static_cast<std::size_t>(ns) + 1] : 0,
-                               season.data(), work.data(), &end);
-  const int np = npar + 1;
-  const double lik_full = lik + 2 * n * std::log(scale);
-  out.ok = true;
-  out.spec = spec;
-  out.m = mm;
-  out.alpha = p.alpha;
-  out.beta = p.beta;
-  out.gamma = p.gamma;
-  out.phi = p.phi;
-  out.level = end.level * scale;
-  out.trend = end.trend * scale;
-  out.np = np;
-  out.aic = lik_full + 2 * np;
-  out.aicc = n - np - 1 > 0 ? out.aic + (2.0 * np * (np + 1)) / (n - np - 1) : kInf;
-  out.bic = lik_full + std::log(static_cast<double>(n)) * np;
-  out.loglik = -0.5 * lik_full;
-  const double err_scale = spec.error == 0 ? scale * scale : 1;
-  out.sigma2 = (end.sse * err_scale) / std::max(1, n - np);
-  out.season.assign(static_cast<std::size_t>(mm), 0.0);
-  for (int j = 0; j < mm; ++j) out.season[static_cast<std::size_t>(j)] = spec.season == 1 ? work[static_cast<std::size_t>(j)] * scale : work[static_cast<std::size_t>(j)];
-  return out;
+  return finish_fit(S, n, best, fbest);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Non-seasonal models (A/M error x N/A/Ad trend) fitted in lockstep: each model runs its own
+// Nelder-Mead, and the points they ask for are evaluated together, one vector lane per model, four
+// to a pass over the series. Each lane does the scalar criterion's operations with the same
+// results (an undamped trend is phi = 1 and no trend is beta = b0 = 0, which add and multiply
+// exact zeros and ones; both error types are computed and one kept), so the fits are the ones
+// fit_ets gives, bit for bit; it is faster because the hot loop is bound by arithmetic
+// throughput, which the lanes share.
+
+typedef double V4 __attribute__((vector_size(32)));
+typedef long long M4 __attribute__((vector_size(32)));
+
+struct Lanes {
+  double alpha[4], beta[4], phi[4], l0[4], b0[4];
+  long long mult[4];  // -1: multiplicative error
+};
+
+__attribute__((always_inline)) inline void nonseasonal_criterion4_body(const double* y, int n, const Lanes& L, double* out) {
+  V4 q, b, aq, ab, ay, vph, vbe, sse = {0, 0, 0, 0}, prod = {1, 1, 1, 1}, ex = {0, 0, 0, 0};
+  M4 mult, dead = {0, 0, 0, 0};
+  for (int k = 0; k < 4; ++k) {
+    q[k] = L.l0[k] + L.phi[k] * L.b0[k];
+    b[k] = L.b0[k];
+    aq[k] = 1 - L.alpha[k] - L.phi[k] * L.beta[k];
+    ab[k] = L.phi[k] * L.phi[k];
+    ay[k] = L.alpha[k] + L.phi[k] * L.beta[k];
+    vph[k] = L.phi[k];
+    vbe[k] = L.beta[k];
+    mult[k] = L.mult[k];
+  }
+  const double big = std::numeric_limits<double>::max();
+  const V4 vbig = {big, big, big, big}, tiny = {1e-10, 1e-10, 1e-10, 1e-10};
+  const double h = std::ldexp(1.0, 500), l = std::ldexp(1.0, -500);
+  const V4 two500 = {h, h, h, h}, two_500 = {l, l, l, l}, one = {1, 1, 1, 1}, p500 = {500, 500, 500, 500}, m500 = {-500, -500, -500, -500};
+  const M4 abs_mask = {0x7fffffffffffffffLL, 0x7fffffffffffffffLL, 0x7fffffffffffffffLL, 0x7fffffffffffffffLL};
+  for (int t = 0; t < n; ++t) {
+    const V4 yt = {y[t], y[t], y[t], y[t]};
+    const V4 f = q;
+    const V4 d = yt - q;
+    const V4 af = (V4)((M4)f & abs_mask);
+    dead |= ~(af <= vbig);  // f not finite
+    dead |= mult & (af < tiny);
+    const V4 em = (yt - f) / f;
+    const V4 ea = yt - f;
+    const V4 e = (V4)(((M4)em & mult) | ((M4)ea & ~mult));
+    const V4 pm = prod * af;
+    const V4 np = (V4)(((M4)pm & mult) | ((M4)prod & ~mult));
+    const M4 hi = np > two500, lo = np < two_500;
+    prod = np * (V4)(((M4)two_500 & hi) | ((M4)two500 & lo) | ((M4)one & ~(hi | lo)));
+    ex = ex + (V4)(((M4)p500 & hi) | ((M4)m500 & lo));
+    sse = sse + e * e;
+    const V4 bn = vph * b + vbe * d;
+    q = aq * q + ab * b + ay * yt;
+    b = bn;
+  }
+  for (int k = 0; k < 4; ++k) {
+    if (dead[k] || !std::isfinite(sse[k])) {
+      out[k] = kInf;
+      continue;
+    }
+    const double lik = n * std::log(std::max(sse[k], 1e-300));
+    out[k] = L.mult[k] ? lik + 2 * (std::log(prod[k]) + static_cast<int>(ex[k]) * kLn2) : lik;
+  }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"))) void nonseasonal_criterion4_avx2(const double* y, int n, const Lanes& L, double* out) { nonseasonal_criterion4_body(y, n, L, out); }
+#endif
+void nonseasonal_criterion4_generic(const double* y, int n, const Lanes& L, double* out) { nonseasonal_criterion4_body(y, n, L, out); }
+
+void nonseasonal_criterion4(const double* y, int n, const Lanes& L, double* out) {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return nonseasonal_criterion4_avx2(y, n, L, out);
+#endif
+  nonseasonal_criterion4_generic(y, n, L, out);
+}
+
+// Fits the non-seasonal models of one series in lockstep; out[i] for specs[i].
+void fit_nonseasonal_lockstep(const double* y, int n, const std::vector<Spec>& specs, const EtsOptions& o, std::vector<Fit>& out) {
+  const std::size_t k = specs.size();
+  std::vector<FitSetup> S(k);
+  std::vector<NelderMead> nm;
+  nm.reserve(k);
+  std::vector<int> live;
+  const double tol = o.tolerance * n;
+  for (std::size_t i = 0; i < k; ++i) {
+    S[i] = setup_fit(y, n, 1, specs[i]);
+    nm.emplace_back(S[i].ok ? S[i].u : std::vector<double>{0.0}, S[i].ok ? S[i].step : std::vector<double>{0.0}, o.max_iter, tol);
+    if (S[i].ok) live.push_back(static_cast<int>(i));
+  }
+  out.assign(k, Fit{});
+  if (live.empty()) return;
+  const double* ys = S[static_cast<std::size_t>(live[0])].ys.data();
+  Lanes L{};
+  double val[4];
+  std::vector<int> ask;
+  for (;;) {
+    ask.clear();
+    for (int i : live)
+      if (!nm[static_cast<std::size_t>(i)].done()) ask.push_back(i);
+    if (ask.empty()) break;
+    // Every running search names one point; they are evaluated four at a time.
+    for (std::size_t g = 0; g < ask.size(); g += 4) {
+      const int used = static_cast<int>(std::min<std::size_t>(4, ask.size() - g));
+      for (int j = 0; j < 4; ++j) {
+        const int i = ask[g + static_cast<std::size_t>(j < used ? j : 0)];  // idle lanes repeat the first
+        const FitSetup& s = S[static_cast<std::size_t>(i)];
+        const double* x = nm[static_cast<std::size_t>(i)].next();
+        const Smoothing p = decode(s.spec, x);
+        L.alpha[j] = p.alpha;
+        L.beta[j] = p.beta;  // 0 without a trend
+        L.phi[j] = p.phi;    // 1 unless damped
+        L.l0[j] = x[s.ns];
+        L.b0[j] = s.has_trend ? x[s.ns + 1] : 0;
+        L.mult[j] = s.spec.error == 1 ? -1 : 0;
+      }
+      nonseasonal_criterion4(ys, n, L, val);
+      for (int j = 0; j < used; ++j) nm[static_cast<std::size_t>(ask[g + static_cast<std::size_t>(j)])].report(val[j]);
+    }
+  }
+  for (int i : live) {
+    std::vector<double> best;
+    const double f = nm[static_cast<std::size_t>(i)].result(best);
+    out[static_cast<std::size_t>(i)] = finish_fit(S[static_cast<std::size_t>(i)], n, best, f);
+  }
 }
 
 }  // namespace
@@ -549,17 +788,40 @@ Status ets_fit_cpu(const double* values, const int32_t* offsets, std::size_t cou
     if (cancel.cancelled()) return Status::Error(StatusCode::kCancelled, "cancelled");
     const double* y = values + offsets[s];
     const int n = offsets[s + 1] - offsets[s];
-    double* P = params + s * kEtsParams;
-    double* SO = season_out + s * static_cast<std::size_t>(season);
-    std::fill(P, P + kEtsParams, 0.0);
-    std::fill(SO, SO + season, 0.0);
-    P[0] = -1;
+    const std::size_t slots = o.all_models ? kEtsModels : 1;
+    double* P = params + s * kEtsParams * slots;
+    double* SO = season_out + s * static_cast<std::size_t>(season) * slots;
+    std::fill(P, P + kEtsParams * slots, 0.0);
+    std::fill(SO, SO + static_cast<std::size_t>(season) * slots, 0.0);
+    for (std::size_t k = 0; k < slots; ++k) P[k * kEtsParams] = -1;
     if (n <= 0) continue;
+    auto write = [&](const Fit& f, double* to, double* season_to) {
+      const double vals[kEtsParams] = {static_cast<double>(f.spec.code()),
+                                       f.alpha,
+                                       f.beta,
+                                       f.gamma,
+                                       f.phi,
+                                       f.level,
+                                       f.trend,
+                                       f.sigma2,
+                                       f.loglik,
+                                       f.aic,
+                                       f.aicc,
+                                       f.bic,
+                                       static_cast<double>(f.np),
+                                       static_cast<double>(n),
+                                       static_cast<double>(f.m),
+                                       0};
+      std::copy(vals, vals + kEtsParams, to);
+      std::copy(f.season.begin(), f.season.end(), season_to);
+    };
     bool positive = true;
     for (int i = 0; i < n; ++i)
       if (!(y[i] > 0)) positive = false;
     const bool season_ok = season > 1 && season <= o.max_season && n >= 3 * season;
-    Fit best;
+    // The candidates in the TS reference's order; the non-seasonal ones fitted in lockstep
+    // (same fits), then all compared in that order (the first of equal AICc wins).
+    std::vector<Spec> cand, lock;
     for (int e = 0; e < 2; ++e)
       for (int t = 0; t < 3; ++t)
         for (int sn = 0; sn < 3; ++sn) {
@@ -568,28 +830,27 @@ Status ets_fit_cpu(const double* values, const int32_t* offsets, std::size_t cou
           if (sn != 0 && !season_ok) continue;
           if (!positive && (e == 1 || sn == 2)) continue;
           if (e == 0 && sn == 2) continue;
-          Fit f = fit_ets(y, n, season, spec, o);
-          if (f.ok && std::isfinite(f.aicc) && (!best.ok || f.aicc < best.aicc)) best = std::move(f);
+          cand.push_back(spec);
+          if (sn == 0) lock.push_back(spec);
         }
+    std::vector<Fit> locked;
+    if (lock.size() >= 2) fit_nonseasonal_lockstep(y, n, lock, o, locked);
+    Fit best;
+    std::size_t li = 0;
+    for (const Spec& spec : cand) {
+      Fit f;
+      if (lock.size() >= 2 && li < lock.size() && lock[li].code() == spec.code())
+        f = std::move(locked[li++]);
+      else
+        f = fit_ets(y, n, season, spec, o);
+      if (o.all_models) {
+        if (f.ok) write(f, P + static_cast<std::size_t>(spec.code()) * kEtsParams, SO + static_cast<std::size_t>(spec.code()) * static_cast<std::size_t>(season));
+        continue;
+      }
+      if (f.ok && std::isfinite(f.aicc) && (!best.ok || f.aicc < best.aicc)) best = std::move(f);
+    }
     if (!best.ok) continue;
-    const double vals[kEtsParams] = {static_cast<double>(best.spec.code()),
-                                     best.alpha,
-                                     best.beta,
-                                     best.gamma,
-                                     best.phi,
-                                     best.level,
-                                     best.trend,
-                                     best.sigma2,
-                                     best.loglik,
-                                     best.aic,
-                                     best.aicc,
-                                     best.bic,
-                                     static_cast<double>(best.np),
-                                     static_cast<double>(n),
-                                     static_cast<double>(best.m),
-                                     0};
-    std::copy(vals, vals + kEtsParams, P);
-    std::copy(best.season.begin(), best.season.end(), SO);
+    write(best, P, SO);
   }
   return Status::Ok();
 }
