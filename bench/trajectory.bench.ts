@@ -10,6 +10,11 @@
  * - Douglas–Peucker, TD-TR and stay points over every trip: points per second, C++ 1 and 2
  *   threads vs the reference.
  *
+ * - `--cuda`: adds a CUDA column to the pairwise table (the same call with device 'cuda', best of
+ *   3 after a warm-up, and its worst relative difference from native), filled only when a device
+ *   is present, else "not measured: <reason>". bench/trajectory-cuda.bench.ts times the CUDA
+ *   kernel alone (all its measures), without the rest of this benchmark.
+ *
  * Run with WAYBILL_ADDON pointing at the addon to measure. Writes bench/results/trajectory.json
  * and the "trajectory" section of bench/RESULTS.md. The side by side with peers is
  * bench/trajectory-peers.bench.ts (run after this one by npm run bench:trajectory).
@@ -22,6 +27,7 @@ import {
   nativeDouglasPeucker,
   nativePairwiseDistances,
   nativeTdTr,
+  nativeTrajectoryCudaStatus,
   nativeTrajectoryStatus,
 } from '../src/kernels/trajectory/native.js';
 import { pairwiseDistances } from '../src/kernels/trajectory/similarity.js';
@@ -35,6 +41,9 @@ import { geolifeSegments } from './trajectory-segments.js';
 const argPairs = process.argv.indexOf('--pairs');
 const N = argPairs > 0 ? Number(process.argv[argPairs + 1]) : 1000;
 const TS_SUBSET = 40;
+const withCuda = process.argv.includes('--cuda');
+const cudaStatus = nativeTrajectoryCudaStatus();
+const cudaNote = cudaStatus.ok ? cudaStatus.device : `not measured: ${cudaStatus.reason}`;
 
 const status = nativeTrajectoryStatus();
 if (!status.ok) {
@@ -86,6 +95,9 @@ interface PairRow {
   speedup2vs1: number;
   identical1vs2: boolean;
   worstRelVsTs: number;
+  /** --cuda with a device: best of 3 (s) and worst relative difference from native 1 thread. */
+  cudaS?: number;
+  cudaWorstRel?: number;
 }
 const pairRows: PairRow[] = [];
 for (const measure of ['dtw', 'frechet'] as const) {
@@ -111,7 +123,28 @@ for (const measure of ['dtw', 'frechet'] as const) {
     }
   }
   const perPair = tts / (TS_SUBSET * TS_SUBSET);
+  let cuda: { cudaS: number; cudaWorstRel: number } | undefined;
+  if (withCuda && cudaStatus.ok) {
+    await nativePairwiseDistances(measure, A, B, undefined, { device: 'cuda' }); // context creation
+    let best = Number.POSITIVE_INFINITY;
+    let got: Float64Array = new Float64Array(0);
+    for (let r = 0; r < 3; r++) {
+      const [res, t] = await secondsAsync(() => nativePairwiseDistances(measure, A, B, undefined, { device: 'cuda' }));
+      best = Math.min(best, t);
+      got = res.data;
+    }
+    let rel = 0;
+    for (let k = 0; k < got.length; k++) {
+      const r = one.data[k] as number;
+      if (got[k] !== r) rel = Math.max(rel, Math.abs((got[k] as number) - r) / Math.abs(r));
+    }
+    cuda = { cudaS: best, cudaWorstRel: rel };
+    console.log(
+      `${measure} ${N}x${N}: cuda ${best.toFixed(3)} s (x${(t1 / best).toFixed(0)} vs native 1 thread), worst rel diff vs native ${rel.toExponential(1)}`,
+    );
+  }
   const row: PairRow = {
+    ...cuda,
     measure,
     pairs: N * N,
     native1s: t1,
@@ -251,11 +284,16 @@ const lines = [
   `Machine: ${machine}; load average at start ${loadAtStart.toFixed(1)} (a shared machine: other builds may have run alongside). Backend: native = C++ CPU core (${simd} SIMD), one call with 1 or 2 std::threads over pairs / trajectories; TS = the TypeScript reference (src/kernels/trajectory), one thread.`,
   `Data: the GeoLife sample (users 001 and 005, ../shared/data/traj/geolife_sample) cut into trips at gaps > 300 s, the trips into consecutive windows of 100 fixes (a last window of >= 50 fixes kept): ${count} segments, mean ${meanLen.toFixed(1)} fixes. Pairwise: the first ${N} even-numbered segments against the first ${N} odd-numbered ones (${(cellsPerPair / 1e4).toFixed(2)} x 10^4 DP cells per pair on average), haversine ground distance, full DTW. The TS reference ran on a ${TS_SUBSET} x ${TS_SUBSET} subset and is extrapolated per pair to ${N} x ${N}.`,
   '',
-  '| measure | pairs | native 1 thread (s) | native 2 threads (s) | 2 vs 1 | TS per pair (us) | TS extrapolated (s) | native 1 thread vs TS | max rel. diff vs TS |',
-  '|---|---|---|---|---|---|---|---|---|',
+  `| measure | pairs | native 1 thread (s) | native 2 threads (s) | 2 vs 1 | TS per pair (us) | TS extrapolated (s) | native 1 thread vs TS | max rel. diff vs TS |${withCuda ? ' cuda (s) | cuda max rel. diff vs native |' : ''}`,
+  `|---|---|---|---|---|---|---|---|---|${withCuda ? '---|---|' : ''}`,
   ...pairRows.map(
     (r) =>
-      `| ${r.measure} | ${N} x ${N} | ${f1(r.native1s)} | ${f1(r.native2s)} | x${r.speedup2vs1.toFixed(2)}${r.identical1vs2 ? '' : ' (results differ!)'} | ${r.tsPerPairUs.toFixed(0)} | ${r.tsExtrapolatedS.toFixed(0)} | x${r.speedupVsTs.toFixed(1)} | ${r.worstRelVsTs.toExponential(1)} |`,
+      `| ${r.measure} | ${N} x ${N} | ${f1(r.native1s)} | ${f1(r.native2s)} | x${r.speedup2vs1.toFixed(2)}${r.identical1vs2 ? '' : ' (results differ!)'} | ${r.tsPerPairUs.toFixed(0)} | ${r.tsExtrapolatedS.toFixed(0)} | x${r.speedupVsTs.toFixed(1)} | ${r.worstRelVsTs.toExponential(1)} |` +
+      (withCuda
+        ? r.cudaS === undefined
+          ? ` ${cudaNote} | - |`
+          : ` ${r.cudaS.toFixed(3)} | ${(r.cudaWorstRel ?? 0).toExponential(1)} |`
+        : ''),
   ),
   '',
   `Simplification and stay points over the ${trips.offsets.length - 1} trips with strictly increasing timestamps (${points} fixes), best of 3 runs:`,
@@ -276,7 +314,7 @@ const lines = [
       `| ${r.measure} | ${(100 * r.computedShare).toFixed(1)} % | ${r.prunedMs.toFixed(0)} | ${r.exhaustiveMs.toFixed(0)} | x${(r.exhaustiveMs / r.prunedMs).toFixed(2)} | ${r.identical ? 'yes' : 'NO'} |`,
   ),
   '',
-  'Issue 9 targets: native vs TS >= 10x and 2 vs 1 workers >= 1.8x on DTW / Fréchet. CUDA: not measured here (no GPU on this machine). Peers (dynamic-time-warping, curve-matcher, SciPy; tslearn / traj-dist cannot be installed here): the next section, from bench/trajectory-peers.bench.ts.',
+  `Issue 9 targets: native vs TS >= 10x and 2 vs 1 workers >= 1.8x on DTW / Fréchet. CUDA: ${withCuda ? (cudaStatus.ok ? `the cuda column (${cudaStatus.device}; best of 3 after a warm-up call, host-device copies included)` : cudaNote) : 'not run (pass --cuda; bench/trajectory-cuda.bench.ts times it alone)'}. Peers (dynamic-time-warping, curve-matcher, SciPy; tslearn / traj-dist cannot be installed here): the next section, from bench/trajectory-peers.bench.ts.`,
 ];
 writeFileSync(
   new URL('./results/trajectory.json', import.meta.url),

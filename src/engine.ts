@@ -109,6 +109,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const trajectory = createTrajectoryKernels({
     isClosed: () => pool.closed,
     allowNative: options.backends === undefined || options.backends.includes('native'),
+    allowCuda: options.backends === undefined || options.backends.includes('cuda'),
     ...(dataDir ? { dataDir } : {}),
   });
   const graph = createEngineGraph({ isClosed: () => pool.closed, ...(dataDir ? { dataDir } : {}), ...(options.graph ?? {}) });

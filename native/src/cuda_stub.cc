@@ -2,6 +2,7 @@
 // WAYBILL_CUDA=OFF). They report why, so the backend registry can tell the user.
 #include "waybill/geo.h"
 #include "waybill/or.h"
+#include "waybill/trajectory.h"
 
 #ifndef WAYBILL_CUDA_OFF_REASON
 #define WAYBILL_CUDA_OFF_REASON "built without CUDA"
@@ -48,3 +49,9 @@ Status auction_assignment_cuda(const double*, std::size_t, int32_t*, AuctionResu
   return Status::Error(StatusCode::kUnsupported, WAYBILL_CUDA_OFF_REASON);
 }
 }  // namespace waybill::opt
+
+namespace waybill::trajectory {
+Status pairwise_cuda(const Batch&, const Batch&, const MeasureParams&, double*, RowRange, CancelToken) {
+  return Status::Error(StatusCode::kUnsupported, WAYBILL_CUDA_OFF_REASON);
+}
+}  // namespace waybill::trajectory

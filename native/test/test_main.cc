@@ -1,5 +1,6 @@
 // ctest entry: `waybill_tests cpu` runs the geo CPU self-checks, `waybill_tests or` the OR kernels,
-// `waybill_tests trajectory` the trajectory kernels, `waybill_tests ml` the GBDT kernels;
+// `waybill_tests trajectory` the trajectory kernels (and the CUDA pairwise recurrence compiled for
+// the host), `waybill_tests ml` the GBDT kernels;
 // `waybill_tests cuda` runs CPU vs CUDA parity and exits 77 (skipped) with the reason when no
 // CUDA device is usable.
 #include <cstdio>
@@ -15,6 +16,8 @@ int run_or_cuda_suite();
 int run_vrp_suite();
 int run_ts_suite();
 int run_trajectory_suite();
+int run_trajectory_cuda_host_suite();
+int run_trajectory_cuda_suite();
 int run_ml_suite();
 
 int main(int argc, char** argv) {
@@ -27,6 +30,7 @@ int main(int argc, char** argv) {
     run_ts_suite();
   } else if (std::strcmp(which, "trajectory") == 0) {
     run_trajectory_suite();
+    run_trajectory_cuda_host_suite();
   } else if (std::strcmp(which, "ml") == 0) {
     run_ml_suite();
   } else if (std::strcmp(which, "cuda") == 0) {
@@ -38,6 +42,7 @@ int main(int argc, char** argv) {
     std::printf("CUDA device: %s (sm_%d%d)\n", info.name.c_str(), info.cc_major, info.cc_minor);
     run_cuda_suite();
     run_or_cuda_suite();
+    run_trajectory_cuda_suite();
   } else {
     run_cpu_suite();
   }

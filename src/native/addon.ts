@@ -44,7 +44,15 @@ interface NativeMeasureOptions {
 }
 
 export type NativeTrajectoryPairwiseOptions = NativeTrajectoryRun &
-  NativeMeasureOptions & { aCoords: Float64Array; aOffsets: Int32Array; bCoords: Float64Array; bOffsets: Int32Array; out: Float64Array };
+  NativeMeasureOptions & {
+    aCoords: Float64Array;
+    aOffsets: Int32Array;
+    bCoords: Float64Array;
+    bOffsets: Int32Array;
+    out: Float64Array;
+    /** 'cuda': the CUDA kernel (dtw, frechet, hausdorff; `threads` unused). Default 'cpu'. */
+    device?: 'cpu' | 'cuda';
+  };
 
 export type NativeTrajectoryOneToManyOptions = NativeTrajectoryRun &
   NativeMeasureOptions & { query: Float64Array; coords: Float64Array; offsets: Int32Array; out: Float64Array };
@@ -216,6 +224,8 @@ export interface NativeAddon {
   trajectoryOneToMany?(o: NativeTrajectoryOneToManyOptions): Promise<void> | undefined;
   trajectorySimplify?(o: NativeTrajectorySimplifyOptions): Promise<void> | undefined;
   trajectoryStayPoints?(o: NativeTrajectoryStayPointsOptions): Promise<void> | undefined;
+  /** Devices trajectoryPairwise accepts (absent: an addon older than its CUDA kernel, CPU only). */
+  trajectoryDevices?: readonly string[];
   // ML family (GBDT): optional as well (src/kernels/ml/native.ts checks).
   gbdtTrain?(o: NativeGbdtTrainOptions): Promise<NativeGbdtTrainOutput> | NativeGbdtTrainOutput;
   gbdtPredict?(o: NativeGbdtPredictOptions): Promise<void> | undefined;

@@ -77,6 +77,16 @@ Status pairwise_cpu(const Batch& a, const Batch& b, const MeasureParams& params,
 Status one_to_many_cpu(const double* query, std::size_t q, const Batch& b, const MeasureParams& params, double* out,
                        RowRange cols, int threads = 1, CancelToken cancel = {});
 
+/// pairwise_cpu on a CUDA device (native/src/cuda/trajectory/similarity.cu): DTW (full and band),
+/// discrete Fréchet and Hausdorff only (others: kUnsupported), one thread per pair, float64. The
+/// same values as pairwise_cpu: bit-identical for the Euclidean ground distance and for haversine
+/// rows within ~400 km (the CPU's series path); otherwise within a relative 1e-12 (CUDA's sin /
+/// asin instead of libmvec's). Rows [rows.begin, rows.end) of the n x m matrix are written; built
+/// without CUDA it returns kUnsupported with the reason (cuda_stub.cc), and with no device a
+/// kCudaError naming the CUDA error (geo::cuda_probe() says whether a device is usable).
+Status pairwise_cuda(const Batch& a, const Batch& b, const MeasureParams& params, double* out, RowRange rows,
+                     CancelToken cancel = {});
+
 /// Simplification methods.
 enum class Simplify : int { kDouglasPeucker = 0, kTdTr = 1 };
 

@@ -5,7 +5,10 @@
 // only the shapes that keep the core inside the memory it is given:
 //   trajectoryPairwise({ aCoords, aOffsets, bCoords, bOffsets, measure, metric, radius?, band?,
 //                        eps?, delta?, gap?: Float64Array(2), out: Float64Array(n * m),
-//                        rowBegin, rowEnd, threads?, cancel?: Int32Array, sync? })
+//                        rowBegin, rowEnd, threads?, cancel?: Int32Array, sync?,
+//                        device?: 'cpu' | 'cuda' })
+//     device 'cuda' (dtw, frechet, hausdorff): pairwise_cuda, `threads` unused; a build without
+//     CUDA answers UNSUPPORTED with the reason, a machine without a device CUDA_ERROR.
 //   trajectoryOneToMany({ query, coords, offsets, <measure options>, out: Float64Array(m),
 //                         rowBegin, rowEnd (over the batch's trajectories), threads?, cancel?, sync? })
 //   trajectorySimplify({ coords, offsets, times?, method: 'douglas-peucker' | 'td-tr', tolerance,
@@ -110,7 +113,14 @@ Napi::Value Pairwise(const Napi::CallbackInfo& info) {
   double* out = array_of<double>(env, o, "out", napi_float64_array, a.count * b.count, keep);
   const int threads = threads_of(env, o);
   const CancelToken cancel = cancel_of(env, o, keep);
-  return run_status(env, sync_of(o), [=] { return trajectory::pairwise_cpu(a, b, p, out, rows, threads, cancel); },
+  const std::string device = string_of(env, o, "device", "cpu");
+  if (device != "cpu" && device != "cuda") throw_invalid(env, "device must be 'cpu' or 'cuda'");
+  const bool cuda = device == "cuda";
+  return run_status(env, sync_of(o),
+                    [=] {
+                      return cuda ? trajectory::pairwise_cuda(a, b, p, out, rows, cancel)
+                                  : trajectory::pairwise_cpu(a, b, p, out, rows, threads, cancel);
+                    },
                     std::move(keep));
 }
 
@@ -189,6 +199,12 @@ void init_trajectory(Napi::Env env, Napi::Object exports) {
   exports.Set("trajectoryOneToMany", Napi::Function::New(env, OneToMany, "trajectoryOneToMany"));
   exports.Set("trajectorySimplify", Napi::Function::New(env, Simplify, "trajectorySimplify"));
   exports.Set("trajectoryStayPoints", Napi::Function::New(env, StayPoints, "trajectoryStayPoints"));
+  // The devices trajectoryPairwise accepts: lets JavaScript tell this addon from one built before
+  // the CUDA kernel (which would ignore `device` and run on the CPU).
+  Napi::Array devices = Napi::Array::New(env, 2);
+  devices.Set(0u, Napi::String::New(env, "cpu"));
+  devices.Set(1u, Napi::String::New(env, "cuda"));
+  exports.Set("trajectoryDevices", devices);
 }
 
 }  // namespace waybill::napi

@@ -5,7 +5,9 @@
  * Kernels: pairwise / one-to-many similarity, top-k search, Douglas–Peucker and TD-TR
  * simplification and stay points run on the C++ core when the loaded addon has the trajectory
  * functions (backend 'native', `threads` native threads), else on the TypeScript reference
- * (backend 'js'); `backend` forces one. Motion features and resampling exist in TypeScript only.
+ * (backend 'js'); `backend` forces one. Pairwise DTW / Fréchet / Hausdorff also run on a CUDA
+ * device (backend 'cuda'): forced by name, or picked automatically only when a device is present
+ * and the matrix has at least CUDA_MIN_TRAJECTORY_PAIRS pairs. Motion features and resampling exist in TypeScript only.
  * Every result carries `backend`, `threads` and `timings`. Native top-k is brute force over the
  * one-to-many distances; the TS reference prunes with exact lower bounds; both equal exhaustive
  * search.
@@ -26,12 +28,14 @@ import { defaultDataDir } from '../../paths.js';
 import { gbdtPredict } from '../ml/gbdt.js';
 import { type MotionFeatures, motionFeatures } from './features.js';
 import {
+  CUDA_TRAJECTORY_MEASURES,
   type NativeRunOptions,
   nativeDetectStayPoints,
   nativeDouglasPeucker,
   nativeOneToManyDistances,
   nativePairwiseDistances,
   nativeTdTr,
+  nativeTrajectoryCudaStatus,
   nativeTrajectoryStatus,
 } from './native.js';
 import { buildPickupSteps, type NextPickupModel, PICKUP_FEATURES, stepFeatures, trainNextPickup } from './predict/next-pickup.js';
@@ -51,14 +55,25 @@ import { type TopKOptions, type TopKResult, topKSimilar } from './top-k.js';
 import type { GroundOptions, SimilarityMeasure, SimilarityOptions, SpatialBatch, TrajectoryBatch } from './types.js';
 import { validateBatch, validateTrajectory } from './validate.js';
 
-/** Backends of the trajectory family. */
-export type TrajectoryBackend = 'native' | 'js';
+/** Backends of the trajectory family ('cuda': pairwise DTW, Fréchet and Hausdorff only). */
+export type TrajectoryBackend = 'cuda' | 'native' | 'js';
+
+/**
+ * Automatic dispatch sends a pairwise matrix to the CUDA device from this many pairs (with a
+ * device present). Provisional: chosen from the CPU timings (1000 x 1000 DTW on ~100-point GeoLife
+ * segments takes ~39 s on one core, so 2^16 pairs take ~0.6 s on four), not yet from a GPU run;
+ * `npm run bench:trajectory -- --cuda` on a GPU machine measures the crossover.
+ */
+export const CUDA_MIN_TRAJECTORY_PAIRS = 1 << 16;
 
 /** How a call runs. */
 export interface TrajectoryRunOptions {
-  /** Force a backend; default: 'native' when the addon has the kernel, else 'js'. */
+  /**
+   * Force a backend; default: 'cuda' for large pairwise DTW / Fréchet / Hausdorff matrices when a
+   * CUDA device is present, else 'native' when the addon has the kernel, else 'js'.
+   */
   backend?: TrajectoryBackend;
-  /** Native threads, 1..256 (default min(4, cores)); results never depend on it. Ignored by 'js'. */
+  /** Native threads, 1..256 (default min(4, cores)); results never depend on it. Ignored by 'js' and 'cuda'. */
   threads?: number;
   /** Cancels a native call (cooperatively, between pairs / trajectories) or a call not yet started. */
   signal?: AbortSignal;
@@ -67,7 +82,7 @@ export interface TrajectoryRunOptions {
 /** What every result carries. */
 export interface Served {
   backend: TrajectoryBackend;
-  /** Native threads used (1 for 'js'). */
+  /** Native threads used (1 for 'js' and 'cuda'). */
   threads: number;
   timings: { totalMs: number };
 }
@@ -206,8 +221,16 @@ export interface TrajectoryKernelOptions {
   isClosed: () => boolean;
   /** The engine allows the native backend (default true). */
   allowNative?: boolean;
+  /** The engine allows the cuda backend (default true; it is used only where a device is present). */
+  allowCuda?: boolean;
   /** Shared data for the predictors (default WAYBILL_DATA_DIR or ../shared/data). */
   dataDir?: string;
+}
+
+/** Trajectories in a batch as its offsets say (0 for a malformed one: validation reports it later). */
+function trajectoryCount(batch: SpatialBatch): number {
+  const offsets = (batch as { offsets?: unknown } | undefined)?.offsets;
+  return offsets instanceof Int32Array ? Math.max(0, offsets.length - 1) : 0;
 }
 
 function checkThreads(value: unknown): number {
@@ -256,16 +279,48 @@ function checkLatLng(name: string, lat: unknown, lng: unknown, index: number | u
 /** Creates `engine.kernels.trajectory`. */
 export function createTrajectoryKernels(options: TrajectoryKernelOptions): TrajectoryKernels {
   const allowNative = options.allowNative ?? true;
+  const allowCuda = options.allowCuda ?? true;
   let status: ReturnType<typeof nativeTrajectoryStatus> | undefined;
   const nativeStatus = () => {
     status ??= nativeTrajectoryStatus();
     return status;
   };
+  let cudaStatus: ReturnType<typeof nativeTrajectoryCudaStatus> | undefined;
+  const cudaReady = () => {
+    cudaStatus ??= nativeTrajectoryCudaStatus();
+    return cudaStatus;
+  };
 
-  function choose(kernel: string, requested: unknown): TrajectoryBackend {
+  /** `cuda` describes a pairwise call (its measure and pairs); other kernels have none. */
+  function choose(kernel: string, requested: unknown, cuda?: { measure: SimilarityMeasure; pairs: number }): TrajectoryBackend {
     const has = NATIVE_KERNELS.has(kernel);
-    if (requested === undefined) return has && allowNative && nativeStatus().ok ? 'native' : 'js';
+    const cudaMeasure = cuda !== undefined && CUDA_TRAJECTORY_MEASURES.includes(cuda.measure);
+    if (requested === undefined) {
+      if (cudaMeasure && allowCuda && cuda.pairs >= CUDA_MIN_TRAJECTORY_PAIRS && cudaReady().ok) return 'cuda';
+      return has && allowNative && nativeStatus().ok ? 'native' : 'js';
+    }
     if (requested === 'js') return 'js';
+    if (requested === 'cuda') {
+      if (!cuda)
+        throw new WaybillError('KERNEL_UNSUPPORTED', `trajectory ${kernel} has no CUDA implementation; use backend 'native' or 'js'`, {
+          backend: 'cuda',
+          kernel,
+        });
+      if (!cudaMeasure)
+        throw new WaybillError(
+          'KERNEL_UNSUPPORTED',
+          `the CUDA pairwise kernel has ${CUDA_TRAJECTORY_MEASURES.join(', ')}, not ${cuda.measure}`,
+          {
+            backend: 'cuda',
+            kernel,
+            measure: cuda.measure,
+          },
+        );
+      if (!allowCuda) throw new WaybillError('BACKEND_UNAVAILABLE', 'the cuda backend is disabled for this engine', { backend: 'cuda' });
+      const s = cudaReady();
+      if (!s.ok) throw new WaybillError('BACKEND_UNAVAILABLE', `CUDA trajectory kernel unavailable: ${s.reason}`, { backend: 'cuda' });
+      return 'cuda';
+    }
     if (requested === 'native') {
       if (!has)
         throw new WaybillError('KERNEL_UNSUPPORTED', `trajectory ${kernel} has no native implementation; use backend 'js'`, {
@@ -278,7 +333,7 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
       if (!s.ok) throw new WaybillError('BACKEND_UNAVAILABLE', `native trajectory kernels unavailable: ${s.reason}`, { backend: 'native' });
       return 'native';
     }
-    throw new WaybillError('KERNEL_UNSUPPORTED', `trajectory kernels run on 'native' or 'js', not ${String(requested)}`, {
+    throw new WaybillError('KERNEL_UNSUPPORTED', `trajectory kernels run on 'cuda', 'native' or 'js', not ${String(requested)}`, {
       backend: String(requested),
       kernel,
     });
@@ -290,10 +345,11 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
     run: TrajectoryRunOptions | undefined,
     js: () => T,
     native: (r: NativeRunOptions) => Promise<T>,
+    cuda?: { measure: SimilarityMeasure; pairs: number },
   ): Promise<T & Served> {
     if (options.isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
     if (run?.signal?.aborted) throw new WaybillError('ABORTED', 'cancelled before it started');
-    const backend = choose(kernel, run?.backend);
+    const backend = choose(kernel, run?.backend, cuda);
     const threads = checkThreads(run?.threads);
     const t0 = performance.now();
     let out: T;
@@ -304,12 +360,12 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
       const onAbort = () => Atomics.store(cancel, 0, 1);
       run?.signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        out = await native({ threads, cancel });
+        out = await native(backend === 'cuda' ? { threads: 1, cancel, device: 'cuda' } : { threads, cancel });
       } finally {
         run?.signal?.removeEventListener('abort', onAbort);
       }
     }
-    return { ...out, backend, threads: backend === 'js' ? 1 : threads, timings: { totalMs: performance.now() - t0 } };
+    return { ...out, backend, threads: backend === 'native' ? threads : 1, timings: { totalMs: performance.now() - t0 } };
   }
 
   const dataDir = () => options.dataDir ?? defaultDataDir();
@@ -323,6 +379,7 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
         o,
         () => pairwiseDistances(measure, a, b, o),
         (r) => nativePairwiseDistances(measure, a, b, o, r),
+        { measure, pairs: trajectoryCount(a) * trajectoryCount(b) },
       ),
     oneToMany: (measure, query, batch, o) =>
       serve(

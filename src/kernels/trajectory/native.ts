@@ -4,8 +4,10 @@
  * stay-points.ts), the work done by the addon. Results equal the reference's up to last-ulp
  * differences of sin / cos / asin between libm and V8 (test/kernels/trajectory-parity.test.ts).
  *
- * Not yet wired into the engine's backend dispatch: callers use these functions directly, and
- * `nativeTrajectoryStatus()` says whether the loaded addon has the trajectory functions.
+ * `nativeTrajectoryStatus()` says whether the loaded addon has the trajectory functions;
+ * `nativeTrajectoryCudaStatus()` whether pairwise distances can run on a CUDA device
+ * (`device: 'cuda'`: DTW, Fréchet and Hausdorff; the same numbers as the CPU, bit for bit for
+ * Euclidean and city-scale haversine, else within a relative 1e-12).
  */
 import { WaybillError } from '../../errors.js';
 import { loadAddon, type NativeAddon } from '../../native/addon.js';
@@ -28,7 +30,15 @@ export interface NativeRunOptions {
   rowEnd?: number;
   /** Cooperative cancellation: the kernel stops with ABORTED once `cancel[0]` is non-zero. */
   cancel?: Int32Array;
+  /**
+   * Pairwise distances only: 'cuda' runs them on the CUDA device (measures in
+   * CUDA_TRAJECTORY_MEASURES; `threads` unused, cancellation between launches). Default 'cpu'.
+   */
+  device?: 'cpu' | 'cuda';
 }
+
+/** Measures the CUDA pairwise kernel has (native/src/cuda/trajectory/similarity.cu). */
+export const CUDA_TRAJECTORY_MEASURES: readonly SimilarityMeasure[] = ['dtw', 'frechet', 'hausdorff'];
 
 type TrajectoryAddon = Required<
   Pick<NativeAddon, 'trajectoryPairwise' | 'trajectoryOneToMany' | 'trajectorySimplify' | 'trajectoryStayPoints'>
@@ -44,6 +54,23 @@ export function nativeTrajectoryStatus(): { ok: true; path: string } | { ok: fal
   return { ok: true, path: load.path };
 }
 
+/**
+ * Whether pairwise distances can run on a CUDA device, and why not: the addon must have the
+ * trajectory kernels and know `device` (a stale build would run on the CPU), have been built with
+ * CUDA, and see a usable device.
+ */
+export function nativeTrajectoryCudaStatus(): { ok: true; device: string } | { ok: false; reason: string } {
+  const load = loadAddon();
+  const status = nativeTrajectoryStatus();
+  if (!status.ok || !load.ok) return { ok: false, reason: status.ok ? 'addon not loaded' : status.reason };
+  if (!load.addon.trajectoryDevices?.includes('cuda')) {
+    return { ok: false, reason: `addon ${load.path} predates the CUDA trajectory kernel (stale build? run npm run build:native)` };
+  }
+  const cu = load.addon.info().cuda;
+  if (!cu.available) return { ok: false, reason: cu.reason ?? 'no CUDA device' };
+  return { ok: true, device: cu.name ?? 'CUDA device' };
+}
+
 function addon(): TrajectoryAddon {
   const load = loadAddon();
   const status = nativeTrajectoryStatus();
@@ -53,6 +80,11 @@ function addon(): TrajectoryAddon {
 }
 
 function runFields(run: NativeRunOptions | undefined, count: number) {
+  if (run?.device !== undefined && run.device !== 'cpu') {
+    throw new WaybillError('INVALID_ARGUMENT', `device ${String(run.device)} is for pairwise distances only; other calls run on 'cpu'`, {
+      argument: 'device',
+    });
+  }
   const threads = run?.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new WaybillError('INVALID_ARGUMENT', `threads must be an integer in [1, 256], got ${String(threads)}`, { argument: 'threads' });
@@ -105,11 +137,26 @@ export async function nativePairwiseDistances(
   const { ground, fields } = measureFields(measure, options);
   const rows = validateBatch('a', a, { geographic: ground.geographic });
   const cols = validateBatch('b', b, { geographic: ground.geographic });
+  const device = run?.device ?? 'cpu';
+  if (device !== 'cpu' && device !== 'cuda') {
+    throw new WaybillError('INVALID_ARGUMENT', `device must be 'cpu' or 'cuda', got ${String(device)}`, { argument: 'device' });
+  }
+  if (device === 'cuda') {
+    if (!CUDA_TRAJECTORY_MEASURES.includes(measure)) {
+      throw new WaybillError('KERNEL_UNSUPPORTED', `the CUDA pairwise kernel has ${CUDA_TRAJECTORY_MEASURES.join(', ')}, not ${measure}`, {
+        backend: 'cuda',
+        measure,
+      });
+    }
+    const cuda = nativeTrajectoryCudaStatus();
+    if (!cuda.ok) throw new WaybillError('BACKEND_UNAVAILABLE', `CUDA trajectory kernel unavailable: ${cuda.reason}`, { backend: 'cuda' });
+  }
   const data = new Float64Array(rows * cols);
   await settle(
     addon().trajectoryPairwise({
       ...fields,
-      ...runFields(run, rows),
+      ...runFields({ ...run, device: 'cpu' }, rows),
+      device,
       aCoords: a.coords,
       aOffsets: a.offsets,
       bCoords: b.coords,

@@ -52,7 +52,10 @@ type SetInput = Static<typeof TrajectorySet>;
 const Metric = Type.Union([Type.Literal('haversine'), Type.Literal('euclidean')], {
   description: "'haversine' (default): [lat, lng] degrees, metres; 'euclidean': planar [x, y] in the input's unit",
 });
-const Backend = Type.Union([Type.Literal('native'), Type.Literal('js')], { description: 'force a backend (default: native when built)' });
+const Backend = Type.Union([Type.Literal('cuda'), Type.Literal('native'), Type.Literal('js')], {
+  description:
+    "force a backend (default: native when built; cuda for large dtw / frechet / hausdorff matrices when a device is present). 'cuda': similarity matrices only",
+});
 const RunFields = {
   metric: Type.Optional(Metric),
   radius: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'sphere radius, metres (haversine)' })),
@@ -60,7 +63,7 @@ const RunFields = {
   threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'native threads' })),
 };
 const Served = {
-  backend: Type.Union([Type.Literal('native'), Type.Literal('js')]),
+  backend: Type.Union([Type.Literal('cuda'), Type.Literal('native'), Type.Literal('js')]),
   threads: Type.Integer(),
   timings: Type.Object({ totalMs: Type.Number() }),
 };
