@@ -4,6 +4,7 @@
 // test/kernels/ml-parity.test.ts.
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "../src/cpu/ml/internal.h"
@@ -99,6 +100,15 @@ int run_ml_suite() {
     CHECK(f.categorical.size() == 1 && f.categorical[0] == 1 && f.cat_values == std::vector<int32_t>{3}, "catLeft");
     CHECK(std::fabs(predict_one(f, {3}) - 9) < 1e-12 && std::fabs(predict_one(f, {5}) - 1) < 1e-12, "cat predictions");
     CHECK(std::fabs(predict_one(f, {4}) - 1) < 1e-12 && std::fabs(predict_one(f, {NAN}) - 1) < 1e-12, "unseen / missing");
+    // That was a one-vs-rest split (3 categories <= max_cat_to_onehot 4). As a sorted partition,
+    // categories under min_data_per_group (default 100) rows cannot be split off at all.
+    q.max_cat_to_onehot = 0;
+    ml::TrainResult none, some;
+    CHECK(ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), 6, 1}, nullptr, q, &none).ok(), "partition train");
+    CHECK(none.forest.split_feature.empty(), "split on categories with fewer than min_data_per_group rows");
+    q.min_data_per_group = 2;
+    CHECK(ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), 6, 1}, nullptr, q, &some).ok(), "partition train 2");
+    CHECK(some.forest.cat_values == std::vector<int32_t>{3}, "partition catLeft");
   }
   // Logistic: a separable set gives probabilities on the right side of 0.5.
   {
@@ -148,6 +158,32 @@ int run_ml_suite() {
       CHECK(bit_equal(p1, p4), "objective %d: prediction threads", kind);
     }
   }
+  // Large enough that histograms run on the helper pool (rows x features >= kParallelHistWork
+  // = 2^18 at the root), with and without subsampling: bit-identical for 1, 2 and 3 threads.
+  {
+    std::vector<double> x, y;
+    const std::size_t n = 40000, p = 8;
+    make_set(n, p, x, y);
+    for (const double rate : {1.0, 0.8}) {
+      ml::GbdtParams q;
+      q.num_iterations = 6;
+      q.max_leaves = 63;
+      q.subsample = rate;
+      q.categorical_features = {static_cast<int32_t>(p - 1)};
+      const ml::Dataset d{x.data(), y.data(), n - 4000, p};
+      const ml::Dataset v{x.data() + (n - 4000) * p, y.data() + n - 4000, 4000, p};
+      ml::TrainResult r[3];
+      for (int t = 0; t < 3; ++t) {
+        q.threads = t + 1;
+        CHECK(ml::gbdt_train_cpu(d, &v, q, &r[t]).ok(), "pool train, %d threads", t + 1);
+      }
+      for (int t = 1; t < 3; ++t)
+        CHECK(bit_equal(r[0].forest.leaf_value, r[t].forest.leaf_value) &&
+                  bit_equal(r[0].forest.split_gain, r[t].forest.split_gain) &&
+                  bit_equal(r[0].train_loss, r[t].train_loss) && bit_equal(r[0].valid_loss, r[t].valid_loss),
+              "subsample %g: %d threads change the model", rate, t + 1);
+    }
+  }
   // Early stopping keeps the best iteration; a set cancel flag aborts before the first tree.
   {
     std::vector<double> x, y;
@@ -195,6 +231,22 @@ int run_ml_suite() {
     q.max_bins = 300;
     s = ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), 3, 1}, nullptr, q, &r);
     CHECK(s.code == StatusCode::kInvalidArgument && s.message.find("maxBins") != std::string::npos, "%s", s.message.c_str());
+    q.max_bins = 255;
+    // The categorical guards name themselves.
+    const std::pair<const char*, void (*)(ml::GbdtParams&)> guards[] = {
+        {"minDataPerGroup", [](ml::GbdtParams& g) { g.min_data_per_group = 0; }},
+        {"maxCatThreshold", [](ml::GbdtParams& g) { g.max_cat_threshold = 0; }},
+        {"catL2", [](ml::GbdtParams& g) { g.cat_l2 = -1; }},
+        {"catL2", [](ml::GbdtParams& g) { g.cat_l2 = NAN; }},
+        {"maxCatToOnehot", [](ml::GbdtParams& g) { g.max_cat_to_onehot = -1; }},
+    };
+    for (const auto& [name, spoil] : guards) {
+      ml::GbdtParams g = q;
+      spoil(g);
+      s = ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), 3, 1}, nullptr, g, &r);
+      CHECK(s.code == StatusCode::kInvalidArgument && s.message.find(name) != std::string::npos, "%s: %s", name,
+            s.message.c_str());
+    }
     // Prediction with more trees than the model has.
     ml::Forest empty;
     empty.num_features = 1;

@@ -60,7 +60,7 @@ describe('GBDT: hand-checked trees', () => {
   it('categorical features split natively: one split separates interleaved categories; unseen ones go right', () => {
     const codes = [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5];
     const labels = f64(codes.map((c) => (c % 2 === 1 ? 10 : 0)));
-    const opts = { numIterations: 1, learningRate: 1, minDataInLeaf: 1, maxLeaves: 2, catSmooth: 0 };
+    const opts = { numIterations: 1, learningRate: 1, minDataInLeaf: 1, maxLeaves: 2, catSmooth: 0, minDataPerGroup: 1 };
     const { model } = trainGbdt({ features: f64(codes), numFeatures: 1, labels }, { ...opts, categoricalFeatures: [0] });
     expect(Array.from(model.trees[0]?.catLeft[0] ?? [])).toEqual([1, 3, 5]);
     expect(Array.from(gbdtPredict(model, f64([0, 1, 2, 3, 4, 5, 7, 1.5]), 1))).toEqual([0, 10, 0, 10, 0, 10, 0, 0]);
@@ -88,6 +88,126 @@ describe('GBDT: hand-checked trees', () => {
     }
     const shallow = trainGbdt(train, { numIterations: 3, maxLeaves: 31, maxDepth: 2, minDataInLeaf: 5 }).model;
     for (const t of shallow.trees) expect(t.numLeaves).toBe(4);
+  });
+});
+
+describe('GBDT: categorical split guards (one split each)', () => {
+  const one = { numIterations: 1, learningRate: 1, maxLeaves: 2, minDataInLeaf: 1, catSmooth: 0 };
+  /** Rows of one categorical feature: `count` rows of each code, label = mean of that code. */
+  function catRows(groups: Array<{ code: number; count: number; mean: number }>) {
+    const x: number[] = [];
+    const y: number[] = [];
+    for (const g of groups)
+      for (let i = 0; i < g.count; i++) {
+        x.push(g.code);
+        y.push(g.mean);
+      }
+    return { features: f64(x), numFeatures: 1, labels: f64(y) };
+  }
+  const catLeft = (model: ReturnType<typeof trainGbdt>['model']) => Array.from(model.trees[0]?.catLeft[0] ?? []);
+
+  it('minDataPerGroup: rare categories stay out of the partition and go right', () => {
+    // Codes 0..5 with 40 rows each (means 0 / 10 alternating), codes 6..9 with 3 rows at 100.
+    const groups = [0, 1, 2, 3, 4, 5].map((code) => ({ code, count: 40, mean: code % 2 ? 10 : 0 }));
+    for (const code of [6, 7, 8, 9]) groups.push({ code, count: 3, mean: 100 });
+    const train = catRows(groups);
+    const opts = { ...one, categoricalFeatures: [0], catL2: 0 };
+    // Without the guard the 12 rare rows are split off (they carry most of the variance); the
+    // two scans reach that partition from either end, so either side may be the left set.
+    const loose = trainGbdt(train, { ...opts, minDataPerGroup: 1 }).model;
+    expect([
+      [0, 1, 2, 3, 4, 5],
+      [6, 7, 8, 9],
+    ]).toContainEqual(catLeft(loose));
+    const guarded = trainGbdt(train, { ...opts, minDataPerGroup: 20 }).model;
+    expect(catLeft(guarded)).toEqual([0, 2, 4]);
+    // Rare and unseen codes follow the right side (with the odd codes).
+    const p = gbdtPredict(guarded, f64([0, 1, 6, 42]), 1);
+    expect(p[1]).toBeCloseTo(p[2] as number, 12);
+    expect(p[3]).toBeCloseTo(p[2] as number, 12);
+    expect(p[0]).toBeLessThan(p[1] as number);
+  });
+
+  it('maxCatThreshold caps the left side; the descending scan finds a small set at the top of the order', () => {
+    // Means 0..4 for codes 0..4, and 50 for code 5: the best split is {5} vs the rest.
+    const train = catRows([0, 1, 2, 3, 4, 5].map((code) => ({ code, count: 20, mean: code === 5 ? 50 : code })));
+    const opts = { ...one, categoricalFeatures: [0], minDataPerGroup: 1, catL2: 0 };
+    // Ascending prefixes alone (no cap) would send {0..4} left; capped at 1, only the descending scan reaches {5}.
+    expect(catLeft(trainGbdt(train, { ...opts, maxCatThreshold: 1 }).model)).toEqual([5]);
+    // Means 0,0,0,10,10,10: the best partition is 3 vs 3, out of reach with a cap of 2.
+    const even = catRows([0, 1, 2, 3, 4, 5].map((code) => ({ code, count: 20, mean: code < 3 ? 0 : 10 })));
+    expect([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]).toContainEqual(catLeft(trainGbdt(even, { ...opts, maxCatThreshold: 3 }).model));
+    expect(catLeft(trainGbdt(even, { ...opts, maxCatThreshold: 2 }).model).length).toBe(2);
+  });
+
+  it('catL2 adds to lambda in the gain of a partition split (all three terms); leaf values keep lambdaL2', () => {
+    // Feature 0 numeric (halves, effect 1), feature 1 categorical (codes 0..5, effect 1.1 for
+    // codes 0..2), balanced: at lambda 0 the categorical split gains 15 * 1.1^2 = 18.15 > 15.
+    const n = 60;
+    const x: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const half = i < n / 2 ? 0 : 1;
+      const code = i % 6;
+      x.push(half, code);
+      y.push(half + (code < 3 ? 1.1 : 0));
+    }
+    const train = { features: f64(x), numFeatures: 2, labels: f64(y) };
+    const opts = { ...one, categoricalFeatures: [1], minDataPerGroup: 1 };
+    const plain = trainGbdt(train, { ...opts, catL2: 0 }).model.trees[0];
+    expect(plain?.splitFeature[0]).toBe(1);
+    expect(plain?.splitGain[0]).toBeCloseTo(18.15, 9);
+    // With catL2 = 10: 2 * 16.5^2 / (30 + 10) = 13.6125 < 15, so the numeric split wins.
+    const guarded = trainGbdt(train, { ...opts, catL2: 10 }).model.trees[0];
+    expect(guarded?.splitFeature[0]).toBe(0);
+    expect(guarded?.splitGain[0]).toBeCloseTo(15, 9);
+    // A subsampled root (G != 0, so the parent term counts): gain and leaves recomputed by hand
+    // from the same row draws (subsample: one mulberry32 draw per row, kept when < 0.7).
+    const codes = Array.from({ length: 60 }, (_, i) => i % 6);
+    const labels = codes.map((c) => (c < 3 ? 4 : 0));
+    const sample = { features: f64(codes), numFeatures: 1, labels: f64(labels) };
+    const tree = trainGbdt(sample, { ...opts, categoricalFeatures: [0], catL2: 10, subsample: 0.7, seed: 3 }).model.trees[0];
+    const rng = mulberry32(3);
+    const sums = { gl: 0, hl: 0, gr: 0, hr: 0 };
+    for (const [i, c] of codes.entries()) {
+      if (rng() >= 0.7) continue;
+      const g = 2 - (labels[i] as number); // initial score = mean 2
+      if (c < 3) {
+        sums.gl += g;
+        sums.hl += 1;
+      } else {
+        sums.gr += g;
+        sums.hr += 1;
+      }
+    }
+    const { gl, hl, gr, hr } = sums;
+    expect(gr + gl).not.toBeCloseTo(0, 3);
+    const lam = 10;
+    const gain = gl ** 2 / (hl + lam) + gr ** 2 / (hr + lam) - (gl + gr) ** 2 / (hl + hr + lam);
+    expect(tree?.splitGain[0]).toBeCloseTo(gain, 9);
+    expect(tree?.splitGain[0]).not.toBeCloseTo(gl ** 2 / hl + gr ** 2 / hr - (gl + gr) ** 2 / (hl + hr), 3);
+    const left = [0, 1, 2].includes(tree?.catLeft[0]?.[0] ?? -1);
+    const values = Array.from(tree?.leafValue ?? []);
+    expect(values[left ? 0 : 1]).toBeCloseTo(-gl / hl, 12);
+    expect(values[left ? 1 : 0]).toBeCloseTo(-gr / hr, 12);
+  });
+
+  it('maxCatToOnehot: a leaf with few categories tries one category vs the rest (minDataPerGroup not applied)', () => {
+    // Means 0, 1, 9, 12 (20 rows each): partition {0, 1} vs {9, 12}; one-vs-rest {12} vs the rest.
+    const train = catRows([0, 1, 2, 3].map((code) => ({ code, count: 20, mean: [0, 1, 9, 12][code] as number })));
+    const opts = { ...one, categoricalFeatures: [0], catL2: 0 };
+    const partition = catLeft(trainGbdt(train, { ...opts, minDataPerGroup: 1, maxCatToOnehot: 0 }).model);
+    expect([
+      [0, 1],
+      [2, 3],
+    ]).toContainEqual(partition);
+    const onehot = trainGbdt(train, opts).model.trees[0]; // defaults: maxCatToOnehot 4, minDataPerGroup 100
+    expect(Array.from(onehot?.catLeft[0] ?? [])).toEqual([3]);
+    // Gain of {12} vs rest around the mean 5.5: 130^2 / 20 + 130^2 / 60.
+    expect(onehot?.splitGain[0]).toBeCloseTo(130 ** 2 / 20 + 130 ** 2 / 60, 9);
   });
 });
 

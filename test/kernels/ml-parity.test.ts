@@ -2,7 +2,7 @@
  * Parity of the C++ CPU GBDT (src/kernels/ml/native.ts) with the TypeScript reference (gbdt.ts)
  * on seeded synthetic sets (src/kernels/ml/synthetic.ts, with missing values and categorical
  * columns): every objective, with and without row / feature subsampling, a depth limit and L2,
- * more categories than bins (the "other" bin), early stopping on a validation set. The saved
+ * more categories than bins (the "other" bin), the categorical guards on and off, early stopping on a validation set. The saved
  * models must be byte-identical (every split feature, threshold, category set, default direction,
  * gain and leaf value bit for bit), as must the loss histories (Tweedie's within 1e-12: its loss
  * value calls pow, where libm and V8 may differ in the last bit); predictions and Saabas
@@ -62,6 +62,18 @@ const CASES: Array<{ name: string; task: SyntheticTask; options: GbdtOptions; ca
     name: 'l2, depth 3, lambda, few bins, "other" categories',
     task: 'regression',
     options: { objective: 'l2', maxDepth: 3, lambdaL2: 2, maxBins: 12, catSmooth: 3, minSplitGain: 0.01 },
+    categories: 40,
+  },
+  {
+    name: 'l2, categorical guards: small groups, cap 3, catL2, one-vs-rest up to 6 categories',
+    task: 'regression',
+    options: { objective: 'l2', minDataPerGroup: 15, maxCatThreshold: 3, catL2: 4, maxCatToOnehot: 6, maxLeaves: 31, minDataInLeaf: 5 },
+    categories: 30,
+  },
+  {
+    name: 'logistic, categorical guards off (every category, no cap, no catL2, no one-vs-rest)',
+    task: 'binary',
+    options: { objective: 'logistic', minDataPerGroup: 1, maxCatThreshold: 255, catL2: 0, maxCatToOnehot: 0, maxBins: 20 },
     categories: 40,
   },
   {

@@ -52,6 +52,10 @@ struct GbdtParams {
   int max_bins = 255;
   std::size_t bin_sample_size = 200000;
   double cat_smooth = 10;
+  int min_data_per_group = 100;  ///< categories with fewer rows in a leaf stay out of sorted partitions
+  int max_cat_threshold = 32;    ///< most categories on the left of a sorted partition split
+  double cat_l2 = 10;            ///< lambda_l2 + cat_l2 is the L2 in the gain of sorted partition splits
+  int max_cat_to_onehot = 4;     ///< at most this many categories in a leaf: one-vs-rest splits
   int early_stopping_rounds = 0;
   uint32_t seed = 0;
   std::vector<int32_t> categorical_features;  ///< feature indices (any order, duplicates allowed)

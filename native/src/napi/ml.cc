@@ -6,7 +6,8 @@
 //               2 quantile, 3 logistic, 4 poisson, 5 tweedie), alpha, tweedieVariancePower,
 //               numIterations, learningRate, maxLeaves, maxDepth, minDataInLeaf,
 //               minSumHessianInLeaf, lambdaL2, minSplitGain, subsample, colsample, maxBins,
-//               binSampleSize, catSmooth, earlyStoppingRounds, seed,
+//               binSampleSize, catSmooth, minDataPerGroup, maxCatThreshold, catL2,
+//               maxCatToOnehot, earlyStoppingRounds, seed,
 //               categoricalFeatures: Int32Array, threads?, cancel?: Int32Array,
 //               progress?: Float64Array(4), sync? })
 //     -> (Promise of) { initScore, iterations, bestIteration, stopReason (0 completed,
@@ -173,6 +174,10 @@ Napi::Value GbdtTrain(const Napi::CallbackInfo& info) {
   q.max_bins = int_of(env, o, "maxBins", 255);
   q.bin_sample_size = size_of(env, o, "binSampleSize", 200000);
   q.cat_smooth = number_or(env, o, "catSmooth", 10);
+  q.min_data_per_group = int_of(env, o, "minDataPerGroup", 100);
+  q.max_cat_threshold = int_of(env, o, "maxCatThreshold", 32);
+  q.cat_l2 = number_or(env, o, "catL2", 10);
+  q.max_cat_to_onehot = int_of(env, o, "maxCatToOnehot", 4);
   q.early_stopping_rounds = int_of(env, o, "earlyStoppingRounds", 0);
   const double seed = number_or(env, o, "seed", 0);
   if (!(seed >= 0 && seed <= 4294967295.0) || seed != std::floor(seed)) throw_invalid(env, "seed must be an integer in [0, 2^32)");

@@ -11,6 +11,8 @@
  *             leftChild[], rightChild[], splitGain[], internalValue[], internalCount[],
  *             leafValue[], leafCount[] }] }
  * ```
+ * `params` is recorded, not checked, on load; files written before the categorical guards lack
+ * minDataPerGroup, maxCatThreshold, catL2 and maxCatToOnehot (those models were trained without them).
  * Node arrays have numLeaves - 1 entries, leaf arrays numLeaves. `threshold[i]` is a number, the
  * string "Infinity" (every value goes left), or null on a categorical node, whose `catLeft[i]`
  * lists the category codes going left (null on numeric nodes). Children: >= 0 node, < 0 leaf ~c.

@@ -32,9 +32,25 @@
  *   missing bin's sums when missing goes left). The model stores the bin's upper bound as the
  *   threshold (+Infinity for the last bin). When the leaf has no missing rows, missing values
  *   later follow the child with more training rows (ties left).
- * - Categorical (native, no one-hot): the leaf's categories with rows (not the "other" bin) are
- *   sorted by G_b / (H_b + catSmooth) ascending (ties by bin), and prefixes of that order are
- *   tried as the left set, missing right then left as above. Unseen categories go right.
+ * - Categorical (native partition splits): let k be the number of the leaf's categories with rows
+ *   (own value bins, not the "other" bin). The left set is some of those categories; everything
+ *   else (the "other" bin, unseen categories, and missing values unless they go left) goes right.
+ *   Missing values go right first, then (only when the leaf has missing rows) left, as above.
+ *   - One-vs-rest, when k <= maxCatToOnehot: for each category with rows, in bin order, the left
+ *     set is that category alone; the gain uses lambda like a numeric split.
+ *   - Otherwise, sorted partitions: the categories with at least minDataPerGroup rows in the leaf
+ *     (the others always go right) are sorted by G_b / (H_b + catSmooth) ascending (ties by bin);
+ *     with k' of them, the left sets tried are the prefixes of that order, then the prefixes of
+ *     the reversed order, each of at most min(maxCatThreshold, ceil(k' / 2)) categories, as in
+ *     LightGBM: with k' >= 2 the left set is never all of them (that would split off just the
+ *     rare categories), yet every cut of the order into a prefix and a suffix is still tried with
+ *     its shorter part on the left (up to the cap). The gain is the formula above with
+ *     lambda + catL2 in place of lambda (all three terms). Leaf values keep -G / (H + lambdaL2):
+ *     catL2 only guards the choice of split. (LightGBM keeps lambda in the parent's term and
+ *     gives the children leaf values with lambda + cat_l2; with our unchanged leaf values the
+ *     plain regularised gain is the consistent choice.)
+ *   The candidates of a feature run: missing right (one-vs-rest, or ascending then descending
+ *   prefixes), then missing left (same order).
  *
  * Early stopping: with a validation set and earlyStoppingRounds > 0, training stops when the
  * validation loss has not strictly improved for that many iterations, and the model keeps the
@@ -96,6 +112,14 @@ export interface GbdtOptions {
   categoricalFeatures?: readonly number[];
   /** Smoothing added to the hessian when ordering categories; default 10. */
   catSmooth?: number;
+  /** Categories with fewer training rows in a leaf stay out of its sorted partition splits (they go right); default 100. */
+  minDataPerGroup?: number;
+  /** Most categories on the left side of a sorted partition split, >= 1; default 32. */
+  maxCatThreshold?: number;
+  /** L2 added to lambdaL2 in the gain (not the leaf values) of sorted partition splits; default 10. */
+  catL2?: number;
+  /** Leaves with at most this many categories (with rows) try one-vs-rest splits instead; default 4 (0 = never). */
+  maxCatToOnehot?: number;
   /** Stop after this many iterations without validation improvement; 0 = off (default). */
   earlyStoppingRounds?: number;
   /** Seed of the sampling PRNG; default 0. */
@@ -121,6 +145,10 @@ export interface GbdtParams {
   maxBins: number;
   binSampleSize: number;
   catSmooth: number;
+  minDataPerGroup: number;
+  maxCatThreshold: number;
+  catL2: number;
+  maxCatToOnehot: number;
   earlyStoppingRounds: number;
   seed: number;
 }
@@ -151,6 +179,8 @@ export interface GbdtTrainResult {
   validLoss?: Float64Array;
 }
 
+const INT32_MAX = 2147483647;
+
 /** Hyper-parameters with their defaults and ranges checked (shared with the native port in native.ts). */
 export function resolveParams(o: GbdtOptions): GbdtParams {
   return {
@@ -167,6 +197,10 @@ export function resolveParams(o: GbdtOptions): GbdtParams {
     maxBins: intOption('maxBins', o.maxBins, 255, 2, 255),
     binSampleSize: intOption('binSampleSize', o.binSampleSize, 200000, 1),
     catSmooth: numOption('catSmooth', o.catSmooth, 10, 0, Number.MAX_VALUE),
+    minDataPerGroup: intOption('minDataPerGroup', o.minDataPerGroup, 100, 1, INT32_MAX),
+    maxCatThreshold: intOption('maxCatThreshold', o.maxCatThreshold, 32, 1, INT32_MAX),
+    catL2: numOption('catL2', o.catL2, 10, 0, Number.MAX_VALUE),
+    maxCatToOnehot: intOption('maxCatToOnehot', o.maxCatToOnehot, 4, 0, INT32_MAX),
     earlyStoppingRounds: intOption('earlyStoppingRounds', o.earlyStoppingRounds, 0, 0),
     seed: intOption('seed', o.seed, 0, 0, 4294967295),
   };
@@ -427,9 +461,13 @@ export class GbdtTrainer {
     const H = leaf.h;
     const C = leaf.c;
     const parentScore = (G * G) / (H + lambda);
+    const catLambda = lambda + params.catL2;
+    const catParentScore = (G * G) / (H + catLambda);
     let best: Split | null = null;
     let bestGain = params.minSplitGain;
+    // Categorical winner: its candidate order and whether the left set is order[t] alone.
     let bestOrder: number[] | null = null;
+    let bestOnehot = false;
     for (let j = 0; j < featList.length; j++) {
       const f = featList[j] as number;
       const mapper = mappers[f] as FeatureBins;
@@ -439,51 +477,82 @@ export class GbdtTrainer {
       const gm = hist[ms] as number;
       const hm = hist[ms + 1] as number;
       const cm = hist[ms + 2] as number;
-      let order: number[] | null = null;
+      // Scans of this feature: bin orders whose prefixes (or, one-vs-rest, single entries) go left.
+      let scans: number[][] | null = null;
+      let onehot = false;
+      let maxSteps = nb;
+      let lam = lambda;
+      let parent = parentScore;
       if (mapper.categorical) {
         const own = mapper.hasOther ? nb - 1 : nb;
-        order = [];
-        for (let b = 0; b < own; b++) if ((hist[3 * (off + b) + 2] as number) > 0) order.push(b);
-        const ratio = (b: number) => (hist[3 * (off + b)] as number) / ((hist[3 * (off + b) + 1] as number) + params.catSmooth);
-        order.sort((a, b) => ratio(a) - ratio(b) || a - b);
+        const withRows: number[] = [];
+        for (let b = 0; b < own; b++) if ((hist[3 * (off + b) + 2] as number) > 0) withRows.push(b);
+        if (withRows.length <= params.maxCatToOnehot) {
+          onehot = true;
+          scans = [withRows];
+        } else {
+          const order = withRows.filter((b) => (hist[3 * (off + b) + 2] as number) >= params.minDataPerGroup);
+          const ratio = (b: number) => (hist[3 * (off + b)] as number) / ((hist[3 * (off + b) + 1] as number) + params.catSmooth);
+          order.sort((a, b) => ratio(a) - ratio(b) || a - b);
+          scans = [order, order.slice().reverse()];
+          maxSteps = Math.min(params.maxCatThreshold, (order.length + 1) >> 1);
+          lam = catLambda;
+          parent = catParentScore;
+        }
       }
-      const steps = order ? order.length : nb;
       for (let dir = 0; dir < 2; dir++) {
         if (dir === 1 && cm === 0) break;
-        let gl = dir === 1 ? gm : 0;
-        let hl = dir === 1 ? hm : 0;
-        let cl = dir === 1 ? cm : 0;
-        for (let t = 0; t < steps; t++) {
-          const b = order ? (order[t] as number) : t;
-          const s = 3 * (off + b);
-          gl += hist[s] as number;
-          hl += hist[s + 1] as number;
-          cl += hist[s + 2] as number;
-          const cr = C - cl;
-          if (cr < minData) break;
-          if (cl < minData) continue;
-          const hr = H - hl;
-          if (hl < minHess || hr < minHess) continue;
-          const gr = G - gl;
-          const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
-          if (gain > bestGain) {
-            bestGain = gain;
-            bestOrder = order;
-            best = {
-              gain,
-              feature: f,
-              thresholdBin: t,
-              catBins: null,
-              defaultLeft: dir === 1 || (cm === 0 && cl >= cr),
-              gl,
-              hl,
-              cl,
-            };
+        for (let scan = 0; scan < (scans ? scans.length : 1); scan++) {
+          const order = scans ? (scans[scan] as number[]) : null;
+          const steps = Math.min(order ? order.length : nb, maxSteps);
+          let gl = dir === 1 ? gm : 0;
+          let hl = dir === 1 ? hm : 0;
+          let cl = dir === 1 ? cm : 0;
+          for (let t = 0; t < steps; t++) {
+            const b = order ? (order[t] as number) : t;
+            const s = 3 * (off + b);
+            if (onehot) {
+              gl = (dir === 1 ? gm : 0) + (hist[s] as number);
+              hl = (dir === 1 ? hm : 0) + (hist[s + 1] as number);
+              cl = (dir === 1 ? cm : 0) + (hist[s + 2] as number);
+            } else {
+              gl += hist[s] as number;
+              hl += hist[s + 1] as number;
+              cl += hist[s + 2] as number;
+            }
+            const cr = C - cl;
+            if (cr < minData) {
+              if (onehot) continue; // single categories: a later one may be smaller
+              break;
+            }
+            if (cl < minData) continue;
+            const hr = H - hl;
+            if (hl < minHess || hr < minHess) continue;
+            const gr = G - gl;
+            const gain = (gl * gl) / (hl + lam) + (gr * gr) / (hr + lam) - parent;
+            if (gain > bestGain) {
+              bestGain = gain;
+              bestOrder = order;
+              bestOnehot = onehot;
+              best = {
+                gain,
+                feature: f,
+                thresholdBin: t,
+                catBins: null,
+                defaultLeft: dir === 1 || (cm === 0 && cl >= cr),
+                gl,
+                hl,
+                cl,
+              };
+            }
           }
         }
       }
     }
-    if (best && bestOrder) best.catBins = bestOrder.slice(0, best.thresholdBin + 1);
+    if (best && bestOrder) {
+      const t = best.thresholdBin;
+      best.catBins = bestOnehot ? [bestOrder[t] as number] : bestOrder.slice(0, t + 1);
+    }
     return best;
   }
 

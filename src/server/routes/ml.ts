@@ -68,7 +68,15 @@ const TrainOptions = Type.Object(
     subsample: Type.Optional(Type.Number({ description: 'row sampling per tree in (0, 1]; default 1' })),
     colsample: Type.Optional(Type.Number({ description: 'feature sampling per tree in (0, 1]; default 1' })),
     maxBins: Type.Optional(Type.Integer({ description: '2..255; default 255' })),
-    catSmooth: Type.Optional(Type.Number({ description: 'default 10' })),
+    catSmooth: Type.Optional(Type.Number({ description: 'smoothing of the category order G / (H + catSmooth); default 10' })),
+    minDataPerGroup: Type.Optional(
+      Type.Integer({ description: 'categories with fewer rows in a leaf stay out of its partition splits (go right); default 100' }),
+    ),
+    maxCatThreshold: Type.Optional(Type.Integer({ description: 'most categories on the left side of a partition split; default 32' })),
+    catL2: Type.Optional(Type.Number({ description: 'extra L2 in the gain of categorical partition splits; default 10' })),
+    maxCatToOnehot: Type.Optional(
+      Type.Integer({ description: 'leaves with at most this many categories try one-vs-rest splits; default 4, 0 = never' }),
+    ),
     earlyStoppingRounds: Type.Optional(
       Type.Integer({ description: 'with valid: stop after this many iterations without improvement, keep the best; default 0 = off' }),
     ),

@@ -7,7 +7,8 @@
 // Every floating-point reduction runs in the reference's order: histogram slots and leaf sums
 // accumulate rows in ascending order, gains are evaluated term by term as written there, ties
 // keep the first candidate (lowest feature, then threshold; lowest leaf index). Threads only
-// split independent work (features of a histogram, rows of a score update), never a sum.
+// split independent work (features of a histogram, rows of a score update), never a sum; they
+// are the helpers of one detail::WorkPool per training run, started once.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -26,8 +27,11 @@ using detail::Mulberry32;
 using detail::ObjectiveFns;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-// A histogram build smaller than this (rows x features) stays on the calling thread.
-constexpr std::size_t kParallelHistWork = std::size_t{1} << 16;
+// A histogram build smaller than this (rows x features) stays on the calling thread: each
+// thread of a parallel build walks all the leaf's rows for its block of features, and a block
+// handed to a helper costs a wake-up; below about 2^18 updates (a few hundred microseconds) that
+// did not pay on the 2-core bench machine (bench/ml-real.bench.ts, Hillstrom 51k rows x 9).
+constexpr std::size_t kParallelHistWork = std::size_t{1} << 18;
 // Rows ahead whose bins are prefetched while a histogram is built or a leaf partitioned.
 constexpr std::size_t kPrefetch = 16;
 
@@ -98,6 +102,10 @@ Status check_params(const GbdtParams& q) {
   if (q.max_bins < 2 || q.max_bins > 255) return invalid("maxBins must be in [2, 255]");
   if (q.bin_sample_size < 1) return invalid("binSampleSize must be >= 1");
   if (!(q.cat_smooth >= 0)) return invalid("catSmooth must be >= 0");
+  if (q.min_data_per_group < 1) return invalid("minDataPerGroup must be >= 1");
+  if (q.max_cat_threshold < 1) return invalid("maxCatThreshold must be >= 1");
+  if (!(q.cat_l2 >= 0)) return invalid("catL2 must be >= 0");
+  if (q.max_cat_to_onehot < 0) return invalid("maxCatToOnehot must be >= 0");
   if (q.early_stopping_rounds < 0) return invalid("earlyStoppingRounds must be >= 0");
   if (q.threads < 1 || q.threads > 256) return invalid("threads must be in [1, 256]");
   return Status::Ok();
@@ -142,6 +150,7 @@ class Trainer {
       s = check_matrix("valid.features", valid_->features, valid_->rows, p_);
       if (!s.ok()) return s;
     }
+    workers_ = std::make_unique<detail::WorkPool>(q_.threads);
     s = detail::bin_features(train_.features, n_, p_, is_cat, q_.max_bins, q_.bin_sample_size, &binned_, q_.threads);
     if (!s.ok()) return s;
     total_slots_ = static_cast<std::size_t>(binned_.offsets[p_]);
@@ -165,7 +174,7 @@ class Trainer {
       stop_ = StopReason::kAborted;
       return false;
     }
-    detail::parallel_blocks(q_.threads, n_, [&](std::size_t b, std::size_t e) {
+    workers_->run(n_, [&](std::size_t b, std::size_t e) {
       obj_.gradients(train_.labels, raw_.data(), grad_.data(), hess_.data(), b, e);
     });
     const std::size_t m = sample_rows();
@@ -185,7 +194,7 @@ class Trainer {
       const ForestView v = forest_.view();
       const std::size_t t = forest_.num_trees() - 1;
       const double* leaf_value = v.leaf_value + v.tree_leaves[t];
-      detail::parallel_blocks(q_.threads, valid_->rows, [&](std::size_t b, std::size_t e) {
+      workers_->run(valid_->rows, [&](std::size_t b, std::size_t e) {
         for (std::size_t i = b; i < e; ++i)
           valid_raw_[i] = valid_raw_[i] + leaf_value[detail::leaf_index(v, t, valid_->features + i * p_)];
       });
@@ -297,7 +306,7 @@ class Trainer {
       }
     };
     if (q_.threads > 1 && (end - start) * nf >= kParallelHistWork) {
-      detail::parallel_blocks(q_.threads, nf, work);
+      workers_->run(nf, work);
     } else {
       work(0, nf);
     }
@@ -318,11 +327,15 @@ class Trainer {
     const double lambda = q_.lambda_l2;
     const double min_data = q_.min_data_in_leaf;
     const double min_hess = q_.min_sum_hessian_in_leaf;
+    const double min_group = q_.min_data_per_group;
     const double G = leaf.g, H = leaf.h, C = leaf.c;
     const double parent_score = (G * G) / (H + lambda);
+    const double cat_lambda = lambda + q_.cat_l2;
+    const double cat_parent_score = (G * G) / (H + cat_lambda);
     bool found = false;
     double best_gain = q_.min_split_gain;
     Split best;
+    bool best_onehot = false;
     for (const int32_t f : feats_) {
       const FeatureBins& mapper = binned_.mappers[static_cast<std::size_t>(f)];
       const std::size_t off = static_cast<std::size_t>(binned_.offsets[f]);
@@ -330,59 +343,94 @@ class Trainer {
       const std::size_t ms = 3 * (off + static_cast<std::size_t>(nb));
       const double gm = hist[ms], hm = hist[ms + 1], cm = hist[ms + 2];
       const bool cat = mapper.categorical;
+      // Scans: order_ (one-vs-rest entries, or ascending prefixes) and reversed_ (descending prefixes).
+      int scans = 1;
+      bool onehot = false;
+      std::size_t max_steps = static_cast<std::size_t>(nb);
+      double lam = lambda, parent = parent_score;
       if (cat) {
         const int own = mapper.has_other ? nb - 1 : nb;
         order_.clear();
         for (int b = 0; b < own; ++b)
           if (hist[3 * (off + b) + 2] > 0) order_.push_back(b);
-        const double smooth = q_.cat_smooth;
-        auto ratio = [&](int32_t b) { return hist[3 * (off + b)] / (hist[3 * (off + b) + 1] + smooth); };
-        std::sort(order_.begin(), order_.end(), [&](int32_t a, int32_t b) {
-          const double ra = ratio(a), rb = ratio(b);
-          if (ra < rb) return true;
-          if (ra > rb) return false;
-          return a < b;
-        });
+        if (order_.size() <= static_cast<std::size_t>(q_.max_cat_to_onehot)) {
+          onehot = true;
+        } else {
+          auto small = [&](int32_t b) { return hist[3 * (off + b) + 2] < min_group; };
+          order_.erase(std::remove_if(order_.begin(), order_.end(), small), order_.end());
+          const double smooth = q_.cat_smooth;
+          auto ratio = [&](int32_t b) { return hist[3 * (off + b)] / (hist[3 * (off + b) + 1] + smooth); };
+          std::sort(order_.begin(), order_.end(), [&](int32_t a, int32_t b) {
+            const double ra = ratio(a), rb = ratio(b);
+            if (ra < rb) return true;
+            if (ra > rb) return false;
+            return a < b;
+          });
+          reversed_.assign(order_.rbegin(), order_.rend());
+          scans = 2;
+          max_steps = std::min(static_cast<std::size_t>(q_.max_cat_threshold), (order_.size() + 1) / 2);
+          lam = cat_lambda;
+          parent = cat_parent_score;
+        }
       }
-      const std::size_t steps = cat ? order_.size() : static_cast<std::size_t>(nb);
-      bool improved = false;
+      int improved_scan = -1;
       for (int dir = 0; dir < 2; ++dir) {
         if (dir == 1 && cm == 0) break;
-        double gl = dir == 1 ? gm : 0, hl = dir == 1 ? hm : 0, cl = dir == 1 ? cm : 0;
-        for (std::size_t t = 0; t < steps; ++t) {
-          const std::size_t b = cat ? static_cast<std::size_t>(order_[t]) : t;
-          const std::size_t s = 3 * (off + b);
-          gl += hist[s];
-          hl += hist[s + 1];
-          cl += hist[s + 2];
-          const double cr = C - cl;
-          if (cr < min_data) break;
-          if (cl < min_data) continue;
-          const double hr = H - hl;
-          if (hl < min_hess || hr < min_hess) continue;
-          const double gr = G - gl;
-          const double gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parent_score;
-          if (gain > best_gain) {
-            best_gain = gain;
-            found = true;
-            improved = true;
-            best.gain = gain;
-            best.feature = f;
-            best.threshold_bin = static_cast<int>(t);
-            best.categorical = cat;
-            best.default_left = dir == 1 || (cm == 0 && cl >= cr);
-            best.gl = gl;
-            best.hl = hl;
-            best.cl = cl;
+        const double g0 = dir == 1 ? gm : 0, h0 = dir == 1 ? hm : 0, c0 = dir == 1 ? cm : 0;
+        for (int scan = 0; scan < scans; ++scan) {
+          const std::vector<int32_t>& order = scan == 0 ? order_ : reversed_;
+          const std::size_t steps = std::min(cat ? order.size() : static_cast<std::size_t>(nb), max_steps);
+          double gl = g0, hl = h0, cl = c0;
+          for (std::size_t t = 0; t < steps; ++t) {
+            const std::size_t b = cat ? static_cast<std::size_t>(order[t]) : t;
+            const std::size_t s = 3 * (off + b);
+            if (onehot) {
+              gl = g0 + hist[s];
+              hl = h0 + hist[s + 1];
+              cl = c0 + hist[s + 2];
+            } else {
+              gl += hist[s];
+              hl += hist[s + 1];
+              cl += hist[s + 2];
+            }
+            const double cr = C - cl;
+            if (cr < min_data) {
+              if (onehot) continue;  // single categories: a later one may be smaller
+              break;
+            }
+            if (cl < min_data) continue;
+            const double hr = H - hl;
+            if (hl < min_hess || hr < min_hess) continue;
+            const double gr = G - gl;
+            const double gain = (gl * gl) / (hl + lam) + (gr * gr) / (hr + lam) - parent;
+            if (gain > best_gain) {
+              best_gain = gain;
+              found = true;
+              improved_scan = scan;
+              best.gain = gain;
+              best.feature = f;
+              best.threshold_bin = static_cast<int>(t);
+              best.categorical = cat;
+              best.default_left = dir == 1 || (cm == 0 && cl >= cr);
+              best.gl = gl;
+              best.hl = hl;
+              best.cl = cl;
+            }
           }
         }
       }
-      if (improved && cat) best_order_ = order_;
+      if (improved_scan >= 0 && cat) {
+        best_order_ = improved_scan == 0 ? order_ : reversed_;
+        best_onehot = onehot;
+      }
     }
     if (!found) return false;
     best.cat_bins.clear();
-    if (best.categorical)
-      best.cat_bins.assign(best_order_.begin(), best_order_.begin() + best.threshold_bin + 1);
+    if (best.categorical) {
+      const auto first = best_order_.begin() + best.threshold_bin;
+      if (best_onehot) best.cat_bins.assign(first, first + 1);
+      else best.cat_bins.assign(best_order_.begin(), first + 1);
+    }
     *out = std::move(best);
     return true;
   }
@@ -526,7 +574,7 @@ class Trainer {
           raw_[row] = raw_[row] + leaf_value[i];
         }
     } else {
-      detail::parallel_blocks(q_.threads, n_, [&](std::size_t b, std::size_t e) {
+      workers_->run(n_, [&](std::size_t b, std::size_t e) {
         for (std::size_t i = b; i < e; ++i) {
           std::size_t leaf = 0;
           if (num_leaves > 1) {
@@ -577,9 +625,10 @@ class Trainer {
   std::size_t n_ = 0, p_ = 0, total_slots_ = 0;
   BinnedMatrix binned_;
   std::vector<double> grad_, hess_, raw_, valid_raw_, refit_scratch_;
-  std::vector<int32_t> rows_, scratch_, feats_, order_, best_order_;
+  std::vector<int32_t> rows_, scratch_, feats_, order_, reversed_, best_order_;
   std::vector<uint32_t> slot_base_;
   std::vector<Hist> pool_;
+  std::unique_ptr<detail::WorkPool> workers_;  // helper threads of this run (threads - 1)
   std::vector<BinRule> rules_;
   double init_score_ = 0;
   Forest forest_;

@@ -1,13 +1,16 @@
 // Private helpers of the GBDT CPU kernels: the mulberry32 generator, feature bins and objectives
 // written exactly as the TypeScript reference (src/kernels/ml/random.ts, binning.ts,
-// objectives.ts) evaluates them, and a small std::thread splitter.
+// objectives.ts) evaluates them, a small std::thread splitter, and a persistent helper pool for
+// the many short parallel steps of one training run.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -114,6 +117,109 @@ void parallel_blocks(int threads, std::size_t n, Fn&& fn) {
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
 }
+
+/// Helper threads kept for one training run (threads - 1 of them; none for 1 thread). run()
+/// splits [0, n) into the blocks of parallel_blocks (so every result is the same), and the
+/// calling thread claims blocks too: a block no helper has claimed yet is run by the caller.
+/// So the many short steps of a training (a histogram, a gradient pass) neither start threads
+/// nor wait for a helper the OS has not scheduled (on a busy machine that wait, once per step,
+/// made 2 threads slower than 1). One caller at a time; not reentrant.
+class WorkPool {
+ public:
+  explicit WorkPool(int threads) : threads_(static_cast<std::size_t>(std::max(1, threads))) {
+    helpers_.reserve(threads_ - 1);
+    for (std::size_t k = 1; k < threads_; ++k) helpers_.emplace_back([this] { helper(); });
+  }
+  ~WorkPool() {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (auto& th : helpers_) th.join();
+  }
+  WorkPool(const WorkPool&) = delete;
+  WorkPool& operator=(const WorkPool&) = delete;
+
+  /// Runs fn(begin, end) over [0, n) in min(threads, n) contiguous blocks (inline when 1).
+  template <typename Fn>
+  void run(std::size_t n, Fn&& fn) {
+    const std::size_t t = std::min(threads_, n);
+    if (t <= 1) {
+      if (n > 0) fn(std::size_t{0}, n);
+      return;
+    }
+    auto block = [&](std::size_t k) { fn(n * k / t, n * (k + 1) / t); };
+    using Block = decltype(block);
+    dispatch(t, [](void* ctx, std::size_t k) { (*static_cast<Block*>(ctx))(k); }, &block);
+  }
+
+ private:
+  using Task = void (*)(void*, std::size_t);
+
+  void dispatch(std::size_t blocks, Task task, void* ctx) {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      task_ = task;
+      ctx_ = ctx;
+      blocks_ = blocks;
+      next_ = 0;
+      done_ = 0;
+      error_ = nullptr;
+    }
+    wake_.notify_all();
+    std::unique_lock<std::mutex> lock(m_);
+    while (next_ < blocks_) {
+      const std::size_t k = next_++;
+      lock.unlock();
+      execute(task, ctx, k, lock);
+    }
+    finished_.wait(lock, [&] { return done_ == blocks_; });
+    blocks_ = 0;  // a helper waking late finds nothing to claim
+    if (error_) {
+      std::exception_ptr e = error_;
+      error_ = nullptr;
+      lock.unlock();
+      std::rethrow_exception(e);
+    }
+  }
+
+  /// Runs block k (lock released), then relocks and counts it done.
+  void execute(Task task, void* ctx, std::size_t k, std::unique_lock<std::mutex>& lock) {
+    std::exception_ptr err;
+    try {
+      task(ctx, k);
+    } catch (...) {
+      err = std::current_exception();
+    }
+    lock.lock();
+    if (err && !error_) error_ = err;
+    if (++done_ == blocks_) finished_.notify_all();
+  }
+
+  void helper() {
+    std::unique_lock<std::mutex> lock(m_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stop_ || next_ < blocks_; });
+      if (stop_) return;
+      const std::size_t k = next_++;
+      const Task task = task_;
+      void* const ctx = ctx_;
+      lock.unlock();
+      execute(task, ctx, k, lock);
+    }
+  }
+
+  const std::size_t threads_;
+  std::vector<std::thread> helpers_;
+  std::mutex m_;
+  std::condition_variable wake_, finished_;
+  Task task_ = nullptr;
+  void* ctx_ = nullptr;
+  std::size_t blocks_ = 0, next_ = 0, done_ = 0;
+  std::exception_ptr error_;
+  bool stop_ = false;
+};
 
 }  // namespace waybill::ml::detail
 
