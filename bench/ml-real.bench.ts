@@ -29,7 +29,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type GbdtModel, type GbdtOptions, gbdtPredict, trainGbdt } from '../src/kernels/ml/gbdt.js';
 import { coverage, logLoss, pinballLoss, rmse, rocAuc } from '../src/kernels/ml/metrics.js';
@@ -376,7 +376,7 @@ const belowConstant = results
   });
 const lad = results.find((r) => r.data === 'LaDe-P');
 const lines = [
-  `Data (${dataDir}, see each folder's SOURCES.md): Hillstrom e-mail test (uplift/hillstrom.csv, 64,000 customers; features recency, history_segment, history, mens, womens, zip_code, newbie, channel, segment, ` +
+  `Data (${relative(process.cwd(), dataDir) || '.'}, see each folder's SOURCES.md): Hillstrom e-mail test (uplift/hillstrom.csv, 64,000 customers; features recency, history_segment, history, mens, womens, zip_code, newbie, channel, segment, ` +
     'the 4 text columns as native categoricals; visit, conversion and spend are outcomes, never features; spend is zero for 99.1 % of customers, so its MSE is dominated by a few hundred buyers) ' +
     'and LaDe-P pickups (lastmile/lade_pickup_subset, 6,190 tasks in 5 cities; features known at acceptance: accept time of day, window start and end relative to accept, customer lat/lng, ' +
     'courier-to-customer km at acceptance (missing for 43 %), and city, region_id, aoi_type, courier (1,217 codes) as categoricals; target accept-to-pickup minutes: median 124, 1 % over 1,787 (multi-day), ' +

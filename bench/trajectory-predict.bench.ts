@@ -16,8 +16,10 @@
  * Options: --data DIR (default WAYBILL_DATA_DIR or ../shared/data). Writes
  * bench/results/trajectory-predict.json and the "trajectory-predict" section of bench/RESULTS.md.
  */
+
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { relative } from 'node:path';
 import { runTrajectoryEval } from '../src/cli/eval.js';
 import { nativeGbdtStatus } from '../src/kernels/ml/native.js';
 import type { SequenceEvaluation } from '../src/kernels/trajectory/predict/stop-sequence.js';
@@ -90,5 +92,9 @@ const lines = [
 
 const body = lines.join('\n');
 console.log(body);
-writeFileSync(new URL('./results/trajectory-predict.json', import.meta.url), `${JSON.stringify({ seconds, ...report }, null, 2)}\n`);
+// The data directory as a path relative to the working directory (no machine paths in committed results).
+writeFileSync(
+  new URL('./results/trajectory-predict.json', import.meta.url),
+  `${JSON.stringify({ seconds, ...report, dataDir: relative(process.cwd(), report.dataDir) || '.' }, null, 2)}\n`,
+);
 writeResultsSection('trajectory-predict', 'Trajectory prediction on real last-mile data (npm run bench:trajectory)', body);
