@@ -103,8 +103,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       for (const l of listeners) l({ kernel: `or.${kernel}`, ...record });
     },
   });
-  const timeseries = createTimeseriesKernels(() => pool.closed);
-  const ml = createMlKernels(() => pool.closed);
+  const timeseries = createTimeseriesKernels(() => pool.closed, true, options.backends === undefined || options.backends.includes('cuda'));
+  const ml = createMlKernels(() => pool.closed, options.backends === undefined || options.backends.includes('cuda'));
   const dataDir = options.dataDir ?? options.plugins?.dataDir;
   const trajectory = createTrajectoryKernels({
     isClosed: () => pool.closed,

@@ -1,7 +1,9 @@
 // Stand-ins for the CUDA entry points when the library is built without a CUDA compiler (or with
 // WAYBILL_CUDA=OFF). They report why, so the backend registry can tell the user.
 #include "waybill/geo.h"
+#include "waybill/ml.h"
 #include "waybill/or.h"
+#include "waybill/timeseries.h"
 #include "waybill/trajectory.h"
 
 #ifndef WAYBILL_CUDA_OFF_REASON
@@ -55,3 +57,16 @@ Status pairwise_cuda(const Batch&, const Batch&, const MeasureParams&, double*, 
   return Status::Error(StatusCode::kUnsupported, WAYBILL_CUDA_OFF_REASON);
 }
 }  // namespace waybill::trajectory
+
+namespace waybill::ts {
+Status ets_fit_cuda(const double*, const int32_t*, std::size_t, int, const EtsOptions&, double*, double*, RowRange, CancelToken) {
+  return Status::Error(StatusCode::kUnsupported, WAYBILL_CUDA_OFF_REASON);
+}
+}  // namespace waybill::ts
+
+namespace waybill::ml {
+Status gbdt_predict_cuda(const ForestView&, Objective, std::size_t, const double*, std::size_t, bool, double*, RowRange,
+                         CancelToken) {
+  return Status::Error(StatusCode::kUnsupported, WAYBILL_CUDA_OFF_REASON);
+}
+}  // namespace waybill::ml

@@ -1,6 +1,7 @@
 // ctest entry: `waybill_tests cpu` runs the geo CPU self-checks, `waybill_tests or` the OR kernels,
 // `waybill_tests trajectory` the trajectory kernels (and the CUDA pairwise recurrence compiled for
-// the host), `waybill_tests ml` the GBDT kernels;
+// the host), `waybill_tests ts` the time-series kernels (and the CUDA AutoETS fit compiled for the
+// host), `waybill_tests ml` the GBDT kernels (and the CUDA forest walk compiled for the host);
 // `waybill_tests cuda` runs CPU vs CUDA parity and exits 77 (skipped) with the reason when no
 // CUDA device is usable.
 #include <cstdio>
@@ -15,10 +16,14 @@ int run_or_suite();
 int run_or_cuda_suite();
 int run_vrp_suite();
 int run_ts_suite();
+int run_ts_cuda_host_suite();
+int run_ts_cuda_suite();
 int run_trajectory_suite();
 int run_trajectory_cuda_host_suite();
 int run_trajectory_cuda_suite();
 int run_ml_suite();
+int run_ml_cuda_host_suite();
+int run_ml_cuda_suite();
 
 int main(int argc, char** argv) {
   const char* which = argc > 1 ? argv[1] : "cpu";
@@ -28,11 +33,13 @@ int main(int argc, char** argv) {
     run_vrp_suite();
   } else if (std::strcmp(which, "ts") == 0) {
     run_ts_suite();
+    run_ts_cuda_host_suite();
   } else if (std::strcmp(which, "trajectory") == 0) {
     run_trajectory_suite();
     run_trajectory_cuda_host_suite();
   } else if (std::strcmp(which, "ml") == 0) {
     run_ml_suite();
+    run_ml_cuda_host_suite();
   } else if (std::strcmp(which, "cuda") == 0) {
     const auto info = waybill::geo::cuda_probe();
     if (!info.available) {
@@ -43,6 +50,8 @@ int main(int argc, char** argv) {
     run_cuda_suite();
     run_or_cuda_suite();
     run_trajectory_cuda_suite();
+    run_ml_cuda_suite();
+    run_ts_cuda_suite();
   } else {
     run_cpu_suite();
   }

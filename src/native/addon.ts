@@ -174,6 +174,8 @@ export type NativeGbdtPredictOptions = NativeGbdtForest & {
   rowBegin?: number;
   rowEnd?: number;
   threads?: number;
+  /** gbdtPredict only: 'cuda' runs gbdt_predict_cuda (bit-identical to the CPU). Default 'cpu'. */
+  device?: 'cpu' | 'cuda';
   cancel?: Int32Array;
   sync?: boolean;
 };
@@ -214,6 +216,8 @@ export interface NativeAddon {
     allModels?: boolean;
     outParams: Float64Array;
     outSeason: Float64Array;
+    /** 'cuda': ets_fit_cuda, non-seasonal models only (UNSUPPORTED when a seasonal one is allowed). Default 'cpu'. */
+    device?: 'cpu' | 'cuda';
     cancel?: Int32Array;
     sync?: boolean;
   }): Promise<void> | undefined;
@@ -224,12 +228,16 @@ export interface NativeAddon {
   trajectoryOneToMany?(o: NativeTrajectoryOneToManyOptions): Promise<void> | undefined;
   trajectorySimplify?(o: NativeTrajectorySimplifyOptions): Promise<void> | undefined;
   trajectoryStayPoints?(o: NativeTrajectoryStayPointsOptions): Promise<void> | undefined;
+  /** Devices tsEtsFit accepts (absent: an addon older than the CUDA AutoETS, CPU only). */
+  tsEtsDevices?: readonly string[];
   /** Devices trajectoryPairwise accepts (absent: an addon older than its CUDA kernel, CPU only). */
   trajectoryDevices?: readonly string[];
   // ML family (GBDT): optional as well (src/kernels/ml/native.ts checks).
   gbdtTrain?(o: NativeGbdtTrainOptions): Promise<NativeGbdtTrainOutput> | NativeGbdtTrainOutput;
   gbdtPredict?(o: NativeGbdtPredictOptions): Promise<void> | undefined;
   gbdtContributions?(o: NativeGbdtPredictOptions): Promise<void> | undefined;
+  /** Devices gbdtPredict accepts (absent: an addon older than the CUDA GBDT prediction, CPU only). */
+  gbdtPredictDevices?: readonly string[];
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

@@ -9,7 +9,7 @@ import { WaybillError } from '../../src/errors.js';
 import { gbdtPredict } from '../../src/kernels/ml/gbdt.js';
 import { gbdtToJson } from '../../src/kernels/ml/gbdt-json.js';
 import { rmse, rocAuc } from '../../src/kernels/ml/metrics.js';
-import { nativeGbdtStatus } from '../../src/kernels/ml/native.js';
+import { nativeGbdtCudaStatus, nativeGbdtStatus } from '../../src/kernels/ml/native.js';
 import { gaussian, mulberry32 } from '../../src/kernels/ml/random.js';
 import { makeSyntheticTabular, splitRows } from '../../src/kernels/ml/synthetic.js';
 
@@ -17,6 +17,7 @@ const engine = createEngine({ workers: 0 });
 const ml = engine.kernels.ml;
 afterAll(() => engine.close());
 const nativeOk = nativeGbdtStatus().ok;
+const cudaOk = nativeGbdtCudaStatus().ok;
 if (!nativeOk) console.warn('skipped: engine.kernels.ml native GBDT dispatch: the addon has no GBDT kernels');
 
 async function expectCode(p: Promise<unknown>, code: string, details: Record<string, unknown> = {}): Promise<void> {
@@ -132,7 +133,9 @@ describe('engine.kernels.ml GBDT', () => {
     await expectCode(ml.predict({} as never, test.features, 8), 'INVALID_ARGUMENT', { field: 'model' });
     await expectCode(ml.train(train, { backend: 'cuda' }), 'BACKEND_UNAVAILABLE', { backend: 'cuda' });
     if (!nativeOk) await expectCode(ml.predict(model, test.features, 8, { backend: 'native' }), 'BACKEND_UNAVAILABLE');
-    await expectCode(ml.predict(model, test.features, 8, { backend: 'cuda' }), 'BACKEND_UNAVAILABLE');
+    // With a device, forced cuda predicts (test/kernels/ml-cuda-parity.test.ts); contributions never run there.
+    if (!cudaOk) await expectCode(ml.predict(model, test.features, 8, { backend: 'cuda' }), 'BACKEND_UNAVAILABLE', { backend: 'cuda' });
+    await expectCode(ml.contributions(model, test.features, 8, { backend: 'cuda' }), 'BACKEND_UNAVAILABLE', { backend: 'cuda' });
     await expectCode(ml.train(train, { backend: 'gpu' as never }), 'INVALID_ARGUMENT', { field: 'backend' });
     const closed = createEngine({ workers: 0 });
     await closed.close();

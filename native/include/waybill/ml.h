@@ -137,6 +137,14 @@ Status gbdt_predict_cpu(const ForestView& forest, Objective objective, std::size
                         std::size_t rows, bool transform, double* out, RowRange range, int threads = 1,
                         CancelToken cancel = {});
 
+/// gbdt_predict_cpu on the CUDA device (native/src/cuda/ml/gbdt_predict.cu): the same arguments
+/// and the same numbers, bit for bit (raw and transformed; leaves summed in tree order, V8's exp
+/// ported to the device). Rows are processed in chunks; the cancel flag is polled between chunks.
+/// A build without CUDA returns kUnsupported with the reason (native/src/cuda_stub.cc), a machine
+/// without a usable device kCudaError.
+Status gbdt_predict_cuda(const ForestView& forest, Objective objective, std::size_t num_trees, const double* features,
+                         std::size_t rows, bool transform, double* out, RowRange range, CancelToken cancel = {});
+
 /// Saabas contributions (gbdt.ts gbdtContributions): out is rows x (num_features + 1), row-major,
 /// the last column the bias; only rows [range.begin, range.end) are written.
 Status gbdt_contributions_cpu(const ForestView& forest, std::size_t num_trees, const double* features, std::size_t rows,

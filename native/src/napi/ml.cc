@@ -15,7 +15,10 @@
 //     progress, when given, holds [iteration, trainLoss, validLoss (NaN), bestIteration] after
 //     every tree (a snapshot the caller may poll).
 //   gbdtPredict({ <forest arrays>, initScore, numFeatures, numTrees, objective, features, rows,
-//                 transform, out: Float64Array(rows), rowBegin?, rowEnd?, threads?, cancel?, sync? })
+//                 transform, out: Float64Array(rows), rowBegin?, rowEnd?, threads?,
+//                 device?: 'cpu' | 'cuda', cancel?, sync? })
+//     device 'cuda': gbdt_predict_cuda (the same numbers, bit for bit), `threads` unused; a build
+//     without CUDA answers UNSUPPORTED with the reason, a machine without a device CUDA_ERROR.
 //   gbdtContributions({ <forest arrays>, initScore, numFeatures, numTrees, features, rows,
 //                       out: Float64Array(rows * (numFeatures + 1)), rowBegin?, rowEnd?, ... })
 // Forest arrays (ml.h ForestView): treeNodes, treeLeaves, splitFeature, leftChild, rightChild,
@@ -255,11 +258,18 @@ Napi::Value GbdtPredict(const Napi::CallbackInfo& info) {
   const bool transform = bool_of(o, "transform");
   const RowRange range = rows_of(env, o, rows);
   const int threads = threads_of(env, o);
+  const Napi::Value device = o.Get("device");
+  if (!device.IsUndefined() && !device.IsString()) throw_invalid(env, "device must be 'cpu' or 'cuda'");
+  const std::string dev = device.IsString() ? device.As<Napi::String>().Utf8Value() : "cpu";
+  if (dev != "cpu" && dev != "cuda") throw_invalid(env, "device must be 'cpu' or 'cuda'");
+  const bool cuda = dev == "cuda";
   const CancelToken cancel = cancel_of(env, o, keep);
   return run_status(
       env, bool_of(o, "sync"),
       [=] {
-        return ml::gbdt_predict_cpu(forest, objective, num_trees, features, rows, transform, out, range, threads, cancel);
+        return cuda ? ml::gbdt_predict_cuda(forest, objective, num_trees, features, rows, transform, out, range, cancel)
+                    : ml::gbdt_predict_cpu(forest, objective, num_trees, features, rows, transform, out, range, threads,
+                                           cancel);
       },
       std::move(keep));
 }
@@ -288,6 +298,12 @@ void init_ml(Napi::Env env, Napi::Object exports) {
   exports.Set("gbdtTrain", Napi::Function::New(env, GbdtTrain, "gbdtTrain"));
   exports.Set("gbdtPredict", Napi::Function::New(env, GbdtPredict, "gbdtPredict"));
   exports.Set("gbdtContributions", Napi::Function::New(env, GbdtContributions, "gbdtContributions"));
+  // The devices gbdtPredict accepts: lets JavaScript tell this addon from one built before the
+  // CUDA prediction (which would ignore `device` and run on the CPU).
+  Napi::Array devices = Napi::Array::New(env, 2);
+  devices.Set(0u, Napi::String::New(env, "cpu"));
+  devices.Set(1u, Napi::String::New(env, "cuda"));
+  exports.Set("gbdtPredictDevices", devices);
 }
 
 }  // namespace waybill::napi

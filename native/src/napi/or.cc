@@ -301,8 +301,10 @@ Napi::Value TsForecast(const Napi::CallbackInfo& info) {
 
 // tsEtsFit({ values: Float64Array, offsets: Int32Array(count + 1), count, season, maxIter, tolerance,
 //            maxSeason, modelMask, allModels?, outParams: Float64Array(count * 16 [* 18 with allModels]),
-//            outSeason: Float64Array(count * season [* 18]), cancel?, sync? }) — AutoETS per series, or
-//            every candidate's fit with allModels (see waybill/timeseries.h for the output layout).
+//            outSeason: Float64Array(count * season [* 18]), device?: 'cpu' | 'cuda', cancel?, sync? })
+//            — AutoETS per series, or every candidate's fit with allModels (see waybill/timeseries.h
+//            for the output layout). device 'cuda': ets_fit_cuda, non-seasonal models only (an
+//            UNSUPPORTED error when the options allow a seasonal one).
 Napi::Value TsEtsFit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "expected one options object");
@@ -325,9 +327,16 @@ Napi::Value TsEtsFit(const Napi::CallbackInfo& info) {
   const std::size_t slots = opt.all_models ? ts::kEtsModels : 1;
   double* params = array_of<double>(env, o, "outParams", napi_float64_array, count * ts::kEtsParams * slots, keep);
   double* season_out = array_of<double>(env, o, "outSeason", napi_float64_array, count * season * slots, keep);
+  const Napi::Value device = o.Get("device");
+  const bool cuda = device.IsString() && device.As<Napi::String>().Utf8Value() == "cuda";
   const CancelToken cancel = cancel_of(env, o, keep);
   return run_status(
-      env, sync_of(o), [=] { return ts::ets_fit_cpu(values, offsets, count, static_cast<int>(season), opt, params, season_out, RowRange{0, count}, cancel); },
+      env, sync_of(o),
+      [=] {
+        const int m = static_cast<int>(season);
+        return cuda ? ts::ets_fit_cuda(values, offsets, count, m, opt, params, season_out, RowRange{0, count}, cancel)
+                    : ts::ets_fit_cpu(values, offsets, count, m, opt, params, season_out, RowRange{0, count}, cancel);
+      },
       std::move(keep));
 }
 
@@ -336,6 +345,10 @@ Napi::Value TsEtsFit(const Napi::CallbackInfo& info) {
 void init_or(Napi::Env env, Napi::Object exports) {
   exports.Set("tsForecast", Napi::Function::New(env, TsForecast, "tsForecast"));
   exports.Set("tsEtsFit", Napi::Function::New(env, TsEtsFit, "tsEtsFit"));
+  Napi::Array ets_devices = Napi::Array::New(env, 2);  // tells the TS side this build takes device 'cuda'
+  ets_devices.Set(0u, Napi::String::New(env, "cpu"));
+  ets_devices.Set(1u, Napi::String::New(env, "cuda"));
+  exports.Set("tsEtsDevices", ets_devices);
   exports.Set("auctionAssignment", Napi::Function::New(env, AuctionAssignment, "auctionAssignment"));
   exports.Set("minCostFlow", Napi::Function::New(env, MinCostFlow, "minCostFlow"));
   exports.Set("tspSolve", Napi::Function::New(env, TspSolve, "tspSolve"));

@@ -8,9 +8,12 @@
  * contributions run on the C++ core when the addon has it (`'native'`, same trees as the TS
  * reference: see test/kernels/ml-parity.test.ts; `threads` native threads, default min(4, cores)),
  * else on the TypeScript reference (`'js'`); k-means, logistic regression and calibration run on
- * the reference. `backend: 'native'` without the addon, or `'cuda'` (no CUDA GBDT yet), fails with
- * BACKEND_UNAVAILABLE. The MLP reports the TensorFlow.js backend that actually ran
- * (`tfjs-node-gpu`, `tfjs-node`, `tfjs-wasm` or `tfjs-cpu`).
+ * the reference. GBDT prediction also runs on a CUDA device (`'cuda'`, bit-identical to the C++
+ * CPU: test/kernels/ml-cuda-parity.test.ts): forced by name, or picked automatically only when a
+ * device is present and the call is large (rows x trees >= CUDA_MIN_GBDT_PREDICT_WORK). `'native'`
+ * without the addon, `'cuda'` without a device (the reason is in the message) or for anything but
+ * GBDT prediction, fails with BACKEND_UNAVAILABLE. The MLP reports the TensorFlow.js backend that
+ * actually ran (`tfjs-node-gpu`, `tfjs-node`, `tfjs-wasm` or `tfjs-cpu`).
  *
  * Training yields to the event loop after every tree (trainGbdtAsync), so a request or a timer
  * can abort it; one tree on 1e6 rows still holds the thread for about a second, and so does
@@ -40,11 +43,18 @@ import {
   trainLogisticRegression,
 } from './logistic-regression.js';
 import type { MlpArtifact } from './mlp-artifact.js';
-import { nativeGbdtContributions, nativeGbdtPredict, nativeGbdtStatus, nativeTrainGbdt } from './native.js';
+import { nativeGbdtContributions, nativeGbdtCudaStatus, nativeGbdtPredict, nativeGbdtStatus, nativeTrainGbdt } from './native.js';
 import type { MlpModel, MlpTrainOptions, MlpTrainResult, TfjsBackendChoice, TfjsBackendName, TfjsBackendReport } from './tfjs.js';
 
 /** Backends an ML call may ask for ('auto': native GBDT when the addon has it, else js). */
 export type MlBackendRequest = 'auto' | 'js' | 'native' | 'cuda';
+
+/**
+ * Rows x trees from which 'auto' runs GBDT prediction on a CUDA device when one is present (e.g.
+ * 1e5 rows x 100 trees). Below it the copies to the device and the launch cost more than the
+ * native threads take; bench/ml-cuda.bench.ts measures both sides on a GPU machine.
+ */
+export const CUDA_MIN_GBDT_PREDICT_WORK = 10_000_000;
 
 interface BackendOption {
   /** Force a backend; default 'auto'. */
@@ -53,8 +63,8 @@ interface BackendOption {
   threads?: number;
 }
 
-interface Timed {
-  backend: 'js' | 'native';
+interface Timed<B extends string = 'js' | 'native'> {
+  backend: B;
   timings: { totalMs: number };
 }
 
@@ -76,7 +86,7 @@ export interface MlKernels {
     features: Float64Array,
     numFeatures: number,
     options?: { raw?: boolean; numIterations?: number } & BackendOption,
-  ): Promise<{ predictions: Float64Array } & Timed>;
+  ): Promise<{ predictions: Float64Array } & Timed<'js' | 'native' | 'cuda'>>;
   /** Per-feature importance: total split gain (default) or split count, with the feature names. */
   importance(
     model: GbdtModel,
@@ -148,7 +158,7 @@ function checkBackend(backend: unknown): void {
   if (backend === 'native' || backend === 'cuda')
     throw new WaybillError(
       'BACKEND_UNAVAILABLE',
-      `the ${backend} backend does not run this ML kernel (native: GBDT only; cuda: none yet)`,
+      `the ${backend} backend does not run this ML kernel (native: GBDT only; cuda: GBDT prediction only)`,
       {
         backend,
       },
@@ -165,9 +175,11 @@ function checkModel(model: unknown): GbdtModel {
 }
 
 /**
- * Creates the ML kernels. `isClosed` makes calls on a closed engine fail with POOL_CLOSED.
+ * Creates the ML kernels. `isClosed` makes calls on a closed engine fail with POOL_CLOSED;
+ * `allowCuda` false (an engine created without the 'cuda' backend) keeps GBDT prediction off the
+ * CUDA device, forced or not.
  */
-export function createMlKernels(isClosed: () => boolean = () => false): MlKernels {
+export function createMlKernels(isClosed: () => boolean = () => false, allowCuda = true): MlKernels {
   let tfjs: Promise<typeof import('./tfjs.js')> | undefined;
   const loadTfjsHelper = () => {
     tfjs ??= import('./tfjs.js');
@@ -207,6 +219,21 @@ export function createMlKernels(isClosed: () => boolean = () => false): MlKernel
     }
     return run(backend, jsFn);
   };
+  let cudaStatus: ReturnType<typeof nativeGbdtCudaStatus> | undefined;
+  const cudaReady = () => {
+    cudaStatus ??= nativeGbdtCudaStatus();
+    return cudaStatus;
+  };
+  /** Whether a GBDT prediction runs on the CUDA device: forced ('cuda', or why not), or 'auto' on a large call with a device. */
+  const predictOnCuda = (backend: unknown, work: number): boolean => {
+    if (backend === 'cuda') {
+      if (!allowCuda) throw new WaybillError('BACKEND_UNAVAILABLE', 'the cuda backend is disabled for this engine', { backend: 'cuda' });
+      const s = cudaReady();
+      if (!s.ok) throw new WaybillError('BACKEND_UNAVAILABLE', `CUDA GBDT prediction unavailable: ${s.reason}`, { backend: 'cuda' });
+      return true;
+    }
+    return (backend === 'auto' || backend === undefined) && allowCuda && work >= CUDA_MIN_GBDT_PREDICT_WORK && cudaReady().ok;
+  };
   return {
     train(train, options = {}) {
       const { backend, threads, ...rest } = options;
@@ -220,6 +247,14 @@ export function createMlKernels(isClosed: () => boolean = () => false): MlKernel
     async predict(model, features, numFeatures, options = {}) {
       const { backend, threads, ...rest } = options;
       const m = checkModel(model);
+      const rows = Number.isInteger(numFeatures) && numFeatures > 0 && features instanceof Float64Array ? features.length / numFeatures : 0;
+      const trees = Math.min(m.trees.length, rest.numIterations ?? m.trees.length);
+      if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+      if (predictOnCuda(backend, rows * trees)) {
+        const t0 = performance.now();
+        const predictions = await nativeGbdtPredict(m, features, numFeatures, { ...rest, device: 'cuda' });
+        return { predictions, backend: 'cuda' as const, timings: { totalMs: performance.now() - t0 } };
+      }
       return runGbdt(
         backend,
         threads,

@@ -11,8 +11,9 @@
  * ~25 ms while training runs, plus the last iteration), not necessarily once per iteration; with
  * `sync: true` the event loop is blocked and only the final progress is reported.
  *
- * Not yet wired into the engine's backend dispatch: callers use these functions directly, and
- * `nativeGbdtStatus()` says whether the loaded addon has the GBDT functions.
+ * Prediction also runs on a CUDA device (`device: 'cuda'`, native/src/cuda/ml/gbdt_predict.cu):
+ * the same numbers as the CPU, bit for bit, raw and transformed (test/kernels/ml-cuda-parity.test.ts);
+ * `nativeGbdtCudaStatus()` says whether it can, and why not. The engine's dispatch is in kernels.ts.
  */
 import { WaybillError } from '../../errors.js';
 import {
@@ -42,6 +43,11 @@ export interface NativeGbdtRun {
   threads?: number;
 }
 
+/** How a native prediction runs: on the CPU (default) or the CUDA device ('cuda' ignores `threads`). */
+export interface NativeGbdtPredictRun extends NativeGbdtRun {
+  device?: 'cpu' | 'cuda';
+}
+
 type MlAddon = Required<Pick<NativeAddon, 'gbdtTrain' | 'gbdtPredict' | 'gbdtContributions'>>;
 
 /** Whether the loaded addon has the GBDT kernels, and why not. */
@@ -52,6 +58,22 @@ export function nativeGbdtStatus(): { ok: true; path: string } | { ok: false; re
     return { ok: false, reason: `addon ${load.path} has no GBDT kernels (stale build? run npm run build:native)` };
   }
   return { ok: true, path: load.path };
+}
+
+/**
+ * Whether GBDT prediction can run on a CUDA device, and why not: the addon must have the GBDT
+ * kernels and know `device` (an older build would silently run on the CPU), have been built with
+ * CUDA, and see a usable device.
+ */
+export function nativeGbdtCudaStatus(): { ok: true; device: string } | { ok: false; reason: string } {
+  const load = loadAddon();
+  const status = nativeGbdtStatus();
+  if (!status.ok || !load.ok) return { ok: false, reason: status.ok ? 'addon not loaded' : status.reason };
+  if (!load.addon.gbdtPredictDevices?.includes('cuda'))
+    return { ok: false, reason: `addon ${load.path} predates the CUDA GBDT prediction (stale build? run npm run build:native)` };
+  const cu = load.addon.info().cuda;
+  if (!cu.available) return { ok: false, reason: cu.reason || 'no CUDA device' };
+  return { ok: true, device: cu.name ?? 'CUDA device' };
 }
 
 function addon(): MlAddon {
@@ -301,17 +323,34 @@ function predictFields(model: GbdtModel, features: Float64Array, numFeatures: nu
   return { ...flatForest(model), numTrees, features, rows };
 }
 
-/** Native {@link gbdtPredict}: response scale, or the margin with `raw`; the first `numIterations` trees. */
+/** The device fields of a predict call; 'cuda' without a usable device fails with the reason. */
+function deviceFields(options: NativeGbdtPredictRun): { device: 'cpu' | 'cuda'; threads: number } {
+  const device = options.device ?? 'cpu';
+  if (device !== 'cpu' && device !== 'cuda')
+    throw new WaybillError('INVALID_ARGUMENT', `device must be 'cpu' or 'cuda', got ${String(device)}`, { field: 'device' });
+  if (device === 'cuda') {
+    const cuda = nativeGbdtCudaStatus();
+    if (!cuda.ok) throw new WaybillError('BACKEND_UNAVAILABLE', `CUDA GBDT prediction unavailable: ${cuda.reason}`, { backend: 'cuda' });
+    return { device, threads: 1 };
+  }
+  return { device, threads: threadsOf(options) };
+}
+
+/**
+ * Native {@link gbdtPredict}: response scale, or the margin with `raw`; the first `numIterations`
+ * trees. `device: 'cuda'` runs on the CUDA device with the same result, bit for bit.
+ */
 export async function nativeGbdtPredict(
   model: GbdtModel,
   features: Float64Array,
   numFeatures: number,
-  options: { raw?: boolean; numIterations?: number } & NativeGbdtRun = {},
+  options: { raw?: boolean; numIterations?: number } & NativeGbdtPredictRun = {},
 ): Promise<Float64Array> {
   const fields = predictFields(model, features, numFeatures, options.numIterations);
+  const run = deviceFields(options);
   const out = new Float64Array(fields.rows);
   const objective = OBJECTIVES.indexOf(makeObjective(model.objective).spec.name);
-  await addon().gbdtPredict({ ...fields, objective, transform: !options.raw, out, threads: threadsOf(options) });
+  await addon().gbdtPredict({ ...fields, objective, transform: !options.raw, out, ...run });
   return out;
 }
 
@@ -320,12 +359,13 @@ export function nativeGbdtPredictSync(
   model: GbdtModel,
   features: Float64Array,
   numFeatures: number,
-  options: { raw?: boolean; numIterations?: number } & NativeGbdtRun = {},
+  options: { raw?: boolean; numIterations?: number } & NativeGbdtPredictRun = {},
 ): Float64Array {
   const fields = predictFields(model, features, numFeatures, options.numIterations);
+  const run = deviceFields(options);
   const out = new Float64Array(fields.rows);
   const objective = OBJECTIVES.indexOf(makeObjective(model.objective).spec.name);
-  addon().gbdtPredict({ ...fields, objective, transform: !options.raw, out, threads: threadsOf(options), sync: true });
+  addon().gbdtPredict({ ...fields, objective, transform: !options.raw, out, ...run, sync: true });
   return out;
 }
 

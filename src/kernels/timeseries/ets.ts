@@ -1019,6 +1019,8 @@ export type NativeEtsFit = (o: {
   allModels?: boolean;
   outParams: Float64Array;
   outSeason: Float64Array;
+  /** 'cuda': the CUDA fitter (non-seasonal models only, src/kernels/timeseries/cuda.ts). Default 'cpu'. */
+  device?: 'cpu' | 'cuda';
   sync: true;
 }) => unknown;
 

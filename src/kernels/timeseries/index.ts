@@ -1,12 +1,15 @@
 /**
  * The time-series kernel family on the engine: batched forecasts on the C++ core (ETS fitted over
- * several native threads) or the TS reference.
+ * several native threads) or the TS reference; with `backend: 'cuda'` (forced only, never the
+ * default) the ETS fits of fitEts and of forecast models 'ets' / 'comb' run on a CUDA device,
+ * non-seasonal models only (src/kernels/timeseries/cuda.ts).
  */
 
 import { availableParallelism } from 'node:os';
 import type { SeriesBatch } from '../../data/m4.js';
 import { WaybillError } from '../../errors.js';
 import { loadAddon } from '../../native/addon.js';
+import { assertCudaEts, cudaEtsFitter, etsCudaStatus } from './cuda.js';
 import {
   type AutoEtsOptions,
   autoEtsBatch,
@@ -25,6 +28,13 @@ type SeriesInput = SeriesBatch | { series: ReadonlyArray<ReadonlyArray<number | 
 
 export { FORECAST_MODELS } from './forecast.js';
 
+/**
+ * Backends of the family. 'cuda': ETS fitting on a CUDA device (non-seasonal models; fitEts and
+ * forecast models 'ets' / 'comb'), only when asked for by name; the rest of a forecast runs as on
+ * 'native'.
+ */
+export type TimeseriesBackend = 'native' | 'js' | 'cuda';
+
 export interface TimeseriesKernels {
   /**
    * Forecasts many series in one call: a batch (values + offsets) or plain arrays
@@ -34,8 +44,8 @@ export interface TimeseriesKernels {
    */
   forecast(
     input: SeriesBatch | { series: ReadonlyArray<ReadonlyArray<number | null>>; ids?: readonly string[] },
-    options: ForecastOptions & { backend?: 'native' | 'js'; workers?: number },
-  ): Promise<ForecastOutput & { backend: 'native' | 'js'; workers: number; timings: { totalMs: number } }>;
+    options: ForecastOptions & { backend?: TimeseriesBackend; workers?: number },
+  ): Promise<ForecastOutput & { backend: TimeseriesBackend; workers: number; timings: { totalMs: number } }>;
   /**
    * Fits AutoETS (or the models an `etsModel` code allows) and returns the fitted models, to
    * forecast later with {@link TimeseriesKernels.forecastFitted}. Series must be finite (missing
@@ -51,14 +61,19 @@ export interface TimeseriesKernels {
       etsTolerance?: number;
       /** 'weights' (default): each fit carries the Akaike-weighted combination of the candidates; 'select': the lowest AICc alone. */
       etsCombine?: EtsCombine;
-      backend?: 'native' | 'js';
+      /**
+       * Default 'native' when the addon is loaded, else 'js'. 'cuda' (never chosen by default): the
+       * CUDA fitter; BACKEND_UNAVAILABLE with the reason without a device, KERNEL_UNSUPPORTED when
+       * seasonal models are allowed (1 < seasonLength <= maxSeason and a seasonal etsModel).
+       */
+      backend?: TimeseriesBackend;
       workers?: number;
     },
   ): Promise<{
     ids: string[];
     fits: Array<EtsFit | null>;
     notes: Array<string | null>;
-    backend: 'native' | 'js';
+    backend: TimeseriesBackend;
     workers: number;
     timings: { totalMs: number };
   }>;
@@ -128,12 +143,13 @@ export function toBatch(
   return { ids: ids ? [...ids] : series.map((_, i) => `s${i}`), values, offsets };
 }
 
-export function createTimeseriesKernels(isClosed: () => boolean, allowNative = true): TimeseriesKernels {
+export function createTimeseriesKernels(isClosed: () => boolean, allowNative = true, allowCuda = true): TimeseriesKernels {
   let native: NativeForecast | undefined;
   let etsFit: ((o: Parameters<NativeEtsFit>[0] | (Omit<Parameters<NativeEtsFit>[0], 'sync'> & { sync: false })) => unknown) | undefined;
   let probed = false;
   /** Common start of every call: closed check, addon probe, backend and worker count. */
-  const setup = (options: { backend?: 'native' | 'js'; workers?: number }) => {
+  let cudaStatus: ReturnType<typeof etsCudaStatus> | undefined;
+  const setup = (options: { backend?: TimeseriesBackend; workers?: number }) => {
     if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
     if (!probed) {
       probed = true;
@@ -143,17 +159,35 @@ export function createTimeseriesKernels(isClosed: () => boolean, allowNative = t
         etsFit = (o) => load.addon.tsEtsFit(o);
       }
     }
-    const useNative = options.backend !== 'js' && native !== undefined;
+    const requested: unknown = options.backend;
+    if (requested !== undefined && requested !== 'native' && requested !== 'js' && requested !== 'cuda')
+      throw new WaybillError('KERNEL_UNSUPPORTED', `time-series kernels run on 'cuda', 'native' or 'js', not ${String(requested)}`, {
+        backend: String(requested),
+      });
+    const useCuda = requested === 'cuda';
+    if (useCuda) {
+      if (!allowCuda) throw new WaybillError('BACKEND_UNAVAILABLE', 'the cuda backend is disabled for this engine', { backend: 'cuda' });
+      cudaStatus ??= allowNative ? etsCudaStatus() : { ok: false, reason: 'the native addon is disabled for this engine' };
+      if (!cudaStatus.ok)
+        throw new WaybillError('BACKEND_UNAVAILABLE', `CUDA AutoETS unavailable: ${cudaStatus.reason}`, { backend: 'cuda' });
+    }
+    const useNative = (useCuda || options.backend !== 'js') && native !== undefined;
     if (options.backend === 'native' && !native)
       throw new WaybillError('BACKEND_UNAVAILABLE', 'the native addon is not loaded', { backend: 'native' });
     const workers = options.workers ?? Math.min(4, availableParallelism());
     if (!Number.isInteger(workers) || workers < 1 || workers > 64)
       throw new WaybillError('INVALID_ARGUMENT', `workers must be an integer in [1, 64], got ${workers}`, { field: 'workers' });
-    return { useNative, workers };
+    const backend: TimeseriesBackend = useCuda ? 'cuda' : useNative ? 'native' : 'js';
+    return { useNative, useCuda, workers, backend };
+  };
+  /** The ETS fitter of a call: CUDA, the native threads, or (undefined) the TS reference. */
+  const fitterFor = (useNative: boolean, useCuda: boolean, workers: number): EtsFitter | undefined => {
+    if (useCuda && etsFit) return cudaEtsFitter(etsFit);
+    return useNative && etsFit ? parallelEtsFitter(etsFit, workers) : undefined;
   };
   return {
     async fitEts(input, options) {
-      const { useNative, workers } = setup(options);
+      const { useNative, useCuda, workers, backend } = setup(options);
       const t0 = performance.now();
       const batch = toBatch(input);
       const m = options.seasonLength ?? 1;
@@ -165,6 +199,7 @@ export function createTimeseriesKernels(isClosed: () => boolean, allowNative = t
         ...(options.etsTolerance !== undefined ? { tolerance: options.etsTolerance } : {}),
         ...(options.etsCombine !== undefined ? { combine: options.etsCombine } : {}),
       };
+      if (useCuda) assertCudaEts(m, etsOptions);
       const count = batch.ids.length;
       const notes: Array<string | null> = new Array(count).fill(null);
       // Series with a non-finite value are left out (null fit + note); the rest go in one batch.
@@ -182,10 +217,8 @@ export function createTimeseriesKernels(isClosed: () => boolean, allowNative = t
       keep.forEach((i, k) => {
         values.set(batch.values.subarray(batch.offsets[i] as number, batch.offsets[i + 1] as number), offsets[k] as number);
       });
-      const fitted =
-        useNative && etsFit
-          ? await parallelEtsFitter(etsFit, workers)(values, offsets, m, etsOptions)
-          : autoEtsBatch(values, offsets, m, etsOptions);
+      const fitter = fitterFor(useNative, useCuda, workers);
+      const fitted = fitter ? await fitter(values, offsets, m, etsOptions) : autoEtsBatch(values, offsets, m, etsOptions);
       const fits: Array<EtsFit | null> = new Array(count).fill(null);
       keep.forEach((i, k) => {
         fits[i] = fitted[k] ?? null;
@@ -195,8 +228,8 @@ export function createTimeseriesKernels(isClosed: () => boolean, allowNative = t
         ids: batch.ids,
         fits,
         notes,
-        backend: useNative ? 'native' : 'js',
-        workers: useNative ? workers : 1,
+        backend,
+        workers: useNative && !useCuda ? workers : 1,
         timings: { totalMs: performance.now() - t0 },
       };
     },
@@ -223,18 +256,22 @@ export function createTimeseriesKernels(isClosed: () => boolean, allowNative = t
       return { mean, horizon, ...(levels ? { intervals: { levels: [...levels], lower, upper } } : {}) };
     },
     async forecast(input, options) {
-      const { useNative, workers } = setup(options);
+      const { useNative, useCuda, workers, backend } = setup(options);
+      if (useCuda) {
+        if (options.model !== 'ets' && options.model !== 'comb')
+          throw new WaybillError('KERNEL_UNSUPPORTED', `backend 'cuda' fits ETS only (models ets and comb), not ${String(options.model)}`, {
+            backend: 'cuda',
+            model: String(options.model),
+          });
+        if (options.model === 'ets')
+          assertCudaEts(options.seasonLength ?? 1, { model: options.etsModel ?? 'ZZZ', maxSeason: options.maxSeason ?? 24 });
+      }
       const t0 = performance.now();
-      const out = await forecastBatch(
-        toBatch(input),
-        options,
-        useNative ? native : undefined,
-        useNative && etsFit ? parallelEtsFitter(etsFit, workers) : undefined,
-      );
+      const out = await forecastBatch(toBatch(input), options, useNative ? native : undefined, fitterFor(useNative, useCuda, workers));
       return {
         ...out,
-        backend: useNative ? 'native' : 'js',
-        workers: useNative ? workers : 1,
+        backend,
+        workers: useNative && !useCuda ? workers : 1,
         timings: { totalMs: performance.now() - t0 },
       };
     },

@@ -50,7 +50,7 @@ void Forest::truncate(std::size_t k) {
   leaf_count.resize(leaves);
 }
 
-namespace {
+namespace detail {
 
 Status check_forest(const ForestView& f, std::size_t num_trees, const double* features, std::size_t rows,
                     RowRange range) {
@@ -81,12 +81,12 @@ Status check_forest(const ForestView& f, std::size_t num_trees, const double* fe
   return Status::Ok();
 }
 
-}  // namespace
+}  // namespace detail
 
 Status gbdt_predict_cpu(const ForestView& forest, Objective objective, std::size_t num_trees, const double* features,
                         std::size_t rows, bool transform, double* out, RowRange range, int threads,
                         CancelToken cancel) {
-  Status s = check_forest(forest, num_trees, features, rows, range);
+  Status s = detail::check_forest(forest, num_trees, features, rows, range);
   if (!s.ok()) return s;
   detail::ObjectiveFns obj;
   obj.spec.kind = objective;
@@ -111,7 +111,7 @@ Status gbdt_predict_cpu(const ForestView& forest, Objective objective, std::size
 
 Status gbdt_contributions_cpu(const ForestView& forest, std::size_t num_trees, const double* features, std::size_t rows,
                               double* out, RowRange range, int threads, CancelToken cancel) {
-  Status s = check_forest(forest, num_trees, features, rows, range);
+  Status s = detail::check_forest(forest, num_trees, features, rows, range);
   if (!s.ok()) return s;
   const std::size_t p = forest.num_features, w = p + 1;
   double bias = forest.init_score;

@@ -225,6 +225,12 @@ class WorkPool {
 
 namespace waybill::ml::detail {
 
+/// The structure checks of a predict / contributions call (gbdt_predict.cc): numTrees within the
+/// model, the row range, every child index inside its tree and every split feature inside a row.
+/// The CUDA prediction (native/src/cuda/ml/gbdt_predict.cu) runs the same checks.
+Status check_forest(const ForestView& f, std::size_t num_trees, const double* features, std::size_t rows,
+                    RowRange range);
+
 /// gbdt-tree.ts goesLeft for node `node` (global index) of a forest.
 inline bool goes_left(const ForestView& v, std::size_t node, double x) {
   if (std::isnan(x)) return v.default_left[node] == 1;

@@ -1,0 +1,161 @@
+/**
+ * CUDA vs C++ CPU GBDT batch prediction (not a test): `npx tsx bench/ml-cuda.bench.ts [--rows N]
+ * [--train-rows M] [--trees T] [--threads 2] [--tasks l2,logistic] [--write]`, with WAYBILL_ADDON
+ * pointing at a CUDA build.
+ *
+ * Data: the seeded synthetic set of bench/ml-native.bench.ts (src/kernels/ml/synthetic.ts:
+ * 45 numeric + 5 categorical columns with 10 codes, 5 % missing, seed 42), default 1e6 rows x 50
+ * features. Model: T trees (default 100, 31 leaves, learning rate 0.1, 255 bins) trained natively
+ * on all cores on the first M rows (default 100000; training is not what is measured here).
+ * Prediction of all N rows (response scale): CUDA one warm-up call (context creation, its time
+ * reported), then the best of 3 (times include the host-device copies and the forest upload);
+ * native: the best of 2 calls on --threads threads (default 2, the issue's baseline) and one call on
+ * every core. Also counts the predictions that are not bit-identical to the CPU's (expected: 0).
+ * Training histograms stay on the CPU (see native/src/cuda/ml/gbdt_predict.cu), so no training
+ * time is compared.
+ *
+ * Without a device it prints "not measured: <reason>" and exits 0. `--write` records the table in
+ * bench/results/ml-cuda.json and the "ml-cuda" section of bench/RESULTS.md (only when measured).
+ */
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { GbdtOptions } from '../src/kernels/ml/gbdt.js';
+import { nativeGbdtCudaStatus, nativeGbdtPredict, nativeGbdtStatus, nativeTrainGbdt } from '../src/kernels/ml/native.js';
+import { makeSyntheticTabular, type SyntheticTask } from '../src/kernels/ml/synthetic.js';
+import { writeResultsSection } from './results-md.js';
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string' },
+    'train-rows': { type: 'string' },
+    trees: { type: 'string' },
+    threads: { type: 'string' },
+    tasks: { type: 'string' },
+    write: { type: 'boolean' },
+  },
+});
+const ROWS = Number(values.rows ?? 1_000_000);
+const TRAIN_ROWS = Math.min(ROWS, Number(values['train-rows'] ?? 100_000));
+const TREES = Number(values.trees ?? 100);
+const THREADS = Number(values.threads ?? 2);
+const CORES = availableParallelism();
+const TASKS = (values.tasks ?? 'l2,logistic').split(',');
+const TASK_OF: Record<string, { task: SyntheticTask; objective: GbdtOptions['objective'] }> = {
+  l2: { task: 'regression', objective: 'l2' },
+  logistic: { task: 'binary', objective: 'logistic' },
+  poisson: { task: 'poisson', objective: 'poisson' },
+};
+
+const native = nativeGbdtStatus();
+if (!native.ok) {
+  console.error(`native GBDT unavailable: ${native.reason}`);
+  process.exit(1);
+}
+const cuda = nativeGbdtCudaStatus();
+if (!cuda.ok) {
+  console.log(`CUDA GBDT prediction: not measured: ${cuda.reason}`);
+  process.exit(0);
+}
+
+interface Row {
+  task: string;
+  rows: number;
+  features: number;
+  trees: number;
+  cudaS: number;
+  cudaFirstS: number;
+  nativeS: number;
+  nativeAllS: number;
+  speedup: number;
+  differing: number;
+}
+const rows: Row[] = [];
+
+async function best(times: number, fn: () => Promise<Float64Array>): Promise<{ s: number; out: Float64Array }> {
+  let s = Number.POSITIVE_INFINITY;
+  let out: Float64Array = new Float64Array(0);
+  for (let r = 0; r < times; r++) {
+    const t0 = performance.now();
+    out = await fn();
+    s = Math.min(s, (performance.now() - t0) / 1000);
+  }
+  return { s, out };
+}
+
+for (const name of TASKS) {
+  const spec = TASK_OF[name];
+  if (!spec) throw new Error(`unknown task ${name} (l2, logistic, poisson)`);
+  const data = makeSyntheticTabular({
+    rows: ROWS,
+    task: spec.task,
+    numericFeatures: 45,
+    categoricalFeatures: 5,
+    categories: 10,
+    missingRate: 0.05,
+    noise: 1,
+    seed: 42,
+  });
+  const p = data.numFeatures;
+  const train = {
+    features: data.features.subarray(0, TRAIN_ROWS * p),
+    labels: data.labels.subarray(0, TRAIN_ROWS),
+    numFeatures: p,
+  };
+  let t0 = performance.now();
+  const { model } = await nativeTrainGbdt(train, {
+    objective: spec.objective,
+    numIterations: TREES,
+    learningRate: 0.1,
+    maxLeaves: 31,
+    maxBins: 255,
+    minDataInLeaf: 20,
+    categoricalFeatures: data.categoricalFeatures,
+    threads: CORES,
+  });
+  console.log(`${name}: trained ${model.trees.length} trees on ${TRAIN_ROWS} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  t0 = performance.now();
+  await nativeGbdtPredict(model, data.features, p, { device: 'cuda' });
+  const cudaFirstS = (performance.now() - t0) / 1000;
+  const gpu = await best(3, () => nativeGbdtPredict(model, data.features, p, { device: 'cuda' }));
+  const cpu = await best(2, () => nativeGbdtPredict(model, data.features, p, { threads: THREADS }));
+  const all = await best(1, () => nativeGbdtPredict(model, data.features, p, { threads: CORES }));
+  let differing = 0;
+  for (let k = 0; k < ROWS; k++) if (!Object.is(gpu.out[k], cpu.out[k])) differing++;
+  const row: Row = {
+    task: name,
+    rows: ROWS,
+    features: p,
+    trees: model.trees.length,
+    cudaS: gpu.s,
+    cudaFirstS,
+    nativeS: cpu.s,
+    nativeAllS: all.s,
+    speedup: cpu.s / gpu.s,
+    differing,
+  };
+  rows.push(row);
+  console.log(
+    `${name} ${ROWS} x ${p}, ${row.trees} trees: cuda ${(gpu.s * 1000).toFixed(1)} ms (${(ROWS / gpu.s / 1e6).toFixed(1)} M rows/s; first call ${(cudaFirstS * 1000).toFixed(0)} ms), native ${THREADS} threads ${(cpu.s * 1000).toFixed(0)} ms (${(ROWS / cpu.s / 1e6).toFixed(2)} M rows/s), native ${CORES} threads ${(all.s * 1000).toFixed(0)} ms; x${row.speedup.toFixed(1)} vs ${THREADS} threads; ${differing} of ${ROWS} not bit-identical`,
+  );
+}
+
+const machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, ${cuda.device}, Node ${process.version}`;
+const lines = [
+  `Machine: ${machine}. CUDA: native/src/cuda/ml/gbdt_predict.cu, one thread per row, float64, best of 3 calls after a warm-up (times include copying the features to the device, the forest upload and copying the predictions back); native: the C++ CPU prediction, best of 2 calls on ${THREADS} threads, one call on ${CORES}. Data: synthetic (src/kernels/ml/synthetic.ts, seed 42), 45 numeric + 5 categorical columns, 5 % missing; models of 31 leaves trained natively on the first ${TRAIN_ROWS} rows; predictions on the response scale.`,
+  '',
+  `| task | rows x features | trees | cuda (ms) | cuda M rows/s | cuda first call (ms) | native ${THREADS} thr (ms) | native ${THREADS} thr M rows/s | native ${CORES} thr (ms) | cuda vs native ${THREADS} thr | not bit-identical |`,
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map(
+    (r) =>
+      `| ${r.task} | ${r.rows} x ${r.features} | ${r.trees} | ${(r.cudaS * 1000).toFixed(1)} | ${(r.rows / r.cudaS / 1e6).toFixed(1)} | ${(r.cudaFirstS * 1000).toFixed(0)} | ${(r.nativeS * 1000).toFixed(0)} | ${(r.rows / r.nativeS / 1e6).toFixed(2)} | ${(r.nativeAllS * 1000).toFixed(0)} | x${r.speedup.toFixed(1)} | ${r.differing} |`,
+  ),
+];
+console.log(lines.join('\n'));
+if (values.write) {
+  writeFileSync(
+    new URL('./results/ml-cuda.json', import.meta.url),
+    `${JSON.stringify({ date: new Date().toISOString(), machine, threads: THREADS, trainRows: TRAIN_ROWS, rows }, null, 2)}\n`,
+  );
+  writeResultsSection('ml-cuda', 'GBDT prediction on CUDA (npx tsx bench/ml-cuda.bench.ts)', lines.join('\n'));
+}

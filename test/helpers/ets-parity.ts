@@ -1,0 +1,47 @@
+/**
+ * Per (series, model) comparison of two native AutoETS outputs in the all-models layout
+ * (count x 18 x 16, src/kernels/timeseries/ets.ts): the CUDA fitter against the C++ CPU one.
+ * A fit is within tolerance when loglik and AICc agree to 1e-9 relative and alpha, beta, phi,
+ * level, trend and sigma2 to 1e-6 relative.
+ */
+import { ETS_NATIVE_PARAMS } from '../../src/kernels/timeseries/ets.js';
+
+export interface EtsParity {
+  /** (series, model) slots fitted on both sides with the same code. */
+  fits: number;
+  /** Slots fitted on one side only (or with another code). */
+  presence: number;
+  /** Fits outside the tolerance. */
+  outside: number;
+  /** Fits equal in every compared field. */
+  identical: number;
+  worstLik: number;
+  worstParam: number;
+}
+
+export const relDiff = (a: number, b: number): number => (a === b ? 0 : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-300));
+
+export function compareEtsFits(ref: Float64Array, got: Float64Array): EtsParity {
+  const out: EtsParity = { fits: 0, presence: 0, outside: 0, identical: 0, worstLik: 0, worstParam: 0 };
+  for (let k = 0; k < ref.length; k += ETS_NATIVE_PARAMS) {
+    const r = ref.subarray(k, k + ETS_NATIVE_PARAMS);
+    const g = got.subarray(k, k + ETS_NATIVE_PARAMS);
+    if (r[0] !== g[0]) {
+      out.presence++;
+      continue;
+    }
+    if ((r[0] as number) < 0) continue;
+    out.fits++;
+    const lik = Math.max(relDiff(r[8] as number, g[8] as number), relDiff(r[10] as number, g[10] as number));
+    const par = Math.max(...[1, 2, 4, 5, 6, 7].map((j) => relDiff(r[j] as number, g[j] as number)));
+    if (lik === 0 && par === 0) out.identical++;
+    out.worstLik = Math.max(out.worstLik, lik);
+    out.worstParam = Math.max(out.worstParam, par);
+    if (lik > 1e-9 || par > 1e-6) out.outside++;
+  }
+  return out;
+}
+
+export function describeParity(label: string, c: EtsParity): string {
+  return `${label}: ${c.fits} fits, ${c.identical} bit-identical, ${c.outside} outside 1e-9 (loglik, AICc) / 1e-6 (parameters) = ${((100 * c.outside) / Math.max(1, c.fits)).toFixed(3)} %; worst rel. loglik/AICc ${c.worstLik.toExponential(2)}, parameters ${c.worstParam.toExponential(2)}`;
+}
