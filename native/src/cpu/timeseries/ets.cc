@@ -745,30 +745,31 @@ void fit_nonseasonal_lockstep(const double* y, int n, const std::vector<Spec>& s
   const double* ys = S[static_cast<std::size_t>(live[0])].ys.data();
   Lanes L{};
   double val[4];
-  std::vector<int> ask;
+  // One vector pass per round over at most four running searches, the ones with more parameters
+  // (longer searches) first, so the short no-trend searches fill lanes the others leave idle.
+  // The order in which searches advance does not change any search's points or values.
+  std::vector<int> order = live;
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return S[static_cast<std::size_t>(a)].u.size() > S[static_cast<std::size_t>(b)].u.size(); });
+  int ask[4];
   for (;;) {
-    ask.clear();
-    for (int i : live)
-      if (!nm[static_cast<std::size_t>(i)].done()) ask.push_back(i);
-    if (ask.empty()) break;
-    // Every running search names one point; they are evaluated four at a time.
-    for (std::size_t g = 0; g < ask.size(); g += 4) {
-      const int used = static_cast<int>(std::min<std::size_t>(4, ask.size() - g));
-      for (int j = 0; j < 4; ++j) {
-        const int i = ask[g + static_cast<std::size_t>(j < used ? j : 0)];  // idle lanes repeat the first
-        const FitSetup& s = S[static_cast<std::size_t>(i)];
-        const double* x = nm[static_cast<std::size_t>(i)].next();
-        const Smoothing p = decode(s.spec, x);
-        L.alpha[j] = p.alpha;
-        L.beta[j] = p.beta;  // 0 without a trend
-        L.phi[j] = p.phi;    // 1 unless damped
-        L.l0[j] = x[s.ns];
-        L.b0[j] = s.has_trend ? x[s.ns + 1] : 0;
-        L.mult[j] = s.spec.error == 1 ? -1 : 0;
-      }
-      nonseasonal_criterion4(ys, n, L, val);
-      for (int j = 0; j < used; ++j) nm[static_cast<std::size_t>(ask[g + static_cast<std::size_t>(j)])].report(val[j]);
+    int used = 0;
+    for (int i : order)
+      if (used < 4 && !nm[static_cast<std::size_t>(i)].done()) ask[used++] = i;
+    if (used == 0) break;
+    for (int j = 0; j < 4; ++j) {
+      const int i = ask[j < used ? j : 0];  // idle lanes repeat the first
+      const FitSetup& s = S[static_cast<std::size_t>(i)];
+      const double* x = nm[static_cast<std::size_t>(i)].next();
+      const Smoothing p = decode(s.spec, x);
+      L.alpha[j] = p.alpha;
+      L.beta[j] = p.beta;  // 0 without a trend
+      L.phi[j] = p.phi;    // 1 unless damped
+      L.l0[j] = x[s.ns];
+      L.b0[j] = s.has_trend ? x[s.ns + 1] : 0;
+      L.mult[j] = s.spec.error == 1 ? -1 : 0;
     }
+    nonseasonal_criterion4(ys, n, L, val);
+    for (int j = 0; j < used; ++j) nm[static_cast<std::size_t>(ask[j])].report(val[j]);
   }
   for (int i : live) {
     std::vector<double> best;
