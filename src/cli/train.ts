@@ -48,6 +48,8 @@ export interface TrainArgs {
   seed: number;
   out: string;
   json?: boolean;
+  /** Tree options given on the command line (--lambda, --min-data, --cat-smooth, --min-data-per-group); the kernel's defaults otherwise. */
+  tree?: { lambdaL2?: number; minDataInLeaf?: number; catSmooth?: number; minDataPerGroup?: number };
 }
 
 /** One column of the training table as recorded in the model file. */
@@ -254,6 +256,10 @@ export function parseTrainArgs(file: string | undefined, v: Record<string, strin
     learningRate: numberArg('lr', str('lr'), 0.1, (x) => x > 0 && x <= 1, 'in (0, 1]'),
     earlyStop: numberArg('early-stop', str('early-stop'), 20, (x) => int(x) && x >= 0, 'an integer >= 0'),
     seed: numberArg('seed', str('seed'), 0, (x) => int(x) && x >= 0 && x <= 4294967295, 'an integer in [0, 2^32)'),
+    lambdaL2: numberArg('lambda', str('lambda'), 0, (x) => x >= 0 && Number.isFinite(x), 'a number >= 0'),
+    minDataInLeaf: numberArg('min-data', str('min-data'), 20, (x) => int(x) && x >= 1, 'an integer >= 1'),
+    catSmooth: numberArg('cat-smooth', str('cat-smooth'), 10, (x) => x >= 0 && Number.isFinite(x), 'a number >= 0'),
+    minDataPerGroup: numberArg('min-data-per-group', str('min-data-per-group'), 100, (x) => int(x) && x >= 1, 'an integer >= 1'),
   };
   for (const c of Object.values(checks)) if (typeof c === 'string') return c;
   const n = checks as Record<keyof typeof checks, number>;
@@ -273,6 +279,16 @@ export function parseTrainArgs(file: string | undefined, v: Record<string, strin
     seed: n.seed,
     out,
     ...(v.json === true ? { json: true } : {}),
+    tree: Object.fromEntries(
+      (
+        [
+          ['lambdaL2', 'lambda'],
+          ['minDataInLeaf', 'min-data'],
+          ['catSmooth', 'cat-smooth'],
+          ['minDataPerGroup', 'min-data-per-group'],
+        ] as const
+      ).flatMap(([key, flag]) => (str(flag) !== undefined ? [[key, n[key]]] : [])),
+    ),
   };
 }
 
@@ -360,6 +376,7 @@ export async function trainFile(args: TrainArgs): Promise<Record<string, unknown
       categoricalFeatures: table.categoricalFeatures,
       featureNames: table.columns.map((c) => c.name),
       seed: args.seed,
+      ...(args.tree ?? {}),
       ...(valid ? { valid, earlyStoppingRounds: args.earlyStop } : {}),
       onProgress,
       signal: ac.signal,

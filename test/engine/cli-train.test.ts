@@ -171,6 +171,13 @@ describe('waybill train', { timeout: 30_000 }, () => {
     expect(parseTrainArgs('f.csv', { ...v, objective: 'quantile', alpha: '1.5' })).toMatch(/--alpha must be in \(0, 1\)/);
     expect(parseTrainArgs('f.csv', { ...v, rounds: '2.5' })).toMatch(/--rounds must be an integer/);
     expect(parseTrainArgs('f.csv', { ...v, 'valid-fraction': '1' })).toMatch(/--valid-fraction/);
+    expect(parseTrainArgs('f.csv', { ...v, 'min-data': '0' })).toMatch(/--min-data must be an integer >= 1/);
+    expect(parseTrainArgs('f.csv', { ...v, lambda: '-1' })).toMatch(/--lambda must be a number >= 0/);
+    // Tree options reach the kernel only when given; the defaults stay the kernel's.
+    expect(parseTrainArgs('f.csv', v)).toMatchObject({ tree: {} });
+    expect(parseTrainArgs('f.csv', { ...v, lambda: '2', 'min-data-per-group': '30' })).toMatchObject({
+      tree: { lambdaL2: 2, minDataPerGroup: 30 },
+    });
     expect(parseTrainArgs('f.csv', { ...v, objective: 'quantile', alpha: '0.9', rounds: '7' })).toMatchObject({
       objective: 'quantile',
       alpha: 0.9,
