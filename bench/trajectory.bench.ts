@@ -40,7 +40,12 @@ import { geolifeSegments } from './trajectory-segments.js';
 
 const argPairs = process.argv.indexOf('--pairs');
 const N = argPairs > 0 ? Number(process.argv[argPairs + 1]) : 1000;
-const TS_SUBSET = 40;
+if (!Number.isInteger(N) || N < 1) {
+  console.error(`--pairs must be an integer >= 1, got '${process.argv[argPairs + 1]}'`);
+  process.exit(2);
+}
+// The TS reference runs on a subset of at most 40 x 40 pairs (never more than the pairs asked for).
+const TS_SUBSET = Math.min(40, N);
 const withCuda = process.argv.includes('--cuda');
 const cudaStatus = nativeTrajectoryCudaStatus();
 const cudaNote = cudaStatus.ok ? cudaStatus.device : `not measured: ${cudaStatus.reason}`;
