@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseM4Csv } from '../src/data/m4.js';
+import { autoEtsBatch } from '../src/kernels/timeseries/ets.js';
 import { type ForecastModel, type ForecastOptions, forecastBatch, type NativeForecast } from '../src/kernels/timeseries/forecast.js';
 import { parallelEtsFitter } from '../src/kernels/timeseries/index.js';
 import { coverage, msis, owa, rmsse, scoreForecasts } from '../src/kernels/timeseries/metrics.js';
@@ -62,7 +63,7 @@ lines.push(
 );
 speed.push(
   '',
-  'AutoETS fitting speed (C++ core; TS reference for comparison on one thread), ms per series:',
+  'AutoETS fitting speed, ms per series: every candidate model fitted and the Akaike weights computed (what R times as ets()), C++ core best of 2 runs, TS reference for comparison on one thread; forecasting is not included (microseconds; the whole-dev-set figure below includes it):',
   '',
   '| set | TS reference, 1 thread | native, 1 thread | native, 2 threads | R ets (issue, 1 core) | R / native 1 thread |',
   '|---|---|---|---|---|---|',
@@ -108,16 +109,23 @@ for (const s of SETS) {
     }
   }
   if (etsNative) {
-    const one = (await run('ets', 1)).ms;
-    const two = (await run('ets', 2)).ms;
-    const limit = s.file === 'Hourly' || s.file === 'Monthly' ? 60 : count; // the TS reference is timed on a prefix of the slow sets
-    const sub = {
-      ids: train.ids.slice(0, limit),
-      values: train.values.subarray(0, train.offsets[limit] as number),
-      offsets: train.offsets.slice(0, limit + 1),
+    // Fitting time, as R's ets() time is (every candidate fitted and the weights computed;
+    // forecasting and the bookkeeping of forecastBatch are left out): best of 2 runs.
+    const fitMs = async (threads: number) => {
+      let best = Number.POSITIVE_INFINITY;
+      for (let r = 0; r < 2; r++) {
+        const t0 = performance.now();
+        await parallelEtsFitter(etsNative, threads)(train.values, train.offsets, s.m, {});
+        best = Math.min(best, performance.now() - t0);
+      }
+      return best;
     };
+    const one = await fitMs(1);
+    const two = (await run('ets', 2)).ms; // the whole forecast on 2 threads, for the dev-set total
+    const twoFit = await fitMs(2);
+    const limit = s.file === 'Hourly' || s.file === 'Monthly' ? 60 : count; // the TS reference is timed on a prefix of the slow sets
     const t0 = performance.now();
-    await forecastBatch(sub, { model: 'ets', horizon: s.h, seasonLength: s.m });
+    autoEtsBatch(train.values.subarray(0, train.offsets[limit] as number), train.offsets.slice(0, limit + 1), s.m, {});
     const tsMs = (performance.now() - t0) / limit;
     allSeries += count;
     allMs2 += two;
@@ -131,7 +139,7 @@ for (const s of SETS) {
       seriesPerSec: count / (two / 1000),
     });
     speed.push(
-      `| ${s.name} | ${tsMs.toFixed(2)}${limit < count ? ` (first ${limit})` : ''} | ${(one / count).toFixed(2)} | ${(two / count).toFixed(2)} | ${R_ETS_MS[s.name]} | ${((R_ETS_MS[s.name] as number) / (one / count)).toFixed(0)}x |`,
+      `| ${s.name} | ${tsMs.toFixed(2)}${limit < count ? ` (first ${limit})` : ''} | ${(one / count).toFixed(2)} | ${(twoFit / count).toFixed(2)} | ${R_ETS_MS[s.name]} | ${((R_ETS_MS[s.name] as number) / (one / count)).toFixed(0)}x |`,
     );
     console.log(speed[speed.length - 1]);
   }
