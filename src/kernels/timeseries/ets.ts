@@ -31,6 +31,7 @@
  * works at unit scale whatever the data's units.
  */
 import { WaybillError } from '../../errors.js';
+import type { NativeAddon } from '../../native/addon.js';
 
 export type EtsError = 'A' | 'M';
 export type EtsTrend = 'N' | 'A' | 'Ad';
@@ -1005,24 +1006,12 @@ export function etsModelMask(code: string): number {
 
 export const ETS_NATIVE_PARAMS = 16;
 
-/** The native AutoETS (waybill/timeseries.h ets_fit_cpu), when the addon is loaded. */
-export type NativeEtsFit = (o: {
-  values: Float64Array;
-  offsets: Int32Array;
-  count: number;
-  season: number;
-  maxIter: number;
-  tolerance: number;
-  maxSeason: number;
-  modelMask: number;
-  /** Every candidate's fit, slot = model code: outParams count x ETS_NATIVE_MODELS x 16, outSeason count x ETS_NATIVE_MODELS x season. */
-  allModels?: boolean;
-  outParams: Float64Array;
-  outSeason: Float64Array;
-  /** 'cuda': the CUDA fitter (non-seasonal models only, src/kernels/timeseries/cuda.ts). Default 'cpu'. */
-  device?: 'cpu' | 'cuda';
-  sync: true;
-}) => unknown;
+/**
+ * The native AutoETS (waybill/timeseries.h ets_fit_cpu), when the addon is loaded: the addon's
+ * tsEtsFit options (allModels: every candidate, slot = model code, ETS_NATIVE_MODELS slots),
+ * called synchronously.
+ */
+export type NativeEtsFit = (o: Omit<Parameters<NativeAddon['tsEtsFit']>[0], 'cancel' | 'sync'> & { sync: true }) => unknown;
 
 /** Model-code slots of the native all-models layout (error * 9 + trend * 3 + season < 18). */
 export const ETS_NATIVE_MODELS = 18;
