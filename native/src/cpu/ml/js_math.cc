@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "../../cuda/ml/forest_eval.cuh"
 #include "waybill/ml.h"
 
 namespace waybill::ml {
@@ -40,57 +41,8 @@ constexpr double kLn2Lo = 1.90821492927058770002e-10;
 
 }  // namespace
 
-double js_exp(double x) {
-  constexpr double kOverflow = 7.09782712893383973096e+02;
-  constexpr double kUnderflow = -7.45133219101941108420e+02;
-  constexpr double kInvLn2 = 1.44269504088896338700e+00;
-  constexpr double kP1 = 1.66666666666666019037e-01, kP2 = -2.77777777770155933842e-03,
-                   kP3 = 6.61375632143793436117e-05, kP4 = -1.65339022054652515390e-06,
-                   kP5 = 4.13813679705723846039e-08;
-  constexpr double kTwoM1000 = 9.33263618503218878990e-302;  // 2^-1000
-  constexpr double kE = 2.718281828459045;
-  uint32_t hx = high_word(x);
-  const int xsb = static_cast<int>((hx >> 31) & 1);
-  hx &= 0x7fffffff;
-  if (hx >= 0x40862E42) {  // |x| >= 709.78...
-    if (hx >= 0x7ff00000) {
-      if (((hx & 0xfffff) | low_word(x)) != 0) return x + x;  // NaN
-      return xsb == 0 ? x : 0.0;
-    }
-    if (x > kOverflow) return std::numeric_limits<double>::infinity();
-    if (x < kUnderflow) return 0.0;
-  }
-  double hi = 0, lo = 0;
-  int k = 0;
-  if (hx > 0x3fd62e42) {    // |x| > 0.5 ln2
-    if (hx < 0x3FF0A2B2) {  // and |x| < 1.5 ln2
-      if (x == 1.0) return kE;  // V8 special-cases e
-      hi = xsb == 0 ? x - kLn2Hi : x + kLn2Hi;
-      lo = xsb == 0 ? kLn2Lo : -kLn2Lo;
-      k = 1 - xsb - xsb;
-    } else {
-      k = static_cast<int>(kInvLn2 * x + (xsb == 0 ? 0.5 : -0.5));
-      const double t = k;
-      hi = x - t * kLn2Hi;
-      lo = t * kLn2Lo;
-    }
-    x = hi - lo;
-  } else if (hx < 0x3e300000) {  // |x| < 2^-28
-    return 1.0 + x;
-  }
-  const double t = x * x;
-  // 2^k (or 2^(k + 1000) near underflow) built from its exponent bits; unsigned: k may be negative.
-  const uint32_t e = static_cast<uint32_t>(k >= -1021 ? k : k + 1000);
-  const double twopk = from_words(0x3ff00000u + (e << 20), 0);
-  const double c = x - t * (kP1 + t * (kP2 + t * (kP3 + t * (kP4 + t * kP5))));
-  if (k == 0) return 1.0 - ((x * c) / (c - 2.0) - x);
-  const double y = 1.0 - ((lo - (x * c) / (2.0 - c)) - hi);
-  if (k >= -1021) {
-    if (k == 1024) return y * 2.0 * 8.98846567431157953865e+307;  // 2^1023
-    return y * twopk;
-  }
-  return y * twopk * kTwoM1000;
-}
+// One implementation for the host and the CUDA prediction kernel (forest_eval.cuh).
+double js_exp(double x) { return cuda_detail::js_exp(x); }
 
 double js_log(double x) {
   constexpr double kTwo54 = 1.80143985094819840000e+16;

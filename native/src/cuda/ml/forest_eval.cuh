@@ -101,7 +101,7 @@ WAYBILL_HD inline double from_bits(uint64_t b) {
 #endif
 }
 
-/// V8's Math.exp (fdlibm), the same operations as js_exp in native/src/cpu/ml/js_math.cc.
+/// V8's Math.exp (fdlibm); also the host's ml::js_exp (native/src/cpu/ml/js_math.cc calls this one).
 WAYBILL_HD inline double js_exp(double x) {
   const double kLn2Hi = 6.93147180369123816490e-01;
   const double kLn2Lo = 1.90821492927058770002e-10;
