@@ -11,9 +11,9 @@ import { availableParallelism } from 'node:os';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Engine } from '../../engine.js';
-import { ERROR_CATALOGUE, type ErrorCode, WaybillError } from '../../errors.js';
+import { WaybillError } from '../../errors.js';
 import { compileVrp, VrpProblemSchema } from '../../kernels/or/vrp-model.js';
-import { clientGone } from '../client-gone.js';
+import { answerJob } from '../job-reply.js';
 import { errorResponses, Timings } from '../schemas.js';
 
 export interface VrpRouteOptions {
@@ -173,17 +173,7 @@ export const vrpRoutes: FastifyPluginAsyncTypebox<VrpRouteOptions> = async (app,
           workers,
         },
       );
-      if (request.query.wait === 'true') {
-        // A client that hangs up stops the search it was waiting for.
-        clientGone(reply).addEventListener('abort', () => void engine.jobs.cancel(job.id).catch(() => {}));
-        const done = await engine.jobs.wait(job.id);
-        if (done.state === 'succeeded' || (done.state === 'cancelled' && done.result !== undefined)) return done.result as never;
-        const e = done.error ?? { code: 'INTERNAL', message: `job ${job.id} ended ${done.state}` };
-        const code = (e.code in ERROR_CATALOGUE ? e.code : 'INTERNAL') as ErrorCode;
-        throw new WaybillError(code, e.message, { job: job.id });
-      }
-      reply.status(202).header('location', `/v1/jobs/${job.id}`);
-      return { id: job.id, state: job.state, links: { self: `/v1/jobs/${job.id}` } };
+      return (await answerJob(engine, reply, job, request.query.wait === 'true')) as never;
     },
   );
 };
