@@ -24,6 +24,7 @@ import { WaybillError } from '../../errors.js';
 import type { GbdtModel, GbdtParams } from './gbdt.js';
 import type { GbdtTree } from './gbdt-tree.js';
 import { makeObjective } from './objectives.js';
+import { checkVersionedDocument, isObject } from './validate.js';
 
 export const GBDT_FORMAT = 'waybill-gbdt';
 export const GBDT_FORMAT_VERSION = 1;
@@ -91,10 +92,6 @@ export function saveGbdtModel(model: GbdtModel): string {
 
 function bad(field: string, message: string): never {
   throw new WaybillError('INVALID_ARGUMENT', `invalid GBDT model: ${field} ${message}`, { field });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function numberArray(field: string, v: unknown, length: number, check: (x: number) => boolean = Number.isFinite): number[] {
@@ -195,18 +192,7 @@ function parseTree(t: unknown, at: string, p: number, isCat: boolean[]): GbdtTre
  * INVALID_ARGUMENT (`details.field`) on anything malformed or an unsupported formatVersion.
  */
 export function loadGbdtModel(json: string | unknown): GbdtModel {
-  let doc: unknown = json;
-  if (typeof json === 'string') {
-    try {
-      doc = JSON.parse(json);
-    } catch (err) {
-      bad('json', `is not valid JSON (${(err as Error).message})`);
-    }
-  }
-  if (!isObject(doc)) bad('model', 'must be a JSON object');
-  if (doc.format !== GBDT_FORMAT) bad('format', `must be "${GBDT_FORMAT}", got ${JSON.stringify(doc.format)}`);
-  if (doc.formatVersion !== GBDT_FORMAT_VERSION)
-    bad('formatVersion', `${JSON.stringify(doc.formatVersion)} is not supported (this build reads ${GBDT_FORMAT_VERSION})`);
+  const doc = checkVersionedDocument(json, 'model', GBDT_FORMAT, GBDT_FORMAT_VERSION, bad);
   if (!isObject(doc.objective)) bad('objective', 'must be an object');
   let objective: GbdtModel['objective'];
   try {

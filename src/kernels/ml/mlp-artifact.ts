@@ -26,6 +26,7 @@
  */
 import { WaybillError } from '../../errors.js';
 import { buildMlpNetwork, loadTf, type MlpModel, selectTfjsBackend, type TfjsBackendChoice, type TfjsBackendName } from './tfjs.js';
+import { checkVersionedDocument, isObject } from './validate.js';
 
 export const MLP_FORMAT = 'waybill-mlp';
 export const MLP_FORMAT_VERSION = 1;
@@ -65,10 +66,6 @@ export interface MlpArtifact {
 
 function bad(field: string, message: string): never {
   throw new WaybillError('INVALID_ARGUMENT', `invalid MLP artifact: ${field} ${message}`, { field });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function float32ToBase64(values: Float32Array): string {
@@ -181,18 +178,7 @@ function finiteNumbers(field: string, v: unknown, length: number, positive = fal
 
 /** Everything of the artifact except the weights, checked: the model without its network. */
 function parseArtifact(json: unknown): { spec: Omit<MlpModel, 'network' | 'backend'>; trainedOn: TfjsBackendName; weights: unknown[] } {
-  let doc: unknown = json;
-  if (typeof json === 'string') {
-    try {
-      doc = JSON.parse(json);
-    } catch (err) {
-      bad('json', `is not valid JSON (${(err as Error).message})`);
-    }
-  }
-  if (!isObject(doc)) bad('artifact', 'must be a JSON object');
-  if (doc.format !== MLP_FORMAT) bad('format', `must be "${MLP_FORMAT}", got ${JSON.stringify(doc.format)}`);
-  if (doc.formatVersion !== MLP_FORMAT_VERSION)
-    bad('formatVersion', `${JSON.stringify(doc.formatVersion)} is not supported (this build reads ${MLP_FORMAT_VERSION})`);
+  const doc = checkVersionedDocument(json, 'artifact', MLP_FORMAT, MLP_FORMAT_VERSION, bad);
   if (doc.objective !== 'l2' && doc.objective !== 'logistic')
     bad('objective', `must be "l2" or "logistic", got ${JSON.stringify(doc.objective)}`);
   const p = integer('numFeatures', doc.numFeatures, 1, 1 << 30);

@@ -126,3 +126,35 @@ export function checkColumnOptions(
     throw new WaybillError('INVALID_LENGTH', `featureNames must list ${p} names`, { field: 'featureNames' });
   return isCat;
 }
+
+/** A plain object (not null, not an array). */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The header of a versioned JSON document (a model file or artifact): parses text, then checks it
+ * is an object with the expected `format` and `formatVersion`. `bad(field, message)` throws the
+ * caller's error (so the message names the kind of document).
+ */
+export function checkVersionedDocument(
+  json: unknown,
+  what: string,
+  format: string,
+  version: number,
+  bad: (field: string, message: string) => never,
+): Record<string, unknown> {
+  let doc: unknown = json;
+  if (typeof json === 'string') {
+    try {
+      doc = JSON.parse(json);
+    } catch (err) {
+      bad('json', `is not valid JSON (${(err as Error).message})`);
+    }
+  }
+  if (!isObject(doc)) bad(what, 'must be a JSON object');
+  if (doc.format !== format) bad('format', `must be "${format}", got ${JSON.stringify(doc.format)}`);
+  if (doc.formatVersion !== version)
+    bad('formatVersion', `${JSON.stringify(doc.formatVersion)} is not supported (this build reads ${version})`);
+  return doc;
+}
