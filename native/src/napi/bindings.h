@@ -142,6 +142,24 @@ inline bool sync_of(const Napi::Object& o) {
   return v.IsBoolean() && v.As<Napi::Boolean>().Value();
 }
 
+/// device: 'cpu' (default) or 'cuda'; true for 'cuda', anything else is an INVALID_ARGUMENT.
+inline bool cuda_of(Napi::Env env, const Napi::Object& o) {
+  const Napi::Value v = o.Get("device");
+  if (v.IsUndefined()) return false;
+  const std::string dev = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+  if (dev != "cpu" && dev != "cuda") throw_invalid(env, "device must be 'cpu' or 'cuda'");
+  return dev == "cuda";
+}
+
+/// The devices a binding accepts, exported beside it (e.g. trajectoryDevices): lets JavaScript tell
+/// this addon from one built before the binding took `device` (which would run on the CPU).
+inline Napi::Array cpu_cuda_devices(Napi::Env env) {
+  Napi::Array devices = Napi::Array::New(env, 2);
+  devices.Set(0u, Napi::String::New(env, "cpu"));
+  devices.Set(1u, Napi::String::New(env, "cuda"));
+  return devices;
+}
+
 void init_geo(Napi::Env env, Napi::Object exports);
 void init_or(Napi::Env env, Napi::Object exports);
 void init_trajectory(Napi::Env env, Napi::Object exports);

@@ -116,10 +116,7 @@ Napi::Value dispatch(const Napi::CallbackInfo& info, Kind kind) {
   job.rows.end = get_size(env, o, "rowEnd");
   if (job.rows.begin > job.rows.end || job.rows.end > job.n) throw_invalid(env, "rowBegin/rowEnd outside [0, n]");
 
-  const Napi::Value device = o.Get("device");
-  const std::string dev = device.IsString() ? device.As<Napi::String>().Utf8Value() : "cpu";
-  if (dev != "cpu" && dev != "cuda") throw_invalid(env, "device must be 'cpu' or 'cuda'");
-  job.cuda = dev == "cuda";
+  job.cuda = cuda_of(env, o);
   const Napi::Value radius = o.Get("radius");
   if (radius.IsNumber()) job.radius = radius.As<Napi::Number>().DoubleValue();
 

@@ -258,11 +258,7 @@ Napi::Value GbdtPredict(const Napi::CallbackInfo& info) {
   const bool transform = bool_of(o, "transform");
   const RowRange range = rows_of(env, o, rows);
   const int threads = threads_of(env, o);
-  const Napi::Value device = o.Get("device");
-  if (!device.IsUndefined() && !device.IsString()) throw_invalid(env, "device must be 'cpu' or 'cuda'");
-  const std::string dev = device.IsString() ? device.As<Napi::String>().Utf8Value() : "cpu";
-  if (dev != "cpu" && dev != "cuda") throw_invalid(env, "device must be 'cpu' or 'cuda'");
-  const bool cuda = dev == "cuda";
+  const bool cuda = cuda_of(env, o);
   const CancelToken cancel = cancel_of(env, o, keep);
   return run_status(
       env, bool_of(o, "sync"),
@@ -298,12 +294,7 @@ void init_ml(Napi::Env env, Napi::Object exports) {
   exports.Set("gbdtTrain", Napi::Function::New(env, GbdtTrain, "gbdtTrain"));
   exports.Set("gbdtPredict", Napi::Function::New(env, GbdtPredict, "gbdtPredict"));
   exports.Set("gbdtContributions", Napi::Function::New(env, GbdtContributions, "gbdtContributions"));
-  // The devices gbdtPredict accepts: lets JavaScript tell this addon from one built before the
-  // CUDA prediction (which would ignore `device` and run on the CPU).
-  Napi::Array devices = Napi::Array::New(env, 2);
-  devices.Set(0u, Napi::String::New(env, "cpu"));
-  devices.Set(1u, Napi::String::New(env, "cuda"));
-  exports.Set("gbdtPredictDevices", devices);
+  exports.Set("gbdtPredictDevices", cpu_cuda_devices(env));
 }
 
 }  // namespace waybill::napi

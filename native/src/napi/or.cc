@@ -249,8 +249,7 @@ Napi::Value AuctionAssignment(const Napi::CallbackInfo& info) {
   const double* cost = array_of<double>(env, o, "cost", napi_float64_array, n * n, keep);
   int32_t* out = array_of<int32_t>(env, o, "outRowToCol", napi_int32_array, n, keep);
   double* stats = array_of<double>(env, o, "outStats", napi_float64_array, 4, keep);
-  const Napi::Value device = o.Get("device");
-  const bool cuda = device.IsString() && device.As<Napi::String>().Utf8Value() == "cuda";
+  const bool cuda = cuda_of(env, o);
   const CancelToken cancel = cancel_of(env, o, keep);
   return run_status(
       env, sync_of(o),
@@ -327,8 +326,7 @@ Napi::Value TsEtsFit(const Napi::CallbackInfo& info) {
   const std::size_t slots = opt.all_models ? ts::kEtsModels : 1;
   double* params = array_of<double>(env, o, "outParams", napi_float64_array, count * ts::kEtsParams * slots, keep);
   double* season_out = array_of<double>(env, o, "outSeason", napi_float64_array, count * season * slots, keep);
-  const Napi::Value device = o.Get("device");
-  const bool cuda = device.IsString() && device.As<Napi::String>().Utf8Value() == "cuda";
+  const bool cuda = cuda_of(env, o);
   const CancelToken cancel = cancel_of(env, o, keep);
   return run_status(
       env, sync_of(o),
@@ -345,10 +343,7 @@ Napi::Value TsEtsFit(const Napi::CallbackInfo& info) {
 void init_or(Napi::Env env, Napi::Object exports) {
   exports.Set("tsForecast", Napi::Function::New(env, TsForecast, "tsForecast"));
   exports.Set("tsEtsFit", Napi::Function::New(env, TsEtsFit, "tsEtsFit"));
-  Napi::Array ets_devices = Napi::Array::New(env, 2);  // tells the TS side this build takes device 'cuda'
-  ets_devices.Set(0u, Napi::String::New(env, "cpu"));
-  ets_devices.Set(1u, Napi::String::New(env, "cuda"));
-  exports.Set("tsEtsDevices", ets_devices);
+  exports.Set("tsEtsDevices", cpu_cuda_devices(env));
   exports.Set("auctionAssignment", Napi::Function::New(env, AuctionAssignment, "auctionAssignment"));
   exports.Set("minCostFlow", Napi::Function::New(env, MinCostFlow, "minCostFlow"));
   exports.Set("tspSolve", Napi::Function::New(env, TspSolve, "tspSolve"));

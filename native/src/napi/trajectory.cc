@@ -113,9 +113,7 @@ Napi::Value Pairwise(const Napi::CallbackInfo& info) {
   double* out = array_of<double>(env, o, "out", napi_float64_array, a.count * b.count, keep);
   const int threads = threads_of(env, o);
   const CancelToken cancel = cancel_of(env, o, keep);
-  const std::string device = string_of(env, o, "device", "cpu");
-  if (device != "cpu" && device != "cuda") throw_invalid(env, "device must be 'cpu' or 'cuda'");
-  const bool cuda = device == "cuda";
+  const bool cuda = cuda_of(env, o);
   return run_status(env, sync_of(o),
                     [=] {
                       return cuda ? trajectory::pairwise_cuda(a, b, p, out, rows, cancel)
@@ -199,12 +197,7 @@ void init_trajectory(Napi::Env env, Napi::Object exports) {
   exports.Set("trajectoryOneToMany", Napi::Function::New(env, OneToMany, "trajectoryOneToMany"));
   exports.Set("trajectorySimplify", Napi::Function::New(env, Simplify, "trajectorySimplify"));
   exports.Set("trajectoryStayPoints", Napi::Function::New(env, StayPoints, "trajectoryStayPoints"));
-  // The devices trajectoryPairwise accepts: lets JavaScript tell this addon from one built before
-  // the CUDA kernel (which would ignore `device` and run on the CPU).
-  Napi::Array devices = Napi::Array::New(env, 2);
-  devices.Set(0u, Napi::String::New(env, "cpu"));
-  devices.Set(1u, Napi::String::New(env, "cuda"));
-  exports.Set("trajectoryDevices", devices);
+  exports.Set("trajectoryDevices", cpu_cuda_devices(env));
 }
 
 }  // namespace waybill::napi
