@@ -69,6 +69,44 @@ int run_ml_suite() {
     CHECK(ml::js_exp(0.7) == 2.0137527074704766, "Math.exp(0.7) %.17g", ml::js_exp(0.7));
     CHECK(ml::js_log(10) == 2.302585092994046, "Math.log(10) %.17g", ml::js_log(10));
   }
+  // The four-lane js_log_inplace / js_exp_inplace against js_log / js_exp, bit for bit: probabilities (what the logistic
+  // loss takes), values near 1 and powers of two (the scalar-only branches), wide magnitudes and
+  // the specials (0, negative, subnormal, infinity, NaN) mixed into the groups of four.
+  {
+    std::vector<double> v;
+    ml::detail::Mulberry32 r(11);
+    for (int i = 0; i < 20000; ++i) v.push_back(r());
+    for (int i = 0; i < 2000; ++i) v.push_back(1 - r() * 1e-15);
+    for (int i = 0; i < 2000; ++i) v.push_back(1 + (r() - 0.5) * 4e-6);
+    for (int i = 0; i < 2000; ++i) v.push_back(std::ldexp(r() + 0.5, static_cast<int>(r() * 2000) - 1000));
+    for (int e = -1074; e <= 1023; e += 7) v.push_back(std::ldexp(1.0, e));
+    const double specials[] = {0.0, -0.0, -1.0, 5e-324, 2.2e-308, INFINITY, -INFINITY, NAN, 1.0, 0.5, 2.0, 1e-15};
+    for (int i = 0; i < 400; ++i) v.insert(v.begin() + static_cast<std::ptrdiff_t>(r() * static_cast<double>(v.size())), specials[i % 12]);
+    std::vector<double> want(v.size()), got = v;
+    for (std::size_t i = 0; i < v.size(); ++i) want[i] = ml::js_log(v[i]);
+    ml::detail::js_log_inplace(got.data(), got.size());
+    std::size_t bad = 0, first = v.size();
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const bool same = std::memcmp(&want[i], &got[i], sizeof(double)) == 0;
+      if (!same && !bad++) first = i;
+    }
+    // js_exp_inplace on the same values scaled into exp's range and on logistic margins.
+    std::vector<double> e;
+    for (std::size_t i = 0; i < v.size(); ++i) e.push_back(std::isfinite(v[i]) ? (v[i] - 0.5) * 30 : v[i]);
+    for (int i = 0; i < 4000; ++i) e.push_back((r() - 0.5) * 1500);
+    const double exp_specials[] = {0.0, -0.0, 1.0, -1.0, 709.78, -708.5, -745.2, 710.0, 1e-9, 0.3465, 0.3466, 1.0397, 1.0398, 0.5};
+    for (int i = 0; i < 400; ++i) e.insert(e.begin() + static_cast<std::ptrdiff_t>(r() * static_cast<double>(e.size())), exp_specials[i % 14]);
+    std::vector<double> ewant(e.size()), egot = e;
+    for (std::size_t i = 0; i < e.size(); ++i) ewant[i] = ml::js_exp(e[i]);
+    ml::detail::js_exp_inplace(egot.data(), egot.size());
+    std::size_t ebad = 0, efirst = e.size();
+    for (std::size_t i = 0; i < e.size(); ++i)
+      if (std::memcmp(&ewant[i], &egot[i], sizeof(double)) != 0 && !ebad++) efirst = i;
+    CHECK(ebad == 0, "js_exp_inplace differs from js_exp at %zu values, first x = %.17g: %.17g vs %.17g", ebad,
+          efirst < e.size() ? e[efirst] : 0.0, efirst < e.size() ? egot[efirst] : 0.0, efirst < e.size() ? ewant[efirst] : 0.0);
+    CHECK(bad == 0, "js_log_inplace differs from js_log at %zu values, first x = %.17g: %.17g vs %.17g", bad,
+          first < v.size() ? v[first] : 0.0, first < v.size() ? got[first] : 0.0, first < v.size() ? want[first] : 0.0);
+  }
   // L2, one numeric feature: x = 1..4, y = 0 0 10 10 -> split at 2.5 (gain 100), leaves -5 / +5.
   {
     const std::vector<double> x = {1, 2, 3, 4}, y = {0, 0, 10, 10};

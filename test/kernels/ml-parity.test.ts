@@ -46,7 +46,9 @@ function worstRelative(a: Float64Array, b: Float64Array): number {
 
 const BASE: GbdtOptions = { numIterations: 25, learningRate: 0.2, maxLeaves: 15, minDataInLeaf: 10 };
 
-const CASES: Array<{ name: string; task: SyntheticTask; options: GbdtOptions; categories?: number }> = [
+// rows: 2,400 unless given; the 40,000-row cases reach the native core's threaded paths (row loops
+// of >= 8,192 rows, histograms of >= 2^16 bin updates), which must not change a bit.
+const CASES: Array<{ name: string; task: SyntheticTask; options: GbdtOptions; categories?: number; rows?: number }> = [
   { name: 'l2', task: 'regression', options: { objective: 'l2' } },
   { name: 'l1', task: 'regression', options: { objective: 'l1' } },
   { name: 'quantile 0.9', task: 'quantile', options: { objective: { name: 'quantile', alpha: 0.9 } } },
@@ -77,6 +79,18 @@ const CASES: Array<{ name: string; task: SyntheticTask; options: GbdtOptions; ca
     categories: 40,
   },
   {
+    name: 'logistic, 40,000 rows (threaded row loops and histograms)',
+    task: 'binary',
+    rows: 40000,
+    options: { objective: 'logistic', numIterations: 10, maxLeaves: 31, minSumHessianInLeaf: 1 },
+  },
+  {
+    name: 'poisson, 40,000 rows, subsampled (threaded row loops)',
+    task: 'poisson',
+    rows: 40000,
+    options: { objective: 'poisson', numIterations: 10, subsample: 0.7, seed: 3 },
+  },
+  {
     name: 'logistic, bin sample, min hessian',
     task: 'binary',
     options: { objective: 'logistic', binSampleSize: 500, minSumHessianInLeaf: 1, maxLeaves: 40, minDataInLeaf: 3 },
@@ -86,7 +100,7 @@ const CASES: Array<{ name: string; task: SyntheticTask; options: GbdtOptions; ca
 describe.skipIf(!status.ok)(`GBDT native vs TS reference${label}`, () => {
   for (const [k, c] of CASES.entries()) {
     it(`${c.name}: identical trees, losses and predictions`, async () => {
-      const { d, train, valid } = data(c.task, 2400, 100 + k, c.categories);
+      const { d, train, valid } = data(c.task, c.rows ?? 2400, 100 + k, c.categories);
       const options: GbdtOptions = {
         ...BASE,
         ...c.options,

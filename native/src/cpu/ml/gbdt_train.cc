@@ -31,7 +31,9 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // thread of a parallel build walks all the leaf's rows for its block of features, and a block
 // handed to a helper costs a wake-up; below about 2^18 updates (a few hundred microseconds) that
 // did not pay on the 2-core bench machine (bench/ml-real.bench.ts, Hillstrom 51k rows x 9).
-constexpr std::size_t kParallelHistWork = std::size_t{1} << 18;
+constexpr std::size_t kParallelHistWork = std::size_t{1} << 15;
+// Row loops (loss terms, score updates) shorter than this stay on the calling thread.
+constexpr std::size_t kParallelRows = 8192;
 // Rows ahead whose bins are prefetched while a histogram is built or a leaf partitioned.
 constexpr std::size_t kPrefetch = 16;
 
@@ -161,6 +163,7 @@ class Trainer {
     if (valid_ != nullptr) valid_raw_.assign(valid_->rows, init_score_);
     rows_.assign(n_, 0);
     scratch_.assign(n_, 0);
+    if (obj_.caches_link()) link_.assign(n_, 0);
     forest_.init_score = init_score_;
     forest_.num_features = p_;
     return Status::Ok();
@@ -175,7 +178,8 @@ class Trainer {
       return false;
     }
     workers_->run(n_, [&](std::size_t b, std::size_t e) {
-      obj_.gradients(train_.labels, raw_.data(), grad_.data(), hess_.data(), b, e);
+      if (link_valid_) obj_.gradients_from_link(train_.labels, link_.data(), grad_.data(), hess_.data(), b, e);
+      else obj_.gradients(train_.labels, raw_.data(), grad_.data(), hess_.data(), b, e);
     });
     const std::size_t m = sample_rows();
     if (q_.colsample < 1) {
@@ -187,7 +191,8 @@ class Trainer {
     }
     grow_tree(m);
     const int iteration = static_cast<int>(forest_.num_trees());
-    const double train_loss = obj_.loss(train_.labels, raw_.data(), n_);
+    const double train_loss = loss_of(train_.labels, raw_.data(), n_, obj_.caches_link() ? link_.data() : nullptr);
+    link_valid_ = obj_.caches_link();  // raw_ changes next in the next tree, after the gradients
     train_loss_.push_back(train_loss);
     double valid_loss = std::numeric_limits<double>::quiet_NaN();
     if (valid_ != nullptr) {
@@ -198,7 +203,7 @@ class Trainer {
         for (std::size_t i = b; i < e; ++i)
           valid_raw_[i] = valid_raw_[i] + leaf_value[detail::leaf_index(v, t, valid_->features + i * p_)];
       });
-      valid_loss = obj_.loss(valid_->labels, valid_raw_.data(), valid_->rows);
+      valid_loss = loss_of(valid_->labels, valid_raw_.data(), valid_->rows, nullptr);
       valid_loss_.push_back(valid_loss);
       if (valid_loss < best_loss_) {
         best_loss_ = valid_loss;
@@ -242,6 +247,19 @@ class Trainer {
       if (rng_() < q_.subsample) rows_[m++] = static_cast<int32_t>(i);
     if (m == 0) rows_[m++] = static_cast<int32_t>(std::floor(rng_() * static_cast<double>(n_)));
     return m;
+  }
+
+  /// The objective's mean loss over n rows: the per-row terms on the helpers, then one sum in
+  /// ascending row order (the reference's order); link (n values) receives the cached link.
+  double loss_of(const double* y, const double* f, std::size_t n, double* link) {
+    terms_.resize(n);
+    double* term = terms_.data();
+    auto work = [&](std::size_t b, std::size_t e) { obj_.loss_terms(y, f, term, link, b, e); };
+    if (n >= kParallelRows) workers_->run(n, work);
+    else work(0, n);
+    double t = 0;
+    for (std::size_t i = 0; i < n; ++i) t += term[i];
+    return t / static_cast<double>(n);
   }
 
   Hist take_hist() {
@@ -568,11 +586,19 @@ class Trainer {
     }
     // Training scores: every row gets its leaf's value (rows outside the sample are routed by bins).
     if (m == n_) {
-      for (std::size_t i = 0; i < num_leaves; ++i)
-        for (std::size_t k = leaves[i].start; k < leaves[i].end; ++k) {
-          const std::size_t row = static_cast<std::size_t>(rows_[k]);
-          raw_[row] = raw_[row] + leaf_value[i];
+      // Positions [0, m) of rows_ are the leaves' disjoint ranges: blocks of positions, each row
+      // written once.
+      auto update = [&](std::size_t b, std::size_t e) {
+        for (std::size_t i = 0; i < num_leaves; ++i) {
+          const std::size_t lo = std::max(b, leaves[i].start), hi = std::min(e, leaves[i].end);
+          for (std::size_t k = lo; k < hi; ++k) {
+            const std::size_t row = static_cast<std::size_t>(rows_[k]);
+            raw_[row] = raw_[row] + leaf_value[i];
+          }
         }
+      };
+      if (m >= kParallelRows) workers_->run(m, update);
+      else update(0, m);
     } else {
       workers_->run(n_, [&](std::size_t b, std::size_t e) {
         for (std::size_t i = b; i < e; ++i) {
@@ -624,7 +650,9 @@ class Trainer {
   Mulberry32 rng_;
   std::size_t n_ = 0, p_ = 0, total_slots_ = 0;
   BinnedMatrix binned_;
-  std::vector<double> grad_, hess_, raw_, valid_raw_, refit_scratch_;
+  std::vector<double> grad_, hess_, raw_, valid_raw_, refit_scratch_, terms_;
+  std::vector<double> link_;  // the objective's link of raw_ (caches_link), valid when link_valid_
+  bool link_valid_ = false;
   std::vector<int32_t> rows_, scratch_, feats_, order_, reversed_, best_order_;
   std::vector<uint32_t> slot_base_;
   std::vector<Hist> pool_;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstddef>
@@ -85,8 +87,23 @@ struct ObjectiveFns {
   double refit_leaf(const double* y, const double* f, const int32_t* rows, std::size_t start, std::size_t end,
                     std::vector<double>& scratch) const;
   double transform(double raw) const;
-  double loss(const double* y, const double* f, std::size_t n) const;
+  /// Whether loss_terms can hand gradients_from_link the per-row link value the gradient needs
+  /// (logistic: the probability; Poisson: the mean), so the next iteration computes no exp.
+  bool caches_link() const { return spec.kind == Objective::kLogistic || spec.kind == Objective::kPoisson; }
+  /// Rows [begin, end): term[i] = row i's share of the reported loss before the division by n,
+  /// so that summing term[0..n) in ascending order gives the reference's loss sum bit for bit
+  /// (its `t -= v` is `t += -v` exactly); with caches_link(), also link[i] (unless link is null).
+  void loss_terms(const double* y, const double* f, double* term, double* link, std::size_t begin,
+                  std::size_t end) const;
+  /// gradients() from link values computed by loss_terms on the same scores (identical results).
+  void gradients_from_link(const double* y, const double* link, double* g, double* h, std::size_t begin,
+                           std::size_t end) const;
 };
+
+/// x[i] = js_log(x[i]) for i in [0, n), bit for bit, four lanes at a time where the CPU allows.
+void js_log_inplace(double* x, std::size_t n);
+/// x[i] = js_exp(x[i]) for i in [0, n), bit for bit, likewise.
+void js_exp_inplace(double* x, std::size_t n);
 
 /// Runs fn(begin, end) over [0, n) split into `threads` contiguous blocks (inline when 1).
 template <typename Fn>
@@ -134,6 +151,7 @@ class WorkPool {
     {
       std::lock_guard<std::mutex> lock(m_);
       stop_ = true;
+      epoch_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     for (auto& th : helpers_) th.join();
@@ -164,8 +182,9 @@ class WorkPool {
       ctx_ = ctx;
       blocks_ = blocks;
       next_ = 0;
-      done_ = 0;
+      done_.store(0, std::memory_order_relaxed);
       error_ = nullptr;
+      epoch_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     std::unique_lock<std::mutex> lock(m_);
@@ -174,7 +193,12 @@ class WorkPool {
       lock.unlock();
       execute(task, ctx, k, lock);
     }
-    finished_.wait(lock, [&] { return done_ == blocks_; });
+    if (done_.load(std::memory_order_relaxed) != blocks_) {
+      lock.unlock();
+      spin_until([&] { return done_.load(std::memory_order_acquire) == blocks; });
+      lock.lock();
+      finished_.wait(lock, [&] { return done_.load(std::memory_order_relaxed) == blocks_; });
+    }
     blocks_ = 0;  // a helper waking late finds nothing to claim
     if (error_) {
       std::exception_ptr e = error_;
@@ -194,13 +218,36 @@ class WorkPool {
     }
     lock.lock();
     if (err && !error_) error_ = err;
-    if (++done_ == blocks_) finished_.notify_all();
+    if (done_.fetch_add(1, std::memory_order_release) + 1 == blocks_) finished_.notify_all();
+  }
+
+  /// Busy-waits (with a pause hint) until ready() or about kSpinMicros have passed. Training
+  /// dispatches come back to back (gradients, histograms, scores, loss) with short serial work in
+  /// between; a helper (or the caller) that spins over such a gap starts at once instead of paying
+  /// a futex wake-up, which on small tables cost more than the parallel work saved. Longer gaps
+  /// fall back to the condition variables, so an idle pool uses no CPU.
+  template <typename Ready>
+  static void spin_until(Ready&& ready) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+    for (unsigned i = 1;; ++i) {
+      if (ready()) return;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+      if ((i & 63) == 0 && std::chrono::steady_clock::now() >= until) return;
+    }
   }
 
   void helper() {
     std::unique_lock<std::mutex> lock(m_);
     for (;;) {
-      wake_.wait(lock, [&] { return stop_ || next_ < blocks_; });
+      if (!(stop_ || next_ < blocks_)) {
+        const uint64_t seen = epoch_.load(std::memory_order_relaxed);  // the dispatch already served
+        lock.unlock();
+        spin_until([&] { return epoch_.load(std::memory_order_acquire) != seen; });
+        lock.lock();
+        wake_.wait(lock, [&] { return stop_ || next_ < blocks_; });
+      }
       if (stop_) return;
       const std::size_t k = next_++;
       const Task task = task_;
@@ -216,7 +263,10 @@ class WorkPool {
   std::condition_variable wake_, finished_;
   Task task_ = nullptr;
   void* ctx_ = nullptr;
-  std::size_t blocks_ = 0, next_ = 0, done_ = 0;
+  static constexpr int kSpinMicros = 200;
+  std::size_t blocks_ = 0, next_ = 0;
+  std::atomic<std::size_t> done_{0};  // written under m_; read without it while spinning
+  std::atomic<uint64_t> epoch_{0};    // one more per dispatch and at stop, for spinning helpers
   std::exception_ptr error_;
   bool stop_ = false;
 };

@@ -134,49 +134,73 @@ double ObjectiveFns::transform(double raw) const {
   }
 }
 
-double ObjectiveFns::loss(const double* y, const double* f, std::size_t n) const {
-  double t = 0;
+void ObjectiveFns::loss_terms(const double* y, const double* f, double* term, double* link, std::size_t begin,
+                              std::size_t end) const {
   switch (spec.kind) {
     case Objective::kL2:
-      for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t i = begin; i < end; ++i) {
         const double r = y[i] - f[i];
-        t += r * r;
+        term[i] = r * r;
       }
-      break;
+      return;
     case Objective::kL1:
     case Objective::kQuantile: {
       const double a = alpha();
-      for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t i = begin; i < end; ++i) {
         const double r = y[i] - f[i];
-        t += r >= 0 ? a * r : (a - 1) * r;
+        term[i] = r >= 0 ? a * r : (a - 1) * r;
       }
-      break;
+      return;
     }
     case Objective::kLogistic:
-      for (std::size_t i = 0; i < n; ++i) {
-        const double p = std::min(std::max(1 / (1 + js_exp(-f[i])), 1e-15), 1 - 1e-15);
-        t -= y[i] == 1 ? js_log(p) : js_log(1 - p);
+      // exp(-f) in one batch, each row's log argument, then the logs in one batch.
+      for (std::size_t i = begin; i < end; ++i) term[i] = -f[i];
+      js_exp_inplace(term + begin, end - begin);
+      for (std::size_t i = begin; i < end; ++i) {
+        const double raw_p = 1 / (1 + term[i]);
+        if (link != nullptr) link[i] = raw_p;
+        const double p = std::min(std::max(raw_p, 1e-15), 1 - 1e-15);
+        term[i] = y[i] == 1 ? p : 1 - p;
       }
-      break;
+      js_log_inplace(term + begin, end - begin);
+      for (std::size_t i = begin; i < end; ++i) term[i] = -term[i];
+      return;
     case Objective::kPoisson:
-      for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t i = begin; i < end; ++i) {
         const double a = y[i];
         const double mu = js_exp(f[i]);
-        t += 2 * ((a > 0 ? a * (js_log(a) - f[i]) : 0) - (a - mu));
+        if (link != nullptr) link[i] = mu;
+        term[i] = 2 * ((a > 0 ? a * (js_log(a) - f[i]) : 0) - (a - mu));
       }
-      break;
+      return;
     case Objective::kTweedie: {
       const double rho = spec.tweedie_power;
-      for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t i = begin; i < end; ++i) {
         const double a = y[i];
         const double x = f[i];
-        t += 2 * (std::pow(a, 2 - rho) / ((1 - rho) * (2 - rho)) - (a * js_exp((1 - rho) * x)) / (1 - rho) +
-                  js_exp((2 - rho) * x) / (2 - rho));
+        term[i] = 2 * (std::pow(a, 2 - rho) / ((1 - rho) * (2 - rho)) - (a * js_exp((1 - rho) * x)) / (1 - rho) +
+                       js_exp((2 - rho) * x) / (2 - rho));
       }
-      break;
+      return;
     }
   }
-  return t / static_cast<double>(n);
+}
+
+void ObjectiveFns::gradients_from_link(const double* y, const double* link, double* g, double* h, std::size_t begin,
+                                       std::size_t end) const {
+  if (spec.kind == Objective::kLogistic) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const double p = link[i];
+      g[i] = p - y[i];
+      h[i] = std::max(p * (1 - p), 1e-16);
+    }
+  } else {  // Poisson
+    for (std::size_t i = begin; i < end; ++i) {
+      const double mu = link[i];
+      g[i] = mu - y[i];
+      h[i] = mu * kPoissonHessianInflation;
+    }
+  }
 }
 
 }  // namespace waybill::ml::detail
