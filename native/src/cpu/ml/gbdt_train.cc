@@ -34,6 +34,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr std::size_t kParallelHistWork = std::size_t{1} << 15;
 // Row loops (loss terms, score updates) shorter than this stay on the calling thread.
 constexpr std::size_t kParallelRows = 8192;
+// A leaf at least this large is partitioned on the helpers (two passes instead of one).
+constexpr std::size_t kParallelPartition = 16384;
 // Rows ahead whose bins are prefetched while a histogram is built or a leaf partitioned.
 constexpr std::size_t kPrefetch = 16;
 
@@ -247,6 +249,62 @@ class Trainer {
       if (rng_() < q_.subsample) rows_[m++] = static_cast<int32_t>(i);
     if (m == 0) rows_[m++] = static_cast<int32_t>(std::floor(rng_() * static_cast<double>(n_)));
     return m;
+  }
+
+  /// Stable partition of rows_[start, end) by rule on feature's bins: the rows going left first,
+  /// each side in its old order; returns the first right position. Large leaves are split into
+  /// one block per thread: each block counts its left rows, then writes both sides at offsets
+  /// from those counts into scratch_, which is copied back (the same order as one pass).
+  std::size_t partition(std::size_t start, std::size_t end, std::size_t feature, const BinRule& rule) {
+    const uint8_t* bins = binned_.bins.data();
+    const std::size_t p = p_;
+    int32_t* rows = rows_.data();
+    int32_t* scratch = scratch_.data();
+    const std::size_t len = end - start;
+    const std::size_t t = static_cast<std::size_t>(std::max(1, q_.threads));
+    if (t == 1 || len < kParallelPartition) {
+      std::size_t l = start, r = 0;
+      for (std::size_t k = start; k < end; ++k) {
+        if (k + kPrefetch < end) __builtin_prefetch(bins + static_cast<std::size_t>(rows[k + kPrefetch]) * p + feature);
+        const int32_t row = rows[k];
+        if (rule.left(bins[static_cast<std::size_t>(row) * p + feature])) rows[l++] = row;
+        else scratch[r++] = row;
+      }
+      std::copy(scratch, scratch + r, rows + l);
+      return l;
+    }
+    goes_left_.resize(n_);
+    uint8_t* left = goes_left_.data();
+    block_left_.assign(t + 1, 0);
+    auto range = [&](std::size_t k) { return std::make_pair(start + len * k / t, start + len * (k + 1) / t); };
+    workers_->run(t, [&](std::size_t kb, std::size_t ke) {
+      for (std::size_t k = kb; k < ke; ++k) {
+        const auto [b, e] = range(k);
+        std::size_t c = 0;
+        for (std::size_t i = b; i < e; ++i) {
+          if (i + kPrefetch < e) __builtin_prefetch(bins + static_cast<std::size_t>(rows[i + kPrefetch]) * p + feature);
+          const uint8_t g = rule.left(bins[static_cast<std::size_t>(rows[i]) * p + feature]) ? 1 : 0;
+          left[i] = g;
+          c += g;
+        }
+        block_left_[k + 1] = c;
+      }
+    });
+    for (std::size_t k = 0; k < t; ++k) block_left_[k + 1] += block_left_[k];
+    const std::size_t total_left = block_left_[t];
+    workers_->run(t, [&](std::size_t kb, std::size_t ke) {
+      for (std::size_t k = kb; k < ke; ++k) {
+        const auto [b, e] = range(k);
+        std::size_t l = block_left_[k];
+        std::size_t r = total_left + (b - start) - block_left_[k];
+        for (std::size_t i = b; i < e; ++i) {
+          if (left[i]) scratch[l++] = rows[i];
+          else scratch[r++] = rows[i];
+        }
+      }
+    });
+    std::copy(scratch, scratch + len, rows + start);
+    return start + total_left;
   }
 
   /// The objective's mean loss over n rows: the per-row terms on the helpers, then one sum in
@@ -521,15 +579,7 @@ class Trainer {
         else right_child[static_cast<std::size_t>(leaf.parent)] = node;
       }
       // Stable partition of the leaf's rows.
-      std::size_t l = leaf.start, r = 0;
-      const std::size_t feature = static_cast<std::size_t>(split.feature);
-      for (std::size_t k = leaf.start; k < leaf.end; ++k) {
-        if (k + kPrefetch < leaf.end) __builtin_prefetch(bins + static_cast<std::size_t>(rows_[k + kPrefetch]) * p_ + feature);
-        const int32_t row = rows_[k];
-        if (rule.left(bins[static_cast<std::size_t>(row) * p_ + feature])) rows_[l++] = row;
-        else scratch_[r++] = row;
-      }
-      std::copy(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(r), rows_.begin() + static_cast<std::ptrdiff_t>(l));
+      const std::size_t l = partition(leaf.start, leaf.end, static_cast<std::size_t>(split.feature), rule);
       rules_.push_back(std::move(rule));
       Leaf left, right;
       left.start = leaf.start;
@@ -655,6 +705,8 @@ class Trainer {
   bool link_valid_ = false;
   std::vector<int32_t> rows_, scratch_, feats_, order_, reversed_, best_order_;
   std::vector<uint32_t> slot_base_;
+  std::vector<uint8_t> goes_left_;        // partition: each position's side (threaded path)
+  std::vector<std::size_t> block_left_;   // partition: left rows before each block
   std::vector<Hist> pool_;
   std::unique_ptr<detail::WorkPool> workers_;  // helper threads of this run (threads - 1)
   std::vector<BinRule> rules_;
