@@ -53,7 +53,8 @@ commands:
   train   <file.csv> --target col --out model.json [--objective l2|l1|quantile|logistic|poisson|tweedie]
           [--alpha 0.9] [--categorical a,b] [--drop c,d] [--valid-fraction 0.2] [--rounds 100]
           [--leaves 31] [--lr 0.1] [--early-stop 20] [--seed 0] [--lambda 0] [--min-data 20]
-          [--cat-smooth 10] [--min-data-per-group 100] [--json]
+          [--cat-smooth 10] [--min-data-per-group 100] [--max-cat-threshold 32] [--cat-l2 10]
+          [--max-cat-to-onehot 4] [--json]
                                                 train gradient-boosted trees on a CSV with a header (empty/NA
                                                 = missing; text columns and --categorical ones become category
                                                 codes, saved in the model); --drop: columns not used as
@@ -62,7 +63,8 @@ commands:
                                                 Ctrl-C keeps the best model so far; prints validation metrics
                                                 and writes the waybill-gbdt JSON model (--alpha: quantile level;
                                                 --lambda: L2 on leaf values; --min-data: rows a leaf;
-                                                --cat-smooth / --min-data-per-group: categorical splits)
+                                                --cat-smooth / --min-data-per-group / --max-cat-threshold /
+                                                --cat-l2 / --max-cat-to-onehot: categorical splits)
   eval    trajectory [--json]                   stop-sequence prediction on the 13 Amazon LMRRC routes
                                                 (leave-one-route-out; challenge route score, lower is better)
                                                 and LaDe next-pickup prediction (split by courier), on the
@@ -125,6 +127,9 @@ async function main(argv: string[]): Promise<void> {
         'min-data': { type: 'string' },
         'cat-smooth': { type: 'string' },
         'min-data-per-group': { type: 'string' },
+        'max-cat-threshold': { type: 'string' },
+        'cat-l2': { type: 'string' },
+        'max-cat-to-onehot': { type: 'string' },
       },
       allowPositionals: true,
       strict: true,

@@ -48,8 +48,19 @@ export interface TrainArgs {
   seed: number;
   out: string;
   json?: boolean;
-  /** Tree options given on the command line (--lambda, --min-data, --cat-smooth, --min-data-per-group); the kernel's defaults otherwise. */
-  tree?: { lambdaL2?: number; minDataInLeaf?: number; catSmooth?: number; minDataPerGroup?: number };
+  /**
+   * Tree options given on the command line (--lambda, --min-data, --cat-smooth, --min-data-per-group,
+   * --max-cat-threshold, --cat-l2, --max-cat-to-onehot); the kernel's defaults otherwise.
+   */
+  tree?: {
+    lambdaL2?: number;
+    minDataInLeaf?: number;
+    catSmooth?: number;
+    minDataPerGroup?: number;
+    maxCatThreshold?: number;
+    catL2?: number;
+    maxCatToOnehot?: number;
+  };
 }
 
 /** One column of the training table as recorded in the model file. */
@@ -260,6 +271,9 @@ export function parseTrainArgs(file: string | undefined, v: Record<string, strin
     minDataInLeaf: numberArg('min-data', str('min-data'), 20, (x) => int(x) && x >= 1, 'an integer >= 1'),
     catSmooth: numberArg('cat-smooth', str('cat-smooth'), 10, (x) => x >= 0 && Number.isFinite(x), 'a number >= 0'),
     minDataPerGroup: numberArg('min-data-per-group', str('min-data-per-group'), 100, (x) => int(x) && x >= 1, 'an integer >= 1'),
+    maxCatThreshold: numberArg('max-cat-threshold', str('max-cat-threshold'), 32, (x) => int(x) && x >= 1, 'an integer >= 1'),
+    catL2: numberArg('cat-l2', str('cat-l2'), 10, (x) => x >= 0 && Number.isFinite(x), 'a number >= 0'),
+    maxCatToOnehot: numberArg('max-cat-to-onehot', str('max-cat-to-onehot'), 4, (x) => int(x) && x >= 0, 'an integer >= 0'),
   };
   for (const c of Object.values(checks)) if (typeof c === 'string') return c;
   const n = checks as Record<keyof typeof checks, number>;
@@ -286,6 +300,9 @@ export function parseTrainArgs(file: string | undefined, v: Record<string, strin
           ['minDataInLeaf', 'min-data'],
           ['catSmooth', 'cat-smooth'],
           ['minDataPerGroup', 'min-data-per-group'],
+          ['maxCatThreshold', 'max-cat-threshold'],
+          ['catL2', 'cat-l2'],
+          ['maxCatToOnehot', 'max-cat-to-onehot'],
         ] as const
       ).flatMap(([key, flag]) => (str(flag) !== undefined ? [[key, n[key]]] : [])),
     ),

@@ -178,6 +178,11 @@ describe('waybill train', { timeout: 30_000 }, () => {
     expect(parseTrainArgs('f.csv', { ...v, lambda: '2', 'min-data-per-group': '30' })).toMatchObject({
       tree: { lambdaL2: 2, minDataPerGroup: 30 },
     });
+    expect(parseTrainArgs('f.csv', { ...v, 'max-cat-threshold': '8', 'cat-l2': '0', 'max-cat-to-onehot': '0' })).toMatchObject({
+      tree: { maxCatThreshold: 8, catL2: 0, maxCatToOnehot: 0 },
+    });
+    expect(parseTrainArgs('f.csv', { ...v, 'max-cat-threshold': '0' })).toMatch(/--max-cat-threshold must be an integer >= 1/);
+    expect(parseTrainArgs('f.csv', { ...v, 'cat-l2': 'x' })).toMatch(/--cat-l2 must be a number >= 0/);
     expect(parseTrainArgs('f.csv', { ...v, objective: 'quantile', alpha: '0.9', rounds: '7' })).toMatchObject({
       objective: 'quantile',
       alpha: 0.9,
