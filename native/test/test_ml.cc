@@ -197,13 +197,16 @@ int run_ml_suite() {
     }
   }
   // Large enough that histograms run on the helper pool (rows x features >= kParallelHistWork
-  // = 2^18 at the root), with and without subsampling: bit-identical for 1, 2 and 3 threads.
-  {
+  // = 2^15), leaves are partitioned there (>= 16,384 rows) and row loops too (>= 8,192): with
+  // and without subsampling, with gradient rounding (histograms by row blocks) and without (by
+  // feature blocks): bit-identical for 1, 2 and 3 threads.
+  for (const bool rounding : {true, false}) {
     std::vector<double> x, y;
     const std::size_t n = 40000, p = 8;
     make_set(n, p, x, y);
     for (const double rate : {1.0, 0.8}) {
       ml::GbdtParams q;
+      q.gradient_rounding = rounding;
       q.num_iterations = 6;
       q.max_leaves = 63;
       q.subsample = rate;
@@ -219,7 +222,7 @@ int run_ml_suite() {
         CHECK(bit_equal(r[0].forest.leaf_value, r[t].forest.leaf_value) &&
                   bit_equal(r[0].forest.split_gain, r[t].forest.split_gain) &&
                   bit_equal(r[0].train_loss, r[t].train_loss) && bit_equal(r[0].valid_loss, r[t].valid_loss),
-              "subsample %g: %d threads change the model", rate, t + 1);
+              "rounding %d, subsample %g: %d threads change the model", rounding, rate, t + 1);
     }
   }
   // Early stopping keeps the best iteration; a set cancel flag aborts before the first tree.

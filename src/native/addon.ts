@@ -155,6 +155,8 @@ export interface NativeGbdtTrainOptions {
   maxCatToOnehot: number;
   earlyStoppingRounds: number;
   seed: number;
+  /** Default true. */
+  gradientRounding?: boolean;
   categoricalFeatures: Int32Array;
   threads?: number;
   cancel?: Int32Array;
@@ -216,7 +218,7 @@ export interface NativeAddon {
     allModels?: boolean;
     outParams: Float64Array;
     outSeason: Float64Array;
-    /** 'cuda': ets_fit_cuda, non-seasonal models only (UNSUPPORTED when a seasonal one is allowed). Default 'cpu'. */
+    /** 'cuda': ets_fit_cuda, the same models (UNSUPPORTED when a seasonal one is allowed for a season above tsEtsCudaMaxSeason). Default 'cpu'. */
     device?: 'cpu' | 'cuda';
     cancel?: Int32Array;
     sync?: boolean;
@@ -230,6 +232,8 @@ export interface NativeAddon {
   trajectoryStayPoints?(o: NativeTrajectoryStayPointsOptions): Promise<void> | undefined;
   /** Devices tsEtsFit accepts (absent: an addon older than the CUDA AutoETS, CPU only). */
   tsEtsDevices?: readonly string[];
+  /** Longest season for which device 'cuda' fits seasonal ETS models (absent: an addon whose CUDA AutoETS fits non-seasonal models only). */
+  tsEtsCudaMaxSeason?: number;
   /** Devices trajectoryPairwise accepts (absent: an addon older than its CUDA kernel, CPU only). */
   trajectoryDevices?: readonly string[];
   // ML family (GBDT): optional as well (src/kernels/ml/native.ts checks).

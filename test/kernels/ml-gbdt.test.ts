@@ -4,7 +4,15 @@
  * early stopping and abort, Saabas contributions, and save -> load -> predict.
  */
 import { describe, expect, it } from 'vitest';
-import { gbdtContributions, gbdtImportance, gbdtPredict, trainGbdt, trainGbdtAsync } from '../../src/kernels/ml/gbdt.js';
+import {
+  gbdtContributions,
+  gbdtImportance,
+  gbdtPredict,
+  gridAnchor,
+  roundToGrid,
+  trainGbdt,
+  trainGbdtAsync,
+} from '../../src/kernels/ml/gbdt.js';
 import { GBDT_FORMAT_VERSION, loadGbdtModel, saveGbdtModel } from '../../src/kernels/ml/gbdt-json.js';
 import { coverage, meanAbsoluteError, poissonDeviance, rmse, rocAuc, tweedieDeviance } from '../../src/kernels/ml/metrics.js';
 import { gaussian, mulberry32 } from '../../src/kernels/ml/random.js';
@@ -43,7 +51,8 @@ describe('GBDT: hand-checked trees', () => {
   });
 
   it('missing values learn a default direction (missing-only split, and missing grouped with low values)', () => {
-    const opts = { numIterations: 1, learningRate: 1, minDataInLeaf: 1, maxLeaves: 2 };
+    // Exact sums (no gradient rounding), so the leaf means are exactly 0 and 10.
+    const opts = { numIterations: 1, learningRate: 1, minDataInLeaf: 1, maxLeaves: 2, gradientRounding: false };
     const a = trainGbdt({ features: f64([1, 2, 3, Number.NaN, Number.NaN]), numFeatures: 1, labels: f64([0, 0, 0, 10, 10]) }, opts).model;
     expect(a.trees[0]?.threshold[0]).toBe(Number.POSITIVE_INFINITY);
     expect(a.trees[0]?.defaultLeft[0]).toBe(0);
@@ -55,6 +64,43 @@ describe('GBDT: hand-checked trees', () => {
     expect(b.trees[0]?.threshold[0]).toBe(5);
     expect(b.trees[0]?.defaultLeft[0]).toBe(1);
     expect(Array.from(gbdtPredict(b, f64([Number.NaN, 0, 7]), 1))).toEqual([0, 0, 10]);
+  });
+
+  it('gradient rounding (the default) moves a value by at most n * 2^-51 of the largest gradient; off gives the exact sums', () => {
+    const train = { features: f64([1, 2, Number.NaN, Number.NaN, 8, 9]), numFeatures: 1, labels: f64([0, 0, 0, 0, 10, 10]) };
+    const opts = { numIterations: 1, learningRate: 1, minDataInLeaf: 1, maxLeaves: 2 };
+    const exact = trainGbdt(train, { ...opts, gradientRounding: false }).model;
+    const rounded = trainGbdt(train, opts).model;
+    expect(rounded.params.gradientRounding).toBe(true);
+    expect(Array.from(gbdtPredict(exact, f64([Number.NaN, 0, 7]), 1))).toEqual([0, 0, 10]);
+    // Gradients up to 20 / 3 on 6 rows: R = 2^7, grid 2^-45; the leaf means move by less than that.
+    const got = gbdtPredict(rounded, f64([Number.NaN, 0, 7]), 1);
+    for (const [i, want] of [0, 0, 10].entries()) expect(Math.abs((got[i] as number) - want)).toBeLessThan(2 ** -44);
+    expect(got[2]).not.toBe(10); // the test can tell rounding on from off
+    expect(() => trainGbdt(train, { ...opts, gradientRounding: 'yes' as unknown as boolean })).toThrow(
+      /gradientRounding must be a boolean/,
+    );
+  });
+
+  it('gridAnchor / roundToGrid: R = 2^(e + 1) above n * max, exact sums in any order, positive hessians stay positive', () => {
+    expect(gridAnchor(20 / 3, 6)).toBe(128);
+    expect(gridAnchor(0.25, 4)).toBe(4); // n * max = 1 = 2^0 < 2^1: R = 2^2
+    expect(gridAnchor(0, 10)).toBe(0);
+    expect(gridAnchor(Number.POSITIVE_INFINITY, 10)).toBe(0);
+    const g = Float64Array.from(
+      { length: 1000 },
+      (_, i) => Math.sin(i * 12.9898) * 43758.5453 - Math.floor(Math.sin(i * 12.9898) * 43758.5453) - 0.5,
+    );
+    roundToGrid(g, false);
+    const forward = g.reduce((s, v) => s + v, 0);
+    const backward = [...g].reverse().reduce((s, v) => s + v, 0);
+    const shuffled = [...g].sort().reduce((s, v) => s + v, 0);
+    expect(backward).toBe(forward);
+    expect(shuffled).toBe(forward);
+    const h = Float64Array.from([1, 1e-16, 0.5, 1e-300]);
+    roundToGrid(h, true);
+    const step = gridAnchor(1, 4) * 2 ** -52;
+    expect(Array.from(h)).toEqual([1, step, 0.5, step]);
   });
 
   it('categorical features split natively: one split separates interleaved categories; unseen ones go right', () => {

@@ -47,7 +47,8 @@ function worstRelative(a: Float64Array, b: Float64Array): number {
 const BASE: GbdtOptions = { numIterations: 25, learningRate: 0.2, maxLeaves: 15, minDataInLeaf: 10 };
 
 // rows: 2,400 unless given; the 40,000-row cases reach the native core's threaded paths (row loops
-// of >= 8,192 rows, histograms of >= 2^16 bin updates), which must not change a bit.
+// of >= 8,192 rows, histograms of >= 2^15 bin updates: by rows with gradient rounding, the
+// default, by features without), which must not change a bit.
 const CASES: Array<{ name: string; task: SyntheticTask; options: GbdtOptions; categories?: number; rows?: number }> = [
   { name: 'l2', task: 'regression', options: { objective: 'l2' } },
   { name: 'l1', task: 'regression', options: { objective: 'l1' } },
@@ -84,6 +85,13 @@ const CASES: Array<{ name: string; task: SyntheticTask; options: GbdtOptions; ca
     rows: 40000,
     options: { objective: 'logistic', numIterations: 10, maxLeaves: 31, minSumHessianInLeaf: 1 },
   },
+  {
+    name: 'logistic, 40,000 rows, gradientRounding off (histograms threaded by features, rows in order)',
+    task: 'binary',
+    rows: 40000,
+    options: { objective: 'logistic', numIterations: 10, maxLeaves: 31, minSumHessianInLeaf: 1, gradientRounding: false },
+  },
+  { name: 'l2, gradientRounding off', task: 'regression', options: { objective: 'l2', gradientRounding: false } },
   {
     name: 'poisson, 40,000 rows, subsampled (threaded row loops)',
     task: 'poisson',

@@ -58,6 +58,9 @@ struct GbdtParams {
   int max_cat_to_onehot = 4;     ///< at most this many categories in a leaf: one-vs-rest splits
   int early_stopping_rounds = 0;
   uint32_t seed = 0;
+  /// Gradients and hessians rounded to a grid on which every sum is exact (gbdt.ts roundToGrid),
+  /// so histograms may add rows in any order (threads, GPU) and still match the reference.
+  bool gradient_rounding = true;
   std::vector<int32_t> categorical_features;  ///< feature indices (any order, duplicates allowed)
   int threads = 1;
 };

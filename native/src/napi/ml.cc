@@ -7,7 +7,7 @@
 //               numIterations, learningRate, maxLeaves, maxDepth, minDataInLeaf,
 //               minSumHessianInLeaf, lambdaL2, minSplitGain, subsample, colsample, maxBins,
 //               binSampleSize, catSmooth, minDataPerGroup, maxCatThreshold, catL2,
-//               maxCatToOnehot, earlyStoppingRounds, seed,
+//               maxCatToOnehot, earlyStoppingRounds, seed, gradientRounding? (default true),
 //               categoricalFeatures: Int32Array, threads?, cancel?: Int32Array,
 //               progress?: Float64Array(4), sync? })
 //     -> (Promise of) { initScore, iterations, bestIteration, stopReason (0 completed,
@@ -185,6 +185,9 @@ Napi::Value GbdtTrain(const Napi::CallbackInfo& info) {
   const double seed = number_or(env, o, "seed", 0);
   if (!(seed >= 0 && seed <= 4294967295.0) || seed != std::floor(seed)) throw_invalid(env, "seed must be an integer in [0, 2^32)");
   q.seed = static_cast<uint32_t>(seed);
+  const Napi::Value rounding = o.Get("gradientRounding");
+  if (!rounding.IsUndefined() && !rounding.IsBoolean()) throw_invalid(env, "gradientRounding must be a boolean");
+  q.gradient_rounding = !rounding.IsBoolean() || rounding.As<Napi::Boolean>().Value();
   if (o.Get("categoricalFeatures").IsTypedArray()) {
     std::size_t len = 0;
     const int32_t* cats = array_of<int32_t>(env, o, "categoricalFeatures", napi_int32_array, 0, keep, &len);

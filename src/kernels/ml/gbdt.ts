@@ -5,6 +5,10 @@
  *
  * Per iteration, in this order:
  * 1. gradients and hessians of the objective at the current raw scores, for every training row;
+ *    with gradientRounding (the default), each rounded to a fixed grid (roundToGrid below) so
+ *    that every sum of them is exact: histogram slots, leaf sums and the subtraction trick then
+ *    give the same numbers in any order of addition, which lets the native core add rows from
+ *    several threads (or a GPU) and still match this reference bit for bit;
  * 2. rows: all rows, or with subsample < 1 each row i = 0..n-1 kept when rng() < subsample (one
  *    draw per row; if none is kept, the single row floor(rng() n));
  * 3. features: all, or with colsample < 1 k = max(1, round(colsample p)) features by a partial
@@ -124,6 +128,11 @@ export interface GbdtOptions {
   earlyStoppingRounds?: number;
   /** Seed of the sampling PRNG; default 0. */
   seed?: number;
+  /**
+   * Round gradients and hessians to a grid that makes their sums exact in any order (see
+   * roundToGrid); default true. false keeps them unrounded (every sum then in row order).
+   */
+  gradientRounding?: boolean;
   featureNames?: readonly string[];
   valid?: GbdtDataset;
   onProgress?: (progress: GbdtProgress) => void;
@@ -151,6 +160,8 @@ export interface GbdtParams {
   maxCatToOnehot: number;
   earlyStoppingRounds: number;
   seed: number;
+  /** Absent in models saved before the option existed (those were trained unrounded). */
+  gradientRounding?: boolean;
 }
 
 export interface GbdtModel {
@@ -203,7 +214,60 @@ export function resolveParams(o: GbdtOptions): GbdtParams {
     maxCatToOnehot: intOption('maxCatToOnehot', o.maxCatToOnehot, 4, 0, INT32_MAX),
     earlyStoppingRounds: intOption('earlyStoppingRounds', o.earlyStoppingRounds, 0, 0),
     seed: intOption('seed', o.seed, 0, 0, 4294967295),
+    gradientRounding: boolOption('gradientRounding', o.gradientRounding, true),
   };
+}
+
+function boolOption(field: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new WaybillError('INVALID_ARGUMENT', `${field} must be a boolean`, { field });
+  return value;
+}
+
+const gridBits = new Float64Array(1);
+const gridWords = new Uint32Array(gridBits.buffer);
+
+/**
+ * The grid step's anchor for n values of magnitude at most maxAbs: R = 2^(e + 1), where
+ * n * maxAbs < 2^e (frexp's exponent), so n values rounded to multiples of ulp(R) = R * 2^-52
+ * never sum past R: every partial sum is a multiple of ulp(R) below 2^53 ulps, hence exact, and
+ * addition of them is associative. 0 (no rounding) when n * maxAbs is 0, not finite or too large
+ * for the doubling. Found from the exponent bits, so the C++ port gets the same R.
+ */
+export function gridAnchor(maxAbs: number, n: number): number {
+  const x = n * maxAbs;
+  if (!(x > 0) || !Number.isFinite(x)) return 0;
+  gridBits[0] = x;
+  const biased = ((gridWords[1] as number) >>> 20) & 0x7ff;
+  const e = biased === 0 ? -1022 : biased - 1022; // x < 2^e
+  const rBiased = e + 1 + 1023;
+  if (rBiased >= 0x7ff) return 0;
+  gridWords[1] = rBiased << 20;
+  gridWords[0] = 0;
+  return gridBits[0] as number;
+}
+
+/**
+ * Rounds v[0..n) in place to multiples of ulp(R) for R = gridAnchor(max |v|, n): v = (R + v) - R.
+ * With positive = true (hessians, all positive by construction), a value that would round to 0
+ * or below becomes ulp(R) instead, so a leaf's hessian sum stays positive. The relative change
+ * of the largest value is at most n * 2^-52.
+ */
+export function roundToGrid(v: Float64Array, positive: boolean): void {
+  const n = v.length;
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const a = Math.abs(v[i] as number);
+    if (a > max) max = a;
+  }
+  const R = gridAnchor(max, n);
+  if (R === 0) return;
+  const step = R * 2.220446049250313e-16; // R * 2^-52, exact
+  for (let i = 0; i < n; i++) {
+    let r = R + (v[i] as number) - R;
+    if (positive && r < step) r = step;
+    v[i] = r;
+  }
 }
 
 interface Split {
@@ -332,6 +396,10 @@ export class GbdtTrainer {
     }
     const { objective, labels, raw, grad, hess, params } = this;
     objective.gradients(labels, raw, grad, hess);
+    if (params.gradientRounding) {
+      roundToGrid(grad, false);
+      roundToGrid(hess, true);
+    }
     const m = this.sampleRows();
     const features =
       params.colsample < 1 ? sampleWithoutReplacement(this.rng, this.p, Math.max(1, Math.round(params.colsample * this.p))) : null;

@@ -81,6 +81,11 @@ const TrainOptions = Type.Object(
       Type.Integer({ description: 'with valid: stop after this many iterations without improvement, keep the best; default 0 = off' }),
     ),
     seed: Type.Optional(Type.Integer({ minimum: 0, description: 'sampling seed; default 0' })),
+    gradientRounding: Type.Optional(
+      Type.Boolean({
+        description: 'round gradients to a grid on which sums are exact (any thread count, the same trees); default true',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -183,6 +183,7 @@ class Trainer {
       if (link_valid_) obj_.gradients_from_link(train_.labels, link_.data(), grad_.data(), hess_.data(), b, e);
       else obj_.gradients(train_.labels, raw_.data(), grad_.data(), hess_.data(), b, e);
     });
+    if (q_.gradient_rounding) round_gradients();
     const std::size_t m = sample_rows();
     if (q_.colsample < 1) {
       const int32_t k = std::max<int32_t>(1, static_cast<int32_t>(std::round(q_.colsample * static_cast<double>(p_))));
@@ -249,6 +250,47 @@ class Trainer {
       if (rng_() < q_.subsample) rows_[m++] = static_cast<int32_t>(i);
     if (m == 0) rows_[m++] = static_cast<int32_t>(std::floor(rng_() * static_cast<double>(n_)));
     return m;
+  }
+
+  /// gbdt.ts roundToGrid on grad_ (any sign) and hess_ (positive): the maxima by blocks (a
+  /// maximum does not depend on the order), then every value rounded on the helpers.
+  void round_gradients() {
+    const std::size_t t = static_cast<std::size_t>(std::max(1, q_.threads));
+    block_max_.assign(2 * t, 0.0);
+    auto range = [&](std::size_t k) { return std::make_pair(n_ * k / t, n_ * (k + 1) / t); };
+    auto maxima = [&](std::size_t kb, std::size_t ke) {
+      for (std::size_t k = kb; k < ke; ++k) {
+        const auto [b, e] = range(k);
+        double mg = 0, mh = 0;
+        for (std::size_t i = b; i < e; ++i) {
+          const double a = std::fabs(grad_[i]), c = std::fabs(hess_[i]);
+          if (a > mg) mg = a;
+          if (c > mh) mh = c;
+        }
+        block_max_[2 * k] = mg;
+        block_max_[2 * k + 1] = mh;
+      }
+    };
+    if (n_ >= kParallelRows) workers_->run(t, maxima);
+    else maxima(0, t);
+    double mg = 0, mh = 0;
+    for (std::size_t k = 0; k < t; ++k) {
+      if (block_max_[2 * k] > mg) mg = block_max_[2 * k];
+      if (block_max_[2 * k + 1] > mh) mh = block_max_[2 * k + 1];
+    }
+    const double rg = detail::grid_anchor(mg, n_), rh = detail::grid_anchor(mh, n_);
+    const double step = rh * 2.220446049250313e-16;  // rh * 2^-52, exact
+    auto round = [&](std::size_t b, std::size_t e) {
+      if (rg != 0)
+        for (std::size_t i = b; i < e; ++i) grad_[i] = (rg + grad_[i]) - rg;
+      if (rh != 0)
+        for (std::size_t i = b; i < e; ++i) {
+          const double r = (rh + hess_[i]) - rh;
+          hess_[i] = r < step ? step : r;
+        }
+    };
+    if (n_ >= kParallelRows) workers_->run(n_, round);
+    else round(0, n_);
   }
 
   /// Stable partition of rows_[start, end) by rule on feature's bins: the rows going left first,
@@ -349,7 +391,8 @@ class Trainer {
     for (std::size_t j = 0; j < nf; ++j) slot_base_[j] = 3 * static_cast<uint32_t>(off[feats[j]]);
     const uint32_t* base = slot_base_.data();
     const bool all = nf == p;  // every feature: feats[j] == j
-    auto work = [&](std::size_t fb, std::size_t fe) {
+    // Rows [start, end) into histogram hd over sampled features [fb, fe), zeroed first.
+    auto work = [&](double* hd, std::size_t start, std::size_t end, std::size_t fb, std::size_t fe) {
       for (std::size_t j = fb; j < fe; ++j) {
         const int32_t f = feats[j];
         std::fill(hd + 3 * off[f], hd + 3 * off[f + 1], 0.0);
@@ -381,10 +424,30 @@ class Trainer {
         }
       }
     };
-    if (q_.threads > 1 && (end - start) * nf >= kParallelHistWork) {
-      workers_->run(nf, work);
+    const std::size_t t = static_cast<std::size_t>(std::max(1, q_.threads));
+    if (t == 1 || (end - start) * nf < kParallelHistWork) {
+      work(hd, start, end, 0, nf);
+    } else if (!q_.gradient_rounding) {
+      // Unrounded sums must add rows in ascending order: threads take blocks of features.
+      workers_->run(nf, [&](std::size_t fb, std::size_t fe) { work(hd, start, end, fb, fe); });
     } else {
-      work(0, nf);
+      // Rounded gradients sum exactly in any order: each thread takes a block of rows into its own
+      // histogram (the first into hist itself), then the partials are added slot by slot.
+      partials_.resize(t - 1);
+      for (auto& h : partials_) h.resize(3 * total_slots_);
+      const std::size_t len = end - start;
+      workers_->run(t, [&](std::size_t kb, std::size_t ke) {
+        for (std::size_t k = kb; k < ke; ++k)
+          work(k == 0 ? hd : partials_[k - 1].data(), start + len * k / t, start + len * (k + 1) / t, 0, nf);
+      });
+      workers_->run(nf, [&](std::size_t fb, std::size_t fe) {
+        for (std::size_t j = fb; j < fe; ++j) {
+          const int32_t f = feats[j];
+          for (const auto& h : partials_)
+            for (std::size_t sl = 3 * static_cast<std::size_t>(off[f]); sl < 3 * static_cast<std::size_t>(off[f + 1]); ++sl)
+              hd[sl] += h[sl];
+        }
+      });
     }
   }
 
@@ -705,6 +768,8 @@ class Trainer {
   bool link_valid_ = false;
   std::vector<int32_t> rows_, scratch_, feats_, order_, reversed_, best_order_;
   std::vector<uint32_t> slot_base_;
+  std::vector<std::vector<double>> partials_;  // row-parallel histograms of threads 1.. (rounded gradients)
+  std::vector<double> block_max_;               // gradient rounding: per-block maxima
   std::vector<uint8_t> goes_left_;        // partition: each position's side (threaded path)
   std::vector<std::size_t> block_left_;   // partition: left rows before each block
   std::vector<Hist> pool_;

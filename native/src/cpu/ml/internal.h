@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -99,6 +100,23 @@ struct ObjectiveFns {
   void gradients_from_link(const double* y, const double* link, double* g, double* h, std::size_t begin,
                            std::size_t end) const;
 };
+
+/// gbdt.ts gridAnchor: R = 2^(e + 1) with n * max_abs < 2^e, from the exponent bits; 0 when
+/// n * max_abs is 0, not finite or too large.
+inline double grid_anchor(double max_abs, std::size_t n) {
+  const double x = static_cast<double>(n) * max_abs;
+  if (!(x > 0) || !std::isfinite(x)) return 0;
+  uint64_t b;
+  std::memcpy(&b, &x, 8);
+  const int biased = static_cast<int>((b >> 52) & 0x7ff);
+  const int e = biased == 0 ? -1022 : biased - 1022;
+  const int r_biased = e + 1 + 1023;
+  if (r_biased >= 0x7ff) return 0;
+  const uint64_t r = static_cast<uint64_t>(r_biased) << 52;
+  double out;
+  std::memcpy(&out, &r, 8);
+  return out;
+}
 
 /// x[i] = js_log(x[i]) for i in [0, n), bit for bit, four lanes at a time where the CPU allows.
 void js_log_inplace(double* x, std::size_t n);
