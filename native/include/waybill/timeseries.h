@@ -38,13 +38,17 @@ struct EtsOptions {
 Status ets_fit_cpu(const double* values, const int32_t* offsets, std::size_t count, int season, const EtsOptions& options,
                    double* params, double* season_out, RowRange range, CancelToken cancel = {});
 
-/// ets_fit_cpu on a CUDA device (native/src/cuda/timeseries/ets_fit.cu), for the non-seasonal
-/// models only (ANN, AAN, AAdN, MNN, MAN, MAdN; one thread per series and model): same arguments,
-/// same output layout, model_mask and all_models honoured. Returns kUnsupported when the call could
-/// fit a seasonal model (season > 1, season <= options.max_season and a seasonal code in
-/// model_mask): run those on the CPU. Same numbers as ets_fit_cpu but for CUDA's log() (<= 1 ulp
-/// from glibc's), which can turn a Nelder-Mead comparison; the parity tests allow 1 % of fits to
-/// differ and report them. Without a CUDA build: kUnsupported with the reason.
+/// Longest season for which ets_fit_cuda fits the seasonal models (their states are per-thread
+/// arrays of this size on the device).
+constexpr int kEtsCudaMaxSeason = 24;
+
+/// ets_fit_cpu on a CUDA device (native/src/cuda/timeseries/ets_fit.cu; one thread per series and
+/// model): same arguments, same output layout, the same candidate models (non-seasonal and
+/// seasonal), model_mask and all_models honoured. Returns kUnsupported when the call could fit a
+/// seasonal model for a season above kEtsCudaMaxSeason (season <= options.max_season and a
+/// seasonal code in model_mask): run those on the CPU. Same numbers as ets_fit_cpu but for CUDA's
+/// log() (<= 1 ulp from glibc's), which can turn a Nelder-Mead comparison; the parity tests allow
+/// 1 % of fits to differ and report them. Without a CUDA build: kUnsupported with the reason.
 Status ets_fit_cuda(const double* values, const int32_t* offsets, std::size_t count, int season, const EtsOptions& options,
                     double* params, double* season_out, RowRange range, CancelToken cancel = {});
 

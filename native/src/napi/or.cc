@@ -302,8 +302,9 @@ Napi::Value TsForecast(const Napi::CallbackInfo& info) {
 //            maxSeason, modelMask, allModels?, outParams: Float64Array(count * 16 [* 18 with allModels]),
 //            outSeason: Float64Array(count * season [* 18]), device?: 'cpu' | 'cuda', cancel?, sync? })
 //            — AutoETS per series, or every candidate's fit with allModels (see waybill/timeseries.h
-//            for the output layout). device 'cuda': ets_fit_cuda, non-seasonal models only (an
-//            UNSUPPORTED error when the options allow a seasonal one).
+//            for the output layout). device 'cuda': ets_fit_cuda, the same models (an UNSUPPORTED
+//            error when the options allow a seasonal one for a season above
+//            tsEtsCudaMaxSeason).
 Napi::Value TsEtsFit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw_invalid(env, "expected one options object");
@@ -344,6 +345,7 @@ void init_or(Napi::Env env, Napi::Object exports) {
   exports.Set("tsForecast", Napi::Function::New(env, TsForecast, "tsForecast"));
   exports.Set("tsEtsFit", Napi::Function::New(env, TsEtsFit, "tsEtsFit"));
   exports.Set("tsEtsDevices", cpu_cuda_devices(env));
+  exports.Set("tsEtsCudaMaxSeason", Napi::Number::New(env, ts::kEtsCudaMaxSeason));
   exports.Set("auctionAssignment", Napi::Function::New(env, AuctionAssignment, "auctionAssignment"));
   exports.Set("minCostFlow", Napi::Function::New(env, MinCostFlow, "minCostFlow"));
   exports.Set("tspSolve", Napi::Function::New(env, TspSolve, "tspSolve"));

@@ -1,8 +1,8 @@
 /**
  * The time-series kernel family on the engine: batched forecasts on the C++ core (ETS fitted over
  * several native threads) or the TS reference; with `backend: 'cuda'` (forced only, never the
- * default) the ETS fits of fitEts and of forecast models 'ets' / 'comb' run on a CUDA device,
- * non-seasonal models only (src/kernels/timeseries/cuda.ts).
+ * default) the ETS fits of fitEts and of forecast models 'ets' / 'comb' run on a CUDA device, the
+ * seasonal models for seasonLength <= 24 (src/kernels/timeseries/cuda.ts).
  */
 
 import { availableParallelism } from 'node:os';
@@ -29,9 +29,9 @@ type SeriesInput = SeriesBatch | { series: ReadonlyArray<ReadonlyArray<number | 
 export { FORECAST_MODELS } from './forecast.js';
 
 /**
- * Backends of the family. 'cuda': ETS fitting on a CUDA device (non-seasonal models; fitEts and
- * forecast models 'ets' / 'comb'), only when asked for by name; the rest of a forecast runs as on
- * 'native'.
+ * Backends of the family. 'cuda': ETS fitting on a CUDA device (every AutoETS model, the seasonal
+ * ones for seasonLength <= 24; fitEts and forecast models 'ets' / 'comb'), only when asked for by
+ * name; the rest of a forecast runs as on 'native'.
  */
 export type TimeseriesBackend = 'native' | 'js' | 'cuda';
 
@@ -64,7 +64,8 @@ export interface TimeseriesKernels {
       /**
        * Default 'native' when the addon is loaded, else 'js'. 'cuda' (never chosen by default): the
        * CUDA fitter; BACKEND_UNAVAILABLE with the reason without a device, KERNEL_UNSUPPORTED when
-       * seasonal models are allowed (1 < seasonLength <= maxSeason and a seasonal etsModel).
+       * seasonal models are allowed for a season the device does not take (24 < seasonLength <=
+       * maxSeason and a seasonal etsModel).
        */
       backend?: TimeseriesBackend;
       workers?: number;

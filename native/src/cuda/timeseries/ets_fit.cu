@@ -1,14 +1,22 @@
-// AutoETS on a CUDA device for the non-seasonal models (error A/M x trend N/A/Ad: ANN, AAN, AAdN,
-// MNN, MAN, MAdN): one thread per (series, model), each running the whole fit of
-// native/src/cpu/timeseries/ets.cc (start values, Nelder-Mead, final criterion, AIC / AICc / BIC,
-// sigma2) on its own; the host then keeps the lowest AICc per series or, with all_models, every
-// candidate in its model-code slot (the layout of ets_fit_cpu).
+// AutoETS on a CUDA device: one thread per (series, model), each running the whole fit of
+// native/src/cpu/timeseries/ets.cc (start values, Nelder-Mead, for the seasonal models the second
+// search from the least-squares initial states, final criterion, AIC / AICc / BIC, sigma2) on its
+// own; the host then keeps the lowest AICc per series or, with all_models, every candidate in its
+// model-code slot (the layout of ets_fit_cpu). Models: error A/M x trend N/A/Ad x season N/A/M as
+// ets_fit_cpu allows them (no error A with season M; multiplicative error or season only for
+// series > 0; seasonal models for 1 < season <= max_season and n >= 3 season), the seasonal ones
+// for season <= kEtsCudaMaxSeason (24: the seasonal states are per-thread arrays of that size);
+// a call that would fit a seasonal model with a longer season is kUnsupported.
 //
-// Layout: a first kernel scales each series (fit_scale) into a device copy and flags positive
-// series; the fit kernel's threads go in groups of 32 x models over the series sorted by length
-// (longest first), each warp fitting one model to 32 series of about one length, so a warp runs
-// one code path for about the same number of steps (ets_task.cuh, fit_task). Launches take at
-// most kSeriesPerLaunch series, with the cancel token checked between them.
+// Layout: a first kernel scales each series (fit_scale, with a season of 1 for the non-seasonal
+// models and, when seasonal models are fitted, with the season for those) into device copies and
+// flags positive series; then one launch for the non-seasonal models and one for the seasonal ones
+// (different register and local-memory needs, so the non-seasonal launch keeps its occupancy).
+// A launch's threads go in groups of 32 x models over the series sorted by length (longest first),
+// each warp fitting one model to 32 series of about one length, so a warp runs one code path for
+// about the same number of steps (ets_task.cuh, fit_task). Launches take at most kSeriesPerLaunch
+// series (kSeasonalSeriesPerLaunch with seasonal models: their rows carry the seasonal states),
+// with the cancel token checked between them.
 //
 // Parity with ets_fit_cpu: the same operations in the same order (--fmad=false, the core with
 // -ffp-contract=off); ets_task.cuh compiled for the host gives ets_fit_cpu's numbers bit for bit
@@ -17,10 +25,6 @@
 // down another path, and its fit then differs by more than rounding. The parity test
 // (`waybill_tests cuda`, test/kernels/ts-cuda-parity.test.ts) asserts loglik / AICc within 1e-9
 // relative and parameters within 1e-6 on at least 99 % of (series, model) fits and reports the rest.
-//
-// Seasonal models are not here: the call returns kUnsupported when the options allow one for this
-// season (season > 1, season <= max_season and a seasonal code in model_mask); the TS layer then
-// runs the batch on the CPU (src/kernels/timeseries/index.ts).
 #include <algorithm>
 #include <numeric>
 #include <string>
@@ -37,19 +41,26 @@ using cuda_detail::TaskArgs;
 
 constexpr int kThreads = 128;
 constexpr std::size_t kSeriesPerLaunch = std::size_t{1} << 17;
+// With seasonal models: 2^15 series x up to 15 models is still more threads than an H200 holds at
+// once, and the seasonal states of a chunk (up to 15 x 24 doubles per series) stay under 100 MB.
+constexpr std::size_t kSeasonalSeriesPerLaunch = std::size_t{1} << 15;
 
-__global__ void prepare_kernel(const double* __restrict__ values, const int32_t* __restrict__ offsets, std::size_t count, double* __restrict__ ys,
-                               double* __restrict__ scale, uint8_t* __restrict__ positive) {
+// Scales series s for a season of 1 (ys, scale) and, when ys_season is given, for `season`.
+__global__ void prepare_kernel(const double* __restrict__ values, const int32_t* __restrict__ offsets, std::size_t count, int season,
+                               double* __restrict__ ys, double* __restrict__ scale, double* __restrict__ ys_season, double* __restrict__ scale_season,
+                               uint8_t* __restrict__ positive) {
   const std::size_t s = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (s >= count) return;
   const int32_t a = offsets[s];
-  cuda_detail::prepare_series(values + a, offsets[s + 1] - a, ys + a, scale + s, positive + s);
+  cuda_detail::prepare_series(values + a, offsets[s + 1] - a, 1, ys + a, scale + s, positive + s);
+  if (ys_season != nullptr) cuda_detail::prepare_series(values + a, offsets[s + 1] - a, season, ys_season + a, scale_season + s, positive + s);
 }
 
+template <bool kSeasonal>
 __global__ void __launch_bounds__(kThreads) fit_kernel(TaskArgs args, std::size_t threads) {
   const std::size_t t = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (t >= threads) return;
-  cuda_detail::fit_task(args, t);
+  cuda_detail::fit_task<kSeasonal>(args, t);
 }
 
 }  // namespace
@@ -59,46 +70,57 @@ Status ets_fit_cuda(const double* values, const int32_t* offsets, std::size_t co
   if (season < 1) return Status::Error(StatusCode::kInvalidArgument, "season must be >= 1");
   if (o.max_iter < 1 || !(o.tolerance > 0)) return Status::Error(StatusCode::kInvalidArgument, "max_iter must be >= 1 and tolerance > 0");
   if (range.end > count || range.begin > range.end) return Status::Error(StatusCode::kInvalidArgument, "bad series range");
-  if (season > 1 && season <= o.max_season && (o.model_mask & cuda_detail::kSeasonalMask) != 0) {
-    return Status::Error(StatusCode::kUnsupported, "the CUDA AutoETS fits non-seasonal models only (season " + std::to_string(season) +
-                                                       " <= max_season with seasonal models allowed); use the CPU");
+  if (season > kEtsCudaMaxSeason && season <= o.max_season && (o.model_mask & cuda_detail::kSeasonalMask) != 0) {
+    return Status::Error(StatusCode::kUnsupported, "the CUDA AutoETS fits seasonal models for season <= " + std::to_string(kEtsCudaMaxSeason) +
+                                                       " only (season " + std::to_string(season) + " <= max_season " + std::to_string(o.max_season) +
+                                                       " with seasonal models allowed); use the CPU, or max_season < season or non-seasonal models only");
   }
   for (std::size_t s = range.begin; s < range.end; ++s)
     if (offsets[s + 1] < offsets[s]) return Status::Error(StatusCode::kInvalidArgument, "offsets must be non-decreasing");
-  TaskArgs args{};
-  args.models = 0;
-  for (int code : cuda_detail::kNonSeasonalCodes)
-    if (o.model_mask & (1u << code)) args.codes[args.models++] = code;
-  args.max_iter = o.max_iter;
-  args.tolerance = o.tolerance;
+  int codes[kEtsModels];
+  const int row_models = cuda_detail::plan_codes(o.model_mask, season, o.max_season, codes);
+  TaskArgs plain{}, seasonal{};
+  const int plain_models = cuda_detail::select_launch(plain, codes, row_models, false);
+  const int seasonal_models = cuda_detail::select_launch(seasonal, codes, row_models, true);
+  for (TaskArgs* a : {&plain, &seasonal}) {
+    a->season = season;
+    a->max_iter = o.max_iter;
+    a->tolerance = o.tolerance;
+  }
   const std::size_t slots = o.all_models ? kEtsModels : 1;
+  const std::size_t m = static_cast<std::size_t>(season);
   if (range.begin == range.end) return Status::Ok();
-  if (args.models == 0) {
-    std::vector<double> none;
-    cuda_detail::assemble_rows(none.data(), range.end - range.begin, 0, args.codes, season, o.all_models, params + range.begin * kEtsParams * slots,
-                               season_out + range.begin * static_cast<std::size_t>(season) * slots);
+  if (row_models == 0) {
+    cuda_detail::assemble_rows(nullptr, nullptr, range.end - range.begin, 0, codes, season, o.all_models, params + range.begin * kEtsParams * slots,
+                               season_out + range.begin * m * slots);
     return Status::Ok();
   }
 
-  const std::size_t models = static_cast<std::size_t>(args.models);
-  const std::size_t chunk = std::min(kSeriesPerLaunch, range.end - range.begin);
+  const std::size_t models = static_cast<std::size_t>(row_models);
+  const std::size_t chunk = std::min(seasonal_models > 0 ? kSeasonalSeriesPerLaunch : kSeriesPerLaunch, range.end - range.begin);
+  const std::size_t season_row = seasonal_models > 0 ? models * m : 0;  // season_fits doubles per series
   std::size_t longest_values = 0;
   for (std::size_t s0 = range.begin; s0 < range.end; s0 += chunk) {
     const std::size_t s1 = std::min(range.end, s0 + chunk);
     longest_values = std::max(longest_values, static_cast<std::size_t>(offsets[s1] - offsets[s0]));
   }
-  cuda::DeviceBuffer<double> d_values, d_ys, d_scale, d_fits;
+  cuda::DeviceBuffer<double> d_values, d_ys, d_scale, d_ys_season, d_scale_season, d_fits, d_season_fits;
   cuda::DeviceBuffer<int32_t> d_offsets, d_order;
   cuda::DeviceBuffer<uint8_t> d_positive;
   WAYBILL_CUDA_TRY(d_values.alloc(longest_values));
   WAYBILL_CUDA_TRY(d_ys.alloc(longest_values));
   WAYBILL_CUDA_TRY(d_scale.alloc(chunk));
+  if (seasonal_models > 0) {
+    WAYBILL_CUDA_TRY(d_ys_season.alloc(longest_values));
+    WAYBILL_CUDA_TRY(d_scale_season.alloc(chunk));
+    WAYBILL_CUDA_TRY(d_season_fits.alloc(chunk * season_row));
+  }
   WAYBILL_CUDA_TRY(d_positive.alloc(chunk));
   WAYBILL_CUDA_TRY(d_offsets.alloc(chunk + 1));
   WAYBILL_CUDA_TRY(d_order.alloc(chunk));
   WAYBILL_CUDA_TRY(d_fits.alloc(chunk * models * kEtsParams));
   std::vector<int32_t> rel(chunk + 1), order(chunk);
-  std::vector<double> fits(chunk * models * kEtsParams);
+  std::vector<double> fits(chunk * models * kEtsParams), season_fits(chunk * season_row);
 
   for (std::size_t s0 = range.begin; s0 < range.end; s0 += chunk) {
     if (cancel.cancelled()) return Status::Error(StatusCode::kCancelled, "cancelled");
@@ -113,22 +135,36 @@ Status ets_fit_cuda(const double* values, const int32_t* offsets, std::size_t co
     WAYBILL_CUDA_TRY(cudaMemcpy(d_values.ptr, values + base, nv * sizeof(double), cudaMemcpyHostToDevice));
     WAYBILL_CUDA_TRY(cudaMemcpy(d_offsets.ptr, rel.data(), (c + 1) * sizeof(int32_t), cudaMemcpyHostToDevice));
     WAYBILL_CUDA_TRY(cudaMemcpy(d_order.ptr, order.data(), c * sizeof(int32_t), cudaMemcpyHostToDevice));
-    prepare_kernel<<<static_cast<unsigned>((c + kThreads - 1) / kThreads), kThreads>>>(d_values.ptr, d_offsets.ptr, c, d_ys.ptr, d_scale.ptr,
-                                                                                      d_positive.ptr);
+    prepare_kernel<<<static_cast<unsigned>((c + kThreads - 1) / kThreads), kThreads>>>(d_values.ptr, d_offsets.ptr, c, season, d_ys.ptr, d_scale.ptr,
+                                                                                      d_ys_season.ptr, d_scale_season.ptr, d_positive.ptr);
     WAYBILL_CUDA_TRY_LAUNCH();
-    args.ys = d_ys.ptr;
-    args.offsets = d_offsets.ptr;
-    args.scale = d_scale.ptr;
-    args.positive = d_positive.ptr;
-    args.order = d_order.ptr;
-    args.count = c;
-    args.fits = d_fits.ptr;
-    const std::size_t threads = cuda_detail::task_threads(c, args.models);
-    fit_kernel<<<static_cast<unsigned>((threads + kThreads - 1) / kThreads), kThreads>>>(args, threads);
-    WAYBILL_CUDA_TRY_LAUNCH();
+    for (TaskArgs* a : {&plain, &seasonal}) {
+      a->ys = d_ys.ptr;
+      a->scale = d_scale.ptr;
+      a->ys_season = d_ys_season.ptr;
+      a->scale_season = d_scale_season.ptr;
+      a->offsets = d_offsets.ptr;
+      a->positive = d_positive.ptr;
+      a->order = d_order.ptr;
+      a->count = c;
+      a->fits = d_fits.ptr;
+      a->season_fits = d_season_fits.ptr;
+    }
+    if (plain_models > 0) {
+      const std::size_t threads = cuda_detail::task_threads(c, plain_models);
+      fit_kernel<false><<<static_cast<unsigned>((threads + kThreads - 1) / kThreads), kThreads>>>(plain, threads);
+      WAYBILL_CUDA_TRY_LAUNCH();
+    }
+    if (seasonal_models > 0) {
+      const std::size_t threads = cuda_detail::task_threads(c, seasonal_models);
+      fit_kernel<true><<<static_cast<unsigned>((threads + kThreads - 1) / kThreads), kThreads>>>(seasonal, threads);
+      WAYBILL_CUDA_TRY_LAUNCH();
+    }
     WAYBILL_CUDA_TRY(cudaMemcpy(fits.data(), d_fits.ptr, c * models * kEtsParams * sizeof(double), cudaMemcpyDeviceToHost));
-    cuda_detail::assemble_rows(fits.data(), c, args.models, args.codes, season, o.all_models, params + s0 * kEtsParams * slots,
-                               season_out + s0 * static_cast<std::size_t>(season) * slots);
+    if (seasonal_models > 0)
+      WAYBILL_CUDA_TRY(cudaMemcpy(season_fits.data(), d_season_fits.ptr, c * season_row * sizeof(double), cudaMemcpyDeviceToHost));
+    cuda_detail::assemble_rows(fits.data(), season_fits.data(), c, row_models, codes, season, o.all_models, params + s0 * kEtsParams * slots,
+                               season_out + s0 * m * slots);
   }
   return Status::Ok();
 }
