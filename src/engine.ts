@@ -110,6 +110,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     isClosed: () => pool.closed,
     allowNative: options.backends === undefined || options.backends.includes('native'),
     allowCuda: options.backends === undefined || options.backends.includes('cuda'),
+    allowGpujs: options.backends === undefined || options.backends.includes('gpujs'),
     ...(dataDir ? { dataDir } : {}),
   });
   const graph = createEngineGraph({ isClosed: () => pool.closed, ...(dataDir ? { dataDir } : {}), ...(options.graph ?? {}) });

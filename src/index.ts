@@ -63,6 +63,7 @@ export type {
   TrajectoryKernels,
   TrajectoryRunOptions,
 } from './kernels/trajectory/engine.js';
+export { GPUJS_MAX_TRAJECTORY_POINTS } from './kernels/trajectory/gpujs.js';
 export type { SimilarityMeasure, SpatialBatch, TrajectoryBatch } from './kernels/trajectory/types.js';
 export {
   definePlugin,

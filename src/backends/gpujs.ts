@@ -8,6 +8,8 @@
  * built (and, with a GL context, the renderer string: Mesa's llvmpipe or SwiftShader are CPU
  * rasterisers), and re-reads that class after every call. Only a real GPU mode is auto-selected;
  * in a CPU mode the backend stays available when forced and reports its mode with every result.
+ * The loader and this mode detection (loadGpujs, builtMode, inspectGpujs, judgeGpujsMode) also
+ * serve the trajectory family's gpu.js kernels (src/kernels/trajectory/gpujs.ts).
  *
  * Precision (float32). Haversine: |gpujs - ref| <= 1e-6 x ref + 3 m. Measured in webasm mode over
  * 2.7 million pairs (uniform, near-coincident, near-antipodal, poles, date line): worst 0.46 m
@@ -18,6 +20,7 @@
  * destinations (measured worst 2e-7 x E with offsets up to 1e7): coordinates are centred on that
  * box in float64 before the cast, so a large common offset costs nothing.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { GeoTask } from '../kernels/geo/types.js';
 import type { Backend, BackendStatus, KernelName } from './types.js';
@@ -30,8 +33,8 @@ const RAD = Math.PI / 180;
 const PRIORITY = 20;
 
 /** The slice of gpu.js we use (its typings ship with the package, but it is optional). */
-interface GpuKernel {
-  (...args: Float32Array[]): Float32Array[] | Float32Array;
+export interface GpuKernel {
+  (...args: Array<Float32Array | number>): Float32Array[] | Float32Array;
   setOutput(o: number[]): void;
   /** The kernel gpu.js really built, once it has run; replaced when gpu.js falls back. */
   kernel?: {
@@ -39,12 +42,16 @@ interface GpuKernel {
     context?: { getParameter?(p: number): unknown; RENDERER?: number };
   };
 }
-interface GpuModule {
-  GPU: (new () => { mode?: string; createKernel(source: string, settings: object): GpuKernel }) &
-    Partial<
-      Record<'isHeadlessGLSupported' | 'isWebGLSupported' | 'isWebGL2Supported' | 'isWebGPUSupported' | 'isWebAssemblySupported', boolean>
-    >;
+/** A gpu.js `GPU` instance: one per backend, it owns the kernels (and the GL context) it creates. */
+export interface GpuInstance {
+  mode?: string;
+  createKernel(source: string, settings: object): GpuKernel;
 }
+/** The `GPU` class of the gpu.js module, with its static support flags. */
+export type GpuClass = (new () => GpuInstance) &
+  Partial<
+    Record<'isHeadlessGLSupported' | 'isWebGLSupported' | 'isWebGL2Supported' | 'isWebGPUSupported' | 'isWebAssemblySupported', boolean>
+  >;
 
 const MODE_BY_CLASS: Record<string, string> = {
   WebAssemblyKernel: 'webasm',
@@ -54,6 +61,119 @@ const MODE_BY_CLASS: Record<string, string> = {
   WebGL2Kernel: 'webgl2',
   WebGPUKernel: 'webgpu',
 };
+
+/** First line of an error's message (gpu.js errors carry the whole shader source after it). */
+export const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0];
+
+/** Loads the optional gpu.js package (never throws): its `GPU` class and version, or why not. */
+export function loadGpujs(): { GPU: GpuClass; version: string } | { error: string } {
+  try {
+    const require = createRequire(import.meta.url);
+    const GPU = (require('gpu.js') as { GPU: GpuClass }).GPU;
+    const version = (require('gpu.js/package.json') as { version: string }).version;
+    return { GPU, version };
+  } catch (err) {
+    return { error: `gpu.js not installed: ${firstLine(err)}` };
+  }
+}
+
+/**
+ * The mode a kernel really ran in, read from the class of the kernel gpu.js built ('webasm',
+ * 'cpu', 'headlessgl', 'webgl', 'webgl2', 'webgpu'), not from `gpu.mode`, which may say 'gpu'
+ * after a silent fallback. `fallback` before the kernel has run.
+ */
+export function builtMode(kernel: GpuKernel, fallback: string): string {
+  const cls = kernel.kernel?.constructor.name;
+  return cls === undefined ? fallback : (MODE_BY_CLASS[cls] ?? cls);
+}
+
+/** What a kernel that has run tells about the gpu.js runtime: mode, details, GL renderer, texture limit. */
+export interface GpujsInspection {
+  mode: string;
+  /** Largest output side per call (the GL texture limit; Infinity in the CPU modes). */
+  maxTile: number;
+  details: Record<string, unknown>;
+  renderer?: string;
+  /** headlessgl: the GL driver libraries mapped into this process (Linux), since headless-gl's renderer string is just 'ANGLE'. */
+  glDrivers?: string[];
+}
+
+/** GL driver libraries (file names) mapped into this process; empty where /proc is missing. */
+function glDriverLibraries(): string[] {
+  try {
+    const found = new Set<string>();
+    for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+      const file = line.slice(line.lastIndexOf('/') + 1);
+      if (/_dri\.so|libgallium|nvidia|swiftshader/i.test(file)) found.add(file);
+    }
+    return [...found].sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Inspects `kernel` (it must have run once) built by `gpu`, an instance of `GPU`. */
+export function inspectGpujs(GPU: GpuClass, gpu: GpuInstance, kernel: GpuKernel, version: string): GpujsInspection {
+  const built = kernel.kernel?.constructor;
+  const cls = built?.name ?? 'unknown';
+  const details: Record<string, unknown> = {
+    version,
+    pickedMode: gpu.mode,
+    kernelClass: cls,
+    headlessGL: GPU.isHeadlessGLSupported,
+    webGL: GPU.isWebGLSupported,
+    webGL2: GPU.isWebGL2Supported,
+    webGPU: GPU.isWebGPUSupported,
+    webAssembly: GPU.isWebAssemblySupported,
+  };
+  // GL kernels cannot output more texels per side than the texture limit: tile below it.
+  const maxTex = built?.features?.maxTextureSize;
+  const maxTile = typeof maxTex === 'number' && Number.isFinite(maxTex) && maxTex > 0 ? maxTex : Number.POSITIVE_INFINITY;
+  if (Number.isFinite(maxTile)) details.maxTextureSize = maxTile;
+  const found: GpujsInspection = { mode: builtMode(kernel, cls), maxTile, details };
+  const ctx = kernel.kernel?.context;
+  if (ctx?.getParameter && ctx.RENDERER !== undefined) {
+    try {
+      found.renderer = String(ctx.getParameter(ctx.RENDERER));
+      details.renderer = found.renderer;
+    } catch {
+      // No renderer string: judge by the kernel class alone.
+    }
+  }
+  if (found.mode === 'headlessgl') {
+    found.glDrivers = glDriverLibraries();
+    details.glDrivers = found.glDrivers;
+  }
+  return found;
+}
+
+const SOFTWARE_GL = /llvmpipe|softpipe|swiftshader|software|swrast|lavapipe/i;
+/** Driver libraries of GPUs (Mesa's per-driver DRI files, NVIDIA's); Mesa >= 24 bundles all in libgallium: unknown. */
+const HARDWARE_GL = /nvidia|radeonsi|r600|iris|i965|crocus|nouveau|amdgpu|panfrost|freedreno|v3d|vc4|etnaviv|lima|asahi/i;
+
+/**
+ * Whether gpu.js really runs on a GPU: a GPU kernel class on a hardware renderer (Mesa's
+ * llvmpipe / swrast or SwiftShader are CPU rasterisers). headless-gl reports every renderer as
+ * 'ANGLE', so in 'headlessgl' mode a known GPU driver must be mapped into the process
+ * (`glDrivers`, from inspectGpujs); without that evidence it is not auto-selected either.
+ * Otherwise `reason` says why it is not auto-selected.
+ */
+export function judgeGpujsMode(
+  mode: string,
+  renderer: string | undefined,
+  glDrivers: readonly string[] = [],
+): { onGpu: boolean; reason?: string } {
+  const softwareDriver = glDrivers.find((d) => SOFTWARE_GL.test(d));
+  const software = (renderer !== undefined && SOFTWARE_GL.test(renderer)) || softwareDriver !== undefined;
+  const unproven = mode === 'headlessgl' && !glDrivers.some((d) => HARDWARE_GL.test(d));
+  if (GPU_MODES.has(mode) && !software && !unproven) return { onGpu: true };
+  let reason = `gpu.js running in ${mode} mode (CPU), no WebGL: not auto-selected`;
+  if (software) reason = `gpu.js running in ${mode} mode on a software renderer (${softwareDriver ?? renderer}): not auto-selected`;
+  else if (GPU_MODES.has(mode)) {
+    reason = `gpu.js running in ${mode} mode, but no GPU driver is loaded behind it (${glDrivers.join(', ') || 'none found'}): not auto-selected`;
+  }
+  return { onGpu: false, reason };
+}
 
 /**
  * Shader sources as strings, so that no TypeScript or bundler transform reaches gpu.js's parser.
@@ -81,30 +201,17 @@ const EUCLIDEAN_SHADER = `function (ox, oy, dx, dy) {
   return Math.sqrt(ex * ex + ey * ey);
 }`;
 
-interface Runtime {
-  mode: string;
-  maxTile: number;
+interface Runtime extends GpujsInspection {
   haversine: GpuKernel;
   euclidean: GpuKernel;
-  details: Record<string, unknown>;
-  renderer?: string;
 }
-
-const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0];
 
 /** Loads gpu.js, builds both kernels and checks them on known distances. Never throws. */
 function loadRuntime(): Runtime | { error: string } {
-  let mod: GpuModule;
-  let version = 'unknown';
+  const loaded = loadGpujs();
+  if ('error' in loaded) return loaded;
   try {
-    const require = createRequire(import.meta.url);
-    mod = require('gpu.js') as GpuModule;
-    version = (require('gpu.js/package.json') as { version: string }).version;
-  } catch (err) {
-    return { error: `gpu.js not installed: ${firstLine(err)}` };
-  }
-  try {
-    const { GPU } = mod;
+    const { GPU, version } = loaded;
     const gpu = new GPU();
     // One kernel per metric, resized per call: gpu.js rebuilds (webasm, cached per size) or
     // re-allocates textures (GL) instead of us keeping a kernel per output shape.
@@ -126,40 +233,14 @@ function loadRuntime(): Runtime | { error: string } {
     ) {
       return { error: `gpu.js probe kernel returned wrong values (${String(h?.[1])} for pi/2, ${String(e?.[0])} for 5)` };
     }
-    const built = haversine.kernel?.constructor;
-    const cls = built?.name ?? 'unknown';
-    const details: Record<string, unknown> = {
-      version,
-      pickedMode: gpu.mode,
-      kernelClass: cls,
-      headlessGL: GPU.isHeadlessGLSupported,
-      webGL: GPU.isWebGLSupported,
-      webGL2: GPU.isWebGL2Supported,
-      webGPU: GPU.isWebGPUSupported,
-      webAssembly: GPU.isWebAssemblySupported,
-    };
-    // GL kernels cannot output more texels per side than the texture limit: tile below it.
-    const maxTex = built?.features?.maxTextureSize;
-    const maxTile = typeof maxTex === 'number' && Number.isFinite(maxTex) && maxTex > 0 ? maxTex : Number.POSITIVE_INFINITY;
-    if (Number.isFinite(maxTile)) details.maxTextureSize = maxTile;
-    const rt: Runtime = { mode: MODE_BY_CLASS[cls] ?? cls, maxTile, haversine, euclidean, details };
-    const ctx = haversine.kernel?.context;
-    if (ctx?.getParameter && ctx.RENDERER !== undefined) {
-      try {
-        rt.renderer = String(ctx.getParameter(ctx.RENDERER));
-        details.renderer = rt.renderer;
-      } catch {
-        // No renderer string: judge by the kernel class alone.
-      }
-    }
-    return rt;
+    return { ...inspectGpujs(GPU, gpu, haversine, version), haversine, euclidean };
   } catch (err) {
     return { error: `gpu.js failed to build or run a probe kernel: ${firstLine(err)}` };
   }
 }
 
 /** gpu.js returns a 2-D output as rows of Float32Array (and, for some shapes, a single row). */
-function rowsOf(result: Float32Array[] | Float32Array): Float32Array[] {
+export function rowsOf(result: Float32Array[] | Float32Array): Float32Array[] {
   return Array.isArray(result) ? result : [result];
 }
 
@@ -282,14 +363,9 @@ export function createGpujsBackend(): Backend {
       cached = { name: 'gpujs', available: false, autoSelect: false, priority: PRIORITY, kernels: KERNELS, reason: r.error };
       return cached;
     }
-    const software = r.renderer !== undefined && /llvmpipe|softpipe|swiftshader|software/i.test(r.renderer);
-    const onGpu = GPU_MODES.has(r.mode) && !software;
+    const { onGpu, reason } = judgeGpujsMode(r.mode, r.renderer, r.glDrivers);
     cached = { name: 'gpujs', available: true, autoSelect: onGpu, priority: PRIORITY, kernels: KERNELS, mode: r.mode, details: r.details };
-    if (!onGpu) {
-      cached.reason = software
-        ? `gpu.js running in ${r.mode} mode on a software renderer (${r.renderer}): not auto-selected`
-        : `gpu.js running in ${r.mode} mode (CPU), no WebGL: not auto-selected`;
-    }
+    if (reason !== undefined) cached.reason = reason;
     return cached;
   };
 
@@ -297,11 +373,10 @@ export function createGpujsBackend(): Backend {
   function call(r: Runtime, kernel: GpuKernel, output: [number, number], args: Float32Array[]): Float32Array[] {
     kernel.setOutput(output);
     const rows = rowsOf(kernel(...args));
-    const cls = kernel.kernel?.constructor.name;
-    const mode = cls === undefined ? r.mode : (MODE_BY_CLASS[cls] ?? cls);
+    const mode = builtMode(kernel, r.mode);
     if (mode !== r.mode) {
       r.mode = mode;
-      r.details = { ...r.details, kernelClass: cls };
+      r.details = { ...r.details, kernelClass: kernel.kernel?.constructor.name };
       cached = undefined;
     }
     return rows;

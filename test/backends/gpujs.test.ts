@@ -3,7 +3,7 @@
  * its stated float32 tolerances (haversine 1e-6 x d + 3 m; euclidean 1e-6 x the bounding-box side).
  */
 import { describe, expect, it } from 'vitest';
-import { createGpujsBackend, GPUJS_BLOCK_PAIRS, planTiles } from '../../src/backends/gpujs.js';
+import { createGpujsBackend, GPUJS_BLOCK_PAIRS, judgeGpujsMode, planTiles } from '../../src/backends/gpujs.js';
 import { euclideanMatrixRef } from '../../src/kernels/geo/euclidean-matrix.js';
 import { haversine, haversineMatrixRef } from '../../src/kernels/geo/haversine-matrix.js';
 import { kNearestRef } from '../../src/kernels/geo/k-nearest.js';
@@ -84,6 +84,27 @@ describe('gpujs backend', () => {
       expect(st.reason).toContain(`gpu.js running in ${st.mode} mode`);
     }
     expect(backend.rejects('haversineMatrix', { n: 1e5, m: 1e5 }, false)).toBeNull();
+  });
+
+  it('judges a GPU only by a GPU kernel class on a hardware renderer; headless-gl needs a GPU driver loaded', () => {
+    expect(judgeGpujsMode('webgl2', 'NVIDIA GeForce RTX 4090/PCIe/SSE2')).toEqual({ onGpu: true });
+    expect(judgeGpujsMode('webgl2', 'llvmpipe (LLVM 15.0.6, 256 bits)')).toMatchObject({
+      onGpu: false,
+      reason: expect.stringMatching(/software renderer/),
+    });
+    // headless-gl says 'ANGLE' whatever runs below: the mapped driver decides.
+    expect(judgeGpujsMode('headlessgl', 'ANGLE', ['libGLX_nvidia.so.0', 'libnvidia-glcore.so.550.54.15'])).toEqual({ onGpu: true });
+    expect(judgeGpujsMode('headlessgl', 'ANGLE', ['radeonsi_dri.so'])).toEqual({ onGpu: true });
+    expect(judgeGpujsMode('headlessgl', 'ANGLE', ['swrast_dri.so'])).toMatchObject({
+      onGpu: false,
+      reason: expect.stringMatching(/software renderer \(swrast_dri\.so\)/),
+    });
+    expect(judgeGpujsMode('headlessgl', 'ANGLE', [])).toMatchObject({ onGpu: false, reason: expect.stringMatching(/no GPU driver/) });
+    expect(judgeGpujsMode('headlessgl', 'ANGLE', ['libgallium-24.2.8.so'])).toMatchObject({ onGpu: false });
+    expect(judgeGpujsMode('webasm', undefined)).toMatchObject({
+      onGpu: false,
+      reason: 'gpu.js running in webasm mode (CPU), no WebGL: not auto-selected',
+    });
   });
 
   it.skipIf(!available)('haversineMatrix: poles, date line, antipodes, near-coincident points; float64 and float32 out', () => {

@@ -133,7 +133,7 @@ describe('engine.kernels.trajectory dispatch', () => {
     await expect(jsOnly.kernels.trajectory.pairwise('dtw', a, b, { backend: 'native' })).rejects.toMatchObject({
       code: 'BACKEND_UNAVAILABLE',
     });
-    await expect(traj.pairwise('dtw', a, b, { backend: 'gpujs' as never })).rejects.toMatchObject({ code: 'KERNEL_UNSUPPORTED' });
+    await expect(traj.pairwise('dtw', a, b, { backend: 'webgl' as never })).rejects.toMatchObject({ code: 'KERNEL_UNSUPPORTED' });
     await expect(traj.pairwise('dtw', a, b, { threads: 0 })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       details: { argument: 'threads' },

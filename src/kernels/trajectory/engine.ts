@@ -7,7 +7,12 @@
  * functions (backend 'native', `threads` native threads), else on the TypeScript reference
  * (backend 'js'); `backend` forces one. Pairwise DTW / Fréchet / Hausdorff also run on a CUDA
  * device (backend 'cuda'): forced by name, or picked automatically only when a device is present
- * and the matrix has at least CUDA_MIN_TRAJECTORY_PAIRS pairs. Motion features and resampling exist in TypeScript only.
+ * and the matrix has at least CUDA_MIN_TRAJECTORY_PAIRS pairs; and on gpu.js (backend 'gpujs',
+ * float32, trajectories of at most GPUJS_MAX_TRAJECTORY_POINTS points; ./gpujs.ts): forced by
+ * name, or picked automatically only when gpu.js really runs on a GPU, the native backend is
+ * unavailable and the matrix has at least GPUJS_MIN_TRAJECTORY_PAIRS pairs. Results of 'gpujs'
+ * carry `gpujsMode`, the mode gpu.js really ran in ('webasm' on a machine without GL). Motion
+ * features and resampling exist in TypeScript only.
  * Every result carries `backend`, `threads` and `timings`. Native top-k is brute force over the
  * one-to-many distances; the TS reference prunes with exact lower bounds; both equal exhaustive
  * search.
@@ -27,6 +32,7 @@ import type { DriftFlag, EdgeKind, GraphEdge, GraphNode, GraphPath, LaneStats } 
 import { defaultDataDir } from '../../paths.js';
 import { gbdtPredict } from '../ml/gbdt.js';
 import { type MotionFeatures, motionFeatures } from './features.js';
+import { GPUJS_TRAJECTORY_MEASURES, gpujsPairwiseDistances, gpujsTrajectoryRejects, gpujsTrajectoryStatus } from './gpujs.js';
 import {
   CUDA_TRAJECTORY_MEASURES,
   type NativeRunOptions,
@@ -55,8 +61,8 @@ import { type TopKOptions, type TopKResult, topKSimilar } from './top-k.js';
 import type { GroundOptions, SimilarityMeasure, SimilarityOptions, SpatialBatch, TrajectoryBatch } from './types.js';
 import { validateBatch, validateTrajectory } from './validate.js';
 
-/** Backends of the trajectory family ('cuda': pairwise DTW, Fréchet and Hausdorff only). */
-export type TrajectoryBackend = 'cuda' | 'native' | 'js';
+/** Backends of the trajectory family ('cuda' and 'gpujs': pairwise DTW, Fréchet and Hausdorff only). */
+export type TrajectoryBackend = 'cuda' | 'native' | 'gpujs' | 'js';
 
 /**
  * Automatic dispatch sends a pairwise matrix to the CUDA device from this many pairs (with a
@@ -66,14 +72,23 @@ export type TrajectoryBackend = 'cuda' | 'native' | 'js';
  */
 export const CUDA_MIN_TRAJECTORY_PAIRS = 1 << 16;
 
+/**
+ * Automatic dispatch sends a pairwise matrix to gpu.js from this many pairs, and only when gpu.js
+ * runs on a real GPU and the native backend is unavailable (priority cuda -> native -> gpujs -> js).
+ * Provisional: not yet timed on a GPU (no machine here has a GL context; in its webasm fallback,
+ * which is never auto-selected, 1000 pairs of 100-point segments take ~0.1 s).
+ */
+export const GPUJS_MIN_TRAJECTORY_PAIRS = 1 << 12;
+
 /** How a call runs. */
 export interface TrajectoryRunOptions {
   /**
    * Force a backend; default: 'cuda' for large pairwise DTW / Fréchet / Hausdorff matrices when a
-   * CUDA device is present, else 'native' when the addon has the kernel, else 'js'.
+   * CUDA device is present, else 'native' when the addon has the kernel, else 'gpujs' for large
+   * such matrices when gpu.js runs on a real GPU, else 'js'.
    */
   backend?: TrajectoryBackend;
-  /** Native threads, 1..256 (default min(4, cores)); results never depend on it. Ignored by 'js' and 'cuda'. */
+  /** Native threads, 1..256 (default min(4, cores)); results never depend on it. Ignored by 'js', 'cuda' and 'gpujs'. */
   threads?: number;
   /** Cancels a native call (cooperatively, between pairs / trajectories) or a call not yet started. */
   signal?: AbortSignal;
@@ -82,8 +97,13 @@ export interface TrajectoryRunOptions {
 /** What every result carries. */
 export interface Served {
   backend: TrajectoryBackend;
-  /** Native threads used (1 for 'js' and 'cuda'). */
+  /** Native threads used (1 for 'js', 'cuda' and 'gpujs'). */
   threads: number;
+  /**
+   * 'gpujs' only: the mode gpu.js really ran in ('webgl2', 'headlessgl', 'webgpu', ... on a GPU;
+   * 'webasm' or 'cpu' when it fell back to the CPU).
+   */
+  gpujsMode?: string;
   timings: { totalMs: number };
 }
 
@@ -223,8 +243,31 @@ export interface TrajectoryKernelOptions {
   allowNative?: boolean;
   /** The engine allows the cuda backend (default true; it is used only where a device is present). */
   allowCuda?: boolean;
+  /** The engine allows the gpujs backend (default true; auto-selected only on a real GPU). */
+  allowGpujs?: boolean;
   /** Shared data for the predictors (default WAYBILL_DATA_DIR or ../shared/data). */
   dataDir?: string;
+}
+
+/** A pairwise call, as backend choice sees it. */
+interface PairwiseCall {
+  measure: SimilarityMeasure;
+  a: SpatialBatch;
+  b: SpatialBatch;
+  pairs: number;
+}
+
+/**
+ * Whether the gpu.js kernels take this call's trajectories (automatic dispatch must not pick a
+ * backend that would refuse them). Malformed batches answer false: the backend chosen instead
+ * reports them.
+ */
+function fitsGpujs(call: PairwiseCall): boolean {
+  try {
+    return gpujsTrajectoryRejects(call.measure, call.a, call.b) === null;
+  } catch {
+    return false;
+  }
 }
 
 /** Trajectories in a batch as its offsets say (0 for a malformed one: validation reports it later). */
@@ -280,6 +323,7 @@ function checkLatLng(name: string, lat: unknown, lng: unknown, index: number | u
 export function createTrajectoryKernels(options: TrajectoryKernelOptions): TrajectoryKernels {
   const allowNative = options.allowNative ?? true;
   const allowCuda = options.allowCuda ?? true;
+  const allowGpujs = options.allowGpujs ?? true;
   let status: ReturnType<typeof nativeTrajectoryStatus> | undefined;
   const nativeStatus = () => {
     status ??= nativeTrajectoryStatus();
@@ -290,18 +334,52 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
     cudaStatus ??= nativeTrajectoryCudaStatus();
     return cudaStatus;
   };
+  // Not cached here: gpujsTrajectoryStatus probes once and then reports the mode of the last call.
+  const gpujsOnGpu = () => {
+    const s = gpujsTrajectoryStatus();
+    return s.ok && s.onGpu;
+  };
 
-  /** `cuda` describes a pairwise call (its measure and pairs); other kernels have none. */
-  function choose(kernel: string, requested: unknown, cuda?: { measure: SimilarityMeasure; pairs: number }): TrajectoryBackend {
+  /** `pairwise` describes a pairwise call (measure, batches, pairs); other kernels have none. */
+  function choose(kernel: string, requested: unknown, pairwise?: PairwiseCall): TrajectoryBackend {
     const has = NATIVE_KERNELS.has(kernel);
-    const cudaMeasure = cuda !== undefined && CUDA_TRAJECTORY_MEASURES.includes(cuda.measure);
+    const cudaMeasure = pairwise !== undefined && CUDA_TRAJECTORY_MEASURES.includes(pairwise.measure);
     if (requested === undefined) {
-      if (cudaMeasure && allowCuda && cuda.pairs >= CUDA_MIN_TRAJECTORY_PAIRS && cudaReady().ok) return 'cuda';
-      return has && allowNative && nativeStatus().ok ? 'native' : 'js';
+      if (cudaMeasure && allowCuda && pairwise.pairs >= CUDA_MIN_TRAJECTORY_PAIRS && cudaReady().ok) return 'cuda';
+      if (has && allowNative && nativeStatus().ok) return 'native';
+      // gpu.js only on a real GPU, and only for input within its limits (a forced call would fail on it).
+      if (
+        pairwise !== undefined &&
+        allowGpujs &&
+        pairwise.pairs >= GPUJS_MIN_TRAJECTORY_PAIRS &&
+        GPUJS_TRAJECTORY_MEASURES.includes(pairwise.measure) &&
+        gpujsOnGpu() &&
+        fitsGpujs(pairwise)
+      ) {
+        return 'gpujs';
+      }
+      return 'js';
     }
     if (requested === 'js') return 'js';
+    if (requested === 'gpujs') {
+      if (!pairwise)
+        throw new WaybillError('KERNEL_UNSUPPORTED', `trajectory ${kernel} has no gpu.js implementation; use backend 'native' or 'js'`, {
+          backend: 'gpujs',
+          kernel,
+        });
+      if (!GPUJS_TRAJECTORY_MEASURES.includes(pairwise.measure))
+        throw new WaybillError(
+          'KERNEL_UNSUPPORTED',
+          `the gpu.js pairwise kernel has ${GPUJS_TRAJECTORY_MEASURES.join(', ')}, not ${pairwise.measure}`,
+          { backend: 'gpujs', kernel, measure: pairwise.measure },
+        );
+      if (!allowGpujs) throw new WaybillError('BACKEND_UNAVAILABLE', 'the gpujs backend is disabled for this engine', { backend: 'gpujs' });
+      const s = gpujsTrajectoryStatus();
+      if (!s.ok) throw new WaybillError('BACKEND_UNAVAILABLE', `gpu.js trajectory kernels unavailable: ${s.reason}`, { backend: 'gpujs' });
+      return 'gpujs';
+    }
     if (requested === 'cuda') {
-      if (!cuda)
+      if (!pairwise)
         throw new WaybillError('KERNEL_UNSUPPORTED', `trajectory ${kernel} has no CUDA implementation; use backend 'native' or 'js'`, {
           backend: 'cuda',
           kernel,
@@ -309,11 +387,11 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
       if (!cudaMeasure)
         throw new WaybillError(
           'KERNEL_UNSUPPORTED',
-          `the CUDA pairwise kernel has ${CUDA_TRAJECTORY_MEASURES.join(', ')}, not ${cuda.measure}`,
+          `the CUDA pairwise kernel has ${CUDA_TRAJECTORY_MEASURES.join(', ')}, not ${pairwise.measure}`,
           {
             backend: 'cuda',
             kernel,
-            measure: cuda.measure,
+            measure: pairwise.measure,
           },
         );
       if (!allowCuda) throw new WaybillError('BACKEND_UNAVAILABLE', 'the cuda backend is disabled for this engine', { backend: 'cuda' });
@@ -333,7 +411,7 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
       if (!s.ok) throw new WaybillError('BACKEND_UNAVAILABLE', `native trajectory kernels unavailable: ${s.reason}`, { backend: 'native' });
       return 'native';
     }
-    throw new WaybillError('KERNEL_UNSUPPORTED', `trajectory kernels run on 'cuda', 'native' or 'js', not ${String(requested)}`, {
+    throw new WaybillError('KERNEL_UNSUPPORTED', `trajectory kernels run on 'cuda', 'native', 'gpujs' or 'js', not ${String(requested)}`, {
       backend: String(requested),
       kernel,
     });
@@ -345,11 +423,11 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
     run: TrajectoryRunOptions | undefined,
     js: () => T,
     native: (r: NativeRunOptions) => Promise<T>,
-    cuda?: { measure: SimilarityMeasure; pairs: number },
+    pairwise?: PairwiseCall & { gpujs: (cancel: Int32Array) => Promise<T & { gpujsMode: string }> },
   ): Promise<T & Served> {
     if (options.isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
     if (run?.signal?.aborted) throw new WaybillError('ABORTED', 'cancelled before it started');
-    const backend = choose(kernel, run?.backend, cuda);
+    const backend = choose(kernel, run?.backend, pairwise);
     const threads = checkThreads(run?.threads);
     const t0 = performance.now();
     let out: T;
@@ -360,7 +438,8 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
       const onAbort = () => Atomics.store(cancel, 0, 1);
       run?.signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        out = await native(backend === 'cuda' ? { threads: 1, cancel, device: 'cuda' } : { threads, cancel });
+        if (backend === 'gpujs' && pairwise) out = await pairwise.gpujs(cancel);
+        else out = await native(backend === 'cuda' ? { threads: 1, cancel, device: 'cuda' } : { threads, cancel });
       } finally {
         run?.signal?.removeEventListener('abort', onAbort);
       }
@@ -379,7 +458,13 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
         o,
         () => pairwiseDistances(measure, a, b, o),
         (r) => nativePairwiseDistances(measure, a, b, o, r),
-        { measure, pairs: trajectoryCount(a) * trajectoryCount(b) },
+        {
+          measure,
+          a,
+          b,
+          pairs: trajectoryCount(a) * trajectoryCount(b),
+          gpujs: (cancel) => gpujsPairwiseDistances(measure, a, b, o, { cancel }),
+        },
       ),
     oneToMany: (measure, query, batch, o) =>
       serve(

@@ -52,9 +52,9 @@ type SetInput = Static<typeof TrajectorySet>;
 const Metric = Type.Union([Type.Literal('haversine'), Type.Literal('euclidean')], {
   description: "'haversine' (default): [lat, lng] degrees, metres; 'euclidean': planar [x, y] in the input's unit",
 });
-const Backend = Type.Union([Type.Literal('cuda'), Type.Literal('native'), Type.Literal('js')], {
+const Backend = Type.Union([Type.Literal('cuda'), Type.Literal('native'), Type.Literal('gpujs'), Type.Literal('js')], {
   description:
-    "force a backend (default: native when built; cuda for large dtw / frechet / hausdorff matrices when a device is present). 'cuda': similarity matrices only",
+    "force a backend (default: native when built; cuda for large dtw / frechet / hausdorff matrices when a device is present). 'cuda' and 'gpujs' (gpu.js, float32, at most 256 points per trajectory): dtw / frechet / hausdorff similarity matrices only",
 });
 const RunFields = {
   metric: Type.Optional(Metric),
@@ -63,8 +63,13 @@ const RunFields = {
   threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'native threads' })),
 };
 const Served = {
-  backend: Type.Union([Type.Literal('cuda'), Type.Literal('native'), Type.Literal('js')]),
+  backend: Type.Union([Type.Literal('cuda'), Type.Literal('native'), Type.Literal('gpujs'), Type.Literal('js')]),
   threads: Type.Integer(),
+  gpujsMode: Type.Optional(
+    Type.String({
+      description: "backend 'gpujs': the mode gpu.js really ran in (webgl2, headlessgl, ... on a GPU; webasm or cpu on the CPU)",
+    }),
+  ),
   timings: Type.Object({ totalMs: Type.Number() }),
 };
 const OutPoint = Type.Array(Type.Number(), { description: '[lat, lng] or [lat, lng, t]' });
@@ -299,6 +304,7 @@ export const trajectoryRoutes: FastifyPluginAsyncTypebox<TrajectoryRouteOptions>
           distances: rows,
           backend: r.backend,
           threads: r.threads,
+          ...(r.gpujsMode === undefined ? {} : { gpujsMode: r.gpujsMode }),
           timings: r.timings,
         };
       };
