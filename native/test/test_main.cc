@@ -1,9 +1,9 @@
 // ctest entry: `waybill_tests cpu` runs the geo CPU self-checks, `waybill_tests or` the OR kernels,
 // `waybill_tests trajectory` the trajectory kernels (and the CUDA pairwise recurrence compiled for
 // the host), `waybill_tests ts` the time-series kernels (and the CUDA AutoETS fit compiled for the
-// host), `waybill_tests ml` the GBDT kernels (and the CUDA forest walk compiled for the host);
-// `waybill_tests cuda` runs CPU vs CUDA parity and exits 77 (skipped) with the reason when no
-// CUDA device is usable.
+// host), `waybill_tests ml` the GBDT kernels (and the CUDA forest walk and histogram blocks compiled
+// for the host); `waybill_tests cuda` runs CPU vs CUDA parity and exits 77 (skipped) with the
+// reason when no CUDA device is usable.
 #include <cstdio>
 #include <cstring>
 

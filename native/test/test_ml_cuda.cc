@@ -1,11 +1,16 @@
-// CUDA GBDT prediction (native/src/cuda/ml/): parity with gbdt_predict_cpu.
+// CUDA GBDT (native/src/cuda/ml/): prediction parity with gbdt_predict_cpu, training parity
+// (histograms on the device) with CPU training.
 //
 // `waybill_tests ml` runs the device code compiled for the host (forest_eval.cuh: the packed
 // forest, the walk with a column stride, the port of V8's exp) against gbdt_predict_cpu and
-// ml::js_exp, so its logic is checked on machines without a GPU. `waybill_tests cuda` runs
-// gbdt_predict_cuda on the device against gbdt_predict_cpu: bit-identical, raw and transformed,
-// for random forests with numeric and categorical splits, both default directions, single-leaf
-// trees, missing values, ties with thresholds and category codes that no node lists.
+// ml::js_exp, and the histogram blocks (hist_blocks.cuh: feature groups, items, flushes) in
+// scrambled orders inside a host HistDevice that trains through detail::gbdt_train_with, so their
+// logic is checked on machines without a GPU. `waybill_tests cuda` runs gbdt_predict_cuda on the
+// device against gbdt_predict_cpu: bit-identical, raw and transformed, for random forests with
+// numeric and categorical splits, both default directions, single-leaf trees, missing values,
+// ties with thresholds and category codes that no node lists; and CUDA training against CPU
+// training: the same forests and losses, bit for bit, for every objective, with subsampling,
+// categorical columns and missing values.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("fp-contract=off")  // as the core and nvcc --fmad=false: no fused multiply-add
 #endif
@@ -16,8 +21,11 @@
 #include <string>
 #include <vector>
 
+#include "../src/cpu/ml/internal.h"
 #include "../src/cuda/ml/forest_eval.cuh"
+#include "../src/cuda/ml/hist_blocks.cuh"
 #include "test_util.h"
+#include "waybill/geo.h"
 #include "waybill/ml.h"
 
 using namespace waybill;
@@ -147,9 +155,272 @@ ml::Forest trained_forest(std::size_t rows, std::vector<double>* features) {
   return std::move(r.forest);
 }
 
+/// A training set: p features (features 0 and 1 categorical, codes 0..11), 5 % NaN; labels of
+/// every objective's domain from one signal (kind: 0 any real, 1 binary, 2 non-negative).
+void training_set(std::size_t n, std::size_t p, uint64_t seed, int kind, std::vector<double>* x,
+                  std::vector<double>* y) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  x->assign(n * p, 0);
+  y->assign(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    double* row = x->data() + i * p;
+    for (std::size_t f = 0; f < p; ++f) row[f] = f < 2 ? std::floor(u(rng) * 12) : u(rng) * 4 - 2;
+    const double signal = std::sin(2 * row[2 % p]) + 0.4 * row[0] - 0.3 * row[1] + (p > 3 ? row[3] * row[p - 1] : 0) +
+                          0.5 * (u(rng) - 0.5);
+    (*y)[i] = kind == 0 ? signal : kind == 1 ? (signal > 0.8 ? 1 : 0) : std::floor(std::exp(0.4 * signal) * 2 * u(rng));
+    for (std::size_t f = 0; f < p; ++f)
+      if (u(rng) < 0.05) row[f] = NAN;
+  }
+}
+
+/// Which objective labels a kind: 0 any real, 1 binary, 2 non-negative.
+int label_kind(ml::Objective o) {
+  if (o == ml::Objective::kLogistic) return 1;
+  if (o == ml::Objective::kPoisson || o == ml::Objective::kTweedie) return 2;
+  return 0;
+}
+
+/// Empty when two training results are the same bit for bit, else what differs first.
+std::string result_difference(const ml::TrainResult& a, const ml::TrainResult& b) {
+  const ml::Forest &f = a.forest, &g = b.forest;
+  auto same_d = [](const std::vector<double>& u, const std::vector<double>& v) {
+    return u.size() == v.size() && (u.empty() || std::memcmp(u.data(), v.data(), u.size() * sizeof(double)) == 0);
+  };
+  if (a.iterations != b.iterations || a.best_iteration != b.best_iteration || a.stop_reason != b.stop_reason)
+    return "iterations / best iteration / stop reason";
+  if (f.tree_nodes != g.tree_nodes || f.tree_leaves != g.tree_leaves) return "tree sizes";
+  if (f.split_feature != g.split_feature) return "split features";
+  if (f.left_child != g.left_child || f.right_child != g.right_child) return "children";
+  if (f.default_left != g.default_left || f.categorical != g.categorical) return "default directions / categorical";
+  if (f.cat_offsets != g.cat_offsets || f.cat_values != g.cat_values) return "category sets";
+  if (!same_d(f.threshold, g.threshold)) return "thresholds";
+  if (!same_d(f.split_gain, g.split_gain)) return "split gains";
+  if (!same_d(f.internal_value, g.internal_value) || !same_d(f.internal_count, g.internal_count))
+    return "internal values";
+  if (!same_d(f.leaf_value, g.leaf_value) || !same_d(f.leaf_count, g.leaf_count)) return "leaf values";
+  if (!same_d({f.init_score}, {g.init_score})) return "init score";
+  if (!same_d(a.train_loss, b.train_loss)) return "train loss";
+  if (!same_d(a.valid_loss, b.valid_loss)) return "valid loss";
+  return "";
+}
+
+/// A HistDevice on the host that runs the kernel's steps (hist_blocks.cuh) the way the device
+/// may interleave them: groups of at most kEmulatedSlots slots (several per build), the leaf's
+/// rows in several blocks taken last first, each block's items and flush in strided "thread"
+/// orders, started from the last thread. With rounded gradients this must give the CPU's trees.
+constexpr int32_t kEmulatedSlots = 600;
+int g_emulated_builds = 0;
+
+class EmulatedHist final : public ml::detail::HistDevice {
+ public:
+  EmulatedHist(const ml::detail::BinnedMatrix& b, std::size_t n, std::size_t p)
+      : bins_(b.bins), offsets_(b.offsets), n_(n), p_(p), global_(3 * static_cast<std::size_t>(b.offsets[p])) {}
+  Status set_gradients(const double* grad, const double* hess) override {
+    grad_.assign(grad, grad + n_);
+    hess_.assign(hess, hess + n_);
+    return Status::Ok();
+  }
+  Status set_features(const int32_t* feats, std::size_t nf) override {
+    plan_ = ml::cuda_detail::plan_hist(offsets_.data(), feats, nf, kEmulatedSlots);
+    return Status::Ok();
+  }
+  Status build(const int32_t* rows, std::size_t len, double* hist) override {
+    ++g_emulated_builds;
+    std::fill(global_.begin() + 3 * plan_.first_slot, global_.begin() + 3 * plan_.end_slot, 0.0);
+    const ml::cuda_detail::HistArgs a{bins_.data(),     p_, rows, grad_.data(), hess_.data(), plan_.features.data(),
+                                      plan_.group_begin.data()};
+    auto add = [](double* slot, double v) { *slot += v; };
+    const std::size_t blocks = std::min<std::size_t>(len, 5), per = (len + blocks - 1) / blocks;
+    std::vector<double> block(3 * static_cast<std::size_t>(plan_.max_group_slots));
+    for (std::size_t g = plan_.groups(); g-- > 0;) {
+      for (std::size_t bx = blocks; bx-- > 0;) {
+        std::fill(block.begin(), block.end(), 0.0);
+        const std::size_t rb = bx * per, re = std::min(len, rb + per);
+        for (std::size_t t = 7; t-- > 0;)
+          if (rb < re) ml::cuda_detail::add_items(a, static_cast<int32_t>(g), rb, re, t, 7, block.data(), add);
+        for (std::size_t t = 5; t-- > 0;)
+          ml::cuda_detail::flush_block(a, static_cast<int32_t>(g), block.data(), t, 5, global_.data(), add);
+      }
+    }
+    for (const auto& f : plan_.features)
+      std::copy(global_.begin() + 3 * f.global_slot, global_.begin() + 3 * (f.global_slot + f.num_slots),
+                hist + 3 * f.global_slot);
+    return Status::Ok();
+  }
+
+ private:
+  std::vector<uint8_t> bins_;
+  std::vector<int32_t> offsets_;
+  std::size_t n_, p_;
+  std::vector<double> grad_, hess_, global_;
+  ml::cuda_detail::HistPlan plan_;
+};
+
+Status make_emulated_hist(const ml::detail::BinnedMatrix& b, std::size_t n, std::size_t p,
+                          std::unique_ptr<ml::detail::HistDevice>* out) {
+  *out = std::make_unique<EmulatedHist>(b, n, p);
+  return Status::Ok();
+}
+
+/// The training cases of both suites: every objective, row and feature subsampling, both
+/// categorical columns, a validation set with early stopping, 1 and 3 threads.
+struct TrainCase {
+  ml::Objective objective;
+  double subsample, colsample;
+  int threads;
+  int early_stopping;
+};
+const TrainCase kTrainCases[] = {
+    {ml::Objective::kL2, 1, 1, 1, 0},          {ml::Objective::kL1, 0.8, 1, 3, 0},
+    {ml::Objective::kQuantile, 1, 0.6, 1, 0},  {ml::Objective::kLogistic, 0.7, 0.8, 3, 4},
+    {ml::Objective::kPoisson, 1, 1, 3, 0},     {ml::Objective::kTweedie, 0.9, 0.7, 1, 0},
+};
+
+ml::GbdtParams train_params(const TrainCase& c) {
+  ml::GbdtParams q;
+  q.objective.kind = c.objective;
+  q.objective.alpha = 0.7;
+  q.objective.tweedie_power = 1.4;
+  q.num_iterations = 12;
+  q.max_leaves = 31;
+  q.min_data_in_leaf = 10;
+  q.min_data_per_group = 30;
+  q.subsample = c.subsample;
+  q.colsample = c.colsample;
+  q.threads = c.threads;
+  q.early_stopping_rounds = c.early_stopping;
+  q.seed = 7;
+  q.categorical_features = {0, 1};
+  return q;
+}
+
 }  // namespace
 
 int run_ml_cuda_host_suite() {
+  // Feature groups: in order, within the slot budget, local slots packed, the span of the
+  // sampled features' global slots.
+  {
+    const std::vector<int32_t> offsets = {0, 256, 300, 556, 812, 813, 1069};
+    const std::vector<int32_t> feats = {0, 1, 2, 3, 4, 5};
+    const ml::cuda_detail::HistPlan plan = ml::cuda_detail::plan_hist(offsets.data(), feats.data(), 6, 600);
+    CHECK(plan.group_begin == (std::vector<int32_t>{0, 3, 6}), "groups %zu", plan.groups());
+    CHECK(plan.features[2].local_slot == 300 && plan.features[3].local_slot == 0 && plan.features[5].local_slot == 257,
+          "local slots %d %d %d", plan.features[2].local_slot, plan.features[3].local_slot,
+          plan.features[5].local_slot);
+    CHECK(plan.max_group_slots == 556 && plan.first_slot == 0 && plan.end_slot == 1069, "max %d span %d..%d",
+          plan.max_group_slots, plan.first_slot, plan.end_slot);
+    const std::vector<int32_t> some = {1, 4};
+    const ml::cuda_detail::HistPlan two = ml::cuda_detail::plan_hist(offsets.data(), some.data(), 2);
+    CHECK(two.groups() == 1 && two.features[1].global_slot == 812 && two.features[1].local_slot == 44 &&
+              two.first_slot == 256 && two.end_slot == 813,
+          "sampled plan");
+  }
+  // The blocks in a scrambled order against rows added in order: bit-identical with rounded
+  // gradients; with raw ones the order shows (so the comparison can fail).
+  {
+    const std::size_t n = 6000, p = 5;
+    std::vector<double> x, y;
+    training_set(n, p, 3, 0, &x, &y);
+    ml::detail::BinnedMatrix b;
+    CHECK(ml::detail::bin_features(x.data(), n, p, {true, true, false, false, false}, 255, n, &b).ok(), "bins");
+    std::mt19937_64 rng(4);
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    std::vector<double> g(n), h(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      g[i] = u(rng) * (i % 3 == 0 ? 1e3 : 1e-3);
+      h[i] = std::fabs(u(rng)) + 1e-9;
+    }
+    std::vector<int32_t> rows;  // a leaf: every third row, shuffled
+    for (std::size_t i = 0; i < n; i += 3) rows.push_back(static_cast<int32_t>(i));
+    std::shuffle(rows.begin(), rows.end(), rng);
+    const std::vector<int32_t> feats = {0, 2, 3, 4};
+    const std::size_t values = 3 * static_cast<std::size_t>(b.offsets[p]);
+    auto in_order = [&](const std::vector<double>& gg, const std::vector<double>& hh) {
+      std::vector<double> hist(values, 0.0);
+      for (const int32_t r : rows)
+        for (const int32_t f : feats) {
+          double* s = hist.data() + 3 * (b.offsets[f] + b.bins[static_cast<std::size_t>(r) * p + f]);
+          s[0] += gg[r];
+          s[1] += hh[r];
+          s[2] += 1;
+        }
+      return hist;
+    };
+    auto emulated = [&](const std::vector<double>& gg, const std::vector<double>& hh) {
+      std::unique_ptr<ml::detail::HistDevice> dev;
+      make_emulated_hist(b, n, p, &dev);
+      dev->set_gradients(gg.data(), hh.data());
+      dev->set_features(feats.data(), feats.size());
+      std::vector<double> hist(values, kGuard);
+      dev->build(rows.data(), rows.size(), hist.data());
+      return hist;
+    };
+    const std::vector<double> raw_ref = in_order(g, h), raw_got = emulated(g, h);
+    const double rg = ml::detail::grid_anchor(1e3, n), rh = ml::detail::grid_anchor(1.0 + 1e-9, n);
+    std::vector<double> gr(n), hr(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      gr[i] = (rg + g[i]) - rg;
+      hr[i] = (rh + h[i]) - rh;
+    }
+    const std::vector<double> ref = in_order(gr, hr), got = emulated(gr, hr);
+    bool same = true, raw_same = true;
+    for (const int32_t f : feats)
+      for (int32_t v = 3 * b.offsets[f]; v < 3 * b.offsets[f + 1]; ++v) {
+        same = same && same_bits(got[v], ref[v]);
+        raw_same = raw_same && same_bits(raw_got[v], raw_ref[v]);
+      }
+    CHECK(same, "rounded gradients: the scrambled blocks differ from the ordered histogram");
+    CHECK(!raw_same, "raw gradients: the scrambled order never showed (the comparison could not fail)");
+    CHECK(got[3 * b.offsets[1]] == kGuard, "an unsampled feature's slots were written");
+    double count = 0;
+    for (int32_t v = 3 * b.offsets[0] + 2; v < 3 * b.offsets[1]; v += 3) count += got[v];
+    CHECK(count == static_cast<double>(rows.size()), "feature 0 counts %g rows of %zu", count, rows.size());
+  }
+  // Training through the emulated device: the trees of CPU training, bit for bit, with the
+  // device taking the large histograms; refused without gradient rounding.
+  {
+    const std::size_t n = 24000, p = 8, nv = 3000;
+    for (const TrainCase& c : kTrainCases) {
+      std::vector<double> x, y;
+      training_set(n + nv, p, 11 + static_cast<int>(c.objective), label_kind(c.objective), &x, &y);
+      const ml::Dataset d{x.data(), y.data(), n, p}, v{x.data() + n * p, y.data() + n, nv, p};
+      const ml::GbdtParams q = train_params(c);
+      ml::TrainResult ref, got;
+      Status s = ml::gbdt_train_cpu(d, &v, q, &ref);
+      CHECK(s.ok(), "cpu train: %s", s.message.c_str());
+      g_emulated_builds = 0;
+      s = ml::detail::gbdt_train_with(d, &v, q, &got, {}, {}, make_emulated_hist);
+      CHECK(s.ok(), "emulated train: %s", s.message.c_str());
+      const std::string diff = result_difference(ref, got);
+      CHECK(diff.empty(), "objective %d, subsample %g, colsample %g: %s differ", static_cast<int>(c.objective),
+            c.subsample, c.colsample, diff.c_str());
+      CHECK(g_emulated_builds >= static_cast<int>(ref.iterations), "objective %d: %d device builds for %d trees",
+            static_cast<int>(c.objective), g_emulated_builds, ref.iterations);
+      CHECK(ref.forest.num_trees() > 0 && ref.forest.tree_nodes.back() > 20, "objective %d: too few splits to compare",
+            static_cast<int>(c.objective));
+    }
+    std::vector<double> x, y;
+    training_set(2000, 4, 5, 0, &x, &y);
+    ml::GbdtParams q;
+    q.gradient_rounding = false;
+    ml::TrainResult r;
+    Status s = ml::detail::gbdt_train_with(ml::Dataset{x.data(), y.data(), 2000, 4}, nullptr, q, &r, {}, {},
+                                           make_emulated_hist);
+    CHECK(s.code == StatusCode::kUnsupported && s.message.find("gradientRounding") != std::string::npos,
+          "unrounded device training: %s", s.message.c_str());
+    q.device = ml::TrainDevice::kCuda;
+    s = ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), 2000, 4}, nullptr, q, &r);
+    CHECK(s.code == StatusCode::kUnsupported && s.message.find("gradientRounding") != std::string::npos,
+          "unrounded cuda training: %s", s.message.c_str());
+    if (!geo::cuda_probe().available) {
+      q.gradient_rounding = true;
+      s = ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), 2000, 4}, nullptr, q, &r);
+      CHECK((s.code == StatusCode::kUnsupported || s.code == StatusCode::kCudaError) && !s.message.empty(),
+            "cuda training without a device: code %d: %s", static_cast<int>(s.code), s.message.c_str());
+    }
+  }
+
   // The exp port against ml::js_exp, bit for bit: random arguments over the whole range, the
   // reduction boundaries, the special values.
   {
@@ -258,6 +529,47 @@ int run_ml_cuda_suite() {
     CHECK(s.ok(), "range: %s", s.message.c_str());
     CHECK(first_difference(got, ref) < 0, "range: row %ld differs", first_difference(got, ref));
     CHECK(got[1233] == kGuard && got[4321] == kGuard && got[1234] != kGuard, "range: guards overwritten");
+  }
+  // Training with the histograms on the device: the CPU's forests and losses, bit for bit, for
+  // every objective with subsampling and categorical columns; then a large set (several blocks
+  // per leaf, 20 features of 256 slots: three groups) on 2 threads; refused without rounding.
+  {
+    const std::size_t n = 40000, p = 8, nv = 4000;
+    for (const TrainCase& c : kTrainCases) {
+      std::vector<double> x, y;
+      training_set(n + nv, p, 31 + static_cast<int>(c.objective), label_kind(c.objective), &x, &y);
+      const ml::Dataset d{x.data(), y.data(), n, p}, v{x.data() + n * p, y.data() + n, nv, p};
+      ml::GbdtParams q = train_params(c);
+      ml::TrainResult ref, got;
+      Status s = ml::gbdt_train_cpu(d, &v, q, &ref);
+      CHECK(s.ok(), "cpu train: %s", s.message.c_str());
+      q.device = ml::TrainDevice::kCuda;
+      s = ml::gbdt_train_cpu(d, &v, q, &got);
+      CHECK(s.ok(), "cuda train: %s", s.message.c_str());
+      const std::string diff = result_difference(ref, got);
+      CHECK(diff.empty(), "cuda training, objective %d, subsample %g, colsample %g: %s differ",
+            static_cast<int>(c.objective), c.subsample, c.colsample, diff.c_str());
+    }
+    const std::size_t big = 300000, wide = 20;
+    std::vector<double> x, y;
+    training_set(big, wide, 41, 0, &x, &y);
+    ml::GbdtParams q;
+    q.num_iterations = 8;
+    q.max_leaves = 63;
+    q.threads = 2;
+    q.subsample = 0.9;
+    q.categorical_features = {0, 1};
+    ml::TrainResult ref, got;
+    Status s = ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), big, wide}, nullptr, q, &ref);
+    CHECK(s.ok(), "cpu train (large): %s", s.message.c_str());
+    q.device = ml::TrainDevice::kCuda;
+    s = ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), big, wide}, nullptr, q, &got);
+    CHECK(s.ok(), "cuda train (large): %s", s.message.c_str());
+    const std::string diff = result_difference(ref, got);
+    CHECK(diff.empty(), "cuda training, %zu x %zu: %s differ", big, wide, diff.c_str());
+    q.gradient_rounding = false;
+    s = ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), big, wide}, nullptr, q, &got);
+    CHECK(s.code == StatusCode::kUnsupported, "unrounded cuda training: %s", s.message.c_str());
   }
   // Errors: too many trees, a bad row range, a set cancel flag.
   {

@@ -159,6 +159,8 @@ export interface NativeGbdtTrainOptions {
   gradientRounding?: boolean;
   categoricalFeatures: Int32Array;
   threads?: number;
+  /** 'cuda': histograms of large leaves on the CUDA device (the same trees; needs gradientRounding). Default 'cpu'. */
+  device?: 'cpu' | 'cuda';
   cancel?: Int32Array;
   /** [iteration, trainLoss, validLoss, bestIteration], written after every tree. */
   progress?: Float64Array;
@@ -242,6 +244,8 @@ export interface NativeAddon {
   gbdtContributions?(o: NativeGbdtPredictOptions): Promise<void> | undefined;
   /** Devices gbdtPredict accepts (absent: an addon older than the CUDA GBDT prediction, CPU only). */
   gbdtPredictDevices?: readonly string[];
+  /** Devices gbdtTrain accepts (absent: an addon older than the CUDA training histograms, CPU only). */
+  gbdtTrainDevices?: readonly string[];
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

@@ -16,6 +16,10 @@
 // gradients and scores over blocks of rows, on std::threads; every histogram slot is still summed
 // in ascending row order and every loss in row order, so the result is bit-identical for every
 // thread count (checked by native/test/test_ml.cc and test/kernels/ml-parity.test.ts).
+//
+// CUDA: prediction (gbdt_predict_cuda) and, with gradient rounding, the histograms of training
+// (GbdtParams::device) run on a device with the CPU's results, bit for bit
+// (native/test/test_ml_cuda.cc, test/kernels/ml-cuda-parity.test.ts).
 #pragma once
 
 #include <cstddef>
@@ -35,6 +39,9 @@ struct ObjectiveSpec {
   double alpha = 0.5;           ///< quantile level (l1: 0.5)
   double tweedie_power = 1.5;   ///< rho in (1, 2)
 };
+
+/// Where a training run builds its histograms; the values are part of the N-API contract.
+enum class TrainDevice : int { kCpu = 0, kCuda = 1 };
 
 /// Resolved hyper-parameters (the reference's GbdtParams).
 struct GbdtParams {
@@ -63,6 +70,10 @@ struct GbdtParams {
   bool gradient_rounding = true;
   std::vector<int32_t> categorical_features;  ///< feature indices (any order, duplicates allowed)
   int threads = 1;
+  /// kCuda: large histograms are built on the CUDA device (native/src/cuda/ml/gbdt_hist.cu), the
+  /// rest of training stays on the CPU threads; needs gradient_rounding (sums in any order are
+  /// then exact, so the trees are bit-identical to kCpu), else kUnsupported.
+  TrainDevice device = TrainDevice::kCpu;
 };
 
 /// Row-major features (rows x num_features, NaN = missing) and one label per row (borrowed).
@@ -130,6 +141,10 @@ struct TrainResult {
 /// Trains a model (gbdt.ts trainGbdt). `valid` may be null. The cancel flag is polled before each
 /// iteration: a set flag stops training with kAborted, keeping the best model so far (not an
 /// error). `progress`, when set, is called after every iteration on the training thread.
+/// With params.device kCuda the histograms of large leaves are built on the CUDA device and the
+/// result is the same, bit for bit: without gradient_rounding that is kUnsupported (the message
+/// says so), a build without CUDA kUnsupported with the reason (native/src/cuda_stub.cc), a
+/// machine without a usable device kCudaError.
 Status gbdt_train_cpu(const Dataset& train, const Dataset* valid, const GbdtParams& params, TrainResult* out,
                       CancelToken cancel = {}, const std::function<void(const Progress&)>& progress = {});
 

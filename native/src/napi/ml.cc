@@ -8,12 +8,15 @@
 //               minSumHessianInLeaf, lambdaL2, minSplitGain, subsample, colsample, maxBins,
 //               binSampleSize, catSmooth, minDataPerGroup, maxCatThreshold, catL2,
 //               maxCatToOnehot, earlyStoppingRounds, seed, gradientRounding? (default true),
-//               categoricalFeatures: Int32Array, threads?, cancel?: Int32Array,
-//               progress?: Float64Array(4), sync? })
+//               categoricalFeatures: Int32Array, threads?, device?: 'cpu' | 'cuda',
+//               cancel?: Int32Array, progress?: Float64Array(4), sync? })
 //     -> (Promise of) { initScore, iterations, bestIteration, stopReason (0 completed,
 //        1 early-stopping, 2 aborted), trainLoss, validLoss?, <forest arrays> }
 //     progress, when given, holds [iteration, trainLoss, validLoss (NaN), bestIteration] after
-//     every tree (a snapshot the caller may poll).
+//     every tree (a snapshot the caller may poll). device 'cuda': the histograms of large leaves
+//     on the CUDA device (the same trees, bit for bit; `threads` still run the rest); without
+//     gradientRounding UNSUPPORTED, a build without CUDA UNSUPPORTED with the reason, a machine
+//     without a device CUDA_ERROR. gbdtTrainDevices lists the devices (absent: an older addon).
 //   gbdtPredict({ <forest arrays>, initScore, numFeatures, numTrees, objective, features, rows,
 //                 transform, out: Float64Array(rows), rowBegin?, rowEnd?, threads?,
 //                 device?: 'cpu' | 'cuda', cancel?, sync? })
@@ -194,6 +197,7 @@ Napi::Value GbdtTrain(const Napi::CallbackInfo& info) {
     q.categorical_features.assign(cats, cats + len);
   }
   q.threads = threads_of(env, o);
+  q.device = cuda_of(env, o) ? ml::TrainDevice::kCuda : ml::TrainDevice::kCpu;
   job->cancel = cancel_of(env, o, keep);
   if (o.Get("progress").IsTypedArray()) job->progress = array_of<double>(env, o, "progress", napi_float64_array, 4, keep);
   if (bool_of(o, "sync")) {
@@ -295,6 +299,7 @@ Napi::Value GbdtContributions(const Napi::CallbackInfo& info) {
 
 void init_ml(Napi::Env env, Napi::Object exports) {
   exports.Set("gbdtTrain", Napi::Function::New(env, GbdtTrain, "gbdtTrain"));
+  exports.Set("gbdtTrainDevices", cpu_cuda_devices(env));
   exports.Set("gbdtPredict", Napi::Function::New(env, GbdtPredict, "gbdtPredict"));
   exports.Set("gbdtContributions", Napi::Function::New(env, GbdtContributions, "gbdtContributions"));
   exports.Set("gbdtPredictDevices", cpu_cuda_devices(env));

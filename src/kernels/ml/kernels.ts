@@ -10,10 +10,14 @@
  * else on the TypeScript reference (`'js'`); k-means, logistic regression and calibration run on
  * the reference. GBDT prediction also runs on a CUDA device (`'cuda'`, bit-identical to the C++
  * CPU: test/kernels/ml-cuda-parity.test.ts): forced by name, or picked automatically only when a
- * device is present and the call is large (rows x trees >= CUDA_MIN_GBDT_PREDICT_WORK). `'native'`
- * without the addon, `'cuda'` without a device (the reason is in the message) or for anything but
- * GBDT prediction, fails with BACKEND_UNAVAILABLE. The MLP reports the TensorFlow.js backend that
- * actually ran (`tfjs-node-gpu`, `tfjs-node`, `tfjs-wasm` or `tfjs-cpu`).
+ * device is present and the call is large (rows x trees >= CUDA_MIN_GBDT_PREDICT_WORK). So does
+ * GBDT training (`'cuda'`: histograms of large leaves on the device, the rest on the native
+ * threads, the same trees bit for bit thanks to gradient rounding): forced by name, or automatic
+ * with a device and rows x features >= CUDA_MIN_GBDT_TRAIN_WORK; `gradientRounding: false` with
+ * 'cuda' forced is KERNEL_UNSUPPORTED (automatic dispatch then stays native). `'native'` without
+ * the addon, `'cuda'` without a device (the reason is in the message) or for anything but GBDT
+ * training and prediction, fails with BACKEND_UNAVAILABLE. The MLP reports the TensorFlow.js
+ * backend that actually ran (`tfjs-node-gpu`, `tfjs-node`, `tfjs-wasm` or `tfjs-cpu`).
  *
  * Training yields to the event loop after every tree (trainGbdtAsync), so a request or a timer
  * can abort it; one tree on 1e6 rows still holds the thread for about a second, and so does
@@ -43,7 +47,15 @@ import {
   trainLogisticRegression,
 } from './logistic-regression.js';
 import type { MlpArtifact } from './mlp-artifact.js';
-import { nativeGbdtContributions, nativeGbdtCudaStatus, nativeGbdtPredict, nativeGbdtStatus, nativeTrainGbdt } from './native.js';
+import {
+  cudaTrainRoundingError,
+  nativeGbdtContributions,
+  nativeGbdtCudaStatus,
+  nativeGbdtCudaTrainStatus,
+  nativeGbdtPredict,
+  nativeGbdtStatus,
+  nativeTrainGbdt,
+} from './native.js';
 import type { MlpModel, MlpTrainOptions, MlpTrainResult, TfjsBackendChoice, TfjsBackendName, TfjsBackendReport } from './tfjs.js';
 
 /** Backends an ML call may ask for ('auto': native GBDT when the addon has it, else js). */
@@ -55,6 +67,14 @@ export type MlBackendRequest = 'auto' | 'js' | 'native' | 'cuda';
  * native threads take; bench/ml-cuda.bench.ts measures both sides on a GPU machine.
  */
 export const CUDA_MIN_GBDT_PREDICT_WORK = 10_000_000;
+
+/**
+ * Rows x features from which 'auto' trains GBDT with the histograms on a CUDA device when one is
+ * present (e.g. 2e5 rows x 50 features). Provisional: not yet timed on a GPU. Small leaves stay
+ * on the CPU inside a CUDA training anyway (gbdt_train.cc kDeviceHistWork); below this the
+ * copies of the bins and gradients are not expected to pay. bench/ml-cuda.bench.ts measures it.
+ */
+export const CUDA_MIN_GBDT_TRAIN_WORK = 10_000_000;
 
 interface BackendOption {
   /** Force a backend; default 'auto'. */
@@ -68,7 +88,7 @@ interface Timed<B extends string = 'js' | 'native'> {
   timings: { totalMs: number };
 }
 
-export type MlTrainResult = GbdtTrainResult & Timed;
+export type MlTrainResult = GbdtTrainResult & Timed<'js' | 'native' | 'cuda'>;
 
 /** A calibration map fitted by {@link MlKernels.calibrate}. */
 export type Calibrator = { method: 'platt'; model: PlattModel } | { method: 'isotonic'; model: IsotonicModel };
@@ -77,7 +97,8 @@ export interface MlKernels {
   /**
    * Trains gradient-boosted trees on row-major features (rows x numFeatures, NaN = missing).
    * Progress after every tree (`onProgress`); an aborted `signal` stops training and keeps the
-   * best model so far (`stopReason: 'aborted'`), it does not throw.
+   * best model so far (`stopReason: 'aborted'`), it does not throw. `backend: 'cuda'` builds the
+   * large histograms on the CUDA device (the native model, bit for bit; needs gradientRounding).
    */
   train(train: GbdtDataset, options?: GbdtOptions & BackendOption): Promise<MlTrainResult>;
   /** Predictions (response scale, or the margin with `raw`) for rows x numFeatures features. */
@@ -158,7 +179,7 @@ function checkBackend(backend: unknown): void {
   if (backend === 'native' || backend === 'cuda')
     throw new WaybillError(
       'BACKEND_UNAVAILABLE',
-      `the ${backend} backend does not run this ML kernel (native: GBDT only; cuda: GBDT prediction only)`,
+      `the ${backend} backend does not run this ML kernel (native: GBDT only; cuda: GBDT training and prediction only)`,
       {
         backend,
       },
@@ -234,9 +255,41 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
     }
     return (backend === 'auto' || backend === undefined) && allowCuda && work >= CUDA_MIN_GBDT_PREDICT_WORK && cudaReady().ok;
   };
+  let cudaTrainStatus: ReturnType<typeof nativeGbdtCudaTrainStatus> | undefined;
+  const cudaTrainReady = () => {
+    cudaTrainStatus ??= nativeGbdtCudaTrainStatus();
+    return cudaTrainStatus;
+  };
+  /**
+   * Whether a GBDT training builds its histograms on the CUDA device: forced ('cuda', or why not:
+   * gradientRounding false is KERNEL_UNSUPPORTED), or 'auto' on a large set with a device.
+   */
+  const trainOnCuda = (backend: unknown, work: number, gradientRounding: unknown): boolean => {
+    if (backend === 'cuda') {
+      if (!allowCuda) throw new WaybillError('BACKEND_UNAVAILABLE', 'the cuda backend is disabled for this engine', { backend: 'cuda' });
+      if (gradientRounding === false) throw cudaTrainRoundingError();
+      const s = cudaTrainReady();
+      if (!s.ok) throw new WaybillError('BACKEND_UNAVAILABLE', `CUDA GBDT training unavailable: ${s.reason}`, { backend: 'cuda' });
+      return true;
+    }
+    return (
+      (backend === 'auto' || backend === undefined) &&
+      allowCuda &&
+      gradientRounding !== false &&
+      work >= CUDA_MIN_GBDT_TRAIN_WORK &&
+      cudaTrainReady().ok
+    );
+  };
   return {
-    train(train, options = {}) {
+    async train(train, options = {}) {
       const { backend, threads, ...rest } = options;
+      if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+      const work = train?.features instanceof Float64Array ? train.features.length : 0;
+      if (trainOnCuda(backend, work, rest.gradientRounding)) {
+        const t0 = performance.now();
+        const out = await nativeTrainGbdt(train, { ...rest, threads: threads ?? Math.min(4, availableParallelism()), device: 'cuda' });
+        return Object.assign(out, { backend: 'cuda' as const, timings: { totalMs: performance.now() - t0 } });
+      }
       return runGbdt(
         backend,
         threads,

@@ -13,7 +13,12 @@
  *
  * Prediction also runs on a CUDA device (`device: 'cuda'`, native/src/cuda/ml/gbdt_predict.cu):
  * the same numbers as the CPU, bit for bit, raw and transformed (test/kernels/ml-cuda-parity.test.ts);
- * `nativeGbdtCudaStatus()` says whether it can, and why not. The engine's dispatch is in kernels.ts.
+ * `nativeGbdtCudaStatus()` says whether it can, and why not. So does training (`device: 'cuda'`,
+ * native/src/cuda/ml/gbdt_hist.cu): the histograms of large leaves are built on the device, the
+ * rest on `threads` CPU threads, and the trees are the CPU's bit for bit because the gradients
+ * are rounded to a grid on which every sum is exact (`gradientRounding`, default true; false with
+ * 'cuda' is KERNEL_UNSUPPORTED); `nativeGbdtCudaTrainStatus()` says whether it can. The engine's
+ * dispatch is in kernels.ts.
  */
 import { WaybillError } from '../../errors.js';
 import {
@@ -48,6 +53,14 @@ export interface NativeGbdtPredictRun extends NativeGbdtRun {
   device?: 'cpu' | 'cuda';
 }
 
+/**
+ * How a native training runs: histograms on the CPU (default) or the CUDA device ('cuda': the
+ * rest of training still runs on `threads` CPU threads; needs gradientRounding).
+ */
+export interface NativeGbdtTrainRun extends NativeGbdtRun {
+  device?: 'cpu' | 'cuda';
+}
+
 type MlAddon = Required<Pick<NativeAddon, 'gbdtTrain' | 'gbdtPredict' | 'gbdtContributions'>>;
 
 /** Whether the loaded addon has the GBDT kernels, and why not. */
@@ -66,14 +79,41 @@ export function nativeGbdtStatus(): { ok: true; path: string } | { ok: false; re
  * CUDA, and see a usable device.
  */
 export function nativeGbdtCudaStatus(): { ok: true; device: string } | { ok: false; reason: string } {
+  return cudaStatusOf('gbdtPredictDevices', 'prediction');
+}
+
+/**
+ * Whether GBDT training can build its histograms on a CUDA device, and why not: the same
+ * conditions as {@link nativeGbdtCudaStatus}, for an addon whose gbdtTrain knows `device`.
+ */
+export function nativeGbdtCudaTrainStatus(): { ok: true; device: string } | { ok: false; reason: string } {
+  return cudaStatusOf('gbdtTrainDevices', 'training');
+}
+
+function cudaStatusOf(
+  devices: 'gbdtPredictDevices' | 'gbdtTrainDevices',
+  what: string,
+): { ok: true; device: string } | { ok: false; reason: string } {
   const load = loadAddon();
   const status = nativeGbdtStatus();
   if (!status.ok || !load.ok) return { ok: false, reason: status.ok ? 'addon not loaded' : status.reason };
-  if (!load.addon.gbdtPredictDevices?.includes('cuda'))
-    return { ok: false, reason: `addon ${load.path} predates the CUDA GBDT prediction (stale build? run npm run build:native)` };
+  if (!load.addon[devices]?.includes('cuda'))
+    return { ok: false, reason: `addon ${load.path} predates the CUDA GBDT ${what} (stale build? run npm run build:native)` };
   const cu = load.addon.info().cuda;
   if (!cu.available) return { ok: false, reason: cu.reason || 'no CUDA device' };
   return { ok: true, device: cu.name ?? 'CUDA device' };
+}
+
+/**
+ * The coded error for CUDA training without gradient rounding: device histograms add rows in any
+ * order, which gives the CPU's sums (and trees) only for rounded gradients.
+ */
+export function cudaTrainRoundingError(): WaybillError {
+  return new WaybillError(
+    'KERNEL_UNSUPPORTED',
+    'CUDA GBDT training needs gradientRounding: true (the device adds histogram rows in any order, which gives the CPU trees only for rounded gradients); use the native or js backend for gradientRounding: false',
+    { field: 'gradientRounding', backend: 'cuda' },
+  );
 }
 
 function addon(): MlAddon {
@@ -132,8 +172,22 @@ export function validateGbdtTrain(train: GbdtDataset, options: GbdtOptions) {
   return { params, objective, n, p, categorical, valid };
 }
 
-function addonTrainOptions(train: GbdtDataset, options: GbdtOptions, run: NativeGbdtRun | undefined) {
+/** The device of a training call; 'cuda' needs gradient rounding (else KERNEL_UNSUPPORTED) and a device (else BACKEND_UNAVAILABLE). */
+function trainDevice(run: NativeGbdtTrainRun | undefined, gradientRounding: boolean): 'cpu' | 'cuda' {
+  const device = run?.device ?? 'cpu';
+  if (device !== 'cpu' && device !== 'cuda')
+    throw new WaybillError('INVALID_ARGUMENT', `device must be 'cpu' or 'cuda', got ${String(device)}`, { field: 'device' });
+  if (device === 'cuda') {
+    if (!gradientRounding) throw cudaTrainRoundingError();
+    const cuda = nativeGbdtCudaTrainStatus();
+    if (!cuda.ok) throw new WaybillError('BACKEND_UNAVAILABLE', `CUDA GBDT training unavailable: ${cuda.reason}`, { backend: 'cuda' });
+  }
+  return device;
+}
+
+function addonTrainOptions(train: GbdtDataset, options: GbdtOptions, run: NativeGbdtTrainRun | undefined) {
   const v = validateGbdtTrain(train, options);
+  const device = trainDevice(run, v.params.gradientRounding !== false);
   const spec = v.objective.spec;
   const fields: NativeGbdtTrainOptions = {
     features: train.features,
@@ -147,6 +201,7 @@ function addonTrainOptions(train: GbdtDataset, options: GbdtOptions, run: Native
     categoricalFeatures: Int32Array.from(v.categorical),
     threads: threadsOf(run),
   };
+  if (device === 'cuda') fields.device = device;
   if (v.valid) {
     fields.validFeatures = v.valid.features;
     fields.validLabels = v.valid.labels;
@@ -217,8 +272,9 @@ function progressOf(buf: Float64Array, hasValid: boolean): GbdtProgress {
 /**
  * Trains a GBDT model on the C++ core (same options and result as {@link trainGbdt} /
  * trainGbdtAsync; `signal` stops training between trees, keeping the best model so far).
+ * `device: 'cuda'` builds the large histograms on the CUDA device: the same model, bit for bit.
  */
-export async function nativeTrainGbdt(train: GbdtDataset, options: GbdtOptions & NativeGbdtRun = {}): Promise<GbdtTrainResult> {
+export async function nativeTrainGbdt(train: GbdtDataset, options: GbdtOptions & NativeGbdtTrainRun = {}): Promise<GbdtTrainResult> {
   const { fields, v } = addonTrainOptions(train, options, options);
   const cancel = new Int32Array(new SharedArrayBuffer(4));
   const progress = new Float64Array(4);
@@ -246,7 +302,7 @@ export async function nativeTrainGbdt(train: GbdtDataset, options: GbdtOptions &
 }
 
 /** {@link nativeTrainGbdt} on the calling thread (blocks it; for pool workers and benchmarks). */
-export function nativeTrainGbdtSync(train: GbdtDataset, options: GbdtOptions & NativeGbdtRun = {}): GbdtTrainResult {
+export function nativeTrainGbdtSync(train: GbdtDataset, options: GbdtOptions & NativeGbdtTrainRun = {}): GbdtTrainResult {
   const { fields, v } = addonTrainOptions(train, options, options);
   const cancel = new Int32Array(1);
   if (options.signal?.aborted) cancel[0] = 1;

@@ -8,7 +8,16 @@
 // accumulate rows in ascending order, gains are evaluated term by term as written there, ties
 // keep the first candidate (lowest feature, then threshold; lowest leaf index). Threads only
 // split independent work (features of a histogram, rows of a score update), never a sum; they
-// are the helpers of one detail::WorkPool per training run, started once.
+// are the helpers of one detail::WorkPool per training run, started once. The one exception is
+// the histogram with rounded gradients (gradient_rounding): every sum of them is exact, so rows
+// may be added in any order, by row blocks per thread, or on the CUDA device.
+//
+// CUDA (params.device kCuda): a detail::HistDevice (native/src/cuda/ml/gbdt_hist.cu) holds the
+// bin matrix on the device; per iteration it receives the rounded gradients and the sampled
+// features, and it builds the histograms of leaves with at least kDeviceHistWork rows x features
+// (smaller ones stay on the CPU: a device round trip costs more). Partitions, split search,
+// leaf values and scores stay on the CPU threads. The sums are exact either way, so the trees
+// are bit-identical to CPU training; without gradient rounding the device is refused.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -38,6 +47,10 @@ constexpr std::size_t kParallelRows = 8192;
 constexpr std::size_t kParallelPartition = 16384;
 // Rows ahead whose bins are prefetched while a histogram is built or a leaf partitioned.
 constexpr std::size_t kPrefetch = 16;
+// A histogram build of at least this much work (rows x sampled features) goes to the HistDevice
+// when there is one; below it the copies and the launch (tens of microseconds) cost more than the
+// CPU build. Provisional: not yet timed on a GPU (bench/ml-cuda.bench.ts measures training).
+constexpr std::size_t kDeviceHistWork = std::size_t{1} << 16;
 
 Status invalid(const std::string& msg) { return Status::Error(StatusCode::kInvalidArgument, msg); }
 
@@ -112,20 +125,34 @@ Status check_params(const GbdtParams& q) {
   if (q.max_cat_to_onehot < 0) return invalid("maxCatToOnehot must be >= 0");
   if (q.early_stopping_rounds < 0) return invalid("earlyStoppingRounds must be >= 0");
   if (q.threads < 1 || q.threads > 256) return invalid("threads must be in [1, 256]");
+  if (q.device != TrainDevice::kCpu && q.device != TrainDevice::kCuda) return invalid("device must be cpu or cuda");
   return Status::Ok();
 }
 
 class Trainer {
  public:
   Trainer(const Dataset& train, const Dataset* valid, const GbdtParams& params, CancelToken cancel,
-          const std::function<void(const Progress&)>& progress)
-      : train_(train), valid_(valid), q_(params), cancel_(cancel), progress_(progress), rng_(params.seed) {
+          const std::function<void(const Progress&)>& progress, detail::HistDeviceFactory device)
+      : train_(train),
+        valid_(valid),
+        q_(params),
+        cancel_(cancel),
+        progress_(progress),
+        rng_(params.seed),
+        device_factory_(device) {
     obj_.spec = params.objective;
   }
+
+  /// Why training stopped early with an error (a HistDevice call failed); Ok otherwise.
+  const Status& error() const { return error_; }
 
   Status init() {
     Status s = check_params(q_);
     if (!s.ok()) return s;
+    if (device_factory_ != nullptr && !q_.gradient_rounding)
+      return Status::Error(StatusCode::kUnsupported,
+                           "CUDA GBDT training needs gradientRounding: true (device histograms add rows in any "
+                           "order, which gives the CPU's sums only for rounded gradients)");
     n_ = train_.rows;
     p_ = train_.num_features;
     if (p_ < 1) return invalid("numFeatures must be >= 1");
@@ -158,6 +185,10 @@ class Trainer {
     s = detail::bin_features(train_.features, n_, p_, is_cat, q_.max_bins, q_.bin_sample_size, &binned_, q_.threads);
     if (!s.ok()) return s;
     total_slots_ = static_cast<std::size_t>(binned_.offsets[p_]);
+    if (device_factory_ != nullptr) {
+      s = device_factory_(binned_, n_, p_, &device_);
+      if (!s.ok()) return s;
+    }
     grad_.assign(n_, 0);
     hess_.assign(n_, 0);
     init_score_ = obj_.init_score(train_.labels, n_);
@@ -183,7 +214,9 @@ class Trainer {
       if (link_valid_) obj_.gradients_from_link(train_.labels, link_.data(), grad_.data(), hess_.data(), b, e);
       else obj_.gradients(train_.labels, raw_.data(), grad_.data(), hess_.data(), b, e);
     });
+    exact_sums_ = false;
     if (q_.gradient_rounding) round_gradients();
+    device_gradients_ = device_features_ = false;  // uploaded by the first device build of this iteration
     const std::size_t m = sample_rows();
     if (q_.colsample < 1) {
       const int32_t k = std::max<int32_t>(1, static_cast<int32_t>(std::round(q_.colsample * static_cast<double>(p_))));
@@ -192,7 +225,12 @@ class Trainer {
       feats_.resize(p_);
       for (std::size_t f = 0; f < p_; ++f) feats_[f] = static_cast<int32_t>(f);
     }
-    grow_tree(m);
+    const Status grown = grow_tree(m);
+    if (!grown.ok()) {
+      error_ = grown;
+      stopped_ = true;
+      return false;
+    }
     const int iteration = static_cast<int>(forest_.num_trees());
     const double train_loss = loss_of(train_.labels, raw_.data(), n_, obj_.caches_link() ? link_.data() : nullptr);
     link_valid_ = obj_.caches_link();  // raw_ changes next in the next tree, after the gradients
@@ -279,6 +317,8 @@ class Trainer {
       if (block_max_[2 * k + 1] > mh) mh = block_max_[2 * k + 1];
     }
     const double rg = detail::grid_anchor(mg, n_), rh = detail::grid_anchor(mh, n_);
+    // A zero anchor for non-zero values (n * max too large or not finite) leaves them unrounded.
+    exact_sums_ = (rg != 0 || mg == 0) && (rh != 0 || mh == 0);
     const double step = rh * 2.220446049250313e-16;  // rh * 2^-52, exact
     auto round = [&](std::size_t b, std::size_t e) {
       if (rg != 0)
@@ -375,9 +415,24 @@ class Trainer {
   }
 
   /// Histogram of rows_[start, end) over the sampled features: per slot (G, H, count), rows added
-  /// in ascending position order (threads take blocks of features, not of rows).
-  void build_hist(std::vector<double>& hist, std::size_t start, std::size_t end) {
+  /// in ascending position order (threads take blocks of features, not of rows), or with exact
+  /// sums (rounded gradients) by row blocks, or on the HistDevice.
+  Status build_hist(std::vector<double>& hist, std::size_t start, std::size_t end) {
     double* hd = hist.data();
+    if (device_ && exact_sums_ && (end - start) * feats_.size() >= kDeviceHistWork) {
+      Status s;
+      if (!device_gradients_) {
+        s = device_->set_gradients(grad_.data(), hess_.data());
+        if (!s.ok()) return s;
+        device_gradients_ = true;
+      }
+      if (!device_features_) {
+        s = device_->set_features(feats_.data(), feats_.size());
+        if (!s.ok()) return s;
+        device_features_ = true;
+      }
+      return device_->build(rows_.data() + start, end - start, hd);
+    }
     const uint8_t* bins = binned_.bins.data();
     const int32_t* off = binned_.offsets.data();
     const int32_t* feats = feats_.data();
@@ -427,7 +482,7 @@ class Trainer {
     const std::size_t t = static_cast<std::size_t>(std::max(1, q_.threads));
     if (t == 1 || (end - start) * nf < kParallelHistWork) {
       work(hd, start, end, 0, nf);
-    } else if (!q_.gradient_rounding) {
+    } else if (!exact_sums_) {
       // Unrounded sums must add rows in ascending order: threads take blocks of features.
       workers_->run(nf, [&](std::size_t fb, std::size_t fe) { work(hd, start, end, fb, fe); });
     } else {
@@ -449,6 +504,7 @@ class Trainer {
         }
       });
     }
+    return Status::Ok();
   }
 
   /// parent -= small over the sampled features' slots.
@@ -574,7 +630,7 @@ class Trainer {
     return true;
   }
 
-  void grow_tree(std::size_t m) {
+  Status grow_tree(std::size_t m) {
     double g = 0, h = 0;
     for (std::size_t k = 0; k < m; ++k) {
       g += grad_[static_cast<std::size_t>(rows_[k])];
@@ -590,7 +646,8 @@ class Trainer {
       root.h = h;
       root.c = static_cast<double>(m);
       root.hist = take_hist();
-      build_hist(*root.hist, 0, m);
+      const Status s = build_hist(*root.hist, 0, m);
+      if (!s.ok()) return s;
       root.has_best = find_best_split(root, &root.best);
       leaves.push_back(std::move(root));
     }
@@ -665,7 +722,8 @@ class Trainer {
       Leaf& small = left.c <= right.c ? left : right;
       Leaf& large = &small == &left ? right : left;
       small.hist = take_hist();
-      build_hist(*small.hist, small.start, small.end);
+      const Status s = build_hist(*small.hist, small.start, small.end);
+      if (!s.ok()) return s;
       subtract_hist(*parent_hist, *small.hist);
       large.hist = std::move(parent_hist);
       leaves[static_cast<std::size_t>(j)] = std::move(left);
@@ -752,6 +810,7 @@ class Trainer {
     }
     F.leaf_value.insert(F.leaf_value.end(), leaf_value.begin(), leaf_value.end());
     F.leaf_count.insert(F.leaf_count.end(), leaf_count.begin(), leaf_count.end());
+    return Status::Ok();
   }
 
   const Dataset train_;
@@ -775,6 +834,11 @@ class Trainer {
   std::vector<Hist> pool_;
   std::unique_ptr<detail::WorkPool> workers_;  // helper threads of this run (threads - 1)
   std::vector<BinRule> rules_;
+  detail::HistDeviceFactory device_factory_ = nullptr;
+  std::unique_ptr<detail::HistDevice> device_;  // histograms of large leaves (params.device kCuda)
+  bool device_gradients_ = false, device_features_ = false;  // this iteration's already on the device
+  bool exact_sums_ = false;  // this iteration's gradients are rounded: any order of sums is exact
+  Status error_;
   double init_score_ = 0;
   Forest forest_;
   std::vector<double> train_loss_, valid_loss_;
@@ -786,16 +850,28 @@ class Trainer {
 
 }  // namespace
 
-Status gbdt_train_cpu(const Dataset& train, const Dataset* valid, const GbdtParams& params, TrainResult* out,
-                      CancelToken cancel, const std::function<void(const Progress&)>& progress) {
+namespace detail {
+
+Status gbdt_train_with(const Dataset& train, const Dataset* valid, const GbdtParams& params, TrainResult* out,
+                       CancelToken cancel, const std::function<void(const Progress&)>& progress,
+                       HistDeviceFactory factory) {
   if (out == nullptr) return invalid("out is null");
-  Trainer trainer(train, valid, params, cancel, progress);
+  Trainer trainer(train, valid, params, cancel, progress, factory);
   Status s = trainer.init();
   if (!s.ok()) return s;
   while (trainer.step()) {
   }
+  if (!trainer.error().ok()) return trainer.error();
   trainer.result(out);
   return Status::Ok();
+}
+
+}  // namespace detail
+
+Status gbdt_train_cpu(const Dataset& train, const Dataset* valid, const GbdtParams& params, TrainResult* out,
+                      CancelToken cancel, const std::function<void(const Progress&)>& progress) {
+  const detail::HistDeviceFactory factory = params.device == TrainDevice::kCuda ? detail::make_cuda_hist : nullptr;
+  return detail::gbdt_train_with(train, valid, params, out, cancel, progress, factory);
 }
 
 }  // namespace waybill::ml

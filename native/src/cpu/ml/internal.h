@@ -1,7 +1,8 @@
 // Private helpers of the GBDT CPU kernels: the mulberry32 generator, feature bins and objectives
 // written exactly as the TypeScript reference (src/kernels/ml/random.ts, binning.ts,
-// objectives.ts) evaluates them, a small std::thread splitter, and a persistent helper pool for
-// the many short parallel steps of one training run.
+// objectives.ts) evaluates them, a small std::thread splitter, a persistent helper pool for
+// the many short parallel steps of one training run, and the interface of a histogram builder
+// on another device (HistDevice, the CUDA one in native/src/cuda/ml/gbdt_hist.cu).
 #pragma once
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -117,6 +120,38 @@ inline double grid_anchor(double max_abs, std::size_t n) {
   std::memcpy(&out, &r, 8);
   return out;
 }
+
+/// Builds training histograms somewhere other than the calling thread (the CUDA device:
+/// native/src/cuda/ml/gbdt_hist.cu). The trainer calls set_gradients and set_features once per
+/// iteration, before the first build of that iteration, then build once per large leaf. Every
+/// call returns an error Status instead of aborting; after an error the trainer stops.
+class HistDevice {
+ public:
+  virtual ~HistDevice() = default;
+  /// The rounded gradients and hessians of all training rows (rows doubles each).
+  virtual Status set_gradients(const double* grad, const double* hess) = 0;
+  /// The sampled features of this iteration (ascending indices, nf of them).
+  virtual Status set_features(const int32_t* feats, std::size_t nf) = 0;
+  /// Histogram of the rows rows[0, len) (training row indices) over the sampled features into
+  /// hist (3 doubles (G, H, count) per slot, the slots of BinnedMatrix::offsets): the slots of
+  /// every sampled feature are overwritten, the others are left as they are. The sums must be
+  /// exact (rounded gradients), so that any order of additions gives the CPU's histogram.
+  virtual Status build(const int32_t* rows, std::size_t len, double* hist) = 0;
+};
+
+/// Creates a HistDevice for a binned matrix of `rows` x `p` (copied; the BinnedMatrix may go).
+using HistDeviceFactory = Status (*)(const BinnedMatrix& binned, std::size_t rows, std::size_t p,
+                                     std::unique_ptr<HistDevice>* out);
+
+/// The CUDA histogram builder (gbdt_hist.cu); kUnsupported with the reason in a build without
+/// CUDA (native/src/cuda_stub.cc), kCudaError (or kOutOfMemory) when the device cannot be used.
+Status make_cuda_hist(const BinnedMatrix& binned, std::size_t rows, std::size_t p, std::unique_ptr<HistDevice>* out);
+
+/// gbdt_train_cpu with the histogram builder made by `factory` (null: the CPU only; params.device
+/// is then ignored). The tests pass a host emulation of the CUDA kernel here.
+Status gbdt_train_with(const Dataset& train, const Dataset* valid, const GbdtParams& params, TrainResult* out,
+                       CancelToken cancel, const std::function<void(const Progress&)>& progress,
+                       HistDeviceFactory factory);
 
 /// x[i] = js_log(x[i]) for i in [0, n), bit for bit, four lanes at a time where the CPU allows.
 void js_log_inplace(double* x, std::size_t n);

@@ -1,0 +1,183 @@
+// GBDT training histograms on the CUDA device (detail::make_cuda_hist, native/src/cpu/ml/internal.h).
+//
+// The trainer (gbdt_train.cc) keeps everything but the histograms of large leaves on the CPU. Per
+// training run the bin matrix (rows x p uint8, row-major) is copied to the device once; per
+// iteration the rounded gradients and hessians (two rows-long double arrays) and the sampled
+// features (grouped by hist_blocks.cuh plan_hist); per build the leaf's row indices. The kernel
+// (hist_blocks.cuh) gives each block one feature group and one run of rows: a shared-memory
+// histogram filled with atomicAdd(double) (sm_60+; the archs are 80-real and 90), then added to
+// the global histogram with atomicAdd. The global slots of the sampled features are zeroed before
+// and copied back after (one copy of the span they cover through a pinned buffer).
+//
+// Parity: the gradients are rounded to a grid on which every sum is exact (gradient_rounding;
+// the trainer refuses the device without it and builds on the CPU in an iteration whose values
+// could not be rounded), so the atomics' order does not matter and the histogram, hence every
+// split, is the CPU's bit for bit (native/test/test_ml_cuda.cc, test/kernels/ml-cuda-parity.test.ts).
+// Every CUDA call is checked (cuda_check.h) and comes back as a Status.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "../../cpu/ml/internal.h"
+#include "../cuda_check.h"
+#include "hist_blocks.cuh"
+
+namespace waybill::ml::detail {
+namespace {
+
+using cuda_detail::HistArgs;
+using cuda_detail::HistFeature;
+using cuda_detail::HistPlan;
+
+constexpr int kThreads = 256;
+// A block takes at least this many rows: its flush (up to 3 x kBlockSlots global atomics) should
+// stay small next to its items (3 shared atomics per row and feature).
+constexpr std::size_t kMinRowsPerBlock = 2048;
+// Blocks per multiprocessor aimed at (4 blocks of 48 KiB fit in the shared memory of an SM of
+// sm_80 / sm_90); a small leaf gets fewer.
+constexpr std::size_t kBlocksPerSm = 8;
+
+/// atomicAdd on the device (shared or global memory: the generic address); += on the host.
+struct AtomicAdd {
+  WAYBILL_HD void operator()(double* slot, double v) const {
+#ifdef __CUDA_ARCH__
+    atomicAdd(slot, v);
+#else
+    *slot += v;
+#endif
+  }
+};
+
+/// Block (blockIdx.x, blockIdx.y): rows [x * rows_per_block, ...) of the leaf, feature group
+/// group0 + y. Dynamic shared memory: 3 x max group slots doubles.
+__global__ void hist_kernel(HistArgs a, std::size_t len, std::size_t rows_per_block, int32_t group0, double* hist) {
+  extern __shared__ double block[];
+  const int32_t g = group0 + static_cast<int32_t>(blockIdx.y);
+  const std::size_t values = 3 * static_cast<std::size_t>(cuda_detail::group_slots(a, g));
+  for (std::size_t t = threadIdx.x; t < values; t += blockDim.x) block[t] = 0;
+  __syncthreads();
+  const std::size_t rb = static_cast<std::size_t>(blockIdx.x) * rows_per_block;
+  const std::size_t re = rb + rows_per_block < len ? rb + rows_per_block : len;
+  if (rb < re) cuda_detail::add_items(a, g, rb, re, threadIdx.x, blockDim.x, block, AtomicAdd{});
+  __syncthreads();
+  cuda_detail::flush_block(a, g, block, threadIdx.x, blockDim.x, hist, AtomicAdd{});
+}
+
+/// Page-locked host memory that frees itself (fast device-to-host copies of the histogram).
+struct PinnedBuffer {
+  double* ptr = nullptr;
+  PinnedBuffer() = default;
+  PinnedBuffer(const PinnedBuffer&) = delete;
+  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
+  ~PinnedBuffer() {
+    if (ptr != nullptr) cudaFreeHost(ptr);
+  }
+  cudaError_t alloc(std::size_t count) {
+    return cudaMallocHost(reinterpret_cast<void**>(&ptr), count * sizeof(double) + 1);
+  }
+};
+
+class CudaHist final : public HistDevice {
+ public:
+  Status init(const BinnedMatrix& binned, std::size_t rows, std::size_t p) {
+    n_ = rows;
+    p_ = p;
+    offsets_ = binned.offsets;
+    if (offsets_.size() != p + 1 || binned.bins.size() != rows * p)
+      return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: the bin matrix does not match rows x p");
+    const std::size_t slots = static_cast<std::size_t>(offsets_[p]);
+    for (std::size_t f = 0; f < p; ++f)
+      if (offsets_[f + 1] - offsets_[f] > cuda_detail::kBlockSlots)
+        return Status::Error(StatusCode::kUnsupported, "CUDA histograms: feature " + std::to_string(f) + " has " +
+                                                           std::to_string(offsets_[f + 1] - offsets_[f]) +
+                                                           " bins, more than a block holds");
+    int device = 0;
+    WAYBILL_CUDA_TRY(cudaGetDevice(&device));
+    WAYBILL_CUDA_TRY(cudaDeviceGetAttribute(&sms_, cudaDevAttrMultiProcessorCount, device));
+    WAYBILL_CUDA_TRY(d_bins_.alloc(rows * p));
+    WAYBILL_CUDA_TRY(cudaMemcpy(d_bins_.ptr, binned.bins.data(), rows * p, cudaMemcpyHostToDevice));
+    WAYBILL_CUDA_TRY(d_grad_.alloc(rows));
+    WAYBILL_CUDA_TRY(d_hess_.alloc(rows));
+    WAYBILL_CUDA_TRY(d_rows_.alloc(rows));
+    WAYBILL_CUDA_TRY(d_hist_.alloc(3 * slots));
+    WAYBILL_CUDA_TRY(d_features_.alloc(p));
+    WAYBILL_CUDA_TRY(d_groups_.alloc(p + 1));
+    WAYBILL_CUDA_TRY(staging_.alloc(3 * slots));
+    return Status::Ok();
+  }
+
+  Status set_gradients(const double* grad, const double* hess) override {
+    WAYBILL_CUDA_TRY(cudaMemcpy(d_grad_.ptr, grad, n_ * sizeof(double), cudaMemcpyHostToDevice));
+    WAYBILL_CUDA_TRY(cudaMemcpy(d_hess_.ptr, hess, n_ * sizeof(double), cudaMemcpyHostToDevice));
+    return Status::Ok();
+  }
+
+  Status set_features(const int32_t* feats, std::size_t nf) override {
+    if (nf == 0 || nf > p_) return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: bad feature count");
+    for (std::size_t j = 0; j < nf; ++j)
+      if (feats[j] < 0 || static_cast<std::size_t>(feats[j]) >= p_ || (j > 0 && feats[j] <= feats[j - 1]))
+        return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: sampled features must ascend in [0, p)");
+    plan_ = cuda_detail::plan_hist(offsets_.data(), feats, nf);
+    WAYBILL_CUDA_TRY(
+        cudaMemcpy(d_features_.ptr, plan_.features.data(), nf * sizeof(HistFeature), cudaMemcpyHostToDevice));
+    WAYBILL_CUDA_TRY(cudaMemcpy(d_groups_.ptr, plan_.group_begin.data(), plan_.group_begin.size() * sizeof(int32_t),
+                                cudaMemcpyHostToDevice));
+    return Status::Ok();
+  }
+
+  Status build(const int32_t* rows, std::size_t len, double* hist) override {
+    if (plan_.groups() == 0) return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: no features set");
+    if (len > n_) return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: more rows than the matrix");
+    const std::size_t span = 3 * static_cast<std::size_t>(plan_.end_slot - plan_.first_slot);
+    double* d_span = d_hist_.ptr + 3 * static_cast<std::size_t>(plan_.first_slot);
+    WAYBILL_CUDA_TRY(cudaMemset(d_span, 0, span * sizeof(double)));
+    if (len > 0) {
+      WAYBILL_CUDA_TRY(cudaMemcpy(d_rows_.ptr, rows, len * sizeof(int32_t), cudaMemcpyHostToDevice));
+      const std::size_t groups = plan_.groups();
+      const std::size_t target = kBlocksPerSm * static_cast<std::size_t>(std::max(1, sms_));
+      const std::size_t by_rows = (len + kMinRowsPerBlock - 1) / kMinRowsPerBlock;
+      const std::size_t blocks_x =
+          std::max<std::size_t>(1, std::min({by_rows, (target + groups - 1) / groups, cuda::kMaxGridY}));
+      const std::size_t rows_per_block = (len + blocks_x - 1) / blocks_x;
+      const HistArgs args{d_bins_.ptr, p_, d_rows_.ptr, d_grad_.ptr, d_hess_.ptr, d_features_.ptr, d_groups_.ptr};
+      const std::size_t shared = 3 * static_cast<std::size_t>(plan_.max_group_slots) * sizeof(double);
+      for (std::size_t g0 = 0; g0 < groups; g0 += cuda::kMaxGridY) {
+        const std::size_t gy = std::min(groups - g0, cuda::kMaxGridY);
+        hist_kernel<<<dim3(static_cast<unsigned>(blocks_x), static_cast<unsigned>(gy)), kThreads, shared>>>(
+            args, len, rows_per_block, static_cast<int32_t>(g0), d_hist_.ptr);
+        WAYBILL_CUDA_TRY_LAUNCH();
+      }
+    }
+    WAYBILL_CUDA_TRY(cudaMemcpy(staging_.ptr, d_span, span * sizeof(double), cudaMemcpyDeviceToHost));
+    for (const HistFeature& f : plan_.features) {
+      const double* src = staging_.ptr + 3 * static_cast<std::size_t>(f.global_slot - plan_.first_slot);
+      std::memcpy(hist + 3 * static_cast<std::size_t>(f.global_slot), src, 3 * f.num_slots * sizeof(double));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::size_t n_ = 0, p_ = 0;
+  int sms_ = 1;
+  std::vector<int32_t> offsets_;
+  HistPlan plan_;
+  cuda::DeviceBuffer<uint8_t> d_bins_;
+  cuda::DeviceBuffer<double> d_grad_, d_hess_, d_hist_;
+  cuda::DeviceBuffer<int32_t> d_rows_, d_groups_;
+  cuda::DeviceBuffer<HistFeature> d_features_;
+  PinnedBuffer staging_;
+};
+
+}  // namespace
+
+Status make_cuda_hist(const BinnedMatrix& binned, std::size_t rows, std::size_t p, std::unique_ptr<HistDevice>* out) {
+  if (out == nullptr) return Status::Error(StatusCode::kInvalidArgument, "out is null");
+  auto dev = std::make_unique<CudaHist>();
+  const Status s = dev->init(binned, rows, p);
+  if (!s.ok()) return s;
+  *out = std::move(dev);
+  return Status::Ok();
+}
+
+}  // namespace waybill::ml::detail

@@ -1,0 +1,145 @@
+// Block histograms shared by the CUDA histogram kernel (gbdt_hist.cu) and, compiled for the host,
+// by `waybill_tests ml` (native/test/test_ml_cuda.cc), which runs the same steps in scrambled
+// orders against the CPU's histogram on machines without a GPU.
+//
+// The sampled features of an iteration are cut, in order, into groups whose slots fit one block's
+// shared-memory histogram (kBlockSlots slots of 3 doubles: 48 KiB, the most a kernel gets without
+// opting in). A block of the kernel takes one group and one run of the leaf's rows: it zeroes its
+// block histogram, adds every (row, feature) item of the run to it (shared-memory atomics), then
+// adds each non-zero slot to the global histogram (global atomics). With rounded gradients every
+// sum is exact, so the order the atomics land in does not matter and the result is the CPU's
+// histogram bit for bit; the count slot adds 1.0 per row (exact below 2^53 rows).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#ifndef WAYBILL_HD
+#ifdef __CUDACC__
+#define WAYBILL_HD __host__ __device__
+#else
+#define WAYBILL_HD
+#endif
+#endif
+
+namespace waybill::ml::cuda_detail {
+
+/// Slots (G, H, count: 3 doubles each) of one block's histogram: 2048 x 24 bytes = 48 KiB. A
+/// feature has at most 256 slots (255 value bins and the missing bin), so a group holds >= 8.
+constexpr int32_t kBlockSlots = 2048;
+
+/// One sampled feature: where its bins are and where its slots go.
+struct HistFeature {
+  int32_t column;       ///< feature index: the column of the row-major bin matrix
+  int32_t global_slot;  ///< its first slot in the whole histogram (BinnedMatrix::offsets)
+  int32_t local_slot;   ///< its first slot in its group's block histogram
+  int32_t num_slots;
+};
+
+/// The groups of one iteration's sampled features.
+struct HistPlan {
+  std::vector<HistFeature> features;  ///< the sampled features, in the order given
+  std::vector<int32_t> group_begin;   ///< groups + 1: group g is features [group_begin[g], group_begin[g + 1])
+  int32_t max_group_slots = 0;        ///< slots of the largest group (sizes the shared memory)
+  int32_t first_slot = 0, end_slot = 0;  ///< the global slots the features span (ascending features)
+
+  std::size_t groups() const { return group_begin.empty() ? 0 : group_begin.size() - 1; }
+};
+
+/// Cuts the features feats[0, nf) (slots offsets[f] .. offsets[f + 1]) into groups of at most
+/// block_slots slots, in order. A feature with more slots than block_slots gets a group of its own
+/// (max_group_slots then says so; the caller refuses it).
+inline HistPlan plan_hist(const int32_t* offsets, const int32_t* feats, std::size_t nf,
+                          int32_t block_slots = kBlockSlots) {
+  HistPlan plan;
+  plan.features.reserve(nf);
+  plan.group_begin.push_back(0);
+  int32_t used = 0;
+  for (std::size_t j = 0; j < nf; ++j) {
+    const int32_t f = feats[j];
+    const int32_t slots = offsets[f + 1] - offsets[f];
+    if (used > 0 && used + slots > block_slots) {
+      plan.group_begin.push_back(static_cast<int32_t>(j));
+      used = 0;
+    }
+    plan.features.push_back(HistFeature{f, offsets[f], used, slots});
+    used += slots;
+    if (used > plan.max_group_slots) plan.max_group_slots = used;
+  }
+  if (nf > 0) {
+    plan.group_begin.push_back(static_cast<int32_t>(nf));
+    plan.first_slot = offsets[feats[0]];
+    plan.end_slot = offsets[feats[nf - 1] + 1];
+  }
+  return plan;
+}
+
+/// What a block reads (device pointers in the kernel, host pointers in the tests).
+struct HistArgs {
+  const uint8_t* bins;  ///< row-major, all training rows x p
+  std::size_t p;
+  const int32_t* rows;  ///< the leaf's training rows
+  const double* grad;   ///< per training row
+  const double* hess;
+  const HistFeature* features;
+  const int32_t* group_begin;
+};
+
+/// Slots of group g's block histogram.
+WAYBILL_HD inline int32_t group_slots(const HistArgs& a, int32_t g) {
+  const HistFeature& last = a.features[a.group_begin[g + 1] - 1];
+  return last.local_slot + last.num_slots;
+}
+
+/// add_items with indices of type Index (32-bit ones when they fit: a 64-bit division per item
+/// costs several times a 32-bit one on the device).
+template <typename Index, typename Add>
+WAYBILL_HD inline void add_items_as(const HistArgs& a, int32_t jb, Index width, Index count, std::size_t rb, Index first,
+                                    Index stride, double* block, Add add) {
+  for (Index k = first; k < count; k += stride) {
+    const std::size_t r = static_cast<std::size_t>(a.rows[rb + k / width]);
+    const HistFeature& f = a.features[jb + static_cast<int32_t>(k % width)];
+    const uint8_t bin = a.bins[r * a.p + static_cast<std::size_t>(f.column)];
+    double* s = block + 3 * (static_cast<std::size_t>(f.local_slot) + bin);
+    add(s, a.grad[r]);
+    add(s + 1, a.hess[r]);
+    add(s + 2, 1.0);
+  }
+}
+
+/// Adds the items first, first + stride, ... of rows[rb, re) x group g's features to the block
+/// histogram: item k is row rb + k / G with the group's feature k % G (G features), so a warp
+/// reads neighbouring bytes of a row. add(slot, value) adds one value (an atomic on the device).
+template <typename Add>
+WAYBILL_HD inline void add_items(const HistArgs& a, int32_t g, std::size_t rb, std::size_t re, std::size_t first,
+                                 std::size_t stride, double* block, Add add) {
+  const int32_t jb = a.group_begin[g];
+  const std::size_t width = static_cast<std::size_t>(a.group_begin[g + 1] - jb);
+  const std::size_t count = (re - rb) * width;
+  if (count + stride <= 0xffffffffu)
+    add_items_as<uint32_t>(a, jb, static_cast<uint32_t>(width), static_cast<uint32_t>(count), rb,
+                           static_cast<uint32_t>(first), static_cast<uint32_t>(stride), block, add);
+  else
+    add_items_as<std::size_t>(a, jb, width, count, rb, first, stride, block, add);
+}
+
+/// Adds the values first, first + stride, ... of group g's block histogram to the whole histogram
+/// (slot-major: value t of feature j is its slot t / 3, field t % 3). Zero values are skipped: an
+/// exact sum is never -0, so adding +0 would change nothing.
+template <typename Add>
+WAYBILL_HD inline void flush_block(const HistArgs& a, int32_t g, const double* block, std::size_t first,
+                                   std::size_t stride, double* hist, Add add) {
+  for (int32_t j = a.group_begin[g]; j < a.group_begin[g + 1]; ++j) {
+    const HistFeature& f = a.features[j];
+    const double* src = block + 3 * static_cast<std::size_t>(f.local_slot);
+    double* dst = hist + 3 * static_cast<std::size_t>(f.global_slot);
+    const std::size_t values = 3 * static_cast<std::size_t>(f.num_slots);
+    for (std::size_t t = first; t < values; t += stride) {
+      const double v = src[t];
+      if (v != 0) add(dst + t, v);
+    }
+  }
+}
+
+}  // namespace waybill::ml::cuda_detail
