@@ -385,7 +385,8 @@ const lines = [
     `LaDe-P ${int(lad?.trainRows ?? 0)} / ${int(lad?.validRows ?? 0)}.`,
   `Settings, both sides: ${ROUNDS} rounds, 31 leaves grown leaf-wise (XGBoost hist, lossguide, max_depth 0), learning rate 0.1, 255 bins, lambda 0, no sampling, no early stopping; ` +
     'leaf limit = minimum hessian sum (ours minSumHessianInLeaf with minDataInLeaf 1, XGBoost min_child_weight): 20 for L2 and quantile (20 rows), 1 for logistic; ' +
-    'XGBoost native categorical (max_cat_to_onehot 1, default max_cat_threshold 64) and base_score = training mean (our initial score).',
+    'XGBoost native categorical (max_cat_to_onehot 1, default max_cat_threshold 64) and base_score = training mean (our initial score); ' +
+    'ours with gradientRounding (the default: gradients rounded to a grid on which sums are exact, so 2 threads add histogram rows in blocks).',
   `Backend: ${native.ok ? 'ours on the C++ core (native), 2 threads; 1-thread time beside it' : `ours on the TypeScript reference, one thread (${native.reason})`}; ` +
     `${xgbVersion ? `XGBoost ${xgbVersion} (${PYTHON})` : 'XGBoost not installed'}, 2 threads, 1-thread time beside it. ` +
     `Machine: ${machine}, shared (other jobs may be running): load average ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} (1/5/15 min) at start, ` +

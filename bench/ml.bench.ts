@@ -12,8 +12,8 @@
  * TS reference, see test/kernels/ml-parity.test.ts); the TypeScript reference (one thread, about 2
  * minutes a model at 1e6 rows) only with --ts or when there is no addon. XGBoost (`hist`,
  * lossguide, same leaves, rounds, learning rate, bins, lambda 0, 2 threads) runs beside it when
- * `$WAYBILL_PYTHON -c "import xgboost"` works (Debian: apt install python3-xgboost, then
- * WAYBILL_PYTHON=/usr/bin/python3).
+ * its Python imports xgboost (Debian's apt package python3-xgboost, in /usr/bin/python3, the
+ * default; WAYBILL_PYTHON overrides, as in bench/ml-real.bench.ts).
  *
  * Options: --rows N, --rounds N, --tasks l2,quantile,logistic, --ts. Writes bench/results/ml.json
  * and the "ml" section of bench/RESULTS.md.
@@ -81,7 +81,7 @@ function lossOf(task: string, y: Float64Array, f: Float64Array): number {
 }
 
 /** The Python that has xgboost (Debian's python3-xgboost lives in /usr/bin/python3); WAYBILL_PYTHON overrides. */
-const PYTHON = process.env.WAYBILL_PYTHON ?? 'python3';
+const PYTHON = process.env.WAYBILL_PYTHON ?? '/usr/bin/python3';
 const xgbProbe = spawnSync(PYTHON, ['-c', 'import xgboost, numpy; print(xgboost.__version__)'], { encoding: 'utf8' });
 const xgbVersion = xgbProbe.status === 0 ? xgbProbe.stdout.trim() : undefined;
 console.log(xgbVersion ? `XGBoost ${xgbVersion} found: running it beside the TS reference` : 'XGBoost not installed here');
@@ -239,7 +239,7 @@ const lines = [
   `Synthetic set: \`makeSyntheticTabular\` (src/kernels/ml/synthetic.ts), seed ${SEED}, ${ROWS.toLocaleString('en-US')} rows x 50 columns ` +
     '(45 numeric, 5 categorical with 10 Zipf codes; 5 % missing values; non-linear interactions and heteroscedastic noise); ' +
     `first 80 % train (${Math.floor(ROWS * 0.8).toLocaleString('en-US')} rows), last 20 % validate.`,
-  `Settings: ${ROUNDS} rounds, 31 leaves (leaf-wise), learning rate 0.1, 255 bins, min 20 rows a leaf, lambda 0, no sampling, no early stopping.`,
+  `Settings: ${ROUNDS} rounds, 31 leaves (leaf-wise), learning rate 0.1, 255 bins, min 20 rows a leaf, lambda 0, no sampling, no early stopping; gradientRounding on (the default).`,
   `Backend: ${rows[0]?.backend === 'native' ? 'the C++ core, 2 threads (1-thread time beside it; the trees are byte-identical to the TS reference, see test/kernels/ml-parity.test.ts)' : 'the TypeScript reference, one thread (no addon with GBDT kernels)'}; ${values.ts ? 'the TS reference timed too (--ts)' : 'the TS reference not rerun (--ts: about 2 minutes a model at 1e6)'}. Machine: ${machine}.`,
   ROWS < 1_000_000
     ? `Size: ${ROWS.toLocaleString('en-US')} rows (--rows), smaller than the 1e6 of issue 7.`

@@ -12,11 +12,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { selectTrajectories } from '../src/kernels/trajectory/batch.js';
 import { nativePairwiseDistances, nativeTrajectoryCudaStatus, nativeTrajectoryStatus } from '../src/kernels/trajectory/native.js';
 import type { SimilarityMeasure, SimilarityOptions } from '../src/kernels/trajectory/types.js';
 import { writeResultsSection } from './results-md.js';
-import { geolifeSegments } from './trajectory-segments.js';
+import { evenOddSegments } from './trajectory-segments.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -36,17 +35,7 @@ if (!cuda.ok) {
   process.exit(0);
 }
 
-const { windows } = geolifeSegments();
-const count = windows.offsets.length - 1;
-if (count < 2 * N) throw new Error(`need ${2 * N} segments, have ${count}`);
-const A = selectTrajectories(
-  windows,
-  Array.from({ length: N }, (_, k) => 2 * k),
-);
-const B = selectTrajectories(
-  windows,
-  Array.from({ length: N }, (_, k) => 2 * k + 1),
-);
+const { A, B } = evenOddSegments(N);
 
 interface Row {
   measure: string;

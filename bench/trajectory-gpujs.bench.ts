@@ -13,13 +13,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { selectTrajectories } from '../src/kernels/trajectory/batch.js';
 import { gpujsPairwiseDistances, gpujsTrajectoryStatus } from '../src/kernels/trajectory/gpujs.js';
 import { nativePairwiseDistances, nativeTrajectoryStatus } from '../src/kernels/trajectory/native.js';
 import { pairwiseDistances } from '../src/kernels/trajectory/similarity.js';
 import type { SimilarityMeasure, SimilarityOptions } from '../src/kernels/trajectory/types.js';
 import { writeResultsSection } from './results-md.js';
-import { geolifeSegments } from './trajectory-segments.js';
+import { evenOddSegments } from './trajectory-segments.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -34,17 +33,7 @@ if (!status.ok) {
 }
 const native = nativeTrajectoryStatus();
 
-const { windows } = geolifeSegments();
-const count = windows.offsets.length - 1;
-if (count < 2 * N) throw new Error(`need ${2 * N} segments, have ${count}`);
-const A = selectTrajectories(
-  windows,
-  Array.from({ length: N }, (_, k) => 2 * k),
-);
-const B = selectTrajectories(
-  windows,
-  Array.from({ length: N }, (_, k) => 2 * k + 1),
-);
+const { A, B } = evenOddSegments(N);
 const load = loadavg()[0] ?? 0;
 
 interface Row {

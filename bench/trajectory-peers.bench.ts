@@ -39,7 +39,7 @@ import type { GroundMetric, SimilarityMeasure, TrajectoryBatch } from '../src/ke
 import { loadAddon } from '../src/native/addon.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { writeResultsSection } from './results-md.js';
-import { geolifeSegments } from './trajectory-segments.js';
+import { evenOddSegments } from './trajectory-segments.js';
 
 const argPairs = process.argv.indexOf('--pairs');
 const P = argPairs > 0 ? Number(process.argv[argPairs + 1]) : 100;
@@ -56,16 +56,7 @@ const simd = load.ok ? load.addon.info().simd : 'unknown';
 const machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`;
 const loadAtStart = loadavg()[0] as number;
 
-const { windows } = geolifeSegments();
-if (windows.offsets.length - 1 < 2 * P) throw new Error(`need ${2 * P} segments, have ${windows.offsets.length - 1}`);
-const A = selectTrajectories(
-  windows,
-  Array.from({ length: P }, (_, k) => 2 * k),
-);
-const B = selectTrajectories(
-  windows,
-  Array.from({ length: P }, (_, k) => 2 * k + 1),
-);
+const { A, B } = evenOddSegments(P);
 const pointsOf = (batch: TrajectoryBatch): [number, number][][] =>
   Array.from({ length: batch.offsets.length - 1 }, (_, t) => {
     const c = coordsOf(batch, t);

@@ -1,6 +1,5 @@
 /**
- * The GeoLife segments every trajectory benchmark uses (bench/trajectory.bench.ts,
- * bench/trajectory-peers.bench.ts): the sample in <dataDir>/traj/geolife_sample (users 001 and
+ * The GeoLife segments every trajectory benchmark uses (bench/trajectory*.bench.ts): the sample in <dataDir>/traj/geolife_sample (users 001 and
  * 005) cut into trips at time gaps over 300 s, the trips into consecutive windows of 100 fixes (a
  * trip's last window is kept when it has >= 50 fixes), so every segment has ~100 points.
  */
@@ -31,4 +30,24 @@ export function geolifeSegments(): { windows: TrajectoryBatch; trips: Trajectory
   const good: number[] = [];
   for (let t = 0; t < trips.offsets.length - 1; t++) if (!bad.has(t)) good.push(t);
   return { windows: b.build(), trips: selectTrajectories(trips, good) };
+}
+
+/**
+ * The pairwise benchmarks' two sides: the first n even-numbered segments (A) and the first n
+ * odd-numbered ones (B) of geolifeSegments().windows; an error when there are fewer than 2n.
+ */
+export function evenOddSegments(n: number): { A: TrajectoryBatch; B: TrajectoryBatch } {
+  const { windows } = geolifeSegments();
+  const count = windows.offsets.length - 1;
+  if (count < 2 * n) throw new Error(`need ${2 * n} segments, have ${count}`);
+  return {
+    A: selectTrajectories(
+      windows,
+      Array.from({ length: n }, (_, k) => 2 * k),
+    ),
+    B: selectTrajectories(
+      windows,
+      Array.from({ length: n }, (_, k) => 2 * k + 1),
+    ),
+  };
 }
