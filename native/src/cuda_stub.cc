@@ -1,6 +1,7 @@
 // Stand-ins for the CUDA entry points when the library is built without a CUDA compiler (or with
 // WAYBILL_CUDA=OFF). They report why, so the backend registry can tell the user.
 #include "cpu/ml/internal.h"
+#include "cpu/ml/kmeans_device.h"
 #include "waybill/geo.h"
 #include "waybill/ml.h"
 #include "waybill/or.h"
@@ -70,7 +71,14 @@ Status gbdt_predict_cuda(const ForestView&, Objective, std::size_t, const double
                          CancelToken) {
   return Status::Error(StatusCode::kUnsupported, WAYBILL_CUDA_OFF_REASON);
 }
+Status kmeans_assign_cuda(const double*, std::size_t, const double*, std::size_t, std::size_t, int32_t*, double*) {
+  return Status::Error(StatusCode::kUnsupported, std::string("CUDA k-means assignment: ") + WAYBILL_CUDA_OFF_REASON);
+}
 namespace detail {
+Status make_cuda_kmeans_assign(const double*, std::size_t, std::size_t, std::size_t,
+                               std::unique_ptr<KMeansAssignDevice>*) {
+  return Status::Error(StatusCode::kUnsupported, std::string("CUDA k-means assignment: ") + WAYBILL_CUDA_OFF_REASON);
+}
 Status make_cuda_hist(const BinnedMatrix&, std::size_t, std::size_t, std::unique_ptr<HistDevice>*) {
   return Status::Error(StatusCode::kUnsupported, std::string("CUDA GBDT training: ") + WAYBILL_CUDA_OFF_REASON);
 }

@@ -2,7 +2,7 @@
 // `waybill_tests trajectory` the trajectory kernels (and the CUDA pairwise recurrence compiled for
 // the host), `waybill_tests ts` the time-series kernels (and the CUDA AutoETS fit compiled for the
 // host), `waybill_tests ml` the GBDT kernels (and the CUDA forest walk and histogram blocks compiled
-// for the host); `waybill_tests cuda` runs CPU vs CUDA parity and exits 77 (skipped) with the
+// for the host) and k-means; `waybill_tests cuda` runs CPU vs CUDA parity and exits 77 (skipped) with the
 // reason when no CUDA device is usable.
 #include <cstdio>
 #include <cstring>
@@ -24,6 +24,8 @@ int run_trajectory_cuda_suite();
 int run_ml_suite();
 int run_ml_cuda_host_suite();
 int run_ml_cuda_suite();
+int run_kmeans_suite();
+int run_kmeans_cuda_suite();
 
 int main(int argc, char** argv) {
   const char* which = argc > 1 ? argv[1] : "cpu";
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
   } else if (std::strcmp(which, "ml") == 0) {
     run_ml_suite();
     run_ml_cuda_host_suite();
+    run_kmeans_suite();
   } else if (std::strcmp(which, "cuda") == 0) {
     const auto info = waybill::geo::cuda_probe();
     if (!info.available) {
@@ -51,6 +54,7 @@ int main(int argc, char** argv) {
     run_or_cuda_suite();
     run_trajectory_cuda_suite();
     run_ml_cuda_suite();
+    run_kmeans_cuda_suite();
     run_ts_cuda_suite();
   } else {
     run_cpu_suite();

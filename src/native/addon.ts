@@ -184,6 +184,34 @@ export type NativeGbdtPredictOptions = NativeGbdtForest & {
   sync?: boolean;
 };
 
+/** Flat options of the addon's kmeans (validated by src/kernels/ml/kmeans-native.ts). */
+export interface NativeKMeansOptions {
+  data: Float64Array;
+  rows: number;
+  numFeatures: number;
+  k: number;
+  seed: number;
+  maxIterations: number;
+  tolerance: number;
+  /** 0 Lloyd, 1 Elkan. */
+  algorithm: number;
+  threads?: number;
+  /** 'cuda': Lloyd's assignment step on the CUDA device (the same result). Default 'cpu'. */
+  device?: 'cpu' | 'cuda';
+  cancel?: Int32Array;
+  sync?: boolean;
+}
+
+/** What the addon's kmeans returns (see native/src/napi/ml.cc). */
+export interface NativeKMeansOutput {
+  centroids: Float64Array;
+  labels: Int32Array;
+  inertia: number;
+  iterations: number;
+  converged: boolean;
+  distanceEvaluations: number;
+}
+
 export interface NativeAddon {
   info(): { version: string; simd: string; cuda: NativeCudaInfo };
   haversineMatrix(o: NativeGeoOptions): Promise<void> | undefined;
@@ -246,6 +274,22 @@ export interface NativeAddon {
   gbdtPredictDevices?: readonly string[];
   /** Devices gbdtTrain accepts (absent: an addon older than the CUDA training histograms, CPU only). */
   gbdtTrainDevices?: readonly string[];
+  // k-means: optional too (src/kernels/ml/kmeans-native.ts checks).
+  kmeans?(o: NativeKMeansOptions): Promise<NativeKMeansOutput> | NativeKMeansOutput;
+  kmeansAssign?(o: {
+    centroids: Float64Array;
+    k: number;
+    data: Float64Array;
+    rows: number;
+    numFeatures: number;
+    labels: Int32Array;
+    distances: Float64Array;
+    threads?: number;
+    device?: 'cpu' | 'cuda';
+    sync?: boolean;
+  }): Promise<void> | undefined;
+  /** Devices kmeans / kmeansAssign accept. */
+  kmeansDevices?: readonly string[];
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

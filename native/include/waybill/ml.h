@@ -168,6 +168,64 @@ Status gbdt_predict_cuda(const ForestView& forest, Objective objective, std::siz
 Status gbdt_contributions_cpu(const ForestView& forest, std::size_t num_trees, const double* features, std::size_t rows,
                               double* out, RowRange range, int threads = 1, CancelToken cancel = {});
 
+// ---- k-means (src/kernels/ml/kmeans.ts is the specification) ----
+//
+// kmeans_cpu: k-means++ seeding from mulberry32, then Lloyd iterations; the reference's draws,
+// tie rules (lowest centroid index, lowest row), empty-cluster rule and convergence test, with
+// its order of floating-point operations, so labels, centroids, inertia and iterations are
+// bit-identical to kmeans.ts (test/kernels/ml-kmeans-native.test.ts). kElkan prunes distance
+// computations with Elkan's (2003) triangle-inequality bounds, made conservative by a relative
+// margin above the rounding error of a computed distance, so it computes every distance that
+// could decide an assignment and gives Lloyd's result bit for bit. `threads` split the rows of
+// the assignment step (and the features of the centre sums); results do not depend on it.
+// KMeansDevice::kCuda runs the assignment step (Lloyd only) on the CUDA device
+// (native/src/cuda/ml/kmeans_assign.cu), the same labels and distances; the centre update stays
+// on the CPU.
+
+enum class KMeansAlgorithm : int { kLloyd = 0, kElkan = 1 };
+/// Where the assignment step runs; the values are part of the N-API contract.
+enum class KMeansDevice : int { kCpu = 0, kCuda = 1 };
+
+struct KMeansParams {
+  int k = 8;
+  uint32_t seed = 0;
+  int max_iterations = 300;
+  double tolerance = 1e-4;
+  KMeansAlgorithm algorithm = KMeansAlgorithm::kLloyd;
+  int threads = 1;
+  KMeansDevice device = KMeansDevice::kCpu;
+};
+
+struct KMeansResult {
+  std::vector<double> centroids;  ///< k x p, row-major
+  std::vector<int32_t> labels;
+  double inertia = 0;
+  int iterations = 0;
+  bool converged = false;
+  /// Distance computations of the assignment steps (rows x centres for Lloyd; fewer for Elkan).
+  uint64_t distance_evaluations = 0;
+  /// With a kInvalidArgument Status: the reference's WaybillError code for the input
+  /// (INVALID_K, NOT_FINITE or INVALID_ARGUMENT), so the bindings report what kmeans.ts reports.
+  const char* input_error = nullptr;
+};
+
+/// k-means of rows x p row-major finite data. The cancel flag is polled before each iteration
+/// (kCancelled). Bad input: kInvalidArgument with out->input_error set; kCuda with kElkan is
+/// kUnsupported; kCuda without a build with CUDA kUnsupported, without a usable device kCudaError.
+Status kmeans_cpu(const double* data, std::size_t rows, std::size_t p, const KMeansParams& params, KMeansResult* out,
+                  CancelToken cancel = {});
+
+/// The reference's kmeansAssign: nearest of k centroids (k x p) for each of rows rows (squared
+/// Euclidean distance, features summed in order; ties to the lowest index); labels and distances
+/// have one slot per row.
+Status kmeans_assign_cpu(const double* centroids, std::size_t k, const double* data, std::size_t rows, std::size_t p,
+                         int32_t* labels, double* distances, int threads = 1);
+
+/// kmeans_assign_cpu on the CUDA device (one thread per row): the same labels and distances, bit
+/// for bit. kUnsupported in a build without CUDA, kCudaError without a usable device.
+Status kmeans_assign_cuda(const double* centroids, std::size_t k, const double* data, std::size_t rows, std::size_t p,
+                          int32_t* labels, double* distances);
+
 /// V8's Math.exp / Math.log (fdlibm), exposed for the tests.
 double js_exp(double x);
 double js_log(double x);

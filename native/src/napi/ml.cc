@@ -1,4 +1,4 @@
-// N-API bindings of the ml family (GBDT, native/include/waybill/ml.h). Flat options objects,
+// N-API bindings of the ml family (GBDT, k-means; native/include/waybill/ml.h). Flat options objects,
 // built and validated by src/kernels/ml/native.ts; this layer checks only the shapes that keep
 // the core inside the memory it is given.
 //   gbdtTrain({ features: Float64Array(rows * numFeatures), labels: Float64Array(rows), rows,
@@ -24,6 +24,17 @@
 //     without CUDA answers UNSUPPORTED with the reason, a machine without a device CUDA_ERROR.
 //   gbdtContributions({ <forest arrays>, initScore, numFeatures, numTrees, features, rows,
 //                       out: Float64Array(rows * (numFeatures + 1)), rowBegin?, rowEnd?, ... })
+//   kmeans({ data: Float64Array(rows * numFeatures), rows, numFeatures, k, seed, maxIterations,
+//            tolerance, algorithm (0 lloyd, 1 elkan), threads?, device?: 'cpu' | 'cuda', cancel?,
+//            sync? })
+//     -> (Promise of) { centroids: Float64Array(k * numFeatures), labels: Int32Array(rows),
+//        inertia, iterations, converged, distanceEvaluations }
+//     Bad input rejects with the TS reference's code (INVALID_K, NOT_FINITE, INVALID_ARGUMENT).
+//     device 'cuda': Lloyd's assignment step on the CUDA device, the centre update on the CPU
+//     (the same result, bit for bit); with algorithm 1 UNSUPPORTED, a build without CUDA
+//     UNSUPPORTED with the reason, a machine without a device CUDA_ERROR. kmeansDevices lists them.
+//   kmeansAssign({ centroids: Float64Array(k * numFeatures), k, data, rows, numFeatures,
+//                  labels: Int32Array(rows), distances: Float64Array(rows), threads?, device?, sync? })
 // Forest arrays (ml.h ForestView): treeNodes, treeLeaves, splitFeature, leftChild, rightChild,
 // catOffsets, catValues (Int32Array); threshold, internalValue, leafValue, splitGain,
 // internalCount, leafCount (Float64Array); defaultLeft, categorical (Uint8Array).
@@ -295,6 +306,116 @@ Napi::Value GbdtContributions(const Napi::CallbackInfo& info) {
       std::move(keep));
 }
 
+/// A k-means run: the data it borrows, its parameters and result.
+struct KMeansJob {
+  const double* data = nullptr;
+  std::size_t rows = 0, p = 0;
+  ml::KMeansParams params;
+  CancelToken cancel;
+  ml::KMeansResult result;
+  Status run() { return ml::kmeans_cpu(data, rows, p, params, &result, cancel); }
+};
+
+/// The error of a failed k-means run: the reference's code for bad input, else the Status code.
+Napi::Error kmeans_error(Napi::Env env, const Status& s, const ml::KMeansResult& r) {
+  Napi::Error err = make_error(env, s);
+  if (s.code == StatusCode::kInvalidArgument && r.input_error != nullptr)
+    err.Set("code", Napi::String::New(env, r.input_error));
+  return err;
+}
+
+Napi::Object kmeans_result(Napi::Env env, const ml::KMeansResult& r) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("centroids", typed_copy(env, r.centroids));
+  out.Set("labels", typed_copy(env, r.labels));
+  out.Set("inertia", r.inertia);
+  out.Set("iterations", r.iterations);
+  out.Set("converged", r.converged);
+  out.Set("distanceEvaluations", static_cast<double>(r.distance_evaluations));
+  return out;
+}
+
+class KMeansWorker : public Napi::AsyncWorker {
+ public:
+  KMeansWorker(Napi::Env env, std::shared_ptr<KMeansJob> job, std::vector<Napi::ObjectReference> keep)
+      : Napi::AsyncWorker(env, "waybill.kmeans"),
+        job_(std::move(job)),
+        keep_(std::move(keep)),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    status_ = StatusWorker::guarded([this] { return job_->run(); });
+  }
+  void OnOK() override {
+    if (status_.ok()) deferred_.Resolve(kmeans_result(Env(), job_->result));
+    else deferred_.Reject(kmeans_error(Env(), status_, job_->result).Value());
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  std::shared_ptr<KMeansJob> job_;
+  std::vector<Napi::ObjectReference> keep_;
+  Napi::Promise::Deferred deferred_;
+  Status status_;
+};
+
+Napi::Value KMeans(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Napi::Object o = options(info);
+  std::vector<Napi::ObjectReference> keep;
+  auto job = std::make_shared<KMeansJob>();
+  job->rows = size_of(env, o, "rows");
+  job->p = size_of(env, o, "numFeatures");
+  if (job->p < 1) throw_invalid(env, "numFeatures must be >= 1");
+  job->data = array_of<double>(env, o, "data", napi_float64_array, job->rows * job->p, keep);
+  ml::KMeansParams& q = job->params;
+  q.k = int_of(env, o, "k", 8);
+  const double seed = number_or(env, o, "seed", 0);
+  if (!(seed >= 0 && seed <= 4294967295.0) || seed != std::floor(seed))
+    throw_invalid(env, "seed must be an integer in [0, 2^32)");
+  q.seed = static_cast<uint32_t>(seed);
+  q.max_iterations = int_of(env, o, "maxIterations", 300);
+  q.tolerance = number_or(env, o, "tolerance", 1e-4);
+  const int algorithm = int_of(env, o, "algorithm", 0);
+  if (algorithm != 0 && algorithm != 1) throw_invalid(env, "algorithm must be 0 (lloyd) or 1 (elkan)");
+  q.algorithm = static_cast<ml::KMeansAlgorithm>(algorithm);
+  q.threads = threads_of(env, o);
+  q.device = cuda_of(env, o) ? ml::KMeansDevice::kCuda : ml::KMeansDevice::kCpu;
+  job->cancel = cancel_of(env, o, keep);
+  if (bool_of(o, "sync")) {
+    const Status s = StatusWorker::guarded([&] { return job->run(); });
+    if (!s.ok()) throw kmeans_error(env, s, job->result);
+    return kmeans_result(env, job->result);
+  }
+  auto* worker = new KMeansWorker(env, job, std::move(keep));
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value KMeansAssign(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Napi::Object o = options(info);
+  std::vector<Napi::ObjectReference> keep;
+  const std::size_t k = size_of(env, o, "k"), rows = size_of(env, o, "rows"), p = size_of(env, o, "numFeatures");
+  if (p < 1 || k < 1) throw_invalid(env, "k and numFeatures must be >= 1");
+  const double* centroids = array_of<double>(env, o, "centroids", napi_float64_array, k * p, keep);
+  const double* data = array_of<double>(env, o, "data", napi_float64_array, rows * p, keep);
+  int32_t* labels = array_of<int32_t>(env, o, "labels", napi_int32_array, rows, keep);
+  double* distances = array_of<double>(env, o, "distances", napi_float64_array, rows, keep);
+  const int threads = threads_of(env, o);
+  const bool cuda = cuda_of(env, o);
+  return run_status(
+      env, bool_of(o, "sync"),
+      [=] {
+        return cuda ? ml::kmeans_assign_cuda(centroids, k, data, rows, p, labels, distances)
+                    : ml::kmeans_assign_cpu(centroids, k, data, rows, p, labels, distances, threads);
+      },
+      std::move(keep));
+}
+
 }  // namespace
 
 void init_ml(Napi::Env env, Napi::Object exports) {
@@ -303,6 +424,9 @@ void init_ml(Napi::Env env, Napi::Object exports) {
   exports.Set("gbdtPredict", Napi::Function::New(env, GbdtPredict, "gbdtPredict"));
   exports.Set("gbdtContributions", Napi::Function::New(env, GbdtContributions, "gbdtContributions"));
   exports.Set("gbdtPredictDevices", cpu_cuda_devices(env));
+  exports.Set("kmeans", Napi::Function::New(env, KMeans, "kmeans"));
+  exports.Set("kmeansAssign", Napi::Function::New(env, KMeansAssign, "kmeansAssign"));
+  exports.Set("kmeansDevices", cpu_cuda_devices(env));
 }
 
 }  // namespace waybill::napi

@@ -33,6 +33,16 @@ export { GBDT_FORMAT, GBDT_FORMAT_VERSION, type GbdtModelJson, gbdtToJson, loadG
 export type { GbdtTree } from './gbdt-tree.js';
 export { type KMeansOptions, type KMeansResult, kmeans, kmeansAssign } from './kmeans.js';
 export {
+  type KMeansAlgorithm,
+  type NativeKMeansResult,
+  type NativeKMeansRun,
+  nativeKmeans,
+  nativeKmeansAssign,
+  nativeKmeansCudaStatus,
+  nativeKmeansStatus,
+  nativeKmeansSync,
+} from './kmeans-native.js';
+export {
   type LogisticRegressionModel,
   type LogisticRegressionOptions,
   type LogisticRegressionResult,

@@ -7,8 +7,10 @@
  * Every call is asynchronous and every result carries `backend`. GBDT training, prediction and
  * contributions run on the C++ core when the addon has it (`'native'`, same trees as the TS
  * reference: see test/kernels/ml-parity.test.ts; `threads` native threads, default min(4, cores)),
- * else on the TypeScript reference (`'js'`); k-means, logistic regression and calibration run on
- * the reference. GBDT prediction also runs on a CUDA device (`'cuda'`, bit-identical to the C++
+ * else on the TypeScript reference (`'js'`); so does k-means (`'native'`, the reference's result
+ * bit for bit, with `algorithm: 'lloyd' | 'elkan'` and `threads`; test/kernels/ml-kmeans-native.test.ts),
+ * whose assignment step also runs on a CUDA device when `'cuda'` is forced by name (Lloyd only;
+ * never picked automatically). Logistic regression and calibration run on the reference. GBDT prediction also runs on a CUDA device (`'cuda'`, bit-identical to the C++
  * CPU: test/kernels/ml-cuda-parity.test.ts): forced by name, or picked automatically only when a
  * device is present and the call is large (rows x trees >= CUDA_MIN_GBDT_PREDICT_WORK). So does
  * GBDT training (`'cuda'`: histograms of large leaves on the device, the rest on the native
@@ -39,6 +41,14 @@ import {
 import { loadGbdtModelBinary, saveGbdtModelBinary } from './gbdt-binary.js';
 import { GBDT_FORMAT, GBDT_FORMAT_VERSION, loadGbdtModel, saveGbdtModel } from './gbdt-json.js';
 import { type KMeansOptions, type KMeansResult, kmeans, kmeansAssign } from './kmeans.js';
+import {
+  type KMeansAlgorithm,
+  kmeansAlgorithm,
+  nativeKmeans,
+  nativeKmeansAssign,
+  nativeKmeansCudaStatus,
+  nativeKmeansStatus,
+} from './kmeans-native.js';
 import {
   type LogisticRegressionModel,
   type LogisticRegressionOptions,
@@ -131,14 +141,25 @@ export interface MlKernels {
   saveBinary(model: GbdtModel): Promise<{ bytes: Uint8Array; formatVersion: number; backend: 'js' }>;
   /** Reads a binary model, with every check of the JSON loader. */
   loadBinary(bytes: Uint8Array): Promise<{ model: GbdtModel; backend: 'js' }>;
-  /** k-means++ / Lloyd on rows x numFeatures finite data. */
-  kmeans(data: Float64Array, numFeatures: number, options: KMeansOptions & BackendOption): Promise<KMeansResult & Timed>;
-  /** Nearest centroid (k x numFeatures) of each row. */
+  /**
+   * k-means++ / Lloyd on rows x numFeatures finite data: 'native' (default when the addon has it;
+   * the reference's result bit for bit) or 'js' (the reference); 'cuda', by name only, runs the
+   * assignment step on the CUDA device (Lloyd). `algorithm: 'elkan'` skips distances that cannot
+   * change an assignment (native; the same result; the reference runs Lloyd); `threads` native
+   * threads (default min(4, cores)).
+   */
+  kmeans(
+    data: Float64Array,
+    numFeatures: number,
+    options: KMeansOptions & BackendOption & { algorithm?: KMeansAlgorithm },
+  ): Promise<KMeansResult & { algorithm: KMeansAlgorithm } & Timed<'js' | 'native' | 'cuda'>>;
+  /** Nearest centroid (k x numFeatures) of each row, with the backends of {@link MlKernels.kmeans}. */
   kmeansAssign(
     centroids: Float64Array,
     data: Float64Array,
     numFeatures: number,
-  ): Promise<{ labels: Int32Array; distances: Float64Array } & Timed>;
+    options?: BackendOption,
+  ): Promise<{ labels: Int32Array; distances: Float64Array } & Timed<'js' | 'native' | 'cuda'>>;
   /** L2 logistic regression (Newton) on finite features and 0/1 labels. */
   trainLogistic(
     features: Float64Array,
@@ -280,6 +301,37 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       cudaTrainReady().ok
     );
   };
+  /**
+   * Where a k-means call runs: 'cuda' by name only (needs a device and Lloyd), 'native' for
+   * 'auto' / 'native' when the addon has it (else BACKEND_UNAVAILABLE for 'native'), else 'js'.
+   */
+  const kmeansBackend = (backend: unknown, algorithm: KMeansAlgorithm): 'js' | 'native' | 'cuda' => {
+    if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+    if (backend === 'cuda') {
+      if (!allowCuda) throw new WaybillError('BACKEND_UNAVAILABLE', 'the cuda backend is disabled for this engine', { backend: 'cuda' });
+      const s = nativeKmeansCudaStatus();
+      if (!s.ok) throw new WaybillError('BACKEND_UNAVAILABLE', `CUDA k-means unavailable: ${s.reason}`, { backend: 'cuda' });
+      if (algorithm === 'elkan')
+        throw new WaybillError(
+          'KERNEL_UNSUPPORTED',
+          "the CUDA k-means assignment step is Lloyd's; use algorithm 'lloyd' with backend 'cuda'",
+          {
+            field: 'algorithm',
+            backend: 'cuda',
+          },
+        );
+      return 'cuda';
+    }
+    if (backend === 'native' || backend === 'auto' || backend === undefined) {
+      const s = nativeKmeansStatus();
+      if (s.ok) return 'native';
+      if (backend === 'native')
+        throw new WaybillError('BACKEND_UNAVAILABLE', `the native k-means is unavailable: ${s.reason}`, { backend });
+      return 'js';
+    }
+    checkBackend(backend);
+    return 'js';
+  };
   return {
     async train(train, options = {}) {
       const { backend, threads, ...rest } = options;
@@ -356,12 +408,31 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       await run(undefined, () => ({}));
       return { model: loadGbdtModelBinary(bytes), backend: 'js' as const };
     },
-    kmeans(data, numFeatures, options) {
-      const { backend, ...rest } = options ?? ({} as KMeansOptions & BackendOption);
-      return run(backend, () => kmeans(data, numFeatures, rest as KMeansOptions));
+    async kmeans(data, numFeatures, options) {
+      const { backend, threads, algorithm, ...rest } = options ?? ({} as KMeansOptions & BackendOption);
+      const algo = kmeansAlgorithm(algorithm);
+      const device = kmeansBackend(backend, algo);
+      if (device === 'js')
+        return Object.assign(await run(undefined, () => kmeans(data, numFeatures, rest as KMeansOptions)), { algorithm: 'lloyd' as const });
+      const t0 = performance.now();
+      const out = await nativeKmeans(data, numFeatures, {
+        ...(rest as KMeansOptions),
+        algorithm: algo,
+        threads: threads ?? Math.min(4, availableParallelism()),
+        device: device === 'cuda' ? 'cuda' : 'cpu',
+      });
+      const { distanceEvaluations: _evals, ...result } = out;
+      return Object.assign(result, { backend: device, timings: { totalMs: performance.now() - t0 } });
     },
-    kmeansAssign(centroids, data, numFeatures) {
-      return run(undefined, () => kmeansAssign(centroids, data, numFeatures));
+    async kmeansAssign(centroids, data, numFeatures, options = {}) {
+      const device = kmeansBackend(options.backend, 'lloyd');
+      if (device === 'js') return run(undefined, () => kmeansAssign(centroids, data, numFeatures));
+      const t0 = performance.now();
+      const out = await nativeKmeansAssign(centroids, data, numFeatures, {
+        threads: options.threads ?? Math.min(4, availableParallelism()),
+        device: device === 'cuda' ? 'cuda' : 'cpu',
+      });
+      return Object.assign(out, { backend: device, timings: { totalMs: performance.now() - t0 } });
     },
     trainLogistic(features, numFeatures, labels, options = {}) {
       const { backend, ...rest } = options;
