@@ -131,12 +131,17 @@ struct TrainJob {
     }
     return ml::gbdt_train_cpu(train, has_valid ? &valid : nullptr, params, &result, cancel, report);
   }
+  Napi::Value value(Napi::Env env) const { return train_result(env, result, has_valid); }
+  Napi::Error error(Napi::Env env, const Status& s) const { return make_error(env, s); }
 };
 
-class TrainWorker : public Napi::AsyncWorker {
+/// Runs a job (run(), value(env), error(env, status)) on a worker thread and settles a promise
+/// with its value or error, keeping the borrowed arrays alive until then.
+template <typename Job>
+class JobWorker : public Napi::AsyncWorker {
  public:
-  TrainWorker(Napi::Env env, std::shared_ptr<TrainJob> job, std::vector<Napi::ObjectReference> keep)
-      : Napi::AsyncWorker(env, "waybill.gbdtTrain"),
+  JobWorker(Napi::Env env, const char* name, std::shared_ptr<Job> job, std::vector<Napi::ObjectReference> keep)
+      : Napi::AsyncWorker(env, name),
         job_(std::move(job)),
         keep_(std::move(keep)),
         deferred_(Napi::Promise::Deferred::New(env)) {}
@@ -147,17 +152,32 @@ class TrainWorker : public Napi::AsyncWorker {
     status_ = StatusWorker::guarded([this] { return job_->run(); });
   }
   void OnOK() override {
-    if (status_.ok()) deferred_.Resolve(train_result(Env(), job_->result, job_->has_valid));
-    else deferred_.Reject(make_error(Env(), status_).Value());
+    if (status_.ok()) deferred_.Resolve(job_->value(Env()));
+    else deferred_.Reject(job_->error(Env(), status_).Value());
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  std::shared_ptr<TrainJob> job_;
+  std::shared_ptr<Job> job_;
   std::vector<Napi::ObjectReference> keep_;
   Napi::Promise::Deferred deferred_;
   Status status_;
 };
+
+/// The job's value now (options.sync: its error thrown), else a promise of it from a JobWorker.
+template <typename Job>
+Napi::Value run_job(Napi::Env env, const Napi::Object& o, const char* name, std::shared_ptr<Job> job,
+                    std::vector<Napi::ObjectReference> keep) {
+  if (bool_of(o, "sync")) {
+    const Status s = StatusWorker::guarded([&] { return job->run(); });
+    if (!s.ok()) throw job->error(env, s);
+    return job->value(env);
+  }
+  auto* worker = new JobWorker<Job>(env, name, job, std::move(keep));
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
 
 Napi::Value GbdtTrain(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -211,15 +231,7 @@ Napi::Value GbdtTrain(const Napi::CallbackInfo& info) {
   q.device = cuda_of(env, o) ? ml::TrainDevice::kCuda : ml::TrainDevice::kCpu;
   job->cancel = cancel_of(env, o, keep);
   if (o.Get("progress").IsTypedArray()) job->progress = array_of<double>(env, o, "progress", napi_float64_array, 4, keep);
-  if (bool_of(o, "sync")) {
-    const Status s = StatusWorker::guarded([&] { return job->run(); });
-    if (!s.ok()) throw make_error(env, s);
-    return train_result(env, job->result, job->has_valid);
-  }
-  auto* worker = new TrainWorker(env, job, std::move(keep));
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
+  return run_job(env, o, "waybill.gbdtTrain", job, std::move(keep));
 }
 
 /// The forest of a predict / contributions call, its arrays checked against each other.
@@ -314,6 +326,8 @@ struct KMeansJob {
   CancelToken cancel;
   ml::KMeansResult result;
   Status run() { return ml::kmeans_cpu(data, rows, p, params, &result, cancel); }
+  Napi::Value value(Napi::Env env) const;
+  Napi::Error error(Napi::Env env, const Status& s) const;
 };
 
 /// The error of a failed k-means run: the reference's code for bad input, else the Status code.
@@ -335,31 +349,8 @@ Napi::Object kmeans_result(Napi::Env env, const ml::KMeansResult& r) {
   return out;
 }
 
-class KMeansWorker : public Napi::AsyncWorker {
- public:
-  KMeansWorker(Napi::Env env, std::shared_ptr<KMeansJob> job, std::vector<Napi::ObjectReference> keep)
-      : Napi::AsyncWorker(env, "waybill.kmeans"),
-        job_(std::move(job)),
-        keep_(std::move(keep)),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    status_ = StatusWorker::guarded([this] { return job_->run(); });
-  }
-  void OnOK() override {
-    if (status_.ok()) deferred_.Resolve(kmeans_result(Env(), job_->result));
-    else deferred_.Reject(kmeans_error(Env(), status_, job_->result).Value());
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  std::shared_ptr<KMeansJob> job_;
-  std::vector<Napi::ObjectReference> keep_;
-  Napi::Promise::Deferred deferred_;
-  Status status_;
-};
+Napi::Value KMeansJob::value(Napi::Env env) const { return kmeans_result(env, result); }
+Napi::Error KMeansJob::error(Napi::Env env, const Status& s) const { return kmeans_error(env, s, result); }
 
 Napi::Value KMeans(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -384,15 +375,7 @@ Napi::Value KMeans(const Napi::CallbackInfo& info) {
   q.threads = threads_of(env, o);
   q.device = cuda_of(env, o) ? ml::KMeansDevice::kCuda : ml::KMeansDevice::kCpu;
   job->cancel = cancel_of(env, o, keep);
-  if (bool_of(o, "sync")) {
-    const Status s = StatusWorker::guarded([&] { return job->run(); });
-    if (!s.ok()) throw kmeans_error(env, s, job->result);
-    return kmeans_result(env, job->result);
-  }
-  auto* worker = new KMeansWorker(env, job, std::move(keep));
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
+  return run_job(env, o, "waybill.kmeans", job, std::move(keep));
 }
 
 Napi::Value KMeansAssign(const Napi::CallbackInfo& info) {
