@@ -14,8 +14,8 @@
  */
 import { WaybillError } from '../../errors.js';
 import { loadAddon, type NativeAddon, type NativeKMeansOptions } from '../../native/addon.js';
-import type { KMeansOptions, KMeansResult } from './kmeans.js';
-import { checkFeatures, intOption, numOption } from './validate.js';
+import { type KMeansOptions, type KMeansResult, resolveKMeans } from './kmeans.js';
+import { checkFeatures, intOption } from './validate.js';
 
 /** Assignment-step algorithms of the native k-means (the same result either way). */
 export type KMeansAlgorithm = 'lloyd' | 'elkan';
@@ -98,22 +98,16 @@ function deviceOf(run: NativeKMeansRun, algorithm: KMeansAlgorithm): 'cpu' | 'cu
 
 /** The reference's checks, in its order and with its codes, then the addon's flat options. */
 function kmeansFields(data: Float64Array, numFeatures: number, options: KMeansOptions & NativeKMeansRun): NativeKMeansOptions {
-  const p = numFeatures;
-  const n = checkFeatures('data', data, p, { allowMissing: false });
-  if (typeof options !== 'object' || options === null)
-    throw new WaybillError('INVALID_ARGUMENT', 'options must be an object', { field: 'options' });
-  const k = options.k;
-  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > n)
-    throw new WaybillError('INVALID_K', `k must be an integer with 1 <= k <= rows (${n}), got ${String(k)}`, { field: 'k', rows: n });
+  const r = resolveKMeans(data, numFeatures, options);
   const algorithm = kmeansAlgorithm(options.algorithm);
   const fields: NativeKMeansOptions = {
     data,
-    rows: n,
-    numFeatures: p,
-    k,
-    seed: intOption('seed', options.seed, 0, 0, 4294967295),
-    maxIterations: intOption('maxIterations', options.maxIterations, 300, 1, 2147483647),
-    tolerance: numOption('tolerance', options.tolerance, 1e-4, 0, Number.MAX_VALUE),
+    rows: r.n,
+    numFeatures: r.p,
+    k: r.k,
+    seed: r.seed,
+    maxIterations: intOption('maxIterations', r.maxIterations, 300, 1, 2147483647), // the core's int
+    tolerance: r.tolerance,
     algorithm: algorithm === 'elkan' ? 1 : 0,
     threads: intOption('threads', options.threads, 1, 1, 256),
   };

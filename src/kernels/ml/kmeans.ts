@@ -74,8 +74,8 @@ export function kmeansAssign(
   return { labels, distances };
 }
 
-/** Clusters the rows of a row-major matrix (rows x numFeatures, finite values). */
-export function kmeans(data: Float64Array, numFeatures: number, options: KMeansOptions): KMeansResult {
+/** The checks of a k-means call, in order and with their codes (shared with the native port), and its resolved options. */
+export function resolveKMeans(data: Float64Array, numFeatures: number, options: KMeansOptions) {
   const p = numFeatures;
   const n = checkFeatures('data', data, p, { allowMissing: false });
   if (typeof options !== 'object' || options === null)
@@ -83,9 +83,19 @@ export function kmeans(data: Float64Array, numFeatures: number, options: KMeansO
   const k = options.k;
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > n)
     throw new WaybillError('INVALID_K', `k must be an integer with 1 <= k <= rows (${n}), got ${String(k)}`, { field: 'k', rows: n });
-  const seed = intOption('seed', options.seed, 0, 0, 4294967295);
-  const maxIterations = intOption('maxIterations', options.maxIterations, 300, 1);
-  const tolerance = numOption('tolerance', options.tolerance, 1e-4, 0, Number.MAX_VALUE);
+  return {
+    n,
+    p,
+    k,
+    seed: intOption('seed', options.seed, 0, 0, 4294967295),
+    maxIterations: intOption('maxIterations', options.maxIterations, 300, 1),
+    tolerance: numOption('tolerance', options.tolerance, 1e-4, 0, Number.MAX_VALUE),
+  };
+}
+
+/** Clusters the rows of a row-major matrix (rows x numFeatures, finite values). */
+export function kmeans(data: Float64Array, numFeatures: number, options: KMeansOptions): KMeansResult {
+  const { n, p, k, seed, maxIterations, tolerance } = resolveKMeans(data, numFeatures, options);
   const rng = mulberry32(seed);
 
   // k-means++ seeding.
