@@ -250,8 +250,8 @@ export function gridAnchor(maxAbs: number, n: number): number {
 /**
  * Rounds v[0..n) in place to multiples of ulp(R) for R = gridAnchor(max |v|, n): v = (R + v) - R.
  * With positive = true (hessians, all positive by construction), a value that would round to 0
- * or below becomes ulp(R) instead, so a leaf's hessian sum stays positive. The relative change
- * of the largest value is at most n * 2^-52.
+ * or below becomes ulp(R) instead, so a leaf's hessian sum stays positive. A value moves by at
+ * most ulp(R) / 2 <= n * 2^-51 of the largest one (R <= 4 n max |v|).
  */
 export function roundToGrid(v: Float64Array, positive: boolean): void {
   const n = v.length;
