@@ -1,6 +1,8 @@
-// Native geo benchmark (no Node needed): CPU single thread vs CUDA end to end (host arrays in,
-// host arrays out, transfers included). Prints a Markdown table and, with --json FILE, JSON.
-// Inputs are synthetic uniform random points (labelled as such in the output).
+// waybill_bench, geo section (no Node needed): CPU single thread vs CUDA end to end (host arrays
+// in, host arrays out, transfers included), and linear assignment JV / auction CPU / auction CUDA.
+// Prints Markdown tables; returns the geo rows as a JSON array for --json. Inputs are synthetic
+// uniform random points (labelled as such in the output). bench_main.cc calls it first, then the
+// CPU-vs-CUDA comparison of every kernel (bench_cuda.cc).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "bench_util.h"
 #include "test_util.h"
 #include "waybill/geo.h"
 #include "waybill/or.h"
@@ -16,32 +19,13 @@
 using namespace waybill;
 using namespace waybill::geo;
 
-namespace {
+using waybill::bench::median_ms;
 
-template <typename F>
-double median_ms(F&& f, int reps) {
-  std::vector<double> t;
-  f();  // warm-up (CUDA context creation, page faults)
-  for (int r = 0; r < reps; ++r) {
-    const auto a = std::chrono::steady_clock::now();
-    f();
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  const char* json_path = nullptr;
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--json") == 0) json_path = argv[i + 1];
-  }
+/// The geo and assignment tables (--quick: the two smaller sizes of each); the geo rows as JSON.
+std::string run_geo_bench(const waybill::bench::Options& options) {
   const auto cu = cuda_probe();
-  std::printf("# waybill native geo bench (synthetic uniform points)\n");
-  std::printf("CUDA: %s\n", cu.available ? (cu.name + " sm_" + std::to_string(cu.cc_major) + std::to_string(cu.cc_minor)).c_str()
-                                         : cu.reason.c_str());
+  std::printf("\n## geo (synthetic uniform points)\n\n");
+  if (!cu.available) std::printf("CUDA rows: skipped: no CUDA device (%s)\n\n", cu.reason.c_str());
   std::printf("| kernel | n x m | backend | median ms | Mpairs/s |\n|---|---|---|---|---|\n");
   std::string json = "[";
   auto record = [&](const char* kernel, std::size_t n, std::size_t m, const char* backend, double ms) {
@@ -53,7 +37,9 @@ int main(int argc, char** argv) {
     json += buf;
     std::fflush(stdout);
   };
-  for (std::size_t size : {500, 2000, 4000, 10000}) {
+  const std::vector<std::size_t> geo_sizes = options.quick ? std::vector<std::size_t>{500, 2000}
+                                                      : std::vector<std::size_t>{500, 2000, 4000, 10000};
+  for (std::size_t size : geo_sizes) {
     const auto o = waybill::test::random_latlng(size, 1, false);
     const auto d = waybill::test::random_latlng(size, 2, false);
     std::vector<double> out(size * size);
@@ -95,8 +81,10 @@ int main(int argc, char** argv) {
     }
   }
   // Linear assignment: JV (CPU) vs auction (CPU, CUDA) on integer costs 0..999 (synthetic).
-  std::printf("| kernel | n | backend | median ms | total |\n|---|---|---|---|---|\n");
-  for (std::size_t n : {1000, 2000, 4000}) {
+  std::printf("\n| kernel | n | backend | median ms | total |\n|---|---|---|---|---|\n");
+  const std::vector<std::size_t> la_sizes = options.quick ? std::vector<std::size_t>{1000}
+                                                      : std::vector<std::size_t>{1000, 2000, 4000};
+  for (std::size_t n : la_sizes) {
     std::mt19937 rng(static_cast<uint32_t>(n));
     std::vector<double> c(n * n);
     for (auto& v : c) v = static_cast<double>(rng() % 1000);
@@ -115,12 +103,5 @@ int main(int argc, char** argv) {
     }
     std::fflush(stdout);
   }
-  json += "]\n";
-  if (json_path != nullptr) {
-    if (FILE* f = std::fopen(json_path, "w")) {
-      std::fputs(json.c_str(), f);
-      std::fclose(f);
-    }
-  }
-  return 0;
+  return json + "]";
 }

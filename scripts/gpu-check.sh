@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# GPU check of the native core without Node: builds waybill_core, waybill_tests and waybill_bench
+# with plain CMake (the Node addon is configured only under cmake-js, so no Node or node-api
+# headers are needed), runs every CPU-vs-CUDA parity suite, times every CUDA kernel against its CPU
+# counterpart, then runs the CPU suites of the CUDA families. Logs and the bench JSON go to $OUT.
+#
+# Through the device tool, from the repository root, as ONE `run` call (about 9 minutes; the
+# steps share a deadline so that the logs always come back):
+#
+#   run  command: "bash scripts/gpu-check.sh"   timeout_s: 540
+#
+# (the device tool sets $OUT; what lands there comes back). With less device time left, trim it:
+# "BENCH_ARGS=--quick DEADLINE_S=300 bash scripts/gpu-check.sh" with timeout_s 320. No carry is
+# needed: the build happens on the device machine, into /tmp/wb-gpu.
+#
+# The copy on the device machine holds the working tree only: ../shared/data (M3 / M4 and other
+# real data sets) does not travel, so the tests that need real data report themselves skipped;
+# every figure of waybill_bench comes from synthetic inputs.
+#
+# Steps (each log in $OUT/<step>.log):
+#   configure  cmake -S . -B $BUILD -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DWAYBILL_BUILD_TESTS=ON
+#   build      cmake --build $BUILD -j$JOBS --target waybill_tests waybill_bench
+#   cuda       waybill_tests cuda          (all CUDA parity suites; exit 77 = no usable device)
+#   bench      waybill_bench --json $OUT/bench-cuda.json   (exit 2 = a CUDA result disagreed)
+#   ts, ml, trajectory   waybill_tests <suite>   (CPU suites with the host-compiled CUDA code;
+#              last, because they need no GPU and also run on every CPU machine)
+#
+# Environment: OUT (required), BUILD (default /tmp/wb-gpu), JOBS (default 16), DEADLINE_S (default
+# 520: seconds from the start after which no step is started and running ones are stopped),
+# BENCH_ARGS (extra waybill_bench flags, e.g. --quick), ALLOW_NO_CUDA=1 (treat "no CUDA device"
+# as skipped rather than failed: for trying the script on a machine without a GPU).
+#
+# Exit status: 0 when every step passed; 1 when parity failed, a step failed or timed out, or (without
+# ALLOW_NO_CUDA=1) no CUDA device was usable. The last line is a one-line summary.
+set -uo pipefail
+
+: "${OUT:?set OUT to the folder for logs and bench-cuda.json}"
+BUILD=${BUILD:-/tmp/wb-gpu}
+JOBS=${JOBS:-16}
+DEADLINE_S=${DEADLINE_S:-520}
+BENCH_ARGS=${BENCH_ARGS:-}
+ALLOW_NO_CUDA=${ALLOW_NO_CUDA:-0}
+mkdir -p "$OUT"
+start=$(date +%s)
+summary=()
+failed=0
+
+# step NAME CAP_S COMMAND...: runs COMMAND with output teed into $OUT/NAME.log, stopped after
+# CAP_S seconds or at the deadline, whichever comes first; records "NAME=ok|FAIL(rc)|..." in the summary.
+step() {
+  local name=$1 cap=$2
+  shift 2
+  local left=$((DEADLINE_S - ($(date +%s) - start)))
+  if ((left < 10)); then
+    echo "== $name: not started, deadline reached" | tee "$OUT/$name.log"
+    summary+=("$name=not-run")
+    failed=1
+    return 1
+  fi
+  ((cap > left)) && cap=$left
+  echo "== $name (limit ${cap}s): $*"
+  local t0=$(date +%s)
+  timeout --signal=TERM --kill-after=5 "$cap" "$@" 2>&1 | tee "$OUT/$name.log"
+  local rc=$?
+  local dt=$(($(date +%s) - t0))
+  echo "== $name: exit $rc after ${dt}s"
+  if ((rc == 0)); then
+    summary+=("$name=ok(${dt}s)")
+  elif ((rc == 124 || rc == 137)); then
+    summary+=("$name=TIMEOUT(${dt}s)")
+    failed=1
+  elif ((rc == 77)) && [[ $name == cuda ]] && [[ $ALLOW_NO_CUDA == 1 ]]; then
+    summary+=("$name=skipped(no-cuda)")
+  else
+    summary+=("$name=FAIL($rc)")
+    failed=1
+  fi
+  return "$rc"
+}
+
+finish() {
+  echo "gpu-check: ${summary[*]} -> $([[ $failed == 0 ]] && echo PASS || echo FAIL) ($(($(date +%s) - start))s)" |
+    tee "$OUT/summary.txt"
+  exit "$failed"
+}
+
+{
+  echo "date: $(date -u +%FT%TZ)"
+  echo "git: $(git rev-parse --short HEAD 2>/dev/null || echo '?') $(git status --porcelain 2>/dev/null | wc -l) changed paths"
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 || true
+  nvcc --version 2>&1 | tail -1 || true
+  cmake --version | head -1
+  echo "cpus: $(nproc)"
+} | tee "$OUT/env.log"
+
+step configure 120 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
+  -DWAYBILL_BUILD_TESTS=ON || finish
+step build 300 cmake --build "$BUILD" -j"$JOBS" --target waybill_tests waybill_bench || finish
+
+step cuda 180 "$BUILD/waybill_tests" cuda
+# shellcheck disable=SC2086 # BENCH_ARGS holds separate flags on purpose
+step bench 240 "$BUILD/waybill_bench" $BENCH_ARGS --json "$OUT/bench-cuda.json"
+for suite in ts ml trajectory; do
+  step "$suite" 180 "$BUILD/waybill_tests" "$suite"
+done
+finish
