@@ -15,7 +15,13 @@
 #
 # The copy on the device machine holds the working tree only: ../shared/data (M3 / M4 and other
 # real data sets) does not travel, so the tests that need real data report themselves skipped;
-# every figure of waybill_bench comes from synthetic inputs.
+# every figure of waybill_bench comes from synthetic inputs. To check the CUDA AutoETS on the real
+# M3 / M4 series too, copy them into the ignored folder .gpu before the call and carry it:
+#
+#   mkdir -p .gpu/data && cp -r ../shared/data/ts .gpu/data/      (7.6 MB; here, not there)
+#   run  command: "bash scripts/gpu-check.sh"   timeout_s: 540   carry: [".gpu"]
+#
+# (WAYBILL_DATA_DIR then points at .gpu/data unless it is set already.)
 #
 # Steps (each log in $OUT/<step>.log):
 #   configure  cmake -S . -B $BUILD -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DWAYBILL_BUILD_TESTS=ON
@@ -40,6 +46,7 @@ JOBS=${JOBS:-16}
 DEADLINE_S=${DEADLINE_S:-520}
 BENCH_ARGS=${BENCH_ARGS:-}
 ALLOW_NO_CUDA=${ALLOW_NO_CUDA:-0}
+if [ -z "${WAYBILL_DATA_DIR:-}" ] && [ -d .gpu/data ]; then export WAYBILL_DATA_DIR=$PWD/.gpu/data; fi
 mkdir -p "$OUT"
 start=$(date +%s)
 summary=()
