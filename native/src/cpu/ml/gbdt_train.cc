@@ -43,6 +43,10 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr std::size_t kParallelHistWork = std::size_t{1} << 15;
 // Row loops (loss terms, score updates) shorter than this stay on the calling thread.
 constexpr std::size_t kParallelRows = 8192;
+// With rounded gradients, a histogram of at least this many rows is built by row blocks (each
+// thread zeroes, fills and merges a whole histogram of the sampled features: O(slots) per thread,
+// which below a few thousand rows costs more than it saves); smaller ones by feature blocks.
+constexpr std::size_t kRowBlockHistRows = 8192;
 // A leaf at least this large is partitioned on the helpers (two passes instead of one).
 constexpr std::size_t kParallelPartition = 16384;
 // Rows ahead whose bins are prefetched while a histogram is built or a leaf partitioned.
@@ -482,8 +486,9 @@ class Trainer {
     const std::size_t t = static_cast<std::size_t>(std::max(1, q_.threads));
     if (t == 1 || (end - start) * nf < kParallelHistWork) {
       work(hd, start, end, 0, nf);
-    } else if (!exact_sums_) {
-      // Unrounded sums must add rows in ascending order: threads take blocks of features.
+    } else if (!exact_sums_ || end - start < kRowBlockHistRows) {
+      // Unrounded sums must add rows in ascending order, and a small leaf does not repay the
+      // zeroing and merging of per-thread histograms: threads take blocks of features.
       workers_->run(nf, [&](std::size_t fb, std::size_t fe) { work(hd, start, end, fb, fe); });
     } else {
       // Rounded gradients sum exactly in any order: each thread takes a block of rows into its own
