@@ -110,6 +110,21 @@ describe(`CUDA pairwise trajectory distances vs the C++ CPU kernel${cudaLabel}`,
     expect(got.data[4 * 9]).toBeGreaterThan(0);
   });
 
+  it.skipIf(!cuda.ok)('one-to-many and top-k on cuda: the native distances and the same k', async () => {
+    const b = walks(70, 5, 40, 11, 'city');
+    const query = walks(1, 30, 30, 12, 'city').coords;
+    for (const [name, measure, options] of CASES) {
+      const ref = await traj.oneToMany(measure, query, b, { ...options, backend: 'native' });
+      const got = await traj.oneToMany(measure, query, b, { ...options, backend: 'cuda' });
+      expect(got.backend).toBe('cuda');
+      expect(diff(got.distances, ref.distances).differing, name).toBe(0);
+      const topRef = await traj.topK(query, b, 7, { ...options, measure, backend: 'native' });
+      const top = await traj.topK(query, b, 7, { ...options, measure, backend: 'cuda' });
+      expect(Array.from(top.indices), name).toEqual(Array.from(topRef.indices));
+      expect(diff(top.distances, topRef.distances).differing, name).toBe(0);
+    }
+  });
+
   it.skipIf(!cuda.ok)('the engine runs forced and large automatic calls on cuda', async () => {
     const a = walks(30, 5, 30, 5, 'city');
     const b = walks(40, 5, 30, 6, 'city');
@@ -137,6 +152,9 @@ describe('CUDA trajectory dispatch', () => {
     await expect(nativePairwiseDistances('dtw', a, b, undefined, { device: 'cuda' })).rejects.toMatchObject({
       code: 'BACKEND_UNAVAILABLE',
     });
+    const query = a.coords.subarray(0, 6);
+    for (const call of [traj.oneToMany('frechet', query, b, { backend: 'cuda' }), traj.topK(query, b, 2, { backend: 'cuda' })])
+      await expect(call).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', details: { backend: 'cuda' } });
     const side = Math.ceil(Math.sqrt(CUDA_MIN_TRAJECTORY_PAIRS));
     const big = walks(side, 2, 4, 10, 'city');
     const d = await traj.pairwise('dtw', big, big);
@@ -144,14 +162,18 @@ describe('CUDA trajectory dispatch', () => {
     expect(d.rows * d.cols).toBeGreaterThanOrEqual(CUDA_MIN_TRAJECTORY_PAIRS);
   });
 
-  it('cuda has pairwise dtw, frechet and hausdorff only', async () => {
+  it('cuda has dtw, frechet and hausdorff (pairwise, one-to-many, top-k) only', async () => {
     await expect(traj.pairwise('erp', a, b, { backend: 'cuda' })).rejects.toMatchObject({
       code: 'KERNEL_UNSUPPORTED',
       details: { measure: 'erp' },
     });
-    await expect(traj.oneToMany('dtw', a.coords.subarray(0, 6), b, { backend: 'cuda' })).rejects.toMatchObject({
+    await expect(traj.oneToMany('edr', a.coords.subarray(0, 6), b, { eps: 10, backend: 'cuda' })).rejects.toMatchObject({
       code: 'KERNEL_UNSUPPORTED',
-      details: { backend: 'cuda', kernel: 'oneToMany' },
+      details: { backend: 'cuda', kernel: 'oneToMany', measure: 'edr' },
+    });
+    await expect(traj.topK(a.coords.subarray(0, 6), b, 2, { measure: 'erp', backend: 'cuda' })).rejects.toMatchObject({
+      code: 'KERNEL_UNSUPPORTED',
+      details: { backend: 'cuda', kernel: 'topK', measure: 'erp' },
     });
     await expect(traj.simplify(a, { method: 'dp', tolerance: 5, backend: 'cuda' })).rejects.toMatchObject({ code: 'KERNEL_UNSUPPORTED' });
     await expect(nativePairwiseDistances('lcss', a, b, { eps: 10 }, { device: 'cuda' })).rejects.toMatchObject({

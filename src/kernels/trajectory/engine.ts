@@ -5,9 +5,10 @@
  * Kernels: pairwise / one-to-many similarity, top-k search, Douglas–Peucker and TD-TR
  * simplification and stay points run on the C++ core when the loaded addon has the trajectory
  * functions (backend 'native', `threads` native threads), else on the TypeScript reference
- * (backend 'js'); `backend` forces one. Pairwise DTW / Fréchet / Hausdorff also run on a CUDA
- * device (backend 'cuda'): forced by name, or picked automatically only when a device is present
- * and the matrix has at least CUDA_MIN_TRAJECTORY_PAIRS pairs; and on gpu.js (backend 'gpujs',
+ * (backend 'js'); `backend` forces one. Pairwise, one-to-many and top-k DTW / Fréchet / Hausdorff
+ * also run on a CUDA device (backend 'cuda'; one-to-many as a 1 x n pairwise matrix, top-k as
+ * brute force over it): forced by name, or picked automatically only when a device is present
+ * and the call has at least CUDA_MIN_TRAJECTORY_PAIRS pairs; and on gpu.js (backend 'gpujs',
  * float32, trajectories of at most GPUJS_MAX_TRAJECTORY_POINTS points; ./gpujs.ts): forced by
  * name, or picked automatically only when gpu.js really runs on a GPU, the native backend is
  * unavailable and the matrix has at least GPUJS_MIN_TRAJECTORY_PAIRS pairs. Results of 'gpujs'
@@ -249,11 +250,14 @@ export interface TrajectoryKernelOptions {
   dataDir?: string;
 }
 
-/** A pairwise call, as backend choice sees it. */
+/**
+ * A distance call, as backend choice sees it: pairwise (a, b given), one-to-many or top-k (a
+ * query against `pairs` trajectories, no a / b).
+ */
 interface PairwiseCall {
   measure: SimilarityMeasure;
-  a: SpatialBatch;
-  b: SpatialBatch;
+  a?: SpatialBatch;
+  b?: SpatialBatch;
   pairs: number;
 }
 
@@ -263,6 +267,7 @@ interface PairwiseCall {
  * reports them.
  */
 function fitsGpujs(call: PairwiseCall): boolean {
+  if (!call.a || !call.b) return false;
   try {
     return gpujsTrajectoryRejects(call.measure, call.a, call.b) === null;
   } catch {
@@ -341,11 +346,13 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
   };
 
   /** `pairwise` describes a pairwise call (measure, batches, pairs); other kernels have none. */
-  function choose(kernel: string, requested: unknown, pairwise?: PairwiseCall): TrajectoryBackend {
+  function choose(kernel: string, requested: unknown, call?: PairwiseCall): TrajectoryBackend {
     const has = NATIVE_KERNELS.has(kernel);
-    const cudaMeasure = pairwise !== undefined && CUDA_TRAJECTORY_MEASURES.includes(pairwise.measure);
+    const cudaMeasure = call !== undefined && CUDA_TRAJECTORY_MEASURES.includes(call.measure);
+    // CUDA serves pairwise, one-to-many and top-k calls (`call` describes them); gpu.js pairwise only.
+    const pairwise = kernel === 'pairwise' ? call : undefined;
     if (requested === undefined) {
-      if (cudaMeasure && allowCuda && pairwise.pairs >= CUDA_MIN_TRAJECTORY_PAIRS && cudaReady().ok) return 'cuda';
+      if (cudaMeasure && allowCuda && call.pairs >= CUDA_MIN_TRAJECTORY_PAIRS && cudaReady().ok) return 'cuda';
       if (has && allowNative && nativeStatus().ok) return 'native';
       // gpu.js only on a real GPU, and only for input within its limits (a forced call would fail on it).
       if (
@@ -379,7 +386,7 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
       return 'gpujs';
     }
     if (requested === 'cuda') {
-      if (!pairwise)
+      if (!call)
         throw new WaybillError('KERNEL_UNSUPPORTED', `trajectory ${kernel} has no CUDA implementation; use backend 'native' or 'js'`, {
           backend: 'cuda',
           kernel,
@@ -387,11 +394,11 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
       if (!cudaMeasure)
         throw new WaybillError(
           'KERNEL_UNSUPPORTED',
-          `the CUDA pairwise kernel has ${CUDA_TRAJECTORY_MEASURES.join(', ')}, not ${pairwise.measure}`,
+          `the CUDA pairwise kernel has ${CUDA_TRAJECTORY_MEASURES.join(', ')}, not ${call.measure}`,
           {
             backend: 'cuda',
             kernel,
-            measure: pairwise.measure,
+            measure: call.measure,
           },
         );
       if (!allowCuda) throw new WaybillError('BACKEND_UNAVAILABLE', 'the cuda backend is disabled for this engine', { backend: 'cuda' });
@@ -423,11 +430,11 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
     run: TrajectoryRunOptions | undefined,
     js: () => T,
     native: (r: NativeRunOptions) => Promise<T>,
-    pairwise?: PairwiseCall & { gpujs: (cancel: Int32Array) => Promise<T & { gpujsMode: string }> },
+    call?: PairwiseCall & { gpujs?: (cancel: Int32Array) => Promise<T & { gpujsMode: string }> },
   ): Promise<T & Served> {
     if (options.isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
     if (run?.signal?.aborted) throw new WaybillError('ABORTED', 'cancelled before it started');
-    const backend = choose(kernel, run?.backend, pairwise);
+    const backend = choose(kernel, run?.backend, call);
     const threads = checkThreads(run?.threads);
     const t0 = performance.now();
     let out: T;
@@ -438,7 +445,7 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
       const onAbort = () => Atomics.store(cancel, 0, 1);
       run?.signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        if (backend === 'gpujs' && pairwise) out = await pairwise.gpujs(cancel);
+        if (backend === 'gpujs' && call?.gpujs) out = await call.gpujs(cancel);
         else out = await native(backend === 'cuda' ? { threads: 1, cancel, device: 'cuda' } : { threads, cancel });
       } finally {
         run?.signal?.removeEventListener('abort', onAbort);
@@ -472,6 +479,7 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
         o,
         () => ({ distances: oneToManyDistances(measure, query, batch, o) }),
         async (r) => ({ distances: await nativeOneToManyDistances(measure, query, batch, o, r) }),
+        { measure, pairs: trajectoryCount(batch) },
       ),
     topK: (query, candidates, k, o) =>
       serve(
@@ -479,7 +487,8 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
         o,
         () => topKSimilar(query, candidates, k, o),
         async (r) => {
-          // Same checks, same order, as topKSimilar; then brute force on the C++ core.
+          // Same checks, same order, as topKSimilar; then brute force on the C++ core (or, with
+          // backend 'cuda', the one-to-many distances on the device).
           const m = resolveMeasure(o?.measure ?? 'dtw', o);
           validateTrajectory('query', query, m.ground.geographic);
           const count = validateBatch('candidates', candidates, { geographic: m.ground.geographic });
@@ -501,6 +510,7 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
             stats: { candidates: count, computed: count, pruned: 0, abandoned: 0 },
           };
         },
+        { measure: o?.measure ?? 'dtw', pairs: trajectoryCount(candidates) },
       ),
     async simplify(batch, o) {
       const method = o?.method;

@@ -31,8 +31,9 @@ export interface NativeRunOptions {
   /** Cooperative cancellation: the kernel stops with ABORTED once `cancel[0]` is non-zero. */
   cancel?: Int32Array;
   /**
-   * Pairwise distances only: 'cuda' runs them on the CUDA device (measures in
-   * CUDA_TRAJECTORY_MEASURES; `threads` unused, cancellation between launches). Default 'cpu'.
+   * Pairwise and one-to-many distances only: 'cuda' runs them on the CUDA device (measures in
+   * CUDA_TRAJECTORY_MEASURES; one-to-many as a 1 x n pairwise matrix, without a row range;
+   * `threads` unused, cancellation between launches). Default 'cpu'.
    */
   device?: 'cpu' | 'cuda';
 }
@@ -178,6 +179,15 @@ export async function nativeOneToManyDistances(
   const { ground, fields } = measureFields(measure, options);
   const q = validateTrajectory('query', query, ground.geographic);
   const n = validateBatch('batch', batch, { geographic: ground.geographic });
+  if (run?.device === 'cuda') {
+    // The CUDA pairwise kernel with the query as a one-trajectory batch: a 1 x n matrix.
+    if (run.rowBegin !== undefined || run.rowEnd !== undefined)
+      throw new WaybillError('INVALID_ARGUMENT', 'rowBegin / rowEnd are not supported with device cuda for one-to-many', {
+        argument: 'rowBegin',
+      });
+    const one = { coords: q, offsets: Int32Array.of(0, q.length / 2) };
+    return (await nativePairwiseDistances(measure, one, batch, options, { device: 'cuda', cancel: run.cancel })).data;
+  }
   const out = new Float64Array(n);
   await settle(
     addon().trajectoryOneToMany({ ...fields, ...runFields(run, n), query: q, coords: batch.coords, offsets: batch.offsets, out }),
