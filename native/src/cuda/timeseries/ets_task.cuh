@@ -241,6 +241,42 @@ struct EndStateD {
   double level, trend, sse;
 };
 
+/// One step's error of criterion_t (ets.cc): additive y - f, or relative (y - f) / f with |f|
+/// multiplied into prod, kept within 2^-500 .. 2^500 by moving powers of two into exp2. False
+/// when |f| < 1e-10 (the criterion is then infinite).
+template <bool kMultErr>
+WAYBILL_HD inline bool step_error(double yt, double f, double* e, double* prod, int* exp2) {
+  if (!kMultErr) {
+    *e = yt - f;
+    return true;
+  }
+  if (std::fabs(f) < 1e-10) return false;
+  *e = (yt - f) / f;
+  *prod *= std::fabs(f);
+  if (*prod > kTwo500) {
+    *prod *= kTwoM500;
+    *exp2 += 500;
+  } else if (*prod < kTwoM500) {
+    *prod *= kTwo500;
+    *exp2 -= 500;
+  }
+  return true;
+}
+
+/// The end of criterion_t: infinite for a non-finite sse; with kEnd the final level, trend and
+/// sse into end; n log(max(sse, 1e-300)), plus 2 log prod|f| for multiplicative errors.
+template <bool kMultErr, bool kEnd>
+WAYBILL_HD inline double finish_criterion(int n, double sse, double prod, int exp2, double level, double trend, EndStateD* end) {
+  if (!std::isfinite(sse)) return kInfD;
+  if (kEnd) {
+    end->sse = sse;
+    end->level = level;
+    end->trend = trend;
+  }
+  const double lik = n * std::log(sse < 1e-300 ? 1e-300 : sse);  // std::max(sse, 1e-300)
+  return kMultErr ? lik + 2 * (std::log(prod) + exp2 * kLn2D) : lik;
+}
+
 /// criterion_t<kHasTrend, 0, kMultErr> of ets.cc: -2 log-likelihood (up to constants) of the
 /// scaled series; end (kEnd) receives the final level, trend and sum of squared errors.
 template <bool kHasTrend, bool kMultErr, bool kEnd>
@@ -258,20 +294,7 @@ WAYBILL_HD inline double criterion_ns(const double* __restrict__ y, int n, doubl
     const double d = yt - q;
     if (!std::isfinite(f)) return kInfD;
     double e;
-    if (kMultErr) {
-      if (std::fabs(f) < 1e-10) return kInfD;
-      e = (yt - f) / f;
-      prod *= std::fabs(f);
-      if (prod > kTwo500) {
-        prod *= kTwoM500;
-        exp2 += 500;
-      } else if (prod < kTwoM500) {
-        prod *= kTwo500;
-        exp2 -= 500;
-      }
-    } else {
-      e = yt - f;
-    }
+    if (!step_error<kMultErr>(yt, f, &e, &prod, &exp2)) return kInfD;
     sse += e * e;
     if (kEnd) l = q + alpha * d;
     if (kHasTrend) {
@@ -282,14 +305,7 @@ WAYBILL_HD inline double criterion_ns(const double* __restrict__ y, int n, doubl
       q = aq * q + ay * yt;
     }
   }
-  if (!std::isfinite(sse)) return kInfD;
-  if (kEnd) {
-    end->sse = sse;
-    end->level = l;
-    end->trend = b;
-  }
-  const double lik = n * std::log(sse < 1e-300 ? 1e-300 : sse);  // std::max(sse, 1e-300)
-  return kMultErr ? lik + 2 * (std::log(prod) + exp2 * kLn2D) : lik;
+  return finish_criterion<kMultErr, kEnd>(n, sse, prod, exp2, l, b, end);
 }
 
 /// Fits model `code` (non-seasonal) to the scaled series ys (n values, scale from prepare_series)
@@ -498,20 +514,7 @@ WAYBILL_HD inline double criterion_s(const double* __restrict__ y, int n, int m,
     const double d = ya - q;
     if (!std::isfinite(f)) return kInfD;
     double e;
-    if (kMultErr) {
-      if (std::fabs(f) < 1e-10) return kInfD;
-      e = (yt - f) / f;
-      prod *= std::fabs(f);
-      if (prod > kTwo500) {
-        prod *= kTwoM500;
-        exp2 += 500;
-      } else if (prod < kTwoM500) {
-        prod *= kTwo500;
-        exp2 -= 500;
-      }
-    } else {
-      e = yt - f;
-    }
+    if (!step_error<kMultErr>(yt, f, &e, &prod, &exp2)) return kInfD;
     sse += e * e;
     if (kEnd) l = q + alpha * d;
     work[pos] = s + gamma * (tt - s);
@@ -524,14 +527,7 @@ WAYBILL_HD inline double criterion_s(const double* __restrict__ y, int n, int m,
       q = aq * q + ay * ya;
     }
   }
-  if (!std::isfinite(sse)) return kInfD;
-  if (kEnd) {
-    end->sse = sse;
-    end->level = l;
-    end->trend = b;
-  }
-  const double lik = n * std::log(sse < 1e-300 ? 1e-300 : sse);  // std::max(sse, 1e-300)
-  return kMultErr ? lik + 2 * (std::log(prod) + exp2 * kLn2D) : lik;
+  return finish_criterion<kMultErr, kEnd>(n, sse, prod, exp2, l, b, end);
 }
 
 /// season_least_squares of ets.cc: the initial level, trend and (additive) seasonal states that
