@@ -46,6 +46,9 @@ JOBS=${JOBS:-16}
 DEADLINE_S=${DEADLINE_S:-520}
 BENCH_ARGS=${BENCH_ARGS:-}
 ALLOW_NO_CUDA=${ALLOW_NO_CUDA:-0}
+PREBUILT=${PREBUILT:-.gpu/bin}
+CPU_SUITES=${CPU_SUITES:-}
+CUDA_FAMILIES=${CUDA_FAMILIES:-}
 if [ -z "${WAYBILL_DATA_DIR:-}" ] && [ -d .gpu/data ]; then export WAYBILL_DATA_DIR=$PWD/.gpu/data; fi
 mkdir -p "$OUT"
 start=$(date +%s)
@@ -100,14 +103,25 @@ finish() {
   echo "cpus: $(nproc)"
 } | tee "$OUT/env.log"
 
-step configure 120 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
-  -DWAYBILL_BUILD_TESTS=ON || finish
-step build 300 cmake --build "$BUILD" -j"$JOBS" --target waybill_tests waybill_bench || finish
+# Prebuilt binaries (PREBUILT, default .gpu/bin, carried from a machine with nvcc): used when they
+# start here (same CPU architecture, compatible C library); otherwise build on this machine.
+bin=$BUILD
+if [ -x "$PREBUILT/waybill_tests" ] && [ -x "$PREBUILT/waybill_bench" ] &&
+  "$PREBUILT/waybill_tests" or >/dev/null 2>&1; then
+  bin=$PREBUILT
+  summary+=("prebuilt")
+  echo "== using prebuilt binaries from $PREBUILT"
+else
+  step configure 120 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
+    -DWAYBILL_BUILD_TESTS=ON || finish
+  step build 300 cmake --build "$BUILD" -j"$JOBS" --target waybill_tests waybill_bench || finish
+fi
 
-step cuda 180 "$BUILD/waybill_tests" cuda
+# shellcheck disable=SC2086 # CUDA_FAMILIES is one optional argument
+step cuda 180 "$bin/waybill_tests" cuda $CUDA_FAMILIES
 # shellcheck disable=SC2086 # BENCH_ARGS holds separate flags on purpose
-step bench 240 "$BUILD/waybill_bench" $BENCH_ARGS --json "$OUT/bench-cuda.json"
-for suite in ts ml trajectory; do
-  step "$suite" 180 "$BUILD/waybill_tests" "$suite"
+step bench 240 "$bin/waybill_bench" $BENCH_ARGS --json "$OUT/bench-cuda.json"
+for suite in $CPU_SUITES; do
+  step "$suite" 180 "$bin/waybill_tests" "$suite"
 done
 finish

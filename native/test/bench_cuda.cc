@@ -12,6 +12,8 @@
 // and size and repeated on each row. Without a usable device every CUDA cell says
 // "skipped: no CUDA device (<reason>)"; nothing is estimated.
 #include <algorithm>
+#include <chrono>
+#include <memory>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -20,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "../src/cpu/ml/internal.h"
 #include "bench_util.h"
 #include "test_util.h"
 #include "waybill/geo.h"
@@ -236,7 +239,8 @@ void bench_trajectory(Report* rep, const Options& opt) {
     bool single;  // also a 1-thread CPU row (the 1000 x 1000 one would take minutes)
   };
   const std::vector<Size> sizes =
-      opt.quick ? std::vector<Size>{{100, true}} : std::vector<Size>{{200, true}, {1000, false}};
+      opt.quick ? std::vector<Size>{{100, true}}
+                : std::vector<Size>{{10, true}, {30, true}, {100, true}, {200, true}, {1000, false}};
   struct M {
     const char* name;
     trajectory::Measure measure;
@@ -384,6 +388,48 @@ void bench_ets(Report* rep, const Options& opt) {
 
 // ---------------------------------------------------------------- GBDT
 
+/// The CUDA HistDevice with wall-clock timers around its calls (each is synchronous): how much of
+/// a device training run the device calls take, and so how much is left on the CPU.
+class TimedHist final : public ml::detail::HistDevice {
+ public:
+  static inline double build_ms = 0, grad_ms = 0;
+  static inline int builds = 0;
+  static void reset() {
+    build_ms = grad_ms = 0;
+    builds = 0;
+  }
+  explicit TimedHist(std::unique_ptr<ml::detail::HistDevice> inner) : inner_(std::move(inner)) {}
+  Status set_gradients(const double* g, const double* h, double qg, double qh) override {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Status s = inner_->set_gradients(g, h, qg, qh);
+    grad_ms += since(t0);
+    return s;
+  }
+  Status set_features(const int32_t* f, std::size_t nf) override { return inner_->set_features(f, nf); }
+  Status build(const int32_t* rows, std::size_t len, double* hist) override {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Status s = inner_->build(rows, len, hist);
+    build_ms += since(t0);
+    ++builds;
+    return s;
+  }
+
+ private:
+  static double since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
+  std::unique_ptr<ml::detail::HistDevice> inner_;
+};
+
+Status make_timed_cuda_hist(const ml::detail::BinnedMatrix& b, std::size_t n, std::size_t p,
+                            std::unique_ptr<ml::detail::HistDevice>* out) {
+  std::unique_ptr<ml::detail::HistDevice> inner;
+  const Status s = ml::detail::make_cuda_hist(b, n, p, &inner);
+  if (!s.ok()) return s;
+  *out = std::make_unique<TimedHist>(std::move(inner));
+  return Status::Ok();
+}
+
 /// rows x p features (features 0, 1 categorical codes 0..11), 5 % NaN, a smooth label.
 void gbdt_data(std::size_t rows, std::size_t p, uint64_t seed, std::vector<double>* x, std::vector<double>* y) {
   std::mt19937_64 rng(seed);
@@ -453,9 +499,10 @@ void bench_gbdt(Report* rep, const Options& opt) {
     }
     emit(rep, r, thread_counts(opt), 3, cpu);
   }
-  // Training: histograms on the device with rounded gradients, trees bit for bit.
-  {
-    const std::size_t rows = opt.quick ? 100000 : 1000000;
+  // Training: histograms on the device with rounded gradients, trees bit for bit; then one more
+  // device run through TimedHist says how much of it the device calls took.
+  for (const std::size_t rows : opt.quick ? std::vector<std::size_t>{100000}
+                                          : std::vector<std::size_t>{100000, 1000000}) {
     const int trees = opt.quick ? 5 : 20;
     std::vector<double> x, y;
     gbdt_data(rows, p, 73, &x, &y);
@@ -488,6 +535,17 @@ void bench_gbdt(Report* rep, const Options& opt) {
         const std::string diff = forest_difference(ref, got);
         r.agrees = diff.empty();
         r.agreement = diff.empty() ? "trees bit-identical" : diff + " differ";
+        TimedHist::reset();
+        ml::TrainResult timed;
+        const double total = median_ms([&] {
+          ml::detail::gbdt_train_with(d, nullptr, qc, &timed, {}, {}, make_timed_cuda_hist);
+        }, 1, 0);
+        char buf[200];
+        std::snprintf(buf, sizeof buf,
+                      "; device calls %.0f of %.0f ms (%d builds %.0f ms, gradients %.0f ms), CPU side the rest",
+                      TimedHist::build_ms + TimedHist::grad_ms, total, TimedHist::builds, TimedHist::build_ms,
+                      TimedHist::grad_ms);
+        r.agreement += buf;
         compared = true;
       }
       rt.agreement = r.agreement;

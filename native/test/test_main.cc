@@ -6,6 +6,7 @@
 // reason when no CUDA device is usable.
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "test_util.h"
 #include "waybill/geo.h"
@@ -50,12 +51,15 @@ int main(int argc, char** argv) {
       return 77;
     }
     std::printf("CUDA device: %s (sm_%d%d)\n", info.name.c_str(), info.cc_major, info.cc_minor);
-    run_cuda_suite();
-    run_or_cuda_suite();
-    run_trajectory_cuda_suite();
-    run_ml_cuda_suite();
-    run_kmeans_cuda_suite();
-    run_ts_cuda_suite();
+    // `waybill_tests cuda [family,...]`: only those families (geo, or, trajectory, ml, kmeans, ts).
+    const std::string only = argc > 2 ? std::string(",") + argv[2] + "," : "";
+    auto want = [&](const char* family) { return only.empty() || only.find(std::string(",") + family + ",") != std::string::npos; };
+    if (want("geo")) run_cuda_suite();
+    if (want("or")) run_or_cuda_suite();
+    if (want("trajectory")) run_trajectory_cuda_suite();
+    if (want("ml")) run_ml_cuda_suite();
+    if (want("kmeans")) run_kmeans_cuda_suite();
+    if (want("ts")) run_ts_cuda_suite();
   } else {
     run_cpu_suite();
   }

@@ -2,8 +2,11 @@
 // invariance, cancellation and bad input. The parity against the TypeScript reference on
 // synthetic data (every objective, missing values, categorical columns, subsampling) is in
 // test/kernels/ml-parity.test.ts.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -60,6 +63,71 @@ int run_ml_suite() {
     ml::detail::Mulberry32 r7(7);
     const auto s = ml::detail::sample_without_replacement(r7, 10, 4);
     CHECK(s == (std::vector<int32_t>{0, 1, 7, 9}), "sampleWithoutReplacement(7, 10, 4) %d %d %d %d", s[0], s[1], s[2], s[3]);
+  }
+  // js_sort on long arrays (the radix path) against the comparison sort with -0 before +0, bit for
+  // bit: both zeros, duplicates, infinities, subnormals, wide magnitudes; and lengths around the
+  // switch-over.
+  {
+    std::mt19937_64 rng(5);
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    const double specials[] = {0.0, -0.0, INFINITY, -INFINITY, 5e-324, -5e-324, 1e308, -1e308, 1.0, -1.0};
+    for (const std::size_t n : {std::size_t{4095}, std::size_t{4096}, std::size_t{70001}}) {
+      std::vector<double> v(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const double w = u(rng);
+        v[i] = i % 7 == 0 ? specials[i % 10] : i % 5 == 0 ? std::round(w * 20) : w * std::pow(10.0, 40 * u(rng));
+      }
+      std::vector<double> ref = v, got = v;
+      std::stable_sort(ref.begin(), ref.end(), ml::detail::js_less);
+      ml::detail::js_sort(got.data(), got.data() + n);
+      CHECK(std::memcmp(ref.data(), got.data(), n * sizeof(double)) == 0, "js_sort of %zu values differs from the comparison sort", n);
+      std::vector<double> radix = v;
+      ml::detail::js_sort_radix(radix.data(), radix.data() + n);
+      CHECK(std::memcmp(ref.data(), radix.data(), n * sizeof(double)) == 0, "js_sort_radix of %zu values differs", n);
+    }
+  }
+  // bin_features: the blocked, interleaved numeric binning and the threaded bounds give the bins
+  // of the definition (the smallest b with v <= upper[b]; NaN to the missing bin), 1 and 3 threads.
+  {
+    const std::size_t rows = 3001, p = 7;
+    std::mt19937_64 rng(9);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    std::vector<double> x(rows * p);
+    for (std::size_t i = 0; i < rows * p; ++i) {
+      const std::size_t f = i % p;
+      x[i] = u(rng) < 0.07 ? NAN : f == 1 ? std::floor(u(rng) * 30) : f == 2 ? std::round(u(rng) * 4) : u(rng) * 10 - 5;
+    }
+    const std::vector<bool> cat = {false, true, false, false, false, false, false};
+    ml::detail::BinnedMatrix one, three;
+    CHECK(ml::detail::bin_features(x.data(), rows, p, cat, 63, 1000, &one, 1).ok(), "bin_features, 1 thread");
+    CHECK(ml::detail::bin_features(x.data(), rows, p, cat, 63, 1000, &three, 3).ok(), "bin_features, 3 threads");
+    CHECK(one.bins == three.bins && one.offsets == three.offsets, "bin_features: 1 and 3 threads differ");
+    std::size_t bad = 0;
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t f = 0; f < p; ++f) {
+        if (cat[f]) continue;
+        const auto& m = one.mappers[f];
+        const double v = x[r * p + f];
+        int want = m.num_value_bins;  // missing
+        if (!std::isnan(v)) {
+          want = static_cast<int>(m.upper.size());
+          for (std::size_t b = 0; b < m.upper.size(); ++b)
+            if (v <= m.upper[b]) {
+              want = static_cast<int>(b);
+              break;
+            }
+        }
+        if (one.bins[r * p + f] != want) ++bad;
+      }
+    CHECK(bad == 0, "bin_features: %zu numeric bins differ from the definition", bad);
+    CHECK(one.mappers[0].upper.size() == 62 && one.mappers[2].upper.size() == 4, "bounds: %zu and %zu",
+          one.mappers[0].upper.size(), one.mappers[2].upper.size());
+    x[1500 * p + 1] = 2.5;
+    x[2000 * p + 1] = -3;
+    ml::detail::BinnedMatrix err;
+    const Status s = ml::detail::bin_features(x.data(), rows, p, cat, 63, 1000, &err, 3);
+    CHECK(!s.ok() && s.message.find("row 1500") != std::string::npos, "the first bad category code: %s",
+          s.message.c_str());
   }
   // V8's exp / log: exact at the special points, and values where glibc differs in the last bit.
   {

@@ -138,6 +138,13 @@ const ml::Objective kObjectives[] = {ml::Objective::kL2,       ml::Objective::kL
 ml::Forest trained_forest(std::size_t rows, std::vector<double>* features) {
   const std::size_t p = 6;
   std::vector<double> x = random_rows(rows, p, 99), y(rows);
+  // Training accepts only integer codes >= 0 (or NaN) in the categorical columns: random_rows'
+  // -1 and 2.5 there become code 12, which prediction then also meets as a seen category.
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t f = 0; f < kCatFeatures; ++f) {
+      double& v = x[i * p + f];
+      if (!std::isnan(v) && (v < 0 || v != std::floor(v))) v = 12;
+    }
   for (std::size_t i = 0; i < rows; ++i) {
     const double a = std::isnan(x[i * p + 4]) ? 0 : x[i * p + 4];
     const double c = std::isnan(x[i * p]) ? 0 : x[i * p];
@@ -216,9 +223,14 @@ class EmulatedHist final : public ml::detail::HistDevice {
  public:
   EmulatedHist(const ml::detail::BinnedMatrix& b, std::size_t n, std::size_t p)
       : bins_(b.bins), offsets_(b.offsets), n_(n), p_(p), global_(3 * static_cast<std::size_t>(b.offsets[p])) {}
-  Status set_gradients(const double* grad, const double* hess) override {
-    grad_.assign(grad, grad + n_);
-    hess_.assign(hess, hess + n_);
+  Status set_gradients(const double* grad, const double* hess, double grad_quantum, double hess_quantum) override {
+    grad_.resize(n_);
+    hess_.resize(n_);
+    qg_ = grad_quantum;
+    qh_ = hess_quantum;
+    for (std::size_t i = 0; i < n_; ++i)
+      if (!ml::cuda_detail::to_fixed(grad[i], qg_, &grad_[i]) || !ml::cuda_detail::to_fixed(hess[i], qh_, &hess_[i]))
+        return Status::Error(StatusCode::kCudaError, "row " + std::to_string(i) + " is off the grid");
     return Status::Ok();
   }
   Status set_features(const int32_t* feats, std::size_t nf) override {
@@ -227,15 +239,15 @@ class EmulatedHist final : public ml::detail::HistDevice {
   }
   Status build(const int32_t* rows, std::size_t len, double* hist) override {
     ++g_emulated_builds;
-    std::fill(global_.begin() + 3 * plan_.first_slot, global_.begin() + 3 * plan_.end_slot, 0.0);
+    std::fill(global_.begin() + 3 * plan_.first_slot, global_.begin() + 3 * plan_.end_slot, 0);
     const ml::cuda_detail::HistArgs a{bins_.data(),     p_, rows, grad_.data(), hess_.data(), plan_.features.data(),
                                       plan_.group_begin.data()};
-    auto add = [](double* slot, double v) { *slot += v; };
+    auto add = [](Fixed* slot, Fixed v) { *slot += v; };
     const std::size_t blocks = std::min<std::size_t>(len, 5), per = (len + blocks - 1) / blocks;
-    std::vector<double> block(3 * static_cast<std::size_t>(plan_.max_group_slots));
+    std::vector<Fixed> block(3 * static_cast<std::size_t>(plan_.max_group_slots));
     for (std::size_t g = plan_.groups(); g-- > 0;) {
       for (std::size_t bx = blocks; bx-- > 0;) {
-        std::fill(block.begin(), block.end(), 0.0);
+        std::fill(block.begin(), block.end(), 0);
         const std::size_t rb = bx * per, re = std::min(len, rb + per);
         for (std::size_t t = 7; t-- > 0;)
           if (rb < re) ml::cuda_detail::add_items(a, static_cast<int32_t>(g), rb, re, t, 7, block.data(), add);
@@ -243,17 +255,18 @@ class EmulatedHist final : public ml::detail::HistDevice {
           ml::cuda_detail::flush_block(a, static_cast<int32_t>(g), block.data(), t, 5, global_.data(), add);
       }
     }
-    for (const auto& f : plan_.features)
-      std::copy(global_.begin() + 3 * f.global_slot, global_.begin() + 3 * (f.global_slot + f.num_slots),
-                hist + 3 * f.global_slot);
+    ml::cuda_detail::fixed_to_hist(plan_, global_.data() + 3 * static_cast<std::size_t>(plan_.first_slot), qg_, qh_,
+                                   hist);
     return Status::Ok();
   }
 
  private:
+  using Fixed = ml::cuda_detail::Fixed;
   std::vector<uint8_t> bins_;
   std::vector<int32_t> offsets_;
   std::size_t n_, p_;
-  std::vector<double> grad_, hess_, global_;
+  double qg_ = 1, qh_ = 1;
+  std::vector<Fixed> grad_, hess_, global_;
   ml::cuda_detail::HistPlan plan_;
 };
 
@@ -347,31 +360,39 @@ int run_ml_cuda_host_suite() {
         }
       return hist;
     };
-    auto emulated = [&](const std::vector<double>& gg, const std::vector<double>& hh) {
+    const double rg = ml::detail::grid_anchor(1e3, n), rh = ml::detail::grid_anchor(1.0 + 1e-9, n);
+    const double qg = ml::detail::gradient_quantum(rg), qh = ml::detail::gradient_quantum(rh);
+    CHECK(qg == rg * 0x1p-53 && qh == rh * 0x1p-53, "quanta %g %g of anchors %g %g", qg, qh, rg, rh);
+    auto emulated = [&](const std::vector<double>& gg, const std::vector<double>& hh, Status* st) {
       std::unique_ptr<ml::detail::HistDevice> dev;
       make_emulated_hist(b, n, p, &dev);
-      dev->set_gradients(gg.data(), hh.data());
-      dev->set_features(feats.data(), feats.size());
+      *st = dev->set_gradients(gg.data(), hh.data(), qg, qh);
       std::vector<double> hist(values, kGuard);
+      if (!st->ok()) return hist;
+      dev->set_features(feats.data(), feats.size());
       dev->build(rows.data(), rows.size(), hist.data());
       return hist;
     };
-    const std::vector<double> raw_ref = in_order(g, h), raw_got = emulated(g, h);
-    const double rg = ml::detail::grid_anchor(1e3, n), rh = ml::detail::grid_anchor(1.0 + 1e-9, n);
+    Status raw_status;
+    emulated(g, h, &raw_status);
+    CHECK(raw_status.code == StatusCode::kCudaError, "raw gradients (off the grid) were not refused");
     std::vector<double> gr(n), hr(n);
     for (std::size_t i = 0; i < n; ++i) {
       gr[i] = (rg + g[i]) - rg;
       hr[i] = (rh + h[i]) - rh;
     }
-    const std::vector<double> ref = in_order(gr, hr), got = emulated(gr, hr);
-    bool same = true, raw_same = true;
+    std::vector<double> off_grid = gr;
+    off_grid[n / 2] += qg / 2;  // half a quantum: exact in a double, not a multiple of qg
+    Status off_status;
+    emulated(off_grid, hr, &off_status);
+    CHECK(off_status.code == StatusCode::kCudaError, "a value half a quantum off the grid was not refused");
+    Status st;
+    const std::vector<double> ref = in_order(gr, hr), got = emulated(gr, hr, &st);
+    CHECK(st.ok(), "rounded gradients refused: %s", st.message.c_str());
+    bool same = true;
     for (const int32_t f : feats)
-      for (int32_t v = 3 * b.offsets[f]; v < 3 * b.offsets[f + 1]; ++v) {
-        same = same && same_bits(got[v], ref[v]);
-        raw_same = raw_same && same_bits(raw_got[v], raw_ref[v]);
-      }
-    CHECK(same, "rounded gradients: the scrambled blocks differ from the ordered histogram");
-    CHECK(!raw_same, "raw gradients: the scrambled order never showed (the comparison could not fail)");
+      for (int32_t v = 3 * b.offsets[f]; v < 3 * b.offsets[f + 1]; ++v) same = same && same_bits(got[v], ref[v]);
+    CHECK(same, "rounded gradients: the scrambled fixed-point blocks differ from the ordered histogram");
     CHECK(got[3 * b.offsets[1]] == kGuard, "an unsampled feature's slots were written");
     double count = 0;
     for (int32_t v = 3 * b.offsets[0] + 2; v < 3 * b.offsets[1]; v += 3) count += got[v];
@@ -504,17 +525,24 @@ int run_ml_cuda_suite() {
   // A trained model (the trees the trainer grows: categorical partitions, learned default
   // directions) on its own rows and on fresh ones.
   {
-    std::vector<double> x;
-    const ml::Forest f = trained_forest(20000, &x);
-    const std::size_t p = 6, rows = x.size() / p;
-    for (const bool transform : {false, true}) {
-      const RowRange all{0, rows};
-      const std::vector<double> ref = cpu_predict(f, ml::Objective::kPoisson, f.num_trees(), x, rows, transform, all);
-      Status s;
-      const std::vector<double> got =
-          cuda_predict(f, ml::Objective::kPoisson, f.num_trees(), x, rows, transform, all, &s);
-      CHECK(s.ok() && first_difference(got, ref) < 0, "trained model: %s, row %ld differs", s.message.c_str(),
-            first_difference(got, ref));
+    std::vector<double> own;
+    const ml::Forest f = trained_forest(20000, &own);
+    const std::size_t p = 6;
+    CHECK(f.num_trees() > 0, "trained model: no trees");
+    // Fresh rows keep random_rows' negative and non-integer codes (unseen categories at predict time).
+    const std::vector<double> fresh = random_rows(7000, p, 100);
+    for (const std::vector<double>* x : {static_cast<const std::vector<double>*>(&own), &fresh}) {
+      const std::size_t rows = x->size() / p;
+      for (const bool transform : {false, true}) {
+        const RowRange all{0, rows};
+        const std::vector<double> ref =
+            cpu_predict(f, ml::Objective::kPoisson, f.num_trees(), *x, rows, transform, all);
+        Status s;
+        const std::vector<double> got =
+            cuda_predict(f, ml::Objective::kPoisson, f.num_trees(), *x, rows, transform, all, &s);
+        CHECK(s.ok() && first_difference(got, ref) < 0, "trained model, %zu rows: %s, row %ld differs", rows,
+              s.message.c_str(), first_difference(got, ref));
+      }
     }
   }
   // Row ranges: only [begin, end) written, the guards around it untouched.

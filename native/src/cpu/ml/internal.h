@@ -46,7 +46,46 @@ std::vector<int32_t> sample_without_replacement(Mulberry32& rng, int32_t n, int3
 
 /// TypedArray.prototype.sort order for doubles without NaN: ascending, -0 before +0.
 inline bool js_less(double a, double b) { return a < b || (a == b && std::signbit(a) && !std::signbit(b)); }
+/// Long arrays: an LSD radix sort on order-preserving keys (negative doubles with every bit
+/// flipped, the others with the sign bit flipped), 11 bits a pass, passes whose digit is the same
+/// for every key skipped. Doubles without NaN have one bit pattern per value except the zeros,
+/// and the keys put -0 before +0, so the result is the comparison sort's, bit for bit.
+inline void js_sort_radix(double* begin, double* end) {
+  const std::size_t n = static_cast<std::size_t>(end - begin);
+  std::vector<uint64_t> a(n), b(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    uint64_t k;
+    std::memcpy(&k, begin + i, 8);
+    a[i] = (k >> 63) != 0 ? ~k : k | 0x8000000000000000ULL;
+  }
+  constexpr int kBits = 11;
+  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+  std::vector<std::size_t> count(kBuckets);
+  for (int shift = 0; shift < 64; shift += kBits) {
+    std::fill(count.begin(), count.end(), 0);
+    for (std::size_t i = 0; i < n; ++i) ++count[(a[i] >> shift) & (kBuckets - 1)];
+    if (count[(a[0] >> shift) & (kBuckets - 1)] == n) continue;  // one digit for all: nothing moves
+    std::size_t sum = 0;
+    for (std::size_t d = 0; d < kBuckets; ++d) {
+      const std::size_t c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (std::size_t i = 0; i < n; ++i) b[count[(a[i] >> shift) & (kBuckets - 1)]++] = a[i];
+    a.swap(b);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint64_t k = a[i];
+    const uint64_t bits = (k >> 63) != 0 ? k & 0x7fffffffffffffffULL : ~k;
+    std::memcpy(begin + i, &bits, 8);
+  }
+}
+
 inline void js_sort(double* begin, double* end) {
+  if (end - begin >= 4096) {
+    js_sort_radix(begin, end);
+    return;
+  }
   std::sort(begin, end);
   // Equal values are interchangeable except zeros: put -0 before +0 in each run of zeros.
   double* z = std::lower_bound(begin, end, 0.0);
@@ -121,6 +160,16 @@ inline double grid_anchor(double max_abs, std::size_t n) {
   return out;
 }
 
+/// The quantum of values rounded against anchor r (gbdt.ts roundToGrid: (r + v) - r for |v| < r / 2,
+/// a multiple of ulp(r / 2) = r * 2^-53), or 0 when it is not a normal number (an anchor below
+/// 2^-969): then the values are left to order-exact sums on the CPU. An anchor of 0 (all values
+/// zero) gives quantum 1.
+inline double gradient_quantum(double r) {
+  if (r == 0) return 1;
+  const double q = r * 0x1p-53;
+  return q >= 0x1p-1022 ? q : 0;
+}
+
 /// Builds training histograms somewhere other than the calling thread (the CUDA device:
 /// native/src/cuda/ml/gbdt_hist.cu). The trainer calls set_gradients and set_features once per
 /// iteration, before the first build of that iteration, then build once per large leaf. Every
@@ -128,8 +177,12 @@ inline double grid_anchor(double max_abs, std::size_t n) {
 class HistDevice {
  public:
   virtual ~HistDevice() = default;
-  /// The rounded gradients and hessians of all training rows (rows doubles each).
-  virtual Status set_gradients(const double* grad, const double* hess) = 0;
+  /// The rounded gradients and hessians of all training rows (rows doubles each), with their
+  /// quanta: powers of two (normal numbers) of which every value is an integer multiple, small
+  /// enough that rows x the largest value stays under 2^52 quanta (gradient_quantum). A device may
+  /// then add them as 64-bit integers; a value off its grid is an error (kCudaError on the device).
+  virtual Status set_gradients(const double* grad, const double* hess, double grad_quantum,
+                               double hess_quantum) = 0;
   /// The sampled features of this iteration (ascending indices, nf of them).
   virtual Status set_features(const int32_t* feats, std::size_t nf) = 0;
   /// Histogram of the rows rows[0, len) (training row indices) over the sampled features into

@@ -38,8 +38,12 @@ double quantile_sorted(const double* sorted, std::size_t m, double alpha) {
 Status ObjectiveFns::check_labels(const char* field, const double* y, std::size_t n) const {
   for (std::size_t i = 0; i < n; ++i) {
     const double v = y[i];
+    const bool finite = std::isfinite(v);
+    const bool binary_ok = spec.kind != Objective::kLogistic || v == 0 || v == 1;
+    const bool sign_ok = (spec.kind != Objective::kPoisson && spec.kind != Objective::kTweedie) || v >= 0;
+    if (finite && binary_ok && sign_ok) continue;  // the message is built only for a bad label
     const std::string at = std::string(field) + "[" + std::to_string(i) + "] is " + number_text(v);
-    if (!std::isfinite(v)) return Status::Error(StatusCode::kInvalidArgument, at + ": labels must be finite");
+    if (!finite) return Status::Error(StatusCode::kInvalidArgument, at + ": labels must be finite");
     if (spec.kind == Objective::kLogistic && v != 0 && v != 1)
       return Status::Error(StatusCode::kInvalidArgument, at + ": binary labels must be 0 or 1");
     if ((spec.kind == Objective::kPoisson || spec.kind == Objective::kTweedie) && !(v >= 0))

@@ -2,18 +2,20 @@
 //
 // The trainer (gbdt_train.cc) keeps everything but the histograms of large leaves on the CPU. Per
 // training run the bin matrix (rows x p uint8, row-major) is copied to the device once; per
-// iteration the rounded gradients and hessians (two rows-long double arrays) and the sampled
-// features (grouped by hist_blocks.cuh plan_hist); per build the leaf's row indices. The kernel
-// (hist_blocks.cuh) gives each block one feature group and one run of rows: a shared-memory
-// histogram filled with atomicAdd(double) (sm_60+; the archs are 80-real and 90), then added to
-// the global histogram with atomicAdd. The global slots of the sampled features are zeroed before
-// and copied back after (one copy of the span they cover through a pinned buffer).
+// iteration the rounded gradients and hessians (two rows-long double arrays, turned into 64-bit
+// fixed point on the device: hist_blocks.cuh) and the sampled features (grouped by plan_hist);
+// per build the leaf's row indices (through a pinned buffer). The kernel (hist_blocks.cuh) gives
+// each block one feature group and one run of rows: a shared-memory histogram filled with 64-bit
+// integer atomicAdd, then added to the global histogram with atomicAdd. The global slots of the
+// sampled features are zeroed before and copied back after (one copy of the span they cover
+// through a pinned buffer), then turned back into doubles.
 //
 // Parity: the gradients are rounded to a grid on which every sum is exact (gradient_rounding;
 // the trainer refuses the device without it and builds on the CPU in an iteration whose values
-// could not be rounded), so the atomics' order does not matter and the histogram, hence every
-// split, is the CPU's bit for bit (native/test/test_ml_cuda.cc, test/kernels/ml-cuda-parity.test.ts).
-// Every CUDA call is checked (cuda_check.h) and comes back as a Status.
+// could not be rounded), so integer sums in any order give the CPU's histogram, hence every
+// split, bit for bit (native/test/test_ml_cuda.cc, test/kernels/ml-cuda-parity.test.ts). A value
+// off its grid comes back as kCudaError, never as a silently different tree. Every CUDA call is
+// checked (cuda_check.h) and comes back as a Status.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -38,21 +40,33 @@ constexpr std::size_t kMinRowsPerBlock = 2048;
 // sm_80 / sm_90); a small leaf gets fewer.
 constexpr std::size_t kBlocksPerSm = 8;
 
-/// atomicAdd on the device (shared or global memory: the generic address); += on the host.
+using cuda_detail::Fixed;
+
+/// 64-bit integer atomicAdd on the device (shared or global memory: the generic address); += on the host.
 struct AtomicAdd {
-  WAYBILL_HD void operator()(double* slot, double v) const {
+  WAYBILL_HD void operator()(Fixed* slot, Fixed v) const {
 #ifdef __CUDA_ARCH__
-    atomicAdd(slot, v);
+    atomicAdd(reinterpret_cast<unsigned long long*>(slot), static_cast<unsigned long long>(v));
 #else
     *slot += v;
 #endif
   }
 };
 
+/// Gradients and hessians to fixed point; *bad = 1 when a value is off its grid.
+__global__ void fixed_kernel(const double* grad, const double* hess, std::size_t n, double qg, double qh, Fixed* gi,
+                             Fixed* hi, int* bad) {
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    const bool ok = cuda_detail::to_fixed(grad[i], qg, &gi[i]) && cuda_detail::to_fixed(hess[i], qh, &hi[i]);
+    if (!ok) *bad = 1;
+  }
+}
+
 /// Block (blockIdx.x, blockIdx.y): rows [x * rows_per_block, ...) of the leaf, feature group
-/// group0 + y. Dynamic shared memory: 3 x max group slots doubles.
-__global__ void hist_kernel(HistArgs a, std::size_t len, std::size_t rows_per_block, int32_t group0, double* hist) {
-  extern __shared__ double block[];
+/// group0 + y. Dynamic shared memory: 3 x max group slots int64.
+__global__ void hist_kernel(HistArgs a, std::size_t len, std::size_t rows_per_block, int32_t group0, Fixed* hist) {
+  extern __shared__ Fixed block[];
   const int32_t g = group0 + static_cast<int32_t>(blockIdx.y);
   const std::size_t values = 3 * static_cast<std::size_t>(cuda_detail::group_slots(a, g));
   for (std::size_t t = threadIdx.x; t < values; t += blockDim.x) block[t] = 0;
@@ -64,18 +78,17 @@ __global__ void hist_kernel(HistArgs a, std::size_t len, std::size_t rows_per_bl
   cuda_detail::flush_block(a, g, block, threadIdx.x, blockDim.x, hist, AtomicAdd{});
 }
 
-/// Page-locked host memory that frees itself (fast device-to-host copies of the histogram).
+/// Page-locked host memory that frees itself (fast copies of row indices and histograms).
+template <typename T>
 struct PinnedBuffer {
-  double* ptr = nullptr;
+  T* ptr = nullptr;
   PinnedBuffer() = default;
   PinnedBuffer(const PinnedBuffer&) = delete;
   PinnedBuffer& operator=(const PinnedBuffer&) = delete;
   ~PinnedBuffer() {
     if (ptr != nullptr) cudaFreeHost(ptr);
   }
-  cudaError_t alloc(std::size_t count) {
-    return cudaMallocHost(reinterpret_cast<void**>(&ptr), count * sizeof(double) + 1);
-  }
+  cudaError_t alloc(std::size_t count) { return cudaMallocHost(reinterpret_cast<void**>(&ptr), count * sizeof(T) + 1); }
 };
 
 class CudaHist final : public HistDevice {
@@ -99,17 +112,36 @@ class CudaHist final : public HistDevice {
     WAYBILL_CUDA_TRY(cudaMemcpy(d_bins_.ptr, binned.bins.data(), rows * p, cudaMemcpyHostToDevice));
     WAYBILL_CUDA_TRY(d_grad_.alloc(rows));
     WAYBILL_CUDA_TRY(d_hess_.alloc(rows));
+    WAYBILL_CUDA_TRY(d_gfix_.alloc(rows));
+    WAYBILL_CUDA_TRY(d_hfix_.alloc(rows));
+    WAYBILL_CUDA_TRY(d_bad_.alloc(1));
     WAYBILL_CUDA_TRY(d_rows_.alloc(rows));
     WAYBILL_CUDA_TRY(d_hist_.alloc(3 * slots));
     WAYBILL_CUDA_TRY(d_features_.alloc(p));
     WAYBILL_CUDA_TRY(d_groups_.alloc(p + 1));
     WAYBILL_CUDA_TRY(staging_.alloc(3 * slots));
+    WAYBILL_CUDA_TRY(rows_staging_.alloc(rows));
     return Status::Ok();
   }
 
-  Status set_gradients(const double* grad, const double* hess) override {
+  Status set_gradients(const double* grad, const double* hess, double grad_quantum, double hess_quantum) override {
+    if (!(grad_quantum > 0) || !(hess_quantum > 0))
+      return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: the gradient quanta must be positive");
+    qg_ = grad_quantum;
+    qh_ = hess_quantum;
     WAYBILL_CUDA_TRY(cudaMemcpy(d_grad_.ptr, grad, n_ * sizeof(double), cudaMemcpyHostToDevice));
     WAYBILL_CUDA_TRY(cudaMemcpy(d_hess_.ptr, hess, n_ * sizeof(double), cudaMemcpyHostToDevice));
+    WAYBILL_CUDA_TRY(cudaMemset(d_bad_.ptr, 0, sizeof(int)));
+    const std::size_t blocks = std::min<std::size_t>((n_ + kThreads - 1) / kThreads, 4096);
+    fixed_kernel<<<static_cast<unsigned>(std::max<std::size_t>(blocks, 1)), kThreads>>>(
+        d_grad_.ptr, d_hess_.ptr, n_, qg_, qh_, d_gfix_.ptr, d_hfix_.ptr, d_bad_.ptr);
+    WAYBILL_CUDA_TRY_LAUNCH();
+    int bad = 0;
+    WAYBILL_CUDA_TRY(cudaMemcpy(&bad, d_bad_.ptr, sizeof(int), cudaMemcpyDeviceToHost));
+    if (bad != 0)
+      return Status::Error(StatusCode::kCudaError,
+                           "CUDA histograms: a gradient or hessian is not a multiple of its quantum (gradient "
+                           "rounding did not hold); train on the CPU and report this");
     return Status::Ok();
   }
 
@@ -130,18 +162,19 @@ class CudaHist final : public HistDevice {
     if (plan_.groups() == 0) return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: no features set");
     if (len > n_) return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: more rows than the matrix");
     const std::size_t span = 3 * static_cast<std::size_t>(plan_.end_slot - plan_.first_slot);
-    double* d_span = d_hist_.ptr + 3 * static_cast<std::size_t>(plan_.first_slot);
-    WAYBILL_CUDA_TRY(cudaMemset(d_span, 0, span * sizeof(double)));
+    Fixed* d_span = d_hist_.ptr + 3 * static_cast<std::size_t>(plan_.first_slot);
+    WAYBILL_CUDA_TRY(cudaMemset(d_span, 0, span * sizeof(Fixed)));
     if (len > 0) {
-      WAYBILL_CUDA_TRY(cudaMemcpy(d_rows_.ptr, rows, len * sizeof(int32_t), cudaMemcpyHostToDevice));
+      std::memcpy(rows_staging_.ptr, rows, len * sizeof(int32_t));
+      WAYBILL_CUDA_TRY(cudaMemcpy(d_rows_.ptr, rows_staging_.ptr, len * sizeof(int32_t), cudaMemcpyHostToDevice));
       const std::size_t groups = plan_.groups();
       const std::size_t target = kBlocksPerSm * static_cast<std::size_t>(std::max(1, sms_));
       const std::size_t by_rows = (len + kMinRowsPerBlock - 1) / kMinRowsPerBlock;
       const std::size_t blocks_x =
           std::max<std::size_t>(1, std::min({by_rows, (target + groups - 1) / groups, cuda::kMaxGridY}));
       const std::size_t rows_per_block = (len + blocks_x - 1) / blocks_x;
-      const HistArgs args{d_bins_.ptr, p_, d_rows_.ptr, d_grad_.ptr, d_hess_.ptr, d_features_.ptr, d_groups_.ptr};
-      const std::size_t shared = 3 * static_cast<std::size_t>(plan_.max_group_slots) * sizeof(double);
+      const HistArgs args{d_bins_.ptr, p_, d_rows_.ptr, d_gfix_.ptr, d_hfix_.ptr, d_features_.ptr, d_groups_.ptr};
+      const std::size_t shared = 3 * static_cast<std::size_t>(plan_.max_group_slots) * sizeof(Fixed);
       for (std::size_t g0 = 0; g0 < groups; g0 += cuda::kMaxGridY) {
         const std::size_t gy = std::min(groups - g0, cuda::kMaxGridY);
         hist_kernel<<<dim3(static_cast<unsigned>(blocks_x), static_cast<unsigned>(gy)), kThreads, shared>>>(
@@ -149,24 +182,25 @@ class CudaHist final : public HistDevice {
         WAYBILL_CUDA_TRY_LAUNCH();
       }
     }
-    WAYBILL_CUDA_TRY(cudaMemcpy(staging_.ptr, d_span, span * sizeof(double), cudaMemcpyDeviceToHost));
-    for (const HistFeature& f : plan_.features) {
-      const double* src = staging_.ptr + 3 * static_cast<std::size_t>(f.global_slot - plan_.first_slot);
-      std::memcpy(hist + 3 * static_cast<std::size_t>(f.global_slot), src, 3 * f.num_slots * sizeof(double));
-    }
+    WAYBILL_CUDA_TRY(cudaMemcpy(staging_.ptr, d_span, span * sizeof(Fixed), cudaMemcpyDeviceToHost));
+    cuda_detail::fixed_to_hist(plan_, staging_.ptr, qg_, qh_, hist);
     return Status::Ok();
   }
 
  private:
   std::size_t n_ = 0, p_ = 0;
   int sms_ = 1;
+  double qg_ = 1, qh_ = 1;
   std::vector<int32_t> offsets_;
   HistPlan plan_;
   cuda::DeviceBuffer<uint8_t> d_bins_;
-  cuda::DeviceBuffer<double> d_grad_, d_hess_, d_hist_;
+  cuda::DeviceBuffer<double> d_grad_, d_hess_;
+  cuda::DeviceBuffer<Fixed> d_gfix_, d_hfix_, d_hist_;
+  cuda::DeviceBuffer<int> d_bad_;
   cuda::DeviceBuffer<int32_t> d_rows_, d_groups_;
   cuda::DeviceBuffer<HistFeature> d_features_;
-  PinnedBuffer staging_;
+  PinnedBuffer<Fixed> staging_;
+  PinnedBuffer<int32_t> rows_staging_;
 };
 
 }  // namespace

@@ -3,12 +3,17 @@
 // orders against the CPU's histogram on machines without a GPU.
 //
 // The sampled features of an iteration are cut, in order, into groups whose slots fit one block's
-// shared-memory histogram (kBlockSlots slots of 3 doubles: 48 KiB, the most a kernel gets without
-// opting in). A block of the kernel takes one group and one run of the leaf's rows: it zeroes its
-// block histogram, adds every (row, feature) item of the run to it (shared-memory atomics), then
-// adds each non-zero slot to the global histogram (global atomics). With rounded gradients every
-// sum is exact, so the order the atomics land in does not matter and the result is the CPU's
-// histogram bit for bit; the count slot adds 1.0 per row (exact below 2^53 rows).
+// shared-memory histogram (kBlockSlots slots of 3 64-bit values: 48 KiB, the most a kernel gets
+// without opting in). A block of the kernel takes one group and one run of the leaf's rows: it
+// zeroes its block histogram, adds every (row, feature) item of the run to it (shared-memory
+// atomics), then adds each non-zero slot to the global histogram (global atomics).
+//
+// Fixed point: the rounded gradients and hessians are integer multiples of their quanta
+// (detail::gradient_quantum) and every sum of them stays under 2^53 quanta, so the kernel adds
+// them as 64-bit integers (to_fixed), which the device adds natively in shared memory (a double
+// atomicAdd there is a compare-and-swap loop that stalls on popular bins). Integer sums do not
+// depend on order, and from_fixed turns them back into the doubles the CPU's in-order sums give,
+// bit for bit; the count slot adds 1 per row.
 #pragma once
 
 #include <cstddef>
@@ -25,7 +30,7 @@
 
 namespace waybill::ml::cuda_detail {
 
-/// Slots (G, H, count: 3 doubles each) of one block's histogram: 2048 x 24 bytes = 48 KiB. A
+/// Slots (G, H, count: 3 int64 each) of one block's histogram: 2048 x 24 bytes = 48 KiB. A
 /// feature has at most 256 slots (255 value bins and the missing bin), so a group holds >= 8.
 constexpr int32_t kBlockSlots = 2048;
 
@@ -75,13 +80,29 @@ inline HistPlan plan_hist(const int32_t* offsets, const int32_t* feats, std::siz
   return plan;
 }
 
+/// A sum of fixed-point values: integer multiples of a quantum.
+using Fixed = long long;  // int64 (atomicAdd takes unsigned long long; two's complement wraps alike)
+
+/// v / quantum as an integer, or false when v is not an integer multiple of quantum under 2^53 of
+/// them (quantum a normal power of two, so v / quantum is exact).
+WAYBILL_HD inline bool to_fixed(double v, double quantum, Fixed* out) {
+  const double k = v / quantum;
+  if (!(k >= -0x1p53 && k <= 0x1p53)) return false;
+  const Fixed i = static_cast<Fixed>(k);
+  *out = i;
+  return static_cast<double>(i) == k;
+}
+
+/// A fixed-point sum back to a double (exact below 2^53 quanta).
+WAYBILL_HD inline double from_fixed(Fixed v, double quantum) { return static_cast<double>(v) * quantum; }
+
 /// What a block reads (device pointers in the kernel, host pointers in the tests).
 struct HistArgs {
   const uint8_t* bins;  ///< row-major, all training rows x p
   std::size_t p;
   const int32_t* rows;  ///< the leaf's training rows
-  const double* grad;   ///< per training row
-  const double* hess;
+  const Fixed* grad;    ///< per training row, in quanta (to_fixed)
+  const Fixed* hess;
   const HistFeature* features;
   const int32_t* group_begin;
 };
@@ -96,15 +117,15 @@ WAYBILL_HD inline int32_t group_slots(const HistArgs& a, int32_t g) {
 /// costs several times a 32-bit one on the device).
 template <typename Index, typename Add>
 WAYBILL_HD inline void add_items_as(const HistArgs& a, int32_t jb, Index width, Index count, std::size_t rb, Index first,
-                                    Index stride, double* block, Add add) {
+                                    Index stride, Fixed* block, Add add) {
   for (Index k = first; k < count; k += stride) {
     const std::size_t r = static_cast<std::size_t>(a.rows[rb + k / width]);
     const HistFeature& f = a.features[jb + static_cast<int32_t>(k % width)];
     const uint8_t bin = a.bins[r * a.p + static_cast<std::size_t>(f.column)];
-    double* s = block + 3 * (static_cast<std::size_t>(f.local_slot) + bin);
+    Fixed* s = block + 3 * (static_cast<std::size_t>(f.local_slot) + bin);
     add(s, a.grad[r]);
     add(s + 1, a.hess[r]);
-    add(s + 2, 1.0);
+    add(s + 2, Fixed{1});
   }
 }
 
@@ -113,7 +134,7 @@ WAYBILL_HD inline void add_items_as(const HistArgs& a, int32_t jb, Index width, 
 /// reads neighbouring bytes of a row. add(slot, value) adds one value (an atomic on the device).
 template <typename Add>
 WAYBILL_HD inline void add_items(const HistArgs& a, int32_t g, std::size_t rb, std::size_t re, std::size_t first,
-                                 std::size_t stride, double* block, Add add) {
+                                 std::size_t stride, Fixed* block, Add add) {
   const int32_t jb = a.group_begin[g];
   const std::size_t width = static_cast<std::size_t>(a.group_begin[g + 1] - jb);
   const std::size_t count = (re - rb) * width;
@@ -125,21 +146,35 @@ WAYBILL_HD inline void add_items(const HistArgs& a, int32_t g, std::size_t rb, s
 }
 
 /// Adds the values first, first + stride, ... of group g's block histogram to the whole histogram
-/// (slot-major: value t of feature j is its slot t / 3, field t % 3). Zero values are skipped: an
-/// exact sum is never -0, so adding +0 would change nothing.
+/// (slot-major: value t of feature j is its slot t / 3, field t % 3). Zero values are skipped.
 template <typename Add>
-WAYBILL_HD inline void flush_block(const HistArgs& a, int32_t g, const double* block, std::size_t first,
-                                   std::size_t stride, double* hist, Add add) {
+WAYBILL_HD inline void flush_block(const HistArgs& a, int32_t g, const Fixed* block, std::size_t first,
+                                   std::size_t stride, Fixed* hist, Add add) {
   for (int32_t j = a.group_begin[g]; j < a.group_begin[g + 1]; ++j) {
     const HistFeature& f = a.features[j];
-    const double* src = block + 3 * static_cast<std::size_t>(f.local_slot);
-    double* dst = hist + 3 * static_cast<std::size_t>(f.global_slot);
+    const Fixed* src = block + 3 * static_cast<std::size_t>(f.local_slot);
+    Fixed* dst = hist + 3 * static_cast<std::size_t>(f.global_slot);
     const std::size_t values = 3 * static_cast<std::size_t>(f.num_slots);
     for (std::size_t t = first; t < values; t += stride) {
-      const double v = src[t];
+      const Fixed v = src[t];
       if (v != 0) add(dst + t, v);
     }
   }
+}
+
+/// The fixed-point slots of the plan's features into hist (3 doubles per slot: G and H times their
+/// quanta, the count as is), at each feature's global slots; span holds the slots from
+/// plan.first_slot on.
+inline void fixed_to_hist(const HistPlan& plan, const Fixed* span, double grad_quantum, double hess_quantum,
+                          double* hist) {
+  for (const HistFeature& f : plan.features)
+    for (int32_t t = 0; t < f.num_slots; ++t) {
+      const std::size_t v = 3 * static_cast<std::size_t>(f.global_slot + t);
+      const Fixed* src = span + (v - 3 * static_cast<std::size_t>(plan.first_slot));
+      hist[v] = from_fixed(src[0], grad_quantum);
+      hist[v + 1] = from_fixed(src[1], hess_quantum);
+      hist[v + 2] = static_cast<double>(src[2]);
+    }
 }
 
 }  // namespace waybill::ml::cuda_detail
