@@ -392,11 +392,12 @@ void bench_ets(Report* rep, const Options& opt) {
 /// a device training run the device calls take, and so how much is left on the CPU.
 class TimedHist final : public ml::detail::HistDevice {
  public:
-  static inline double build_ms = 0, grad_ms = 0;
-  static inline int builds = 0;
+  static inline double build_ms = 0, grad_ms = 0, large_ms = 0;
+  static inline int builds = 0, large = 0;
+  static constexpr std::size_t kLarge = 100000;  // rows of a "large" build
   static void reset() {
-    build_ms = grad_ms = 0;
-    builds = 0;
+    build_ms = grad_ms = large_ms = 0;
+    builds = large = 0;
   }
   explicit TimedHist(std::unique_ptr<ml::detail::HistDevice> inner) : inner_(std::move(inner)) {}
   Status set_gradients(const double* g, const double* h, double qg, double qh) override {
@@ -409,8 +410,13 @@ class TimedHist final : public ml::detail::HistDevice {
   Status build(const int32_t* rows, std::size_t len, double* hist) override {
     const auto t0 = std::chrono::steady_clock::now();
     const Status s = inner_->build(rows, len, hist);
-    build_ms += since(t0);
+    const double ms = since(t0);
+    build_ms += ms;
     ++builds;
+    if (len >= kLarge) {
+      large_ms += ms;
+      ++large;
+    }
     return s;
   }
 
@@ -540,11 +546,12 @@ void bench_gbdt(Report* rep, const Options& opt) {
         const double total = median_ms([&] {
           ml::detail::gbdt_train_with(d, nullptr, qc, &timed, {}, {}, make_timed_cuda_hist);
         }, 1, 0);
-        char buf[200];
+        char buf[260];
         std::snprintf(buf, sizeof buf,
-                      "; device calls %.0f of %.0f ms (%d builds %.0f ms, gradients %.0f ms), CPU side the rest",
+                      "; device calls %.0f of %.0f ms (%d builds %.0f ms, of which %d of >= 1e5 rows %.0f ms; "
+                      "gradients %.0f ms), CPU side the rest",
                       TimedHist::build_ms + TimedHist::grad_ms, total, TimedHist::builds, TimedHist::build_ms,
-                      TimedHist::grad_ms);
+                      TimedHist::large, TimedHist::large_ms, TimedHist::grad_ms);
         r.agreement += buf;
         compared = true;
       }

@@ -47,6 +47,8 @@ constexpr std::size_t kParallelRows = 8192;
 // thread zeroes, fills and merges a whole histogram of the sampled features: O(slots) per thread,
 // which below a few thousand rows costs more than it saves); smaller ones by feature blocks.
 constexpr std::size_t kRowBlockHistRows = 8192;
+// A split search over at least this many sampled features runs by feature blocks on the helpers.
+constexpr std::size_t kParallelSplitFeatures = 8;
 // A leaf at least this large is partitioned on the helpers (two passes instead of one).
 constexpr std::size_t kParallelPartition = 16384;
 // Rows ahead whose bins are prefetched while a histogram is built or a leaf partitioned.
@@ -434,7 +436,7 @@ class Trainer {
         }
       }
     });
-    std::copy(scratch, scratch + len, rows + start);
+    workers_->run(len, [&](std::size_t b, std::size_t e) { std::copy(scratch + b, scratch + e, rows + start + b); });
     return start + total_left;
   }
 
@@ -567,9 +569,54 @@ class Trainer {
         parent[s] = parent[s] - small[s];
   }
 
+  /// One block of features' split search: its scratch and its best candidate.
+  struct SplitScan {
+    std::vector<int32_t> order, reversed, best_order;
+    Split best;
+    bool found = false, best_onehot = false;
+  };
+
   bool find_best_split(const Leaf& leaf, Split* out) {
     if (q_.max_depth > 0 && leaf.depth >= q_.max_depth) return false;
     if (leaf.c < 2.0 * q_.min_data_in_leaf) return false;
+    // Features are scanned by blocks (on the helpers when there are enough of them); each block
+    // keeps its first best candidate, and the blocks are merged in feature order with the same
+    // strict comparison, so the winner is the serial scan's: the first maximum.
+    const std::size_t nf = feats_.size();
+    const std::size_t t = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, q_.threads)), nf);
+    const std::size_t blocks = nf >= kParallelSplitFeatures && t > 1 ? t : 1;
+    if (scans_.size() < blocks) scans_.resize(blocks);
+    auto range = [&](std::size_t k) { return std::make_pair(nf * k / blocks, nf * (k + 1) / blocks); };
+    auto run = [&](std::size_t kb, std::size_t ke) {
+      for (std::size_t k = kb; k < ke; ++k) {
+        const auto [b, e] = range(k);
+        scan_features(leaf, b, e, &scans_[k]);
+      }
+    };
+    if (blocks > 1) workers_->run(blocks, run);
+    else run(0, 1);
+    SplitScan* winner = nullptr;
+    for (std::size_t k = 0; k < blocks; ++k)
+      if (scans_[k].found && (winner == nullptr || scans_[k].best.gain > winner->best.gain)) winner = &scans_[k];
+    if (winner == nullptr) return false;
+    Split best = std::move(winner->best);
+    best.cat_bins.clear();
+    if (best.categorical) {
+      const auto first = winner->best_order.begin() + best.threshold_bin;
+      if (winner->best_onehot) best.cat_bins.assign(first, first + 1);
+      else best.cat_bins.assign(winner->best_order.begin(), first + 1);
+    }
+    *out = std::move(best);
+    return true;
+  }
+
+  /// The split search over sampled features feats_[fb, fe) of a leaf into sc (its best candidate
+  /// above min_split_gain, the first one on ties).
+  void scan_features(const Leaf& leaf, std::size_t fb, std::size_t fe, SplitScan* sc) {
+    std::vector<int32_t>& order_ = sc->order;
+    std::vector<int32_t>& reversed_ = sc->reversed;
+    sc->found = false;
+    sc->best_onehot = false;
     const double* hist = leaf.hist->data();
     const double lambda = q_.lambda_l2;
     const double min_data = q_.min_data_in_leaf;
@@ -579,11 +626,12 @@ class Trainer {
     const double parent_score = (G * G) / (H + lambda);
     const double cat_lambda = lambda + q_.cat_l2;
     const double cat_parent_score = (G * G) / (H + cat_lambda);
-    bool found = false;
+    bool& found = sc->found;
     double best_gain = q_.min_split_gain;
-    Split best;
-    bool best_onehot = false;
-    for (const int32_t f : feats_) {
+    Split& best = sc->best;
+    bool& best_onehot = sc->best_onehot;
+    for (std::size_t fi = fb; fi < fe; ++fi) {
+      const int32_t f = feats_[fi];
       const FeatureBins& mapper = binned_.mappers[static_cast<std::size_t>(f)];
       const std::size_t off = static_cast<std::size_t>(binned_.offsets[f]);
       const int nb = mapper.num_value_bins;
@@ -667,26 +715,40 @@ class Trainer {
         }
       }
       if (improved_scan >= 0 && cat) {
-        best_order_ = improved_scan == 0 ? order_ : reversed_;
+        sc->best_order = improved_scan == 0 ? order_ : reversed_;
         best_onehot = onehot;
       }
     }
-    if (!found) return false;
-    best.cat_bins.clear();
-    if (best.categorical) {
-      const auto first = best_order_.begin() + best.threshold_bin;
-      if (best_onehot) best.cat_bins.assign(first, first + 1);
-      else best.cat_bins.assign(best_order_.begin(), first + 1);
-    }
-    *out = std::move(best);
-    return true;
   }
+
 
   Status grow_tree(std::size_t m) {
     double g = 0, h = 0;
-    for (std::size_t k = 0; k < m; ++k) {
-      g += grad_[static_cast<std::size_t>(rows_[k])];
-      h += hess_[static_cast<std::size_t>(rows_[k])];
+    const std::size_t t = static_cast<std::size_t>(std::max(1, q_.threads));
+    if (exact_sums_ && t > 1 && m >= kParallelRows) {
+      // Rounded gradients: every partial sum is exact, so blocks summed on the helpers and then
+      // added give the in-order sums bit for bit.
+      block_max_.assign(2 * t, 0.0);
+      workers_->run(t, [&](std::size_t kb, std::size_t ke) {
+        for (std::size_t k = kb; k < ke; ++k) {
+          double bg = 0, bh = 0;
+          for (std::size_t i = m * k / t; i < m * (k + 1) / t; ++i) {
+            bg += grad_[static_cast<std::size_t>(rows_[i])];
+            bh += hess_[static_cast<std::size_t>(rows_[i])];
+          }
+          block_max_[2 * k] = bg;
+          block_max_[2 * k + 1] = bh;
+        }
+      });
+      for (std::size_t k = 0; k < t; ++k) {
+        g += block_max_[2 * k];
+        h += block_max_[2 * k + 1];
+      }
+    } else {
+      for (std::size_t k = 0; k < m; ++k) {
+        g += grad_[static_cast<std::size_t>(rows_[k])];
+        h += hess_[static_cast<std::size_t>(rows_[k])];
+      }
     }
     std::vector<Leaf> leaves;
     leaves.reserve(static_cast<std::size_t>(q_.max_leaves));
@@ -877,10 +939,11 @@ class Trainer {
   std::vector<double> grad_, hess_, raw_, valid_raw_, refit_scratch_, terms_;
   std::vector<double> link_;  // the objective's link of raw_ (caches_link), valid when link_valid_
   bool link_valid_ = false;
-  std::vector<int32_t> rows_, scratch_, feats_, order_, reversed_, best_order_;
+  std::vector<int32_t> rows_, scratch_, feats_;
+  std::vector<SplitScan> scans_;  // split search: one per block of features
   std::vector<uint32_t> slot_base_;
   std::vector<std::vector<double>> partials_;  // row-parallel histograms of threads 1.. (rounded gradients)
-  std::vector<double> block_max_;               // gradient rounding: per-block maxima
+  std::vector<double> block_max_;  // gradient rounding: per-block maxima; root sums: per-block sums
   std::vector<uint8_t> goes_left_;        // partition: each position's side (threaded path)
   std::vector<uint8_t> bins_by_feature_;  // binned_.bins feature-major (p x n), for partitions
   std::vector<std::size_t> block_left_;   // partition: left rows before each block
