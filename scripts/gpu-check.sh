@@ -1,40 +1,44 @@
 #!/usr/bin/env bash
-# GPU check of the native core without Node: builds waybill_core, waybill_tests and waybill_bench
-# with plain CMake (the Node addon is configured only under cmake-js, so no Node or node-api
-# headers are needed), runs every CPU-vs-CUDA parity suite, times every CUDA kernel against its CPU
-# counterpart, then runs the CPU suites of the CUDA families. Logs and the bench JSON go to $OUT.
+# GPU check of the native core without Node: runs every CPU-vs-CUDA parity suite and times every
+# CUDA kernel against its CPU counterpart, with waybill_tests and waybill_bench carried prebuilt in
+# .gpu/bin, or else built there with plain CMake (the Node addon is configured only under cmake-js,
+# so no Node or node-api headers are needed). Logs and the bench JSON go to $OUT.
 #
-# Through the device tool, from the repository root, as ONE `run` call (about 9 minutes; the
-# steps share a deadline so that the logs always come back):
+# Prebuilt (what the 2026-11-30 H200 session did; saves the device minutes of a CUDA build): here,
+# with nvcc 13 (the device's driver 580 runs CUDA 13 code) and the default archs 80-real;90,
 #
-#   run  command: "bash scripts/gpu-check.sh"   timeout_s: 540
+#   node scripts/build-native.mjs                     (or any CUDA build of build/)
+#   mkdir -p .gpu/bin && cp build/waybill_tests build/waybill_bench .gpu/bin/
+#   mkdir -p .gpu/data && cp -r ../shared/data/ts .gpu/data/      (7.6 MB: real M3 / M4 parity)
 #
-# (the device tool sets $OUT; what lands there comes back). With less device time left, trim it:
-# "BENCH_ARGS=--quick DEADLINE_S=300 bash scripts/gpu-check.sh" with timeout_s 320. No carry is
-# needed: the build happens on the device machine, into /tmp/wb-gpu.
+# then through the device tool, from the repository root, as ONE `run` call:
 #
-# The copy on the device machine holds the working tree only: ../shared/data (M3 / M4 and other
-# real data sets) does not travel, so the tests that need real data report themselves skipped;
-# every figure of waybill_bench comes from synthetic inputs. To check the CUDA AutoETS on the real
-# M3 / M4 series too, copy them into the ignored folder .gpu before the call and carry it:
+#   run  command: "bash scripts/gpu-check.sh"   timeout_s: 300   carry: [".gpu"]
 #
-#   mkdir -p .gpu/data && cp -r ../shared/data/ts .gpu/data/      (7.6 MB; here, not there)
-#   run  command: "bash scripts/gpu-check.sh"   timeout_s: 540   carry: [".gpu"]
+# (about 4 minutes with every family: parity ~100 s, most of it the AutoETS sets, then the bench
+# ~110 s; the tool sets $OUT, and what lands there comes back). A prebuilt binary that does not
+# start there (another C library, say) is skipped and the build happens there into /tmp/wb-gpu
+# (add about 5 minutes). Trim with CUDA_FAMILIES=ml and BENCH_ARGS="--only gbdt" (or --quick).
 #
-# (WAYBILL_DATA_DIR then points at .gpu/data unless it is set already.)
+# ../shared/data does not travel: without .gpu/data the tests that need real data report
+# themselves skipped (WAYBILL_DATA_DIR points at .gpu/data unless it is set already). Every figure
+# of waybill_bench comes from synthetic inputs.
 #
 # Steps (each log in $OUT/<step>.log):
-#   configure  cmake -S . -B $BUILD -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DWAYBILL_BUILD_TESTS=ON
-#   build      cmake --build $BUILD -j$JOBS --target waybill_tests waybill_bench
-#   cuda       waybill_tests cuda          (all CUDA parity suites; exit 77 = no usable device)
-#   bench      waybill_bench --json $OUT/bench-cuda.json   (exit 2 = a CUDA result disagreed)
-#   ts, ml, trajectory   waybill_tests <suite>   (CPU suites with the host-compiled CUDA code;
-#              last, because they need no GPU and also run on every CPU machine)
+#   configure, build   (only without usable prebuilt binaries)
+#              cmake -S . -B $BUILD -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DWAYBILL_BUILD_TESTS=ON
+#              cmake --build $BUILD -j$JOBS --target waybill_tests waybill_bench
+#   cuda       waybill_tests cuda [$CUDA_FAMILIES]   (CUDA parity suites; exit 77 = no usable device)
+#   bench      waybill_bench $BENCH_ARGS --json $OUT/bench-cuda.json   (exit 2 = a CUDA result disagreed)
+#   $CPU_SUITES  waybill_tests <suite> each (e.g. "ts ml trajectory": the CPU suites with the
+#              host-compiled CUDA code; off by default, since every CPU machine runs them)
 #
-# Environment: OUT (required), BUILD (default /tmp/wb-gpu), JOBS (default 16), DEADLINE_S (default
-# 520: seconds from the start after which no step is started and running ones are stopped),
-# BENCH_ARGS (extra waybill_bench flags, e.g. --quick), ALLOW_NO_CUDA=1 (treat "no CUDA device"
-# as skipped rather than failed: for trying the script on a machine without a GPU).
+# Environment: OUT (required), PREBUILT (default .gpu/bin), BUILD (default /tmp/wb-gpu), JOBS
+# (default 16), DEADLINE_S (default 520: seconds from the start after which no step is started and
+# running ones are stopped), CUDA_FAMILIES (comma-separated: geo,or,trajectory,ml,kmeans,ts; default
+# all), BENCH_ARGS (extra waybill_bench flags, e.g. --quick, --only gbdt, --no-geo-table),
+# CPU_SUITES, ALLOW_NO_CUDA=1 (treat "no CUDA device" as skipped rather than failed: for trying
+# the script on a machine without a GPU).
 #
 # Exit status: 0 when every step passed; 1 when parity failed, a step failed or timed out, or (without
 # ALLOW_NO_CUDA=1) no CUDA device was usable. The last line is a one-line summary.

@@ -67,11 +67,13 @@ export type TrajectoryBackend = 'cuda' | 'native' | 'gpujs' | 'js';
 
 /**
  * Automatic dispatch sends a pairwise matrix to the CUDA device from this many pairs (with a
- * device present). Provisional: chosen from the CPU timings (1000 x 1000 DTW on ~100-point GeoLife
- * segments takes ~39 s on one core, so 2^16 pairs take ~0.6 s on four), not yet from a GPU run;
- * `npm run bench:trajectory -- --cuda` on a GPU machine measures the crossover.
+ * device present). Measured on an H200 (waybill_bench, walks of 90-110 fixes, bench/RESULTS.md
+ * "CUDA on an H200"): 10 x 10 pairs take 1.1-3.6 ms on the device against 0.6-1.5 ms on 16 CPU
+ * threads and about 2 ms on 2 cores; 30 x 30 take 1.3-5.6 ms against 1.6-4.1 ms (16 threads) and
+ * 5-17 ms (2 cores); 100 x 100 already run 3-6x faster than 16 threads. So from 2^10 pairs the
+ * device is at least even with a 16-thread CPU and about 3x a 2-core one.
  */
-export const CUDA_MIN_TRAJECTORY_PAIRS = 1 << 16;
+export const CUDA_MIN_TRAJECTORY_PAIRS = 1 << 10;
 
 /**
  * Automatic dispatch sends a pairwise matrix to gpu.js from this many pairs, and only when gpu.js
