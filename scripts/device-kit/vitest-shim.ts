@@ -162,29 +162,24 @@ expect.any = (c: new (...a: never[]) => unknown) =>
     (a) => a instanceof c || (c === (Number as unknown) && typeof a === 'number') || (c === (String as unknown) && typeof a === 'string'),
   );
 
+/** Awaits `actual`, which must reject with an error that `matches` accepts. */
+async function rejectsWith(actual: unknown, matches: (err: unknown) => boolean, expected: unknown): Promise<void> {
+  try {
+    await actual;
+  } catch (err) {
+    if (!matches(err)) fail(`rejected with ${show(err)}, expected ${show(expected)}`);
+    return;
+  }
+  fail('expected a rejection');
+}
+
 export function expect(actual: unknown) {
   const m = matchers(actual, false);
   return Object.assign(m, {
     not: matchers(actual, true),
     rejects: {
-      toThrow: async (e?: unknown) => {
-        try {
-          await actual;
-        } catch (err) {
-          if (!thrownMatches(err, e)) fail(`rejected with ${show(err)}, expected ${show(e)}`);
-          return;
-        }
-        fail('expected a rejection');
-      },
-      toMatchObject: async (e: unknown) => {
-        try {
-          await actual;
-        } catch (err) {
-          if (!matchesObject(err, e)) fail(`rejected with ${show(err)}, expected ${show(e)}`);
-          return;
-        }
-        fail('expected a rejection');
-      },
+      toThrow: (e?: unknown) => rejectsWith(actual, (err) => thrownMatches(err, e), e),
+      toMatchObject: (e: unknown) => rejectsWith(actual, (err) => matchesObject(err, e), e),
     },
     resolves: {
       toBe: async (e: unknown) => matchers(await actual, false).toBe(e),
