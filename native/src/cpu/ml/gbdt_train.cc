@@ -213,7 +213,8 @@ class Trainer {
     s = detail::bin_features(train_.features, n_, p_, is_cat, q_.max_bins, q_.bin_sample_size, &binned_, q_.threads);
     if (!s.ok()) return s;
     total_slots_ = static_cast<std::size_t>(binned_.offsets[p_]);
-    // A feature-major copy of the bins for partitions (histograms read the row-major one).
+    // A feature-major copy of the bins for partitions (histograms read the row-major one); it
+    // costs another rows x features bytes.
     bins_by_feature_.resize(n_ * p_);
     // Blocks of rows (each block's bins stay in cache while its p column pieces are written).
     constexpr std::size_t kTransposeRows = 4096;
@@ -439,7 +440,6 @@ class Trainer {
     workers_->run(len, [&](std::size_t b, std::size_t e) { std::copy(scratch + b, scratch + e, rows + start + b); });
     return start + total_left;
   }
-
 
   /// The objective's mean loss over n rows: the per-row terms on the helpers, then one sum in
   /// ascending row order (the reference's order); link (n values) receives the cached link.
