@@ -10,10 +10,11 @@
 //
 // Fixed point: the rounded gradients and hessians are integer multiples of their quanta
 // (detail::gradient_quantum) and every sum of them stays under 2^53 quanta, so the kernel adds
-// them as 64-bit integers (to_fixed), which the device adds natively in shared memory (a double
-// atomicAdd there is a compare-and-swap loop that stalls on popular bins). Integer sums do not
-// depend on order, and from_fixed turns them back into the doubles the CPU's in-order sums give,
-// bit for bit; the count slot adds 1 per row.
+// them as 64-bit integers (to_fixed). Integer sums do not depend on order by construction (no
+// reliance on every double sum being exact), a value off its grid is caught when it is converted,
+// and from_fixed turns the sums back into the doubles the CPU's in-order sums give, bit for bit;
+// the count slot adds 1 per row. On an H200 it built the histograms as fast as the double atomics
+// had (620 builds of a 1e6 x 50 training: 189 ms against 179 ms; bench/RESULTS.md).
 #pragma once
 
 #include <cstddef>
