@@ -16,6 +16,7 @@
 #include <memory>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -507,9 +508,19 @@ void bench_gbdt(Report* rep, const Options& opt) {
   }
   // Training: histograms on the device with rounded gradients, trees bit for bit; then one more
   // device run through TimedHist says how much of it the device calls took.
-  for (const std::size_t rows : opt.quick ? std::vector<std::size_t>{100000}
-                                          : std::vector<std::size_t>{100000, 1000000}) {
-    const int trees = opt.quick ? 5 : 20;
+  std::vector<std::size_t> train_rows = opt.quick ? std::vector<std::size_t>{100000}
+                                                  : std::vector<std::size_t>{100000, 1000000};
+  if (!opt.gbdt_rows.empty()) {
+    train_rows.clear();
+    for (std::size_t at = 0; at <= opt.gbdt_rows.size();) {
+      const std::size_t end = std::min(opt.gbdt_rows.find(',', at), opt.gbdt_rows.size());
+      const long v = std::atol(opt.gbdt_rows.substr(at, end - at).c_str());
+      if (v > 0) train_rows.push_back(static_cast<std::size_t>(v));
+      at = end + 1;
+    }
+  }
+  for (const std::size_t rows : train_rows) {
+    const int trees = opt.gbdt_trees > 0 ? opt.gbdt_trees : opt.quick ? 5 : 20;
     std::vector<double> x, y;
     gbdt_data(rows, p, 73, &x, &y);
     ml::GbdtParams q;

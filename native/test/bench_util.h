@@ -24,6 +24,8 @@ struct Options {
   std::string only;          ///< comma-separated families to run ("" = all)
   bool cuda = false;         ///< a CUDA device is usable
   std::string cuda_reason;   ///< why not, when !cuda
+  int gbdt_trees = 0;        ///< trees of the GBDT training rows (0: 20, or 5 with --quick)
+  std::string gbdt_rows;     ///< rows of the GBDT training rows, comma-separated ("": 1e5,1e6, or 1e5 with --quick)
 
   bool wants(const char* family) const {
     if (only.empty()) return true;
