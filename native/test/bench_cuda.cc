@@ -391,14 +391,46 @@ void bench_ets(Report* rep, const Options& opt) {
 
 /// The CUDA HistDevice with wall-clock timers around its calls (each is synchronous): how much of
 /// a device training run the device calls take, and so how much is left on the CPU.
+/// With keep_rows false it hides the device's kept rows (keeps_rows), so the trainer sends each
+/// large leaf's rows and partitions on the CPU, as before rows were kept: both in one run.
 class TimedHist final : public ml::detail::HistDevice {
  public:
-  static inline double build_ms = 0, grad_ms = 0, large_ms = 0;
-  static inline int builds = 0, large = 0;
+  static inline double build_ms = 0, grad_ms = 0, large_ms = 0, partition_ms = 0, rows_ms = 0;
+  static inline int builds = 0, large = 0, partitions = 0, copies = 0;
+  static inline bool keep_rows = true;
   static constexpr std::size_t kLarge = 100000;  // rows of a "large" build
   static void reset() {
-    build_ms = grad_ms = large_ms = 0;
-    builds = large = 0;
+    build_ms = grad_ms = large_ms = partition_ms = rows_ms = 0;
+    builds = large = partitions = copies = 0;
+  }
+  bool keeps_rows() const override { return keep_rows && inner_->keeps_rows(); }
+  Status set_rows(const int32_t* rows, std::size_t len) override {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Status s = inner_->set_rows(rows, len);
+    rows_ms += since(t0);
+    ++copies;
+    return s;
+  }
+  Status get_rows(std::size_t start, std::size_t end, int32_t* rows) override {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Status s = inner_->get_rows(start, end, rows);
+    rows_ms += since(t0);
+    ++copies;
+    return s;
+  }
+  Status partition(std::size_t start, std::size_t end, int32_t feature, const uint8_t* table,
+                   std::size_t expected_left) override {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Status s = inner_->partition(start, end, feature, table, expected_left);
+    partition_ms += since(t0);
+    ++partitions;
+    return s;
+  }
+  Status build_at(std::size_t start, std::size_t end, double* hist) override {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Status s = inner_->build_at(start, end, hist);
+    count_build(end - start, since(t0));
+    return s;
   }
   explicit TimedHist(std::unique_ptr<ml::detail::HistDevice> inner) : inner_(std::move(inner)) {}
   Status set_gradients(const double* g, const double* h, double qg, double qh) override {
@@ -411,17 +443,19 @@ class TimedHist final : public ml::detail::HistDevice {
   Status build(const int32_t* rows, std::size_t len, double* hist) override {
     const auto t0 = std::chrono::steady_clock::now();
     const Status s = inner_->build(rows, len, hist);
-    const double ms = since(t0);
+    count_build(len, since(t0));
+    return s;
+  }
+
+ private:
+  static void count_build(std::size_t len, double ms) {
     build_ms += ms;
     ++builds;
     if (len >= kLarge) {
       large_ms += ms;
       ++large;
     }
-    return s;
   }
-
- private:
   static double since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
@@ -552,18 +586,34 @@ void bench_gbdt(Report* rep, const Options& opt) {
         const std::string diff = forest_difference(ref, got);
         r.agrees = diff.empty();
         r.agreement = diff.empty() ? "trees bit-identical" : diff + " differ";
-        TimedHist::reset();
-        ml::TrainResult timed;
-        const double total = median_ms([&] {
-          ml::detail::gbdt_train_with(d, nullptr, qc, &timed, {}, {}, make_timed_cuda_hist);
-        }, 1, 0);
-        char buf[260];
-        std::snprintf(buf, sizeof buf,
-                      "; device calls %.0f of %.0f ms (%d builds %.0f ms, of which %d of >= 1e5 rows %.0f ms; "
-                      "gradients %.0f ms), CPU side the rest",
-                      TimedHist::build_ms + TimedHist::grad_ms, total, TimedHist::builds, TimedHist::build_ms,
-                      TimedHist::large, TimedHist::large_ms, TimedHist::grad_ms);
-        r.agreement += buf;
+        // Timed runs, rows kept on the device (as the run above) and not kept (each large leaf's
+        // rows sent, partitions on the CPU); both must give the same trees.
+        for (const bool keep : {true, false}) {
+          TimedHist::reset();
+          TimedHist::keep_rows = keep;
+          ml::TrainResult timed;
+          Status ts;
+          const double total = median_ms([&] {
+            timed = ml::TrainResult{};
+            ts = ml::detail::gbdt_train_with(d, nullptr, qc, &timed, {}, {}, make_timed_cuda_hist);
+          }, 1, 0);
+          const std::string tdiff = ts.ok() ? forest_difference(ref, timed) : "training failed: " + ts.message;
+          if (!tdiff.empty()) {
+            r.agrees = false;
+            r.agreement += std::string("; rows ") + (keep ? "kept" : "sent") + ": " + tdiff + " differ";
+          }
+          char buf[400];
+          std::snprintf(buf, sizeof buf,
+                        "; rows %s: %.0f ms, device calls %.0f ms (%d builds %.0f ms, of which %d of >= 1e5 rows "
+                        "%.0f ms; gradients %.0f ms; %d partitions %.0f ms; %d row copies %.0f ms), CPU side the rest",
+                        keep ? "kept on the device" : "sent per build", total,
+                        TimedHist::build_ms + TimedHist::grad_ms + TimedHist::partition_ms + TimedHist::rows_ms,
+                        TimedHist::builds, TimedHist::build_ms, TimedHist::large, TimedHist::large_ms,
+                        TimedHist::grad_ms, TimedHist::partitions, TimedHist::partition_ms, TimedHist::copies,
+                        TimedHist::rows_ms);
+          r.agreement += buf;
+        }
+        TimedHist::keep_rows = true;
         compared = true;
       }
       rt.agreement = r.agreement;

@@ -216,13 +216,63 @@ std::string result_difference(const ml::TrainResult& a, const ml::TrainResult& b
 /// may interleave them: groups of at most kEmulatedSlots slots (several per build), the leaf's
 /// rows in several blocks taken last first, each block's items and flush in strided "thread"
 /// orders, started from the last thread. With rounded gradients this must give the CPU's trees.
+/// With keep_rows it also keeps the rows as the CUDA device does (keeps_rows): the partition's
+/// flag and scatter steps (hist_blocks.cuh) in reversed and strided orders, the scan serial.
 constexpr int32_t kEmulatedSlots = 600;
-int g_emulated_builds = 0;
+int g_emulated_builds = 0, g_emulated_builds_at = 0, g_emulated_partitions = 0, g_emulated_gets = 0;
+bool g_emulated_fault = false;  // the emulated partition sends its first row the wrong way
+void reset_emulated_counts() {
+  g_emulated_builds = g_emulated_builds_at = g_emulated_partitions = g_emulated_gets = 0;
+}
 
 class EmulatedHist final : public ml::detail::HistDevice {
  public:
-  EmulatedHist(const ml::detail::BinnedMatrix& b, std::size_t n, std::size_t p)
-      : bins_(b.bins), offsets_(b.offsets), n_(n), p_(p), global_(3 * static_cast<std::size_t>(b.offsets[p])) {}
+  EmulatedHist(const ml::detail::BinnedMatrix& b, std::size_t n, std::size_t p, bool keep_rows = false)
+      : bins_(b.bins),
+        offsets_(b.offsets),
+        n_(n),
+        p_(p),
+        keep_rows_(keep_rows),
+        global_(3 * static_cast<std::size_t>(b.offsets[p])) {}
+  bool keeps_rows() const override { return keep_rows_; }
+  Status set_rows(const int32_t* rows, std::size_t len) override {
+    pos_.assign(rows, rows + len);
+    return Status::Ok();
+  }
+  Status build_at(std::size_t start, std::size_t end, double* hist) override {
+    if (start > end || end > pos_.size()) return Status::Error(StatusCode::kInvalidArgument, "positions not set");
+    ++g_emulated_builds_at;
+    const std::vector<int32_t> rows(pos_.begin() + static_cast<std::ptrdiff_t>(start),
+                                    pos_.begin() + static_cast<std::ptrdiff_t>(end));
+    return build(rows.data(), rows.size(), hist);
+  }
+  Status partition(std::size_t start, std::size_t end, int32_t feature, const uint8_t* table,
+                   std::size_t expected_left) override {
+    if (start > end || end > pos_.size()) return Status::Error(StatusCode::kInvalidArgument, "positions not set");
+    ++g_emulated_partitions;
+    const std::size_t len = end - start;
+    ml::cuda_detail::PartitionArgs a{bins_.data(), p_, pos_.data() + start, feature, {}};
+    std::memcpy(a.table, table, sizeof a.table);
+    std::vector<int32_t> flags(len + 1, 0), scan(len + 1, 0), out(len, -1);
+    for (std::size_t i = len; i-- > 0;) flags[i] = ml::cuda_detail::partition_flag(a, i);
+    if (g_emulated_fault && len > 0) flags[0] = 1 - flags[0];
+    for (std::size_t i = 0; i < len; ++i) scan[i + 1] = scan[i] + flags[i];
+    const std::size_t total = static_cast<std::size_t>(scan[len]);
+    for (std::size_t first = 5; first-- > 0;)
+      for (std::size_t i = first; i < len; i += 5)
+        out[ml::cuda_detail::partition_target(flags[i], static_cast<std::size_t>(scan[i]), total, i)] = a.pos[i];
+    if (total != expected_left)
+      return Status::Error(StatusCode::kCudaError, std::to_string(total) + " rows went left, expected " +
+                                                       std::to_string(expected_left));
+    std::copy(out.begin(), out.end(), pos_.begin() + static_cast<std::ptrdiff_t>(start));
+    return Status::Ok();
+  }
+  Status get_rows(std::size_t start, std::size_t end, int32_t* rows) override {
+    if (start > end || end > pos_.size()) return Status::Error(StatusCode::kInvalidArgument, "positions not set");
+    ++g_emulated_gets;
+    std::copy(pos_.begin() + static_cast<std::ptrdiff_t>(start), pos_.begin() + static_cast<std::ptrdiff_t>(end), rows);
+    return Status::Ok();
+  }
   Status set_gradients(const double* grad, const double* hess, double grad_quantum, double hess_quantum) override {
     grad_.resize(n_);
     hess_.resize(n_);
@@ -265,14 +315,22 @@ class EmulatedHist final : public ml::detail::HistDevice {
   std::vector<uint8_t> bins_;
   std::vector<int32_t> offsets_;
   std::size_t n_, p_;
+  bool keep_rows_;
   double qg_ = 1, qh_ = 1;
   std::vector<Fixed> grad_, hess_, global_;
+  std::vector<int32_t> pos_;
   ml::cuda_detail::HistPlan plan_;
 };
 
 Status make_emulated_hist(const ml::detail::BinnedMatrix& b, std::size_t n, std::size_t p,
                           std::unique_ptr<ml::detail::HistDevice>* out) {
   *out = std::make_unique<EmulatedHist>(b, n, p);
+  return Status::Ok();
+}
+
+Status make_emulated_hist_rows(const ml::detail::BinnedMatrix& b, std::size_t n, std::size_t p,
+                               std::unique_ptr<ml::detail::HistDevice>* out) {
+  *out = std::make_unique<EmulatedHist>(b, n, p, true);
   return Status::Ok();
 }
 
@@ -410,7 +468,7 @@ int run_ml_cuda_host_suite() {
       ml::TrainResult ref, got;
       Status s = ml::gbdt_train_cpu(d, &v, q, &ref);
       CHECK(s.ok(), "cpu train: %s", s.message.c_str());
-      g_emulated_builds = 0;
+      reset_emulated_counts();
       s = ml::detail::gbdt_train_with(d, &v, q, &got, {}, {}, make_emulated_hist);
       CHECK(s.ok(), "emulated train: %s", s.message.c_str());
       const std::string diff = result_difference(ref, got);
@@ -418,8 +476,58 @@ int run_ml_cuda_host_suite() {
             c.subsample, c.colsample, diff.c_str());
       CHECK(g_emulated_builds >= static_cast<int>(ref.iterations), "objective %d: %d device builds for %d trees",
             static_cast<int>(c.objective), g_emulated_builds, ref.iterations);
+      CHECK(g_emulated_partitions == 0 && g_emulated_builds_at == 0, "a device without kept rows was asked for them");
+      // The same with the rows kept on the emulated device: the root partitioned there, its
+      // children's rows copied back when they fall under the device's sizes.
+      ml::TrainResult kept;
+      reset_emulated_counts();
+      s = ml::detail::gbdt_train_with(d, &v, q, &kept, {}, {}, make_emulated_hist_rows);
+      CHECK(s.ok(), "emulated train, rows kept: %s", s.message.c_str());
+      const std::string kept_diff = result_difference(ref, kept);
+      CHECK(kept_diff.empty(), "rows kept, objective %d, subsample %g, colsample %g: %s differ",
+            static_cast<int>(c.objective), c.subsample, c.colsample, kept_diff.c_str());
+      CHECK(g_emulated_partitions >= static_cast<int>(ref.iterations) && g_emulated_builds_at > 0 &&
+                g_emulated_gets > 0,
+            "rows kept, objective %d: %d device partitions, %d builds from kept rows, %d copies back for %d trees",
+            static_cast<int>(c.objective), g_emulated_partitions, g_emulated_builds_at, g_emulated_gets,
+            ref.iterations);
       CHECK(ref.forest.num_trees() > 0 && ref.forest.tree_nodes.back() > 20, "objective %d: too few splits to compare",
             static_cast<int>(c.objective));
+    }
+    // Larger: leaves below the root partitioned on the device too (more than one a tree).
+    {
+      const std::size_t big = 90000;
+      std::vector<double> x, y;
+      training_set(big, p, 17, 0, &x, &y);
+      const ml::Dataset d{x.data(), y.data(), big, p};
+      ml::GbdtParams q = train_params(kTrainCases[0]);
+      q.threads = 2;
+      ml::TrainResult ref, kept;
+      Status s = ml::gbdt_train_cpu(d, nullptr, q, &ref);
+      CHECK(s.ok(), "cpu train: %s", s.message.c_str());
+      reset_emulated_counts();
+      s = ml::detail::gbdt_train_with(d, nullptr, q, &kept, {}, {}, make_emulated_hist_rows);
+      CHECK(s.ok(), "emulated train, rows kept: %s", s.message.c_str());
+      const std::string diff = result_difference(ref, kept);
+      CHECK(diff.empty(), "rows kept, %zu rows: %s differ", big, diff.c_str());
+      CHECK(g_emulated_partitions > 2 * static_cast<int>(ref.iterations), "%d device partitions for %d trees",
+            g_emulated_partitions, ref.iterations);
+      // Few leaves: the last leaves are large, their rows still on the device when the tree ends.
+      ml::GbdtParams few = q;
+      few.max_leaves = 4;
+      ml::TrainResult ref4, kept4;
+      s = ml::gbdt_train_cpu(d, nullptr, few, &ref4);
+      CHECK(s.ok(), "cpu train, 4 leaves: %s", s.message.c_str());
+      s = ml::detail::gbdt_train_with(d, nullptr, few, &kept4, {}, {}, make_emulated_hist_rows);
+      CHECK(s.ok(), "emulated train, 4 leaves, rows kept: %s", s.message.c_str());
+      const std::string diff4 = result_difference(ref4, kept4);
+      CHECK(diff4.empty(), "rows kept, 4 leaves: %s differ", diff4.c_str());
+      // A device whose partition disagrees with the histogram stops training with its error.
+      g_emulated_fault = true;
+      s = ml::detail::gbdt_train_with(d, nullptr, q, &kept, {}, {}, make_emulated_hist_rows);
+      g_emulated_fault = false;
+      CHECK(s.code == StatusCode::kCudaError, "a faulty device partition: code %d: %s", static_cast<int>(s.code),
+            s.message.c_str());
     }
     std::vector<double> x, y;
     training_set(2000, 4, 5, 0, &x, &y);
@@ -598,6 +706,50 @@ int run_ml_cuda_suite() {
     q.gradient_rounding = false;
     s = ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), big, wide}, nullptr, q, &got);
     CHECK(s.code == StatusCode::kUnsupported, "unrounded cuda training: %s", s.message.c_str());
+  }
+  // Rows kept on the device: a partition there is the CPU's stable partition; a left count that
+  // disagrees with the caller's is refused; positions outside the set ones are refused.
+  {
+    const std::size_t n = 50000, p = 4;
+    std::vector<double> x, y;
+    training_set(n, p, 43, 0, &x, &y);
+    ml::detail::BinnedMatrix b;
+    CHECK(ml::detail::bin_features(x.data(), n, p, {true, false, false, false}, 255, n, &b).ok(), "bins");
+    std::unique_ptr<ml::detail::HistDevice> dev;
+    Status s = ml::detail::make_cuda_hist(b, n, p, &dev);
+    CHECK(s.ok() && dev->keeps_rows(), "cuda hist with kept rows: %s", s.message.c_str());
+    if (s.ok() && dev->keeps_rows()) {
+      std::vector<int32_t> rows;
+      std::mt19937_64 rng(44);
+      for (std::size_t i = 0; i < n; ++i)
+        if (rng() % 4 != 0) rows.push_back(static_cast<int32_t>(i));
+      std::shuffle(rows.begin(), rows.end(), rng);
+      CHECK(dev->set_rows(rows.data(), rows.size()).ok(), "set_rows");
+      uint8_t table[256];
+      for (int k = 0; k < 256; ++k) table[k] = (k % 3 == 0 || k > 200) ? 1 : 0;
+      const std::size_t start = 777, end = rows.size() - 333;
+      std::vector<int32_t> want(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(start)), right;
+      for (std::size_t i = start; i < end; ++i) {
+        const int32_t r = rows[i];
+        if (table[b.bins[static_cast<std::size_t>(r) * p + 2]]) want.push_back(r);
+        else right.push_back(r);
+      }
+      const std::size_t left = want.size() - start;
+      want.insert(want.end(), right.begin(), right.end());
+      want.insert(want.end(), rows.begin() + static_cast<std::ptrdiff_t>(end), rows.end());
+      s = dev->partition(start, end, 2, table, left + 1);
+      CHECK(s.code == StatusCode::kCudaError, "a wrong left count was not refused: %s", s.message.c_str());
+      CHECK(dev->set_rows(rows.data(), rows.size()).ok(), "set_rows again");
+      s = dev->partition(start, end, 2, table, left);
+      CHECK(s.ok(), "device partition: %s", s.message.c_str());
+      std::vector<int32_t> got(rows.size(), -1);
+      CHECK(dev->get_rows(0, rows.size(), got.data()).ok(), "get_rows");
+      CHECK(got == want, "the device partition is not the stable partition");
+      s = dev->partition(0, rows.size() + 1, 2, table, 0);
+      CHECK(s.code == StatusCode::kInvalidArgument, "positions past the set ones: %s", s.message.c_str());
+      s = dev->get_rows(10, 5, got.data());
+      CHECK(s.code == StatusCode::kInvalidArgument, "a reversed range: %s", s.message.c_str());
+    }
   }
   // Errors: too many trees, a bad row range, a set cancel flag.
   {

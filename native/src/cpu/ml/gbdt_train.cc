@@ -18,6 +18,14 @@
 // (smaller ones stay on the CPU: a device round trip costs more). Partitions, split search,
 // leaf values and scores stay on the CPU threads. The sums are exact either way, so the trees
 // are bit-identical to CPU training; without gradient rounding the device is refused.
+//
+// Rows on the device (HistDevice::keeps_rows, the CUDA one does): when the root goes to the
+// device, the tree's sampled rows are sent once and the device keeps its own copy of rows_.
+// Leaves of at least kDevicePartitionRows rows whose rows are there are partitioned there (the
+// same stable partition, checked against the histogram's left count), and their histograms are
+// built from that copy; a leaf's rows come back to the CPU only when the CPU needs them (a
+// smaller leaf's histogram or partition, and every leaf's rows at the end of the tree for the
+// leaf values and scores). Leaf records say where their rows are (Leaf::on_host / on_device).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -57,6 +65,10 @@ constexpr std::size_t kPrefetch = 16;
 // when there is one; below it the copies and the launch (tens of microseconds) cost more than the
 // CPU build. Provisional: not yet timed on a GPU (bench/ml-cuda.bench.ts measures training).
 constexpr std::size_t kDeviceHistWork = std::size_t{1} << 16;
+// A leaf of at least this many rows whose rows are on a device that keeps them is partitioned
+// there (a flag pass, a scan and a scatter: a few launches and one 4-byte copy back); smaller
+// leaves come back to the CPU. Provisional: not yet timed on a GPU.
+constexpr std::size_t kDevicePartitionRows = std::size_t{1} << 14;
 
 Status invalid(const std::string& msg) { return Status::Error(StatusCode::kInvalidArgument, msg); }
 
@@ -81,6 +93,8 @@ struct Leaf {
   Split best;
   int parent = -1;  // internal node whose child this leaf is (-1: root)
   bool is_left = false;
+  // Where rows_[start, end) is current: on the CPU, in the HistDevice's copy (keeps_rows), or both.
+  bool on_host = true, on_device = false;
 };
 
 /// Training-side split rule of an internal node, on bins.
@@ -93,7 +107,13 @@ struct BinRule {
   int missing_bin = 0;
   bool left(int bin) const {
     if (bin == missing_bin) return default_left;
-    return has_mask ? mask[static_cast<std::size_t>(bin)] == 1 : bin <= threshold_bin;
+    if (!has_mask) return bin <= threshold_bin;
+    // Bins past the mask (above the missing bin) never occur; they go right.
+    return static_cast<std::size_t>(bin) < mask.size() && mask[static_cast<std::size_t>(bin)] == 1;
+  }
+  /// The rule as a table over every byte value: table[b] = 1 when bin b goes left.
+  void to_table(uint8_t* table) const {
+    for (int b = 0; b < 256; ++b) table[b] = left(b) ? 1 : 0;
   }
 };
 
@@ -388,7 +408,7 @@ class Trainer {
     // cache line of the row-major matrix per row; the rule as a table, so no branch per row.
     const uint8_t* col = bins_by_feature_.data() + feature * n_;
     uint8_t table[256];
-    for (int b = 0; b < 256; ++b) table[b] = rule.left(b) ? 1 : 0;
+    rule.to_table(table);
     int32_t* rows = rows_.data();
     int32_t* scratch = scratch_.data();
     const std::size_t len = end - start;
@@ -466,13 +486,28 @@ class Trainer {
     if (h) pool_.push_back(std::move(h));
   }
 
-  /// Histogram of rows_[start, end) over the sampled features: per slot (G, H, count), rows added
-  /// in ascending position order (threads take blocks of features, not of rows), or with exact
-  /// sums (rounded gradients) by row blocks, or on the HistDevice.
-  Status build_hist(std::vector<double>& hist, std::size_t start, std::size_t end) {
+  /// Whether a histogram of len rows goes to the HistDevice in this iteration.
+  bool device_hist(std::size_t len) const {
+    return device_ && exact_sums_ && grad_quantum_ != 0 && hess_quantum_ != 0 && len * feats_.size() >= kDeviceHistWork;
+  }
+
+  /// Makes rows_[leaf.start, leaf.end) current on the CPU (copied back from the device's rows).
+  Status host_rows(Leaf& leaf) {
+    if (leaf.on_host) return Status::Ok();
+    const Status s = device_->get_rows(leaf.start, leaf.end, rows_.data() + leaf.start);
+    if (!s.ok()) return s;
+    leaf.on_host = true;
+    return Status::Ok();
+  }
+
+  /// Histogram of the leaf's rows_[start, end) over the sampled features: per slot (G, H, count),
+  /// rows added in ascending position order (threads take blocks of features, not of rows), or
+  /// with exact sums (rounded gradients) by row blocks, or on the HistDevice (from its own copy
+  /// of the rows when it has them).
+  Status build_hist(std::vector<double>& hist, Leaf& leaf) {
+    const std::size_t start = leaf.start, end = leaf.end;
     double* hd = hist.data();
-    if (device_ && exact_sums_ && grad_quantum_ != 0 && hess_quantum_ != 0 &&
-        (end - start) * feats_.size() >= kDeviceHistWork) {
+    if (device_hist(end - start)) {
       Status s;
       if (!device_gradients_) {
         s = device_->set_gradients(grad_.data(), hess_.data(), grad_quantum_, hess_quantum_);
@@ -484,7 +519,12 @@ class Trainer {
         if (!s.ok()) return s;
         device_features_ = true;
       }
+      if (leaf.on_device) return device_->build_at(start, end, hd);
       return device_->build(rows_.data() + start, end - start, hd);
+    }
+    {
+      const Status s = host_rows(leaf);
+      if (!s.ok()) return s;
     }
     const uint8_t* bins = binned_.bins.data();
     const int32_t* off = binned_.offsets.data();
@@ -760,7 +800,13 @@ class Trainer {
       root.h = h;
       root.c = static_cast<double>(m);
       root.hist = take_hist();
-      const Status s = build_hist(*root.hist, 0, m);
+      if (device_ && device_->keeps_rows() && device_hist(m)) {
+        // The tree's rows go to the device once; its leaves are partitioned there while large.
+        const Status s = device_->set_rows(rows_.data(), m);
+        if (!s.ok()) return s;
+        root.on_device = true;
+      }
+      const Status s = build_hist(*root.hist, root);
       if (!s.ok()) return s;
       root.has_best = find_best_split(root, &root.best);
       leaves.push_back(std::move(root));
@@ -812,8 +858,22 @@ class Trainer {
         if (leaf.is_left) left_child[static_cast<std::size_t>(leaf.parent)] = node;
         else right_child[static_cast<std::size_t>(leaf.parent)] = node;
       }
-      // Stable partition of the leaf's rows.
-      const std::size_t l = partition(leaf.start, leaf.end, static_cast<std::size_t>(split.feature), rule);
+      // Stable partition of the leaf's rows: on the device when they are there and the leaf is
+      // large (the left count is the histogram's, checked there), else on the CPU.
+      std::size_t l;
+      const bool on_device = leaf.on_device && leaf.end - leaf.start >= kDevicePartitionRows;
+      if (on_device) {
+        uint8_t table[256];
+        rule.to_table(table);
+        const std::size_t expected = static_cast<std::size_t>(split.cl);
+        const Status s = device_->partition(leaf.start, leaf.end, split.feature, table, expected);
+        if (!s.ok()) return s;
+        l = leaf.start + expected;
+      } else {
+        const Status s = host_rows(leaf);
+        if (!s.ok()) return s;
+        l = partition(leaf.start, leaf.end, static_cast<std::size_t>(split.feature), rule);
+      }
       rules_.push_back(std::move(rule));
       Leaf left, right;
       left.start = leaf.start;
@@ -832,11 +892,13 @@ class Trainer {
       right.c = leaf.c - split.cl;
       right.parent = node;
       right.is_left = false;
+      left.on_host = right.on_host = !on_device;
+      left.on_device = right.on_device = on_device;
       Hist parent_hist = std::move(leaf.hist);
       Leaf& small = left.c <= right.c ? left : right;
       Leaf& large = &small == &left ? right : left;
       small.hist = take_hist();
-      const Status s = build_hist(*small.hist, small.start, small.end);
+      const Status s = build_hist(*small.hist, small);
       if (!s.ok()) return s;
       subtract_hist(*parent_hist, *small.hist);
       large.hist = std::move(parent_hist);
@@ -847,7 +909,11 @@ class Trainer {
         if (!child->has_best) give_hist(std::move(child->hist));
       }
     }
-    for (Leaf& leaf : leaves) give_hist(std::move(leaf.hist));
+    for (Leaf& leaf : leaves) {
+      give_hist(std::move(leaf.hist));
+      const Status s = host_rows(leaf);  // the leaf values and scores read every leaf's rows
+      if (!s.ok()) return s;
+    }
     const std::size_t num_leaves = leaves.size();
     std::vector<double> leaf_value(num_leaves), leaf_count(num_leaves);
     for (std::size_t i = 0; i < num_leaves; ++i) {

@@ -190,6 +190,32 @@ class HistDevice {
   /// every sampled feature are overwritten, the others are left as they are. The sums must be
   /// exact (rounded gradients), so that any order of additions gives the CPU's histogram.
   virtual Status build(const int32_t* rows, std::size_t len, double* hist) = 0;
+
+  // Optional: row lists kept on the device. A device that keeps_rows() holds its own copy of the
+  // trainer's position array (the tree's sampled rows, partitioned leaf by leaf), so a large
+  // leaf is partitioned there and its histograms are built there without its rows crossing the
+  // bus; the trainer copies a leaf's rows back only when the CPU needs them (a small leaf, the
+  // leaf values and scores at the end of the tree). The partition is the CPU's: stable, the left
+  // rows first, so both copies hold the same rows at the same positions.
+  virtual bool keeps_rows() const { return false; }
+  /// Positions [0, len) of this tree: rows[0, len).
+  virtual Status set_rows(const int32_t* /*rows*/, std::size_t /*len*/) { return unsupported_rows(); }
+  /// build() of the rows at positions [start, end) of the device's copy.
+  virtual Status build_at(std::size_t /*start*/, std::size_t /*end*/, double* /*hist*/) { return unsupported_rows(); }
+  /// Stable partition of positions [start, end) by table[bin of `feature`] (1: left, 0: right;
+  /// 256 entries). expected_left is the trainer's count of left rows (from the histogram); a
+  /// different count on the device is an error (kCudaError), never a silently different tree.
+  virtual Status partition(std::size_t /*start*/, std::size_t /*end*/, int32_t /*feature*/,
+                           const uint8_t* /*table*/, std::size_t /*expected_left*/) {
+    return unsupported_rows();
+  }
+  /// The rows at positions [start, end) of the device's copy into rows[0, end - start).
+  virtual Status get_rows(std::size_t /*start*/, std::size_t /*end*/, int32_t* /*rows*/) { return unsupported_rows(); }
+
+ private:
+  static Status unsupported_rows() {
+    return Status::Error(StatusCode::kUnsupported, "this histogram device does not keep row lists");
+  }
 };
 
 /// Creates a HistDevice for a binned matrix of `rows` x `p` (copied; the BinnedMatrix may go).

@@ -10,6 +10,14 @@
 // sampled features are zeroed before and copied back after (one copy of the span they cover
 // through a pinned buffer), then turned back into doubles.
 //
+// Rows kept on the device (keeps_rows): per tree the sampled rows are copied once into a
+// position array that mirrors the trainer's; a large leaf is partitioned in place there (flags
+// from the split's 256-entry bin table, cub::DeviceScan::ExclusiveSum over them, a stable scatter
+// into a scratch array copied back: hist_blocks.cuh partition_flag / partition_target), and its
+// histograms read their rows from that array (build_at). The left count found on the device is
+// copied back and checked against the trainer's; a leaf's rows are copied back only on request
+// (get_rows).
+//
 // Parity: the gradients are rounded to a grid on which every sum is exact (gradient_rounding;
 // the trainer refuses the device without it and builds on the CPU in an iteration whose values
 // could not be rounded), so integer sums in any order give the CPU's histogram, hence every
@@ -18,8 +26,11 @@
 // checked (cuda_check.h) and comes back as a Status.
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
+
+#include <cub/device/device_scan.cuh>
 
 #include "../../cpu/ml/internal.h"
 #include "../cuda_check.h"
@@ -31,6 +42,7 @@ namespace {
 using cuda_detail::HistArgs;
 using cuda_detail::HistFeature;
 using cuda_detail::HistPlan;
+using cuda_detail::PartitionArgs;
 
 constexpr int kThreads = 256;
 // A block takes at least this many rows: its flush (up to 3 x kBlockSlots global atomics) should
@@ -78,6 +90,28 @@ __global__ void hist_kernel(HistArgs a, std::size_t len, std::size_t rows_per_bl
   cuda_detail::flush_block(a, g, block, threadIdx.x, blockDim.x, hist, AtomicAdd{});
 }
 
+/// Partition pass 1: flags[i] = 1 when the leaf's position i goes left (i < len); flags[len] = 0,
+/// so the exclusive scan of len + 1 flags ends with the left total.
+__global__ void partition_flag_kernel(PartitionArgs a, std::size_t len, int32_t* flags) {
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i <= len;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x)
+    flags[i] = i < len ? cuda_detail::partition_flag(a, i) : 0;
+}
+
+/// Partition pass 3: the leaf's positions into out at their stable targets (scan[len] = left total).
+__global__ void partition_scatter_kernel(const int32_t* pos, const int32_t* flags, const int32_t* scan,
+                                         std::size_t len, int32_t* out) {
+  const std::size_t total = static_cast<std::size_t>(scan[len]);
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < len;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x)
+    out[cuda_detail::partition_target(flags[i], static_cast<std::size_t>(scan[i]), total, i)] = pos[i];
+}
+
+/// Blocks for a grid-stride loop over n items.
+unsigned grid_for(std::size_t n) {
+  return static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>((n + kThreads - 1) / kThreads, 4096)));
+}
+
 /// Page-locked host memory that frees itself (fast copies of row indices and histograms).
 template <typename T>
 struct PinnedBuffer {
@@ -121,6 +155,90 @@ class CudaHist final : public HistDevice {
     WAYBILL_CUDA_TRY(d_groups_.alloc(p + 1));
     WAYBILL_CUDA_TRY(staging_.alloc(3 * slots));
     WAYBILL_CUDA_TRY(rows_staging_.alloc(rows));
+    // Rows kept on the device: positions, a scatter copy, flags and their scan (rows + 1 each,
+    // the scan's length in an int), the scan's scratch.
+    keeps_rows_ = rows < static_cast<std::size_t>(std::numeric_limits<int32_t>::max());
+    if (keeps_rows_) {
+      WAYBILL_CUDA_TRY(d_pos_.alloc(rows));
+      WAYBILL_CUDA_TRY(d_pos_out_.alloc(rows));
+      WAYBILL_CUDA_TRY(d_flags_.alloc(rows + 1));
+      WAYBILL_CUDA_TRY(d_scan_.alloc(rows + 1));
+      WAYBILL_CUDA_TRY(cub::DeviceScan::ExclusiveSum(nullptr, scan_bytes_, d_flags_.ptr, d_scan_.ptr,
+                                                     static_cast<int>(rows + 1)));
+      WAYBILL_CUDA_TRY(d_scan_temp_.alloc(std::max<std::size_t>(scan_bytes_, 1)));
+    }
+    return Status::Ok();
+  }
+
+  bool keeps_rows() const override { return keeps_rows_; }
+
+  Status set_rows(const int32_t* rows, std::size_t len) override {
+    if (!keeps_rows_) return Status::Error(StatusCode::kUnsupported, "CUDA histograms: rows are not kept");
+    if (len > n_) return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: more rows than the matrix");
+    for (std::size_t i = 0; i < len; ++i)
+      if (rows[i] < 0 || static_cast<std::size_t>(rows[i]) >= n_)
+        return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: rows[" + std::to_string(i) + "] = " +
+                                                               std::to_string(rows[i]) + " is not a training row");
+    if (len > 0) {
+      std::memcpy(rows_staging_.ptr, rows, len * sizeof(int32_t));
+      WAYBILL_CUDA_TRY(cudaMemcpy(d_pos_.ptr, rows_staging_.ptr, len * sizeof(int32_t), cudaMemcpyHostToDevice));
+    }
+    positions_ = len;
+    return Status::Ok();
+  }
+
+  Status build_at(std::size_t start, std::size_t end, double* hist) override {
+    if (!keeps_rows_ || start > end || end > positions_)
+      return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: positions [" + std::to_string(start) + ", " +
+                                                             std::to_string(end) + ") are not among the " +
+                                                             std::to_string(positions_) + " set");
+    return build_device(d_pos_.ptr + start, end - start, hist);
+  }
+
+  Status partition(std::size_t start, std::size_t end, int32_t feature, const uint8_t* table,
+                   std::size_t expected_left) override {
+    if (!keeps_rows_ || start > end || end > positions_)
+      return Status::Error(StatusCode::kInvalidArgument, "CUDA partition: positions [" + std::to_string(start) + ", " +
+                                                             std::to_string(end) + ") are not among the " +
+                                                             std::to_string(positions_) + " set");
+    if (feature < 0 || static_cast<std::size_t>(feature) >= p_)
+      return Status::Error(StatusCode::kInvalidArgument, "CUDA partition: feature out of range");
+    const std::size_t len = end - start;
+    if (len == 0) {
+      if (expected_left != 0) return Status::Error(StatusCode::kInvalidArgument, "CUDA partition: empty leaf");
+      return Status::Ok();
+    }
+    PartitionArgs a{d_bins_.ptr, p_, d_pos_.ptr + start, feature, {}};
+    std::memcpy(a.table, table, sizeof a.table);
+    partition_flag_kernel<<<grid_for(len + 1), kThreads>>>(a, len, d_flags_.ptr);
+    WAYBILL_CUDA_TRY_LAUNCH();
+    std::size_t bytes = scan_bytes_;
+    WAYBILL_CUDA_TRY(cub::DeviceScan::ExclusiveSum(d_scan_temp_.ptr, bytes, d_flags_.ptr, d_scan_.ptr,
+                                                   static_cast<int>(len + 1)));
+    partition_scatter_kernel<<<grid_for(len), kThreads>>>(d_pos_.ptr + start, d_flags_.ptr, d_scan_.ptr, len,
+                                                          d_pos_out_.ptr);
+    WAYBILL_CUDA_TRY_LAUNCH();
+    WAYBILL_CUDA_TRY(
+        cudaMemcpy(d_pos_.ptr + start, d_pos_out_.ptr, len * sizeof(int32_t), cudaMemcpyDeviceToDevice));
+    int32_t total = -1;
+    WAYBILL_CUDA_TRY(cudaMemcpy(&total, d_scan_.ptr + len, sizeof total, cudaMemcpyDeviceToHost));
+    if (total < 0 || static_cast<std::size_t>(total) != expected_left)
+      return Status::Error(StatusCode::kCudaError, "CUDA partition: " + std::to_string(total) +
+                                                       " rows went left on the device, the histogram says " +
+                                                       std::to_string(expected_left) + "; train on the CPU and report this");
+    return Status::Ok();
+  }
+
+  Status get_rows(std::size_t start, std::size_t end, int32_t* rows) override {
+    if (!keeps_rows_ || start > end || end > positions_)
+      return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: positions [" + std::to_string(start) + ", " +
+                                                             std::to_string(end) + ") are not among the " +
+                                                             std::to_string(positions_) + " set");
+    const std::size_t len = end - start;
+    if (len == 0) return Status::Ok();
+    WAYBILL_CUDA_TRY(
+        cudaMemcpy(rows_staging_.ptr, d_pos_.ptr + start, len * sizeof(int32_t), cudaMemcpyDeviceToHost));
+    std::memcpy(rows, rows_staging_.ptr, len * sizeof(int32_t));
     return Status::Ok();
   }
 
@@ -159,21 +277,29 @@ class CudaHist final : public HistDevice {
   }
 
   Status build(const int32_t* rows, std::size_t len, double* hist) override {
-    if (plan_.groups() == 0) return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: no features set");
     if (len > n_) return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: more rows than the matrix");
+    if (len > 0) {
+      std::memcpy(rows_staging_.ptr, rows, len * sizeof(int32_t));
+      WAYBILL_CUDA_TRY(cudaMemcpy(d_rows_.ptr, rows_staging_.ptr, len * sizeof(int32_t), cudaMemcpyHostToDevice));
+    }
+    return build_device(d_rows_.ptr, len, hist);
+  }
+
+ private:
+  /// The histogram of the len rows at d_rows (device memory) into hist.
+  Status build_device(const int32_t* d_rows, std::size_t len, double* hist) {
+    if (plan_.groups() == 0) return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: no features set");
     const std::size_t span = 3 * static_cast<std::size_t>(plan_.end_slot - plan_.first_slot);
     Fixed* d_span = d_hist_.ptr + 3 * static_cast<std::size_t>(plan_.first_slot);
     WAYBILL_CUDA_TRY(cudaMemset(d_span, 0, span * sizeof(Fixed)));
     if (len > 0) {
-      std::memcpy(rows_staging_.ptr, rows, len * sizeof(int32_t));
-      WAYBILL_CUDA_TRY(cudaMemcpy(d_rows_.ptr, rows_staging_.ptr, len * sizeof(int32_t), cudaMemcpyHostToDevice));
       const std::size_t groups = plan_.groups();
       const std::size_t target = kBlocksPerSm * static_cast<std::size_t>(std::max(1, sms_));
       const std::size_t by_rows = (len + kMinRowsPerBlock - 1) / kMinRowsPerBlock;
       const std::size_t blocks_x =
           std::max<std::size_t>(1, std::min({by_rows, (target + groups - 1) / groups, cuda::kMaxGridY}));
       const std::size_t rows_per_block = (len + blocks_x - 1) / blocks_x;
-      const HistArgs args{d_bins_.ptr, p_, d_rows_.ptr, d_gfix_.ptr, d_hfix_.ptr, d_features_.ptr, d_groups_.ptr};
+      const HistArgs args{d_bins_.ptr, p_, d_rows, d_gfix_.ptr, d_hfix_.ptr, d_features_.ptr, d_groups_.ptr};
       const std::size_t shared = 3 * static_cast<std::size_t>(plan_.max_group_slots) * sizeof(Fixed);
       for (std::size_t g0 = 0; g0 < groups; g0 += cuda::kMaxGridY) {
         const std::size_t gy = std::min(groups - g0, cuda::kMaxGridY);
@@ -187,7 +313,6 @@ class CudaHist final : public HistDevice {
     return Status::Ok();
   }
 
- private:
   std::size_t n_ = 0, p_ = 0;
   int sms_ = 1;
   double qg_ = 1, qh_ = 1;
@@ -201,6 +326,12 @@ class CudaHist final : public HistDevice {
   cuda::DeviceBuffer<HistFeature> d_features_;
   PinnedBuffer<Fixed> staging_;
   PinnedBuffer<int32_t> rows_staging_;
+  // Rows kept on the device.
+  bool keeps_rows_ = false;
+  std::size_t positions_ = 0;  // positions set for this tree
+  std::size_t scan_bytes_ = 0;
+  cuda::DeviceBuffer<int32_t> d_pos_, d_pos_out_, d_flags_, d_scan_;
+  cuda::DeviceBuffer<unsigned char> d_scan_temp_;
 };
 
 }  // namespace

@@ -1,6 +1,6 @@
-// Block histograms shared by the CUDA histogram kernel (gbdt_hist.cu) and, compiled for the host,
-// by `waybill_tests ml` (native/test/test_ml_cuda.cc), which runs the same steps in scrambled
-// orders against the CPU's histogram on machines without a GPU.
+// Block histograms and partition steps shared by the CUDA kernels (gbdt_hist.cu) and, compiled
+// for the host, by `waybill_tests ml` (native/test/test_ml_cuda.cc), which runs the same steps in
+// scrambled orders against the CPU's histogram and partition on machines without a GPU.
 //
 // The sampled features of an iteration are cut, in order, into groups whose slots fit one block's
 // shared-memory histogram (kBlockSlots slots of 3 64-bit values: 48 KiB, the most a kernel gets
@@ -176,6 +176,31 @@ inline void fixed_to_hist(const HistPlan& plan, const Fixed* span, double grad_q
       hist[v + 1] = from_fixed(src[1], hess_quantum);
       hist[v + 2] = static_cast<double>(src[2]);
     }
+}
+
+/// Partition on the device (rows kept there: detail::HistDevice::keeps_rows), in three passes
+/// over a leaf's positions [0, len): flags (partition_flag), an exclusive scan of them, then a
+/// scatter (partition_target) into a scratch copy. The scatter keeps each side in its old order,
+/// so the result is the CPU's stable partition in any execution order.
+struct PartitionArgs {
+  const uint8_t* bins;  ///< row-major, all training rows x p
+  std::size_t p;
+  const int32_t* pos;  ///< the leaf's positions (training rows)
+  int32_t feature;
+  uint8_t table[256];  ///< 1: the bin goes left
+};
+
+/// 1 when the row at the leaf's position i goes left, else 0.
+WAYBILL_HD inline int32_t partition_flag(const PartitionArgs& a, std::size_t i) {
+  return a.table[a.bins[static_cast<std::size_t>(a.pos[i]) * a.p + static_cast<std::size_t>(a.feature)]];
+}
+
+/// Where the leaf's position i goes: lefts_before = the left flags of positions [0, i) (the
+/// exclusive scan), total_left = all of them. Left rows fill [0, total_left) in order, right rows
+/// [total_left, len) in order.
+WAYBILL_HD inline std::size_t partition_target(int32_t flag, std::size_t lefts_before, std::size_t total_left,
+                                               std::size_t i) {
+  return flag != 0 ? lefts_before : total_left + (i - lefts_before);
 }
 
 }  // namespace waybill::ml::cuda_detail
