@@ -251,8 +251,7 @@ class EmulatedHist final : public ml::detail::HistDevice {
     if (start > end || end > pos_.size()) return Status::Error(StatusCode::kInvalidArgument, "positions not set");
     ++g_emulated_partitions;
     const std::size_t len = end - start;
-    ml::cuda_detail::PartitionArgs a{bins_.data(), p_, pos_.data() + start, feature, {}};
-    std::memcpy(a.table, table, sizeof a.table);
+    const ml::cuda_detail::PartitionArgs a{bins_.data(), p_, pos_.data() + start, feature, table};
     std::vector<int32_t> flags(len + 1, 0), scan(len + 1, 0), out(len, -1);
     for (std::size_t i = len; i-- > 0;) flags[i] = ml::cuda_detail::partition_flag(a, i);
     if (g_emulated_fault && len > 0) flags[0] = 1 - flags[0];

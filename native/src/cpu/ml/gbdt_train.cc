@@ -15,8 +15,8 @@
 // CUDA (params.device kCuda): a detail::HistDevice (native/src/cuda/ml/gbdt_hist.cu) holds the
 // bin matrix on the device; per iteration it receives the rounded gradients and the sampled
 // features, and it builds the histograms of leaves with at least kDeviceHistWork rows x features
-// (smaller ones stay on the CPU: a device round trip costs more). Partitions, split search,
-// leaf values and scores stay on the CPU threads. The sums are exact either way, so the trees
+// (smaller ones stay on the CPU: a device round trip costs more). Split search, leaf values and
+// scores stay on the CPU threads; so do partitions, unless the device keeps rows (below). The sums are exact either way, so the trees
 // are bit-identical to CPU training; without gradient rounding the device is refused.
 //
 // Rows on the device (HistDevice::keeps_rows, the CUDA one does): when the root goes to the

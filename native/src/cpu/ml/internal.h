@@ -181,6 +181,8 @@ class HistDevice {
   /// quanta: powers of two (normal numbers) of which every value is an integer multiple, small
   /// enough that rows x the largest value stays under 2^52 quanta (gradient_quantum). A device may
   /// then add them as 64-bit integers; a value off its grid is an error (kCudaError on the device).
+  /// The arrays must stay valid until the device is destroyed or given other arrays: a device may
+  /// page-lock them for faster copies (the CUDA one does).
   virtual Status set_gradients(const double* grad, const double* hess, double grad_quantum,
                                double hess_quantum) = 0;
   /// The sampled features of this iteration (ascending indices, nf of them).

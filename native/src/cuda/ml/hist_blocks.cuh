@@ -187,7 +187,12 @@ struct PartitionArgs {
   std::size_t p;
   const int32_t* pos;  ///< the leaf's positions (training rows)
   int32_t feature;
-  uint8_t table[256];  ///< 1: the bin goes left
+  const uint8_t* table;  ///< 256 entries, 1: the bin goes left (shared memory in the kernel)
+};
+
+/// A split's rule over every byte value, passed by value to the kernel.
+struct RuleTable {
+  uint8_t left[256];
 };
 
 /// 1 when the row at the leaf's position i goes left, else 0.
