@@ -11,11 +11,13 @@
  * The loader and this mode detection (loadGpujs, builtMode, inspectGpujs, judgeGpujsMode) also
  * serve the trajectory family's gpu.js kernels (src/kernels/trajectory/gpujs.ts).
  *
- * Precision (float32). Haversine: |gpujs - ref| <= 1e-6 x ref + 3 m. Measured in webasm mode over
- * 2.7 million pairs (uniform, near-coincident, near-antipodal, poles, date line): worst 0.46 m
- * below 1 km, 1.6 m near antipodes, i.e. within 1e-7 x ref + 0.6 m; float32 storage of a
- * point alone moves it ~0.4 m, and the output's own float32 rounding is 6e-8 x ref. The margin
- * is for GL drivers, whose atan2 / sqrt precision is implementation-defined (not measured here).
+ * Precision (float32). Haversine: |gpujs - ref| <= 1e-6 x ref + 3 m. Measured over 4 million
+ * pairs (uniform, near-coincident, within 100 km, near-antipodal), in webasm mode and in headless
+ * GL on Mesa's software rasteriser with the same worst values: 0.45 m below 1 km, 2.2 m overall,
+ * within 1e-7 x ref + 0.91 m; float32 storage of a point alone moves it ~0.4 m, and the output's
+ * own float32 rounding is 6e-8 x ref. The atan2 is arithmetic (./gpujs-arc.ts): with GLSL's own
+ * atan, whose precision is implementation-defined, Mesa reached 22 m (2.7x the tolerance). The
+ * margin is for GPU drivers' sqrt and division (not measured here).
  * Euclidean: |gpujs - ref| <= 1e-6 x E, E the larger side of the bounding box of all origins and
  * destinations (measured worst 2e-7 x E with offsets up to 1e7): coordinates are centred on that
  * box in float64 before the cast, so a large common offset costs nothing.
@@ -23,6 +25,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { GeoTask } from '../kernels/geo/types.js';
+import { GPUJS_ARC } from './gpujs-arc.js';
 import type { Backend, BackendStatus, KernelName } from './types.js';
 
 const KERNELS: KernelName[] = ['haversineMatrix', 'euclideanMatrix', 'kNearest'];
@@ -179,7 +182,8 @@ export function judgeGpujsMode(
  * Shader sources as strings, so that no TypeScript or bundler transform reaches gpu.js's parser.
  *
  * haversine: the central angle from unit vectors (computed on the host in float64),
- * atan2(|p x q|, p . q); the radius is applied on the host. The textbook 2 asin(sqrt(a)) (with
+ * atan2(|p x q|, p . q) (GPUJS_ARC, not GLSL's atan: see ./gpujs-arc.ts); the radius is applied
+ * on the host. The textbook 2 asin(sqrt(a)) (with
  * host-side half-angle terms as in native/src/cpu/geo/haversine_matrix.cc) is well behaved in float64 but
  * not in float32: near antipodes a rounds to 1 and asin amplifies that to 6.2 km (measured);
  * atan2(sqrt(a), sqrt(1 - a)) inherits the same rounded a. The cross/dot form stays within ~2.5e-7
@@ -192,7 +196,7 @@ const HAVERSINE_SHADER = `function (ox, oy, oz, dx, dy, dz) {
   const cy = oz[i] * dx[j] - ox[i] * dz[j];
   const cz = ox[i] * dy[j] - oy[i] * dx[j];
   const dot = ox[i] * dx[j] + oy[i] * dy[j] + oz[i] * dz[j];
-  return Math.atan2(Math.sqrt(cx * cx + cy * cy + cz * cz), dot);
+  return arc(Math.sqrt(cx * cx + cy * cy + cz * cz), dot);
 }`;
 
 const EUCLIDEAN_SHADER = `function (ox, oy, dx, dy) {
@@ -216,7 +220,7 @@ function loadRuntime(): Runtime | { error: string } {
     // One kernel per metric, resized per call: gpu.js rebuilds (webasm, cached per size) or
     // re-allocates textures (GL) instead of us keeping a kernel per output shape.
     const settings = { dynamicOutput: true, dynamicArguments: true, precision: 'single', tactic: 'precision', output: [1, 1] };
-    const haversine = gpu.createKernel(HAVERSINE_SHADER, settings);
+    const haversine = gpu.createKernel(HAVERSINE_SHADER, { ...settings, functions: [GPUJS_ARC] });
     const euclidean = gpu.createKernel(EUCLIDEAN_SHADER, settings);
     // Probe: (0, 0) -> (0, 0) and (0, 0) -> (0, 90): angles 0 and pi/2; (0, 0) -> (3, 4): 5.
     const f = (...v: number[]) => new Float32Array(v);

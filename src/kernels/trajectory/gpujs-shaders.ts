@@ -20,45 +20,13 @@
  * column j is overwritten it is the previous row's value (`up`), and the previous row's column
  * j - 1 is kept in `diag`.
  */
+import { GPUJS_ARC } from '../../backends/gpujs-arc.js';
 
 /** Stands for +infinity in float32 DP cells (GLSL has no infinity literal); results stay far below it. */
 export const GPUJS_BIG = 1e30;
 
 /** Ground distance the kernels compute per cell. */
 export type GpujsGround = 'haversine' | 'euclidean';
-
-/**
- * atan2(s, c) for s >= 0, in [0, pi], from arithmetic only (the webasm mode would otherwise call
- * the host's Math.atan2 once per cell, measured 3x slower). Octant reduction to |t| <= 1, then
- * atan(t) = pi/4 + atan((t - 1) / (t + 1)) above tan(pi/8), then t * P(t^2) with P of degree 4
- * fitted for least maximal relative error on [0, tan(pi/8)] (1.8e-8 in float64; 1.2e-7 once
- * evaluated in float32, i.e. float32 rounding dominates).
- */
-const ARC = `function arc(s, c) {
-  const ac = Math.abs(c);
-  let t = 0.0;
-  if (s > ac) {
-    t = ac / s;
-  } else {
-    if (ac > 0.0) {
-      t = s / ac;
-    }
-  }
-  let base = 0.0;
-  if (t > 0.41421356) {
-    t = (t - 1.0) / (t + 1.0);
-    base = 0.78539816;
-  }
-  const t2 = t * t;
-  let a = base + t * (0.999999982 + t2 * (-0.333327994 + t2 * (0.199744737 + t2 * (-0.138521141 + t2 * 0.0798680362))));
-  if (s > ac) {
-    a = 1.5707964 - a;
-  }
-  if (c < 0.0) {
-    a = 3.1415927 - a;
-  }
-  return a;
-}`;
 
 /**
  * Central angle (radians) between unit vectors p and q = p + e, from the chord e and p.
@@ -83,7 +51,7 @@ const ANGLE = `function angle(ex, ey, ez, px, py, pz) {
 
 /** Helper functions a kernel of this ground needs (passed to gpu.js as `functions`). */
 export function groundFunctions(ground: GpujsGround): string[] {
-  return ground === 'haversine' ? [ARC, ANGLE] : [];
+  return ground === 'haversine' ? [GPUJS_ARC, ANGLE] : [];
 }
 
 /** Kernel parameters, in call order, for a ground. */
