@@ -13,7 +13,8 @@
  * minutes a model at 1e6 rows) only with --ts or when there is no addon. XGBoost (`hist`,
  * lossguide, same leaves, rounds, learning rate, bins, lambda 0, 2 threads) runs beside it when
  * its Python imports xgboost (Debian's apt package python3-xgboost, in /usr/bin/python3, the
- * default; WAYBILL_PYTHON overrides, as in bench/ml-real.bench.ts).
+ * default; WAYBILL_PYTHON overrides, as in bench/ml-real.bench.ts). The quantile task needs
+ * XGBoost >= 2.0 (reg:quantileerror); with 1.7 that row has no XGBoost column.
  *
  * Options: --rows N, --rounds N, --tasks l2,quantile,logistic, --ts. Writes bench/results/ml.json
  * and the "ml" section of bench/RESULTS.md.
@@ -83,8 +84,10 @@ function lossOf(task: string, y: Float64Array, f: Float64Array): number {
 /** The Python that has xgboost (Debian's python3-xgboost lives in /usr/bin/python3); WAYBILL_PYTHON overrides. */
 const PYTHON = process.env.WAYBILL_PYTHON ?? '/usr/bin/python3';
 const xgbProbe = spawnSync(PYTHON, ['-c', 'import xgboost, numpy; print(xgboost.__version__)'], { encoding: 'utf8' });
-const xgbVersion = xgbProbe.status === 0 ? xgbProbe.stdout.trim() : undefined;
-console.log(xgbVersion ? `XGBoost ${xgbVersion} found: running it beside the TS reference` : 'XGBoost not installed here');
+const xgbVersion = xgbProbe.status === 0 ? xgbProbe.stdout.trim().split('\n').at(-1) : undefined;
+/** XGBoost's quantile objective (reg:quantileerror) arrived in 2.0. */
+const xgbHasQuantile = xgbVersion !== undefined && Number(xgbVersion.split('.')[0]) >= 2;
+console.log(xgbVersion ? `XGBoost ${xgbVersion} found: running it beside ours` : 'XGBoost not installed here');
 
 /**
  * Trains XGBoost on the same rows (float64 files in a temp folder; the last 5 columns
@@ -207,7 +210,9 @@ for (const name of TASKS) {
     extra: name === 'logistic' ? { auc: rocAuc(valid.labels, pred) } : {},
     predictRowsPerSec,
   };
-  if (xgbVersion) {
+  if (xgbVersion && name === 'quantile' && !xgbHasQuantile) {
+    row.xgboost = { error: `XGBoost ${xgbVersion} has no quantile objective (reg:quantileerror arrived in 2.0)` };
+  } else if (xgbVersion) {
     try {
       const x = runXgboost(train, valid, data.numFeatures, spec.xgb);
       row.xgboost = {
@@ -231,7 +236,9 @@ const xgbCell = (r: Row, key: 'trainSeconds' | 'validLoss') =>
   !r.xgboost
     ? 'not installed'
     : 'error' in r.xgboost
-      ? 'failed'
+      ? r.xgboost.error.includes('no quantile objective')
+        ? 'no such objective'
+        : 'failed'
       : key === 'trainSeconds'
         ? r.xgboost.trainSeconds.toFixed(1)
         : r.xgboost.validLoss.toFixed(5);
@@ -256,7 +263,10 @@ const lines = [
   }),
   '',
   "True-signal loss: the loss of the generator's noise-free answer (conditional mean, true 0.9-quantile, true probability) on the same validation rows, the floor for any model. " +
-    `Predict rows/s: the validation rows, ${ROUNDS} trees, same backend and threads as training. Loss vs XGBoost: (ours - XGBoost) / XGBoost; time vs XGBoost: our 2-thread time / XGBoost's. XGBoost 1.7 has no quantile objective (reg:quantileerror arrived in 2.0), so that row has no comparison. ` +
+    `Predict rows/s: the validation rows, ${ROUNDS} trees, same backend and threads as training. Loss vs XGBoost: (ours - XGBoost) / XGBoost; time vs XGBoost: our 2-thread time / XGBoost's. ` +
+    (xgbVersion && !xgbHasQuantile
+      ? `XGBoost ${xgbVersion} has no quantile objective (reg:quantileerror arrived in 2.0), so that row has no comparison. `
+      : '') +
     "Train s is wall time including binning; CPU s is this process's CPU time over the same span (the machine is shared: when other work competes, wall time grows and CPU time much less).",
 ];
 writeFileSync(

@@ -16,8 +16,9 @@
 // bin matrix on the device; per iteration it receives the rounded gradients and the sampled
 // features, and it builds the histograms of leaves with at least kDeviceHistWork rows x features
 // (smaller ones stay on the CPU: a device round trip costs more). Split search, leaf values and
-// scores stay on the CPU threads; so do partitions, unless the device keeps rows (below). The sums are exact either way, so the trees
-// are bit-identical to CPU training; without gradient rounding the device is refused.
+// scores stay on the CPU threads; so do partitions, unless the device keeps rows (below). The
+// sums are exact either way, so the trees are bit-identical to CPU training; without gradient
+// rounding the device is refused.
 //
 // Rows on the device (HistDevice::keeps_rows, the CUDA one does): when the root goes to the
 // device, the tree's sampled rows are sent once and the device keeps its own copy of rows_.
@@ -909,9 +910,12 @@ class Trainer {
         if (!child->has_best) give_hist(std::move(child->hist));
       }
     }
+    // The leaf values (a re-fit) and the scores (all rows sampled) read the leaves' rows.
+    const bool need_rows = obj_.refits() || m == n_;
     for (Leaf& leaf : leaves) {
       give_hist(std::move(leaf.hist));
-      const Status s = host_rows(leaf);  // the leaf values and scores read every leaf's rows
+      if (!need_rows) continue;
+      const Status s = host_rows(leaf);
       if (!s.ok()) return s;
     }
     const std::size_t num_leaves = leaves.size();
