@@ -405,26 +405,15 @@ class TimedHist final : public ml::detail::HistDevice {
   }
   bool keeps_rows() const override { return keep_rows && inner_->keeps_rows(); }
   Status set_rows(const int32_t* rows, std::size_t len) override {
-    const auto t0 = std::chrono::steady_clock::now();
-    const Status s = inner_->set_rows(rows, len);
-    rows_ms += since(t0);
-    ++copies;
-    return s;
+    return timed(&rows_ms, &copies, [&] { return inner_->set_rows(rows, len); });
   }
   Status get_rows(std::size_t start, std::size_t end, int32_t* rows) override {
-    const auto t0 = std::chrono::steady_clock::now();
-    const Status s = inner_->get_rows(start, end, rows);
-    rows_ms += since(t0);
-    ++copies;
-    return s;
+    return timed(&rows_ms, &copies, [&] { return inner_->get_rows(start, end, rows); });
   }
   Status partition(std::size_t start, std::size_t end, int32_t feature, const uint8_t* table,
                    std::size_t expected_left) override {
-    const auto t0 = std::chrono::steady_clock::now();
-    const Status s = inner_->partition(start, end, feature, table, expected_left);
-    partition_ms += since(t0);
-    ++partitions;
-    return s;
+    return timed(&partition_ms, &partitions,
+                 [&] { return inner_->partition(start, end, feature, table, expected_left); });
   }
   Status build_at(std::size_t start, std::size_t end, double* hist) override {
     const auto t0 = std::chrono::steady_clock::now();
@@ -448,6 +437,15 @@ class TimedHist final : public ml::detail::HistDevice {
   }
 
  private:
+  /// Runs call, adding its wall time to *ms and one to *count.
+  template <typename Call>
+  static Status timed(double* ms, int* count, Call call) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Status s = call();
+    *ms += since(t0);
+    ++*count;
+    return s;
+  }
   static void count_build(std::size_t len, double ms) {
     build_ms += ms;
     ++builds;

@@ -197,19 +197,15 @@ class CudaHist final : public HistDevice {
   }
 
   Status build_at(std::size_t start, std::size_t end, double* hist) override {
-    if (!keeps_rows_ || start > end || end > positions_)
-      return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: positions [" + std::to_string(start) + ", " +
-                                                             std::to_string(end) + ") are not among the " +
-                                                             std::to_string(positions_) + " set");
+    Status bad = check_positions(start, end);
+    if (!bad.ok()) return bad;
     return build_device(d_pos_.ptr + start, end - start, hist);
   }
 
   Status partition(std::size_t start, std::size_t end, int32_t feature, const uint8_t* table,
                    std::size_t expected_left) override {
-    if (!keeps_rows_ || start > end || end > positions_)
-      return Status::Error(StatusCode::kInvalidArgument, "CUDA partition: positions [" + std::to_string(start) + ", " +
-                                                             std::to_string(end) + ") are not among the " +
-                                                             std::to_string(positions_) + " set");
+    Status bad = check_positions(start, end);
+    if (!bad.ok()) return bad;
     if (feature < 0 || static_cast<std::size_t>(feature) >= p_)
       return Status::Error(StatusCode::kInvalidArgument, "CUDA partition: feature out of range");
     const std::size_t len = end - start;
@@ -240,10 +236,8 @@ class CudaHist final : public HistDevice {
   }
 
   Status get_rows(std::size_t start, std::size_t end, int32_t* rows) override {
-    if (!keeps_rows_ || start > end || end > positions_)
-      return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: positions [" + std::to_string(start) + ", " +
-                                                             std::to_string(end) + ") are not among the " +
-                                                             std::to_string(positions_) + " set");
+    Status bad = check_positions(start, end);
+    if (!bad.ok()) return bad;
     const std::size_t len = end - start;
     if (len == 0) return Status::Ok();
     WAYBILL_CUDA_TRY(
@@ -300,6 +294,14 @@ class CudaHist final : public HistDevice {
   }
 
  private:
+  /// Positions [start, end) must lie within those set for this tree (set_rows).
+  Status check_positions(std::size_t start, std::size_t end) const {
+    if (keeps_rows_ && start <= end && end <= positions_) return Status::Ok();
+    return Status::Error(StatusCode::kInvalidArgument, "CUDA histograms: positions [" + std::to_string(start) + ", " +
+                                                           std::to_string(end) + ") are not among the " +
+                                                           std::to_string(positions_) + " set");
+  }
+
   /// Page-locks the n_ doubles at p (once per pointer; the previous one released). Only a speed-up:
   /// when the driver refuses, the copies stay pageable and its error is cleared.
   void register_host(const double* p, const double** registered) {
