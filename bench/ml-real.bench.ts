@@ -37,6 +37,7 @@ import { nativeGbdtPredictSync, nativeGbdtStatus, nativeTrainGbdtSync } from '..
 import { defaultDataDir } from '../src/paths.js';
 import { loadHillstromTable, loadLadeTable, type RealTable, seededSplit, takeRows } from './ml-real-data.js';
 import { writeResultsSection } from './results-md.js';
+import { PYTHON, xgbMajor, xgbOrigin, xgbVersion } from './xgboost-probe.js';
 
 const { values } = parseArgs({ options: { repeats: { type: 'string' } } });
 const REPEATS = Number(values.repeats ?? 5);
@@ -187,11 +188,6 @@ const tasks: Task[] = [
   },
 ];
 
-/** The Python that has xgboost (Debian's python3-xgboost lives in /usr/bin/python3); WAYBILL_PYTHON overrides. */
-const PYTHON = process.env.WAYBILL_PYTHON ?? '/usr/bin/python3';
-const xgbProbe = spawnSync(PYTHON, ['-c', 'import xgboost, numpy; print(xgboost.__version__)'], { encoding: 'utf8' });
-const xgbVersion = xgbProbe.status === 0 ? xgbProbe.stdout.trim().split('\n').at(-1) : undefined;
-const xgbMajor = xgbVersion === undefined ? 0 : Number(xgbVersion.split('.')[0]);
 const native = nativeGbdtStatus();
 console.log(
   `load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}; ours: ${native.ok ? 'native' : `TS reference (${native.reason})`}; ` +
@@ -393,7 +389,7 @@ const lines = [
     'XGBoost native categorical (max_cat_to_onehot 1, default max_cat_threshold 64) and base_score = our initial score (training mean, base rate or 0.9-quantile); ' +
     'ours with gradientRounding (the default: gradients rounded to a grid on which sums are exact, so 2 threads add histogram rows in blocks).',
   `Backend: ${native.ok ? 'ours on the C++ core (native), 2 threads; 1-thread time beside it' : `ours on the TypeScript reference, one thread (${native.reason})`}; ` +
-    `${xgbVersion ? `XGBoost ${xgbVersion} (${PYTHON})` : 'XGBoost not installed'}, 2 threads, 1-thread time beside it. ` +
+    `${xgbVersion ? `XGBoost ${xgbVersion} (${PYTHON}; ${xgbOrigin})` : 'XGBoost not installed'}, 2 threads, 1-thread time beside it. ` +
     `Machine: ${machine}, shared (other jobs may be running): load average ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} (1/5/15 min) at start, ` +
     `${loadAtEnd.map((l) => l.toFixed(2)).join(' / ')} at end; whole run ${elapsed.toFixed(0)} s.`,
   '',
