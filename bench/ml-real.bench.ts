@@ -23,8 +23,9 @@
  * DMatrix per run, built outside the timer, so its quantile sketch is timed). Prediction: the
  * validation rows tiled to >= 200,000 rows, 2 threads, best of 5.
  *
- * Options: --repeats N (5). Writes bench/results/ml-real.json and the "ml-real" section of
- * bench/RESULTS.md.
+ * Options: --repeats N (5), --section KEY. Writes bench/results/ml-real.json and the "ml-real"
+ * section of bench/RESULTS.md; with --section KEY (say, a run against another XGBoost on
+ * PYTHONPATH), bench/results/KEY.json and section KEY.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,7 +40,9 @@ import { loadHillstromTable, loadLadeTable, type RealTable, seededSplit, takeRow
 import { writeResultsSection } from './results-md.js';
 import { PYTHON, xgbMajor, xgbOrigin, xgbVersion } from './xgboost-probe.js';
 
-const { values } = parseArgs({ options: { repeats: { type: 'string' } } });
+const { values } = parseArgs({ options: { repeats: { type: 'string' }, section: { type: 'string' } } });
+const SECTION = values.section ?? 'ml-real';
+if (!/^[a-z0-9.-]+$/.test(SECTION)) throw new Error(`--section ${SECTION}: use lower-case letters, digits, '.' and '-'`);
 const REPEATS = Number(values.repeats ?? 5);
 const SEED = 42;
 const TRAIN_SHARE = 0.8;
@@ -407,7 +410,7 @@ const lines = [
   '',
   'Constant-prediction loss: the loss of predicting the training mean (L2), base rate (logistic) or 0.9-quantile on the validation rows, the no-skill reference. ' +
     'Loss vs XGBoost: (ours - XGBoost) / XGBoost on the same validation rows (negative = ours lower). ' +
-    `Times: best of ${REPEATS} runs after an untimed warm-up run (all runs in bench/results/ml-real.json), wall clock including binning ` +
+    `Times: best of ${REPEATS} runs after an untimed warm-up run (all runs in bench/results/${SECTION}.json), wall clock including binning ` +
     '(XGBoost: xgb.train on a fresh DMatrix, so its quantile sketch is timed, the numpy-to-DMatrix copy is not); CPU s: this process during that fastest 2-thread run. ' +
     `Predict rows/s: the validation rows tiled to >= ${int(PREDICT_ROWS)} rows, ${ROUNDS} trees, 2 threads, best of ${REPEATS} (XGBoost: bst.predict on a fresh DMatrix). ` +
     `The validation sets are small (${int(lad?.validRows ?? 0)} LaDe rows; ${conversions} Hillstrom conversions among ${int(hill?.validRows ?? 0)} rows): read differences of a few tenths of a percent as ties. ` +
@@ -419,6 +422,9 @@ const lines = [
     'the others are sorted by G / (H + 10) and the left side takes at most 32 of them (and at most half), scanned from both ends of the order, with lambda + 10 in the gain; ' +
     'a leaf with at most 4 categories tries one category against the rest; we keep the 254 most frequent codes (the rest share one bin, which matters only for LaDe courier). ' +
     'XGBoost sorts by G / H, caps a split side at 64 categories and has no minimum group size.' +
+    (results.some((r) => r.objective.startsWith('quantile') && 'trainSeconds' in r.xgboost)
+      ? ' Quantile leaves: ours are re-fitted to the 0.9-quantile of their residuals, as LightGBM does; XGBoost up to 3.3 re-fitted them the same way, 3.4 replaced that by a smoothed majorise-minimise gradient step.'
+      : '') +
     (results.some((r) => 'none' in r.xgboost)
       ? ` No XGBoost column: ${results
           .filter((r) => 'none' in r.xgboost)
@@ -427,7 +433,7 @@ const lines = [
       : ''),
 ];
 writeFileSync(
-  'bench/results/ml-real.json',
+  `bench/results/${SECTION}.json`,
   `${JSON.stringify(
     {
       date: new Date().toISOString(),
@@ -446,5 +452,11 @@ writeFileSync(
     2,
   )}\n`,
 );
-writeResultsSection('ml-real', 'ML: gradient-boosted trees on real data (npm run bench:ml)', lines.join('\n'));
+writeResultsSection(
+  SECTION,
+  SECTION === 'ml-real'
+    ? 'ML: gradient-boosted trees on real data (npm run bench:ml)'
+    : `ML: gradient-boosted trees on real data (npx tsx bench/ml-real.bench.ts --section ${SECTION})`,
+  lines.join('\n'),
+);
 console.log(lines.join('\n'));

@@ -271,9 +271,8 @@ const lines = [
   "True-signal loss: the loss of the generator's noise-free answer (conditional mean, true 0.9-quantile, true probability) on the same validation rows, the floor for any model. " +
     `Predict rows/s: the validation rows, ${ROUNDS} trees, same backend and threads as training. Loss vs XGBoost: (ours - XGBoost) / XGBoost; time vs XGBoost: our 2-thread time / XGBoost's. ` +
     (rows.some((r) => r.task === 'quantile' && r.xgboost && !('error' in r.xgboost))
-      ? 'Quantile: our leaves are re-fitted to the 0.9-quantile of their residuals (as LightGBM does) and we start from the training 0.9-quantile; ' +
-        "XGBoost's reg:quantileerror fits leaves by gradient steps of the pinball loss (since 3.4 a smoothed majorise-minimise step; up to 3.3 the leaves were re-fitted as ours) from its own intercept estimate, " +
-        'so at equal rounds and learning rate a gradient-step fit can be further from convergence. '
+      ? 'Quantile: we start from the training 0.9-quantile, XGBoost from its own intercept estimate; our leaves are re-fitted to the 0.9-quantile of their residuals, as LightGBM does. ' +
+        'XGBoost up to 3.3 re-fitted its leaves the same way; 3.4 replaced that by a smoothed majorise-minimise gradient step. '
       : '') +
     (xgbVersion && !xgbHasQuantile
       ? `XGBoost ${xgbVersion} has no quantile objective (reg:quantileerror arrived in 2.0), so that row has no comparison. `
