@@ -200,7 +200,7 @@ class HistDevice {
   // leaf values and scores at the end of the tree). The partition is the CPU's: stable, the left
   // rows first, so both copies hold the same rows at the same positions.
   virtual bool keeps_rows() const { return false; }
-  /// Positions [0, len) of this tree: rows[0, len).
+  /// Positions [0, len) of this tree: rows[0, len) (training row indices, as build() takes).
   virtual Status set_rows(const int32_t* /*rows*/, std::size_t /*len*/) { return unsupported_rows(); }
   /// build() of the rows at positions [start, end) of the device's copy.
   virtual Status build_at(std::size_t /*start*/, std::size_t /*end*/, double* /*hist*/) { return unsupported_rows(); }
