@@ -38,12 +38,11 @@ import { coverage, logLoss, pinballLoss, rmse, rocAuc } from '../src/kernels/ml/
 import { nativeGbdtPredictSync, nativeGbdtStatus, nativeTrainGbdtSync } from '../src/kernels/ml/native.js';
 import { defaultDataDir } from '../src/paths.js';
 import { loadHillstromTable, loadLadeTable, type RealTable, seededSplit, takeRows } from './ml-real-data.js';
-import { writeResultsSection } from './results-md.js';
+import { sectionKey, writeResultsSection } from './results-md.js';
 import { PYTHON, xgbMajor, xgbOrigin, xgbVersion } from './xgboost-probe.js';
 
 const { values } = parseArgs({ options: { repeats: { type: 'string' }, section: { type: 'string' } } });
-const SECTION = values.section ?? 'ml-real';
-if (!/^[a-z0-9.-]+$/.test(SECTION)) throw new Error(`--section ${SECTION}: use lower-case letters, digits, '.' and '-'`);
+const SECTION = sectionKey(values.section, 'ml-real');
 const REPEATS = Number(values.repeats ?? 5);
 const SEED = 42;
 const TRAIN_SHARE = 0.8;
