@@ -205,6 +205,32 @@ export function seededSplit(n: number, trainShare: number, seed: number): { trai
   return { train, valid };
 }
 
+/**
+ * k-fold cross-validation folds: the rows 0..n-1 in a mulberry32(seed) Fisher–Yates order, cut
+ * into k runs of floor or ceil(n / k) rows; fold f validates on its run and trains on the rest.
+ * Every row is validated exactly once; both index lists of a fold ascending.
+ */
+export function seededFolds(n: number, k: number, seed: number): { train: Int32Array; valid: Int32Array }[] {
+  if (!Number.isInteger(k) || k < 2 || k > n) throw new RangeError(`folds must be an integer in 2..${n} (the rows), got ${k}`);
+  const rng = mulberry32(seed);
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let j = 0; j < n - 1; j++) {
+    const r = j + Math.floor(rng() * (n - j));
+    const t = order[j] as number;
+    order[j] = order[r] as number;
+    order[r] = t;
+  }
+  const fold = new Int32Array(n);
+  for (let f = 0; f < k; f++) for (let j = Math.floor((f * n) / k); j < Math.floor(((f + 1) * n) / k); j++) fold[order[j] as number] = f;
+  return Array.from({ length: k }, (_, f) => {
+    const valid: number[] = [];
+    const train: number[] = [];
+    for (let i = 0; i < n; i++) (fold[i] === f ? valid : train).push(i);
+    return { train: Int32Array.from(train), valid: Int32Array.from(valid) };
+  });
+}
+
 /** The rows `idx` of a row-major table (`numFeatures` columns) and of its labels. */
 export function takeRows(
   table: RealTable,

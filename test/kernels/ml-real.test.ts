@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadHillstromTable, seededSplit, takeRows } from '../../bench/ml-real-data.js';
+import { loadHillstromTable, seededFolds, seededSplit, takeRows } from '../../bench/ml-real-data.js';
 import { type GbdtOptions, gbdtPredict, trainGbdt } from '../../src/kernels/ml/gbdt.js';
 import { logLoss, rocAuc } from '../../src/kernels/ml/metrics.js';
 import { nativeGbdtPredictSync, nativeGbdtStatus, nativeTrainGbdtSync } from '../../src/kernels/ml/native.js';
@@ -51,5 +51,33 @@ describe.skipIf(!haveHillstrom)('GBDT on the Hillstrom hold-out (visit)', () => 
     expect(auc).toBeGreaterThan(0.63);
     expect(auc).toBeLessThan(0.67);
     expect(loss).toBeLessThan(0.409);
+  });
+});
+
+describe("seededFolds (the bench's cross-validation)", () => {
+  it('validates every row exactly once, in folds of floor or ceil(n / k) rows, trains on the rest', () => {
+    const n = 103;
+    const folds = seededFolds(n, 5, 42);
+    expect(folds).toHaveLength(5);
+    const seen = new Int32Array(n);
+    for (const { train, valid } of folds) {
+      expect([20, 21]).toContain(valid.length);
+      expect(train.length + valid.length).toBe(n);
+      const inValid = new Set(valid);
+      for (const i of train) expect(inValid.has(i)).toBe(false);
+      for (const i of valid) seen[i] = (seen[i] as number) + 1;
+      expect(Array.from(valid)).toEqual(Array.from(valid).sort((a, b) => a - b));
+    }
+    expect(Array.from(seen).every((c) => c === 1)).toBe(true);
+    // Shuffled, not runs of consecutive rows; the same seed gives the same folds.
+    expect(Array.from(folds[0]?.valid ?? [])).not.toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(seededFolds(n, 5, 42)).toEqual(folds);
+    expect(seededFolds(n, 5, 43)).not.toEqual(folds);
+  });
+
+  it('rejects a fold count outside 2..n', () => {
+    expect(() => seededFolds(10, 1, 1)).toThrow(/2\.\.10/);
+    expect(() => seededFolds(10, 11, 1)).toThrow(RangeError);
+    expect(() => seededFolds(10, 2.5, 1)).toThrow(RangeError);
   });
 });
