@@ -363,5 +363,73 @@ int run_ml_suite() {
     s = ml::gbdt_predict_cpu(empty.view(), ml::Objective::kL2, 1, x.data(), 1, false, &out, RowRange{0, 1});
     CHECK(s.code == StatusCode::kInvalidArgument, "too many trees accepted");
   }
+  // Categorical bitsets (internal.h CatBits, used by prediction and contributions) answer exactly as
+  // the binary search over the node's codes, for every kind of value; nodes with a negative code or
+  // one >= kMaxCode keep the binary search.
+  {
+    ml::Forest f;
+    f.num_features = 1;
+    const std::vector<std::vector<int32_t>> sets = {{},           {0},    {63},        {64},         {0, 1, 2, 63, 64, 65, 127},
+                                                    {5, 200, 4095}, {4096}, {-3, 7, 9}, {3, 100000}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}};
+    for (const auto& set : sets) {
+      // One tree per set: a categorical root with two leaves; the other node kinds appear below.
+      f.split_feature.push_back(0);
+      f.threshold.push_back(0);
+      f.split_gain.push_back(0);
+      f.internal_value.push_back(0);
+      f.internal_count.push_back(1);
+      f.default_left.push_back(static_cast<uint8_t>(set.size() % 2));
+      f.categorical.push_back(1);
+      f.left_child.push_back(~0);
+      f.right_child.push_back(~1);
+      for (const int32_t c : set) f.cat_values.push_back(c);
+      f.cat_offsets.push_back(static_cast<int32_t>(f.cat_values.size()));
+      f.leaf_value.push_back(1);
+      f.leaf_value.push_back(-1);
+      f.leaf_count.assign(f.leaf_value.size(), 1);
+      f.tree_nodes.push_back(static_cast<int32_t>(f.split_feature.size()));
+      f.tree_leaves.push_back(static_cast<int32_t>(f.leaf_value.size()));
+    }
+    // A numeric node too: CatBits leaves it to the threshold.
+    f.split_feature.push_back(0);
+    f.threshold.push_back(2.5);
+    f.split_gain.push_back(0);
+    f.internal_value.push_back(0);
+    f.internal_count.push_back(1);
+    f.default_left.push_back(1);
+    f.categorical.push_back(0);
+    f.left_child.push_back(~0);
+    f.right_child.push_back(~1);
+    f.cat_offsets.push_back(static_cast<int32_t>(f.cat_values.size()));
+    f.leaf_value.insert(f.leaf_value.end(), {1, -1});
+    f.leaf_count.assign(f.leaf_value.size(), 1);
+    f.tree_nodes.push_back(static_cast<int32_t>(f.split_feature.size()));
+    f.tree_leaves.push_back(static_cast<int32_t>(f.leaf_value.size()));
+    const ml::ForestView v = f.view();
+    CHECK(ml::detail::check_forest(v, v.num_trees, nullptr, 0, RowRange{0, 0}).ok(), "hand-made forest rejected");
+    ml::detail::CatBits bits;
+    bits.build(v, v.num_trees);
+    CHECK(bits.base[6] < 0 && bits.base[7] < 0 && bits.base[8] < 0, "a node with a code < 0 or >= 4096 got a bitset");
+    CHECK(bits.base[0] >= 0 && bits.base[4] >= 0 && bits.base[5] >= 0 && bits.words[5] == 64, "bitsets missing or mis-sized");
+    std::vector<double> xs = {NAN, -0.0, 0.0, 0.5, -1, -3, 1, 2, 2.5, 3, 7, 9, 10, 10.5, 11, 62, 63, 63.0000001, 64, 65, 127, 128, 200,
+                              4095, 4095.5, 4096, 4097, 1e9, 1e300, -1e300, INFINITY, -INFINITY, 100000, 2147483647.0, 4294967296.0};
+    for (int k = 0; k < 5000; ++k) xs.push_back(std::floor((k * 7919) % 9000) - 500);
+    int mismatches = 0;
+    for (std::size_t g = 0; g < f.split_feature.size(); ++g)
+      for (const double x : xs)
+        if (bits.goes_left(v, g, x) != ml::detail::goes_left(v, g, x)) ++mismatches;
+    CHECK(mismatches == 0, "CatBits disagrees with the binary search %d times", mismatches);
+    // Through gbdt_predict_cpu: each tree adds +1 (left) or -1 (right), as the binary search walks.
+    std::vector<double> pred(xs.size());
+    CHECK(ml::gbdt_predict_cpu(v, ml::Objective::kL2, v.num_trees, xs.data(), xs.size(), false, pred.data(), RowRange{0, xs.size()}).ok(),
+          "predict failed");
+    int wrong = 0;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      double want = 0;
+      for (std::size_t t = 0; t < v.num_trees; ++t) want = want + (ml::detail::goes_left(v, static_cast<std::size_t>(v.tree_nodes[t]), xs[i]) ? 1 : -1);
+      if (pred[i] != want) ++wrong;
+    }
+    CHECK(wrong == 0, "prediction with bitsets differs from the binary-search walk on %d rows", wrong);
+  }
   return waybill::test::failures() == 0 ? 0 : 1;
 }

@@ -88,6 +88,8 @@ Status gbdt_predict_cpu(const ForestView& forest, Objective objective, std::size
                         CancelToken cancel) {
   Status s = detail::check_forest(forest, num_trees, features, rows, range);
   if (!s.ok()) return s;
+  detail::CatBits cats;
+  cats.build(forest, num_trees);
   detail::ObjectiveFns obj;
   obj.spec.kind = objective;
   const std::size_t p = forest.num_features;
@@ -101,7 +103,7 @@ Status gbdt_predict_cpu(const ForestView& forest, Objective objective, std::size
       const double* row = features + i * p;
       double v = forest.init_score;
       for (std::size_t t = 0; t < num_trees; ++t)
-        v = v + forest.leaf_value[forest.tree_leaves[t] + detail::leaf_index(forest, t, row)];
+        v = v + forest.leaf_value[forest.tree_leaves[t] + cats.leaf_index(forest, t, row)];
       out[i] = transform ? obj.transform(v) : v;
     }
   });
@@ -113,6 +115,8 @@ Status gbdt_contributions_cpu(const ForestView& forest, std::size_t num_trees, c
                               double* out, RowRange range, int threads, CancelToken cancel) {
   Status s = detail::check_forest(forest, num_trees, features, rows, range);
   if (!s.ok()) return s;
+  detail::CatBits cats;
+  cats.build(forest, num_trees);
   const std::size_t p = forest.num_features, w = p + 1;
   double bias = forest.init_score;
   for (std::size_t t = 0; t < num_trees; ++t) {
@@ -138,7 +142,7 @@ Status gbdt_contributions_cpu(const ForestView& forest, std::size_t num_trees, c
         for (;;) {
           const std::size_t g = base + node;
           const int32_t f = forest.split_feature[g];
-          const int32_t next = detail::goes_left(forest, g, row[f]) ? forest.left_child[g] : forest.right_child[g];
+          const int32_t next = cats.goes_left(forest, g, row[f]) ? forest.left_child[g] : forest.right_child[g];
           const double child = next < 0 ? forest.leaf_value[leaf_base + ~next] : forest.internal_value[base + next];
           o[f] = o[f] + child - forest.internal_value[g];
           if (next < 0) break;
