@@ -432,17 +432,23 @@ inline bool goes_left(const ForestView& v, std::size_t node, double x) {
   return x <= v.threshold[node];
 }
 
-/// gbdt-tree.ts leafIndex: the tree-local leaf reached by a row of features.
-inline int32_t leaf_index(const ForestView& v, std::size_t tree, const double* row) {
+/// gbdt-tree.ts leafIndex: the tree-local leaf reached by a row of features, with the branch
+/// `left(global node, value)` at each split (goes_left, or CatBits::goes_left).
+template <typename GoesLeft>
+inline int32_t walk_to_leaf(const ForestView& v, std::size_t tree, const double* row, const GoesLeft& left) {
   const std::size_t base = static_cast<std::size_t>(v.tree_nodes[tree]);
   if (static_cast<std::size_t>(v.tree_nodes[tree + 1]) == base) return 0;
   std::size_t node = 0;
   for (;;) {
     const std::size_t g = base + node;
-    const int32_t next = goes_left(v, g, row[v.split_feature[g]]) ? v.left_child[g] : v.right_child[g];
+    const int32_t next = left(g, row[v.split_feature[g]]) ? v.left_child[g] : v.right_child[g];
     if (next < 0) return ~next;
     node = static_cast<std::size_t>(next);
   }
+}
+
+inline int32_t leaf_index(const ForestView& v, std::size_t tree, const double* row) {
+  return walk_to_leaf(v, tree, row, [&](std::size_t g, double x) { return goes_left(v, g, x); });
 }
 
 /// The categorical splits of a forest as bitsets, built once per prediction call (gbdt_predict.cc):
@@ -497,15 +503,7 @@ struct CatBits {
 
   /// leaf_index (the tree-local leaf of a row) with the bitsets.
   int32_t leaf_index(const ForestView& v, std::size_t tree, const double* row) const {
-    const std::size_t first = static_cast<std::size_t>(v.tree_nodes[tree]);
-    if (static_cast<std::size_t>(v.tree_nodes[tree + 1]) == first) return 0;
-    std::size_t node = 0;
-    for (;;) {
-      const std::size_t g = first + node;
-      const int32_t next = goes_left(v, g, row[v.split_feature[g]]) ? v.left_child[g] : v.right_child[g];
-      if (next < 0) return ~next;
-      node = static_cast<std::size_t>(next);
-    }
+    return walk_to_leaf(v, tree, row, [&](std::size_t g, double x) { return goes_left(v, g, x); });
   }
 };
 
