@@ -398,12 +398,17 @@ class TimedHist final : public ml::detail::HistDevice {
   static inline double build_ms = 0, grad_ms = 0, large_ms = 0, partition_ms = 0, rows_ms = 0;
   static inline int builds = 0, large = 0, partitions = 0, copies = 0;
   static inline bool keep_rows = true;
+  static inline std::size_t min_work = 0, min_partition = 0;  // size limits to run at (0: the device's)
   static constexpr std::size_t kLarge = 100000;  // rows of a "large" build
   static void reset() {
     build_ms = grad_ms = large_ms = partition_ms = rows_ms = 0;
     builds = large = partitions = copies = 0;
   }
   bool keeps_rows() const override { return keep_rows && inner_->keeps_rows(); }
+  std::size_t min_hist_work() const override { return min_work > 0 ? min_work : inner_->min_hist_work(); }
+  std::size_t min_partition_rows() const override {
+    return min_partition > 0 ? min_partition : inner_->min_partition_rows();
+  }
   Status set_rows(const int32_t* rows, std::size_t len) override {
     return timed(&rows_ms, &copies, [&] { return inner_->set_rows(rows, len); });
   }
@@ -542,15 +547,7 @@ void bench_gbdt(Report* rep, const Options& opt) {
   // device run through TimedHist says how much of it the device calls took.
   std::vector<std::size_t> train_rows = opt.quick ? std::vector<std::size_t>{100000}
                                                   : std::vector<std::size_t>{100000, 1000000};
-  if (!opt.gbdt_rows.empty()) {
-    train_rows.clear();
-    for (std::size_t at = 0; at <= opt.gbdt_rows.size();) {
-      const std::size_t end = std::min(opt.gbdt_rows.find(',', at), opt.gbdt_rows.size());
-      const long v = std::atol(opt.gbdt_rows.substr(at, end - at).c_str());
-      if (v > 0) train_rows.push_back(static_cast<std::size_t>(v));
-      at = end + 1;
-    }
-  }
+  if (!opt.gbdt_rows.empty()) train_rows = bench::size_list(opt.gbdt_rows);
   for (const std::size_t rows : train_rows) {
     const int trees = opt.gbdt_trees > 0 ? opt.gbdt_trees : opt.quick ? 5 : 20;
     std::vector<double> x, y;
@@ -612,6 +609,36 @@ void bench_gbdt(Report* rep, const Options& opt) {
           r.agreement += buf;
         }
         TimedHist::keep_rows = true;
+        // The device size limits asked for (rows kept): one timed run each, the trees checked.
+        const std::vector<std::size_t> works = bench::size_list(opt.gbdt_device_work);
+        const std::vector<std::size_t> parts = bench::size_list(opt.gbdt_partition_rows);
+        for (int kind = 0; kind < 2; ++kind) {
+          for (const std::size_t v : kind == 0 ? works : parts) {
+            TimedHist::reset();
+            (kind == 0 ? TimedHist::min_work : TimedHist::min_partition) = v;
+            ml::TrainResult timed;
+            Status ts;
+            const double total = median_ms([&] {
+              timed = ml::TrainResult{};
+              ts = ml::detail::gbdt_train_with(d, nullptr, qc, &timed, {}, {}, make_timed_cuda_hist);
+            }, 1, 0);
+            TimedHist::min_work = TimedHist::min_partition = 0;
+            const std::string tdiff = ts.ok() ? forest_difference(ref, timed) : "training failed: " + ts.message;
+            if (!tdiff.empty()) {
+              r.agrees = false;
+              r.agreement += "; " + std::string(kind == 0 ? "device work " : "partition rows ") + std::to_string(v) +
+                             ": " + tdiff + " differ";
+            }
+            char buf[300];
+            std::snprintf(buf, sizeof buf,
+                          "; rows kept, %s >= %zu: %.0f ms (%d builds %.0f ms, %d partitions %.0f ms, %d row copies "
+                          "%.0f ms)",
+                          kind == 0 ? "device builds at rows x features" : "device partitions at rows", v, total,
+                          TimedHist::builds, TimedHist::build_ms, TimedHist::partitions, TimedHist::partition_ms,
+                          TimedHist::copies, TimedHist::rows_ms);
+            r.agreement += buf;
+          }
+        }
         compared = true;
       }
       rt.agreement = r.agreement;

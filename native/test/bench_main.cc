@@ -3,12 +3,15 @@
 // an agreement column (bench_cuda.cc). All inputs are synthetic.
 //
 //   waybill_bench [--quick] [--threads N] [--only geo,or,trajectory,ts,gbdt,kmeans] [--no-geo-table]
-//                 [--gbdt-trees K] [--gbdt-rows N,M] [--json FILE]
+//                 [--gbdt-trees K] [--gbdt-rows N,M] [--gbdt-device-work W,..] [--gbdt-partition-rows R,..]
+//                 [--json FILE]
 //
 // --quick: small sizes (seconds on 2 cores). --threads: the "all threads" CPU rows (default: the
 // hardware's). --only: the families of the CPU-vs-CUDA table. --gbdt-trees / --gbdt-rows: the
 // GBDT training rows' trees (default 20) and row counts (default 100000,1000000), e.g. 100 trees
-// as bench/ml.bench.ts trains. Exit status: 0, also when no CUDA
+// as bench/ml.bench.ts trains. --gbdt-device-work / --gbdt-partition-rows: device size limits to
+// time the kept-rows training at, one run each (HistDevice::min_hist_work, rows x sampled
+// features, default 2^16; min_partition_rows, default 2^14), trees checked each time. Exit status: 0, also when no CUDA
 // device is usable (every CUDA cell then says "skipped: no CUDA device (<reason>)"); 2 when a CUDA
 // result disagreed with the CPU beyond its documented tolerance; 64 for a bad argument.
 #include <cstdio>
@@ -44,10 +47,15 @@ int main(int argc, char** argv) {
       opt.gbdt_trees = std::atoi(argv[++i]);
     } else if (std::strcmp(argv[i], "--gbdt-rows") == 0 && has_value && std::atol(argv[i + 1]) > 0) {
       opt.gbdt_rows = argv[++i];
+    } else if (std::strcmp(argv[i], "--gbdt-device-work") == 0 && has_value && std::atol(argv[i + 1]) > 0) {
+      opt.gbdt_device_work = argv[++i];
+    } else if (std::strcmp(argv[i], "--gbdt-partition-rows") == 0 && has_value && std::atol(argv[i + 1]) > 0) {
+      opt.gbdt_partition_rows = argv[++i];
     } else {
       std::fprintf(stderr,
                    "usage: waybill_bench [--quick] [--threads N] [--only geo,or,trajectory,ts,gbdt,kmeans] "
-                   "[--no-geo-table] [--gbdt-trees K] [--gbdt-rows N,M] [--json FILE]\n");
+                   "[--no-geo-table] [--gbdt-trees K] [--gbdt-rows N,M] [--gbdt-device-work W,..] "
+                   "[--gbdt-partition-rows R,..] [--json FILE]\n");
       return 64;
     }
   }

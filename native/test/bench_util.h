@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <utility>
@@ -26,6 +27,8 @@ struct Options {
   std::string cuda_reason;   ///< why not, when !cuda
   int gbdt_trees = 0;        ///< trees of the GBDT training rows (0: 20, or 5 with --quick)
   std::string gbdt_rows;     ///< rows of the GBDT training rows, comma-separated ("": 1e5,1e6, or 1e5 with --quick)
+  std::string gbdt_device_work;     ///< device size limits to sweep: min rows x features a device build
+  std::string gbdt_partition_rows;  ///< and min rows of a device partition, comma-separated ("": none)
 
   bool wants(const char* family) const {
     if (only.empty()) return true;
@@ -39,6 +42,18 @@ struct Options {
     return false;
   }
 };
+
+/// The positive integers of a comma-separated list ("100000,1000000"); others are skipped.
+inline std::vector<std::size_t> size_list(const std::string& list) {
+  std::vector<std::size_t> out;
+  for (std::size_t at = 0; at <= list.size();) {
+    const std::size_t end = std::min(list.find(',', at), list.size());
+    const long long v = std::atoll(list.substr(at, end - at).c_str());
+    if (v > 0) out.push_back(static_cast<std::size_t>(v));
+    at = end + 1;
+  }
+  return out;
+}
 
 /// Median wall time in milliseconds of `reps` calls after `warmup` untimed ones (CUDA context
 /// creation, first-touch page faults, lazy module loading).

@@ -221,6 +221,8 @@ std::string result_difference(const ml::TrainResult& a, const ml::TrainResult& b
 constexpr int32_t kEmulatedSlots = 600;
 int g_emulated_builds = 0, g_emulated_builds_at = 0, g_emulated_partitions = 0, g_emulated_gets = 0;
 bool g_emulated_fault = false;  // the emulated partition sends its first row the wrong way
+// The emulated device's size limits (HistDevice::min_hist_work / min_partition_rows; 0: the trainer's).
+std::size_t g_emulated_min_work = 0, g_emulated_min_partition = 0;
 void reset_emulated_counts() {
   g_emulated_builds = g_emulated_builds_at = g_emulated_partitions = g_emulated_gets = 0;
 }
@@ -235,6 +237,8 @@ class EmulatedHist final : public ml::detail::HistDevice {
         keep_rows_(keep_rows),
         global_(3 * static_cast<std::size_t>(b.offsets[p])) {}
   bool keeps_rows() const override { return keep_rows_; }
+  std::size_t min_hist_work() const override { return g_emulated_min_work; }
+  std::size_t min_partition_rows() const override { return g_emulated_min_partition; }
   Status set_rows(const int32_t* rows, std::size_t len) override {
     pos_.assign(rows, rows + len);
     return Status::Ok();
@@ -521,6 +525,28 @@ int run_ml_cuda_host_suite() {
       CHECK(s.ok(), "emulated train, 4 leaves, rows kept: %s", s.message.c_str());
       const std::string diff4 = result_difference(ref4, kept4);
       CHECK(diff4.empty(), "rows kept, 4 leaves: %s differ", diff4.c_str());
+      // The device's size limits move work between it and the CPU, never the trees: every build
+      // and partition on the device (limits 1), or only the largest (limits above the root's
+      // size for partitions: none on the device, every leaf's rows copied back).
+      const std::pair<std::size_t, std::size_t> limits[] = {{1, 1}, {1, big + 1}, {std::size_t{1} << 19, 1}};
+      int builds_at_all[3] = {0, 0, 0}, partitions_at[3] = {0, 0, 0};
+      for (int k = 0; k < 3; ++k) {
+        g_emulated_min_work = limits[k].first;
+        g_emulated_min_partition = limits[k].second;
+        reset_emulated_counts();
+        ml::TrainResult lim;
+        s = ml::detail::gbdt_train_with(d, nullptr, q, &lim, {}, {}, make_emulated_hist_rows);
+        builds_at_all[k] = g_emulated_builds + g_emulated_builds_at;
+        partitions_at[k] = g_emulated_partitions;
+        const std::string dl = s.ok() ? result_difference(ref, lim) : "training failed: " + s.message;
+        CHECK(dl.empty(), "device limits %zu / %zu: %s differ", limits[k].first, limits[k].second, dl.c_str());
+      }
+      g_emulated_min_work = g_emulated_min_partition = 0;
+      CHECK(partitions_at[1] == 0 && partitions_at[0] > partitions_at[2] / 2 && partitions_at[0] > 0,
+            "partition limits not applied: %d, %d, %d device partitions", partitions_at[0], partitions_at[1],
+            partitions_at[2]);
+      CHECK(builds_at_all[0] > builds_at_all[2] && builds_at_all[2] > 0,
+            "build limits not applied: %d builds at work >= 1, %d at >= 2^19", builds_at_all[0], builds_at_all[2]);
       // A device whose partition disagrees with the histogram stops training with its error.
       g_emulated_fault = true;
       s = ml::detail::gbdt_train_with(d, nullptr, q, &kept, {}, {}, make_emulated_hist_rows);

@@ -252,6 +252,8 @@ class Trainer {
     if (device_factory_ != nullptr) {
       s = device_factory_(binned_, n_, p_, &device_);
       if (!s.ok()) return s;
+      if (device_->min_hist_work() > 0) hist_work_ = device_->min_hist_work();
+      if (device_->min_partition_rows() > 0) partition_rows_ = device_->min_partition_rows();
     }
     grad_.assign(n_, 0);
     hess_.assign(n_, 0);
@@ -489,7 +491,7 @@ class Trainer {
 
   /// Whether a histogram of len rows goes to the HistDevice in this iteration.
   bool device_hist(std::size_t len) const {
-    return device_ && exact_sums_ && grad_quantum_ != 0 && hess_quantum_ != 0 && len * feats_.size() >= kDeviceHistWork;
+    return device_ && exact_sums_ && grad_quantum_ != 0 && hess_quantum_ != 0 && len * feats_.size() >= hist_work_;
   }
 
   /// Makes rows_[leaf.start, leaf.end) current on the CPU (copied back from the device's rows).
@@ -862,7 +864,7 @@ class Trainer {
       // Stable partition of the leaf's rows: on the device when they are there and the leaf is
       // large (the left count is the histogram's, checked there), else on the CPU.
       std::size_t l;
-      const bool on_device = leaf.on_device && leaf.end - leaf.start >= kDevicePartitionRows;
+      const bool on_device = leaf.on_device && leaf.end - leaf.start >= partition_rows_;
       if (on_device) {
         uint8_t table[256];
         rule.to_table(table);
@@ -1022,6 +1024,8 @@ class Trainer {
   std::vector<BinRule> rules_;
   detail::HistDeviceFactory device_factory_ = nullptr;
   std::unique_ptr<detail::HistDevice> device_;  // histograms of large leaves (params.device kCuda)
+  std::size_t hist_work_ = kDeviceHistWork;         // the device's min_hist_work(), else the default
+  std::size_t partition_rows_ = kDevicePartitionRows;  // the device's min_partition_rows(), else the default
   bool device_gradients_ = false, device_features_ = false;  // this iteration's already on the device
   bool exact_sums_ = false;  // this iteration's gradients are rounded: any order of sums is exact
   double grad_quantum_ = 0, hess_quantum_ = 0;  // their grid steps (detail::gradient_quantum)

@@ -214,6 +214,14 @@ class HistDevice {
   /// The rows at positions [start, end) of the device's copy into rows[0, end - start).
   virtual Status get_rows(std::size_t /*start*/, std::size_t /*end*/, int32_t* /*rows*/) { return unsupported_rows(); }
 
+  // Optional: the device's own size limits, 0 for the trainer's defaults (gbdt_train.cc
+  // kDeviceHistWork: the least rows x sampled features of a build sent to the device;
+  // kDevicePartitionRows: the least rows of a leaf partitioned where its rows are kept). The
+  // trees do not depend on them (the sums are exact); only the time does: waybill_bench
+  // --gbdt-device-work sweeps them on a GPU.
+  virtual std::size_t min_hist_work() const { return 0; }
+  virtual std::size_t min_partition_rows() const { return 0; }
+
  private:
   static Status unsupported_rows() {
     return Status::Error(StatusCode::kUnsupported, "this histogram device does not keep row lists");
