@@ -139,7 +139,8 @@ function tile(features: Float64Array, times: number): Float64Array {
  * no smoothing (XGBoost sorts by G / H) and no extra lambda, at most 64 categories on a side
  * (max_cat_threshold), partitions from 2 categories (max_cat_to_onehot 1), and a minimum group of
  * `minHessian` rows: XGBoost's CalcWeight gives a category lighter than min_child_weight weight 0,
- * which sorts it into the middle of the order, out of reach of the scans from both ends.
+ * which sorts it into the middle of the order, out of reach of the scans from both ends (a hessian
+ * sum against our row count: the same for the unit hessians of L2 and quantile, the tasks here).
  */
 function xgbLikeCategorical(minHessian: number): Partial<GbdtOptions> {
   return { minDataPerGroup: minHessian, catSmooth: 0, catL2: 0, maxCatThreshold: 64, maxCatToOnehot: 1 };
