@@ -139,7 +139,8 @@ function tile(features: Float64Array, times: number): Float64Array {
  * no smoothing (XGBoost sorts by G / H) and no extra lambda, at most 64 categories on a side
  * (max_cat_threshold), partitions from 2 categories (max_cat_to_onehot 1), and a minimum group of
  * `minHessian` rows: XGBoost's CalcWeight gives a category lighter than min_child_weight weight 0,
- * which sorts it into the middle of the order, out of reach of the scans from both ends (a hessian
+ * which sorts it between the categories of negative and of positive weight, where the scans from
+ * both ends (at most 64 steps each) reach it last (a hessian
  * sum against our row count: the same for the unit hessians of L2 and quantile, the tasks here).
  */
 function xgbLikeCategorical(minHessian: number): Partial<GbdtOptions> {
@@ -538,7 +539,7 @@ const lines = [
     'the others are sorted by G / (H + 10) and the left side takes at most 32 of them (and at most half), scanned from both ends of the order, with lambda + 10 in the gain; ' +
     'a leaf with at most 4 categories tries one category against the rest; we keep the 254 most frequent codes (the rest share one bin, which matters only for LaDe courier). ' +
     'XGBoost sorts by G / H and caps a split side at 64 categories; it has no minimum group size as such, but its CalcWeight gives a category lighter than min_child_weight the weight 0, ' +
-    'which sorts it into the middle of the order, out of reach of its scans from both ends. The rows "our categorical settings set to XGBoost\'s" train ours with those: ' +
+    'which sorts it between the categories of negative and of positive weight, where its capped scans from both ends reach it last. The rows "our categorical settings set to XGBoost\'s" train ours with those: ' +
     'minDataPerGroup = min_child_weight (20), catSmooth 0, catL2 0, maxCatThreshold 64, maxCatToOnehot 1.' +
     (results.some((r) => r.objective.startsWith('quantile') && 'trainSeconds' in r.xgboost)
       ? ' Quantile leaves: ours are re-fitted to the 0.9-quantile of their residuals, as LightGBM does; XGBoost up to 3.3 re-fitted them the same way, 3.4 replaced that by a smoothed majorise-minimise gradient step.'
