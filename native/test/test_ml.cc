@@ -365,7 +365,7 @@ int run_ml_suite() {
   }
   // Categorical bitsets (internal.h CatBits, used by prediction and contributions) answer exactly as
   // the binary search over the node's codes, for every kind of value; nodes with a negative code or
-  // one >= kMaxCode keep the binary search.
+  // one >= kCatBitsMaxCode keep the binary search.
   {
     ml::Forest f;
     f.num_features = 1;

@@ -66,8 +66,10 @@ ml::Forest random_forest(std::size_t trees, std::size_t p, int max_depth, uint64
       f.default_left.push_back(u(rng) < 0.5 ? 1 : 0);
       f.categorical.push_back(cat ? 1 : 0);
       if (cat) {
+        // Every other node's codes straddle 4096: those keep the binary search (cat_bits.h).
+        const int32_t base = f.split_feature.size() % 2 == 0 ? 0 : 4090;
         for (int32_t c = 0; c < 12; ++c)
-          if (u(rng) < 0.4) f.cat_values.push_back(c);
+          if (u(rng) < 0.4) f.cat_values.push_back(base + c);
       }
       f.cat_offsets.push_back(static_cast<int32_t>(f.cat_values.size()));
       f.left_child.push_back(0);
@@ -84,8 +86,9 @@ ml::Forest random_forest(std::size_t trees, std::size_t p, int max_depth, uint64
   return f;
 }
 
-/// rows x p features: codes 0..12 (12 is in no node's set) in the categorical columns, a few
-/// non-integer and negative values there too; grid values or uniform noise elsewhere; 10 % NaN.
+/// rows x p features: codes 0..12 or 4090..4102 (12 and 4102 are in no node's set) in the
+/// categorical columns, a few non-integer and negative values there too; grid values or uniform
+/// noise elsewhere; 10 % NaN.
 std::vector<double> random_rows(std::size_t rows, std::size_t p, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0.0, 1.0);
@@ -95,7 +98,7 @@ std::vector<double> random_rows(std::size_t rows, std::size_t p, uint64_t seed) 
       double v;
       if (f < kCatFeatures) {
         const double w = u(rng);
-        v = w < 0.02 ? 2.5 : w < 0.04 ? -1 : std::floor(u(rng) * 13);
+        v = w < 0.02 ? 2.5 : w < 0.03 ? -1 : w < 0.04 ? 4095.5 : (u(rng) < 0.5 ? 0 : 4090) + std::floor(u(rng) * 13);
       } else {
         v = u(rng) < 0.3 ? std::round((u(rng) * 4 - 2) * 8) / 8 : u(rng) * 5 - 2.5;
       }
@@ -599,6 +602,14 @@ int run_ml_cuda_host_suite() {
     std::vector<double> cols(rows * p);
     for (std::size_t i = 0; i < rows; ++i)
       for (std::size_t k = 0; k < p; ++k) cols[k * rows + i] = x[i * p + k];
+    {
+      // Both kinds of categorical node: bitsets (codes < 4096) and the binary search (the others).
+      const ml::cuda_detail::PackedForest all = ml::cuda_detail::pack_forest(f.view(), 60);
+      int bitsets = 0, searched = 0;
+      for (const auto& n : all.nodes)
+        if (n.flags & ml::cuda_detail::kCategorical) ++((n.flags & ml::cuda_detail::kCatBits) ? bitsets : searched);
+      CHECK(bitsets > 20 && searched > 20, "packed forest: %d bitset nodes, %d searched", bitsets, searched);
+    }
     for (const std::size_t trees : {std::size_t{0}, std::size_t{1}, std::size_t{37}, std::size_t{60}}) {
       const ml::cuda_detail::PackedForest packed = ml::cuda_detail::pack_forest(f.view(), trees);
       const ml::cuda_detail::ForestArrays view = packed.host_view();

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "cat_bits.h"
 #include "waybill/ml.h"
 
 namespace waybill::ml::detail {
@@ -459,16 +460,13 @@ inline int32_t leaf_index(const ForestView& v, std::size_t tree, const double* r
   return walk_to_leaf(v, tree, row, [&](std::size_t g, double x) { return goes_left(v, g, x); });
 }
 
-/// The categorical splits of a forest as bitsets, built once per prediction call (gbdt_predict.cc):
-/// a partition split sends up to maxCatThreshold codes left, and a binary search over them per row
-/// costs a chain of unpredictable branches. A node whose codes all lie in [0, kMaxCode) gets the
-/// words covering 0 .. its largest code; a value goes left iff it is an integer in that range
-/// whose bit is set, which is exactly when the binary search finds it (the codes are int32,
-/// compared as doubles). Nodes with a negative or larger code keep the binary search.
+/// The categorical splits of a forest as bitsets (cat_bits.h), built once per prediction call
+/// (gbdt_predict.cc): a partition split sends up to maxCatThreshold codes left, and a binary
+/// search over them per row costs a chain of unpredictable branches. Nodes whose codes do not fit
+/// a bitset keep the binary search.
 struct CatBits {
-  static constexpr int32_t kMaxCode = 4096;  // at most 64 words (512 bytes) a node
-  std::vector<int32_t> base;                 // per global node: first word in bits, or -1
-  std::vector<int32_t> words;                // per global node: words it owns
+  std::vector<int32_t> base;   // per global node: first word in bits, or -1
+  std::vector<int32_t> words;  // per global node: words it owns
   std::vector<uint64_t> bits;
 
   /// For the first num_trees trees of a forest that check_forest accepted.
@@ -479,34 +477,19 @@ struct CatBits {
     bits.clear();
     for (std::size_t g = 0; g < nodes; ++g) {
       if (!v.categorical[g]) continue;
-      const int32_t b = v.cat_offsets[g], e = v.cat_offsets[g + 1];
-      int32_t lo = 0, hi = -1;
-      for (int32_t k = b; k < e; ++k) {
-        lo = std::min(lo, v.cat_values[k]);
-        hi = std::max(hi, v.cat_values[k]);
-      }
-      if (lo < 0 || hi >= kMaxCode) continue;
-      const int32_t w = hi / 64 + 1;
-      base[g] = static_cast<int32_t>(bits.size());
+      const std::size_t at = bits.size();
+      const int32_t w = append_cat_bits(v.cat_values + v.cat_offsets[g], v.cat_offsets[g + 1] - v.cat_offsets[g], &bits);
+      if (w < 0) continue;
+      base[g] = static_cast<int32_t>(at);
       words[g] = w;
-      bits.resize(bits.size() + static_cast<std::size_t>(w), 0);
-      uint64_t* o = bits.data() + base[g];
-      for (int32_t k = b; k < e; ++k) o[v.cat_values[k] >> 6] |= uint64_t{1} << (v.cat_values[k] & 63);
     }
-  }
-
-  /// Whether a (non-NaN) value is one of the codes of the bitset of `n` words at `w`.
-  static bool has(const uint64_t* w, int32_t n, double x) {
-    if (!(x >= 0 && x < 64.0 * n)) return false;
-    const int32_t c = static_cast<int32_t>(x);
-    return static_cast<double>(c) == x && ((w[c >> 6] >> (c & 63)) & 1u) != 0;
   }
 
   /// goes_left of node g (global), with the node's bitset when it has one.
   bool goes_left(const ForestView& v, std::size_t g, double x) const {
     if (!v.categorical[g] || base[g] < 0) return detail::goes_left(v, g, x);
     if (std::isnan(x)) return v.default_left[g] == 1;
-    return has(bits.data() + base[g], words[g], x);
+    return cat_bits_has(bits.data() + base[g], words[g], x);
   }
 
   /// leaf_index (the tree-local leaf of a row) with the bitsets.

@@ -6,7 +6,8 @@
 // category range, flags) instead of nine parallel arrays, children made global (>= 0 node index,
 // < 0 ~leaf index into leaf_value), and one root per tree (~leaf for a single-leaf tree). The walk
 // takes the branch gbdt-tree.ts goesLeft takes (NaN -> default direction; categorical -> left iff
-// the value is one of the node's codes; numeric -> left iff x <= threshold) and adds the leaves
+// the value is one of the node's codes, tested in a bitset when they are all under 4096 (cat_bits.h,
+// as gbdt_predict_cpu does) and by binary search otherwise; numeric -> left iff x <= threshold) and adds the leaves
 // tree by tree in tree order, v = v + leaf, as gbdt_predict_cpu does; with no fused multiply-add
 // (nvcc --fmad=false, -ffp-contract=off on the host) every sum and the transform are IEEE
 // operations in the same order, so raw and transformed predictions are bit-identical to the CPU.
@@ -17,6 +18,8 @@
 #include <cstring>
 #include <vector>
 
+#include "../../cpu/ml/cat_bits.h"
+
 #ifdef __CUDACC__
 #define WAYBILL_HD __host__ __device__
 #else
@@ -25,33 +28,38 @@
 
 namespace waybill::ml::cuda_detail {
 
-/// One split node, 32 bytes. flags: bit 0 default left (missing values), bit 1 categorical.
+/// One split node, 32 bytes. flags: bit 0 default left (missing values), bit 1 categorical,
+/// bit 2 its codes as a bitset (cat_bits.h).
 struct PackedNode {
   double threshold;
   int32_t feature;
   int32_t left;   ///< global node index, or ~global leaf index
   int32_t right;  ///< idem
   int32_t cat_begin;
-  int32_t cat_end;  ///< categorical: codes cat_values[cat_begin .. cat_end), ascending
+  int32_t cat_end;  ///< categorical: codes cat_values[cat_begin .. cat_end), ascending; with
+                    ///< kCatBits: the bitset's words cat_bits[cat_begin .. cat_begin + cat_end)
   uint32_t flags;
 };
 
 constexpr uint32_t kDefaultLeft = 1u;
 constexpr uint32_t kCategorical = 2u;
+constexpr uint32_t kCatBits = 4u;
 
 /// Borrowed packed forest (device or host pointers).
 struct ForestArrays {
   const int32_t* roots;  ///< per tree: global root node, or ~global leaf of a single-leaf tree
   const PackedNode* nodes;
   const double* cat_values;  ///< the int32 codes as doubles (exact), as the CPU compares them
+  const uint64_t* cat_bits;  ///< the bitsets of kCatBits nodes
   const double* leaf_value;
   int32_t num_trees;
   double init_score;
 };
 
 /// gbdt-tree.ts goesLeft.
-WAYBILL_HD inline bool goes_left(const PackedNode& n, const double* cat_values, double x) {
+WAYBILL_HD inline bool goes_left(const PackedNode& n, const double* cat_values, const uint64_t* cat_bits, double x) {
   if (x != x) return (n.flags & kDefaultLeft) != 0;
+  if (n.flags & kCatBits) return detail::cat_bits_has(cat_bits + n.cat_begin, n.cat_end, x);
   if (n.flags & kCategorical) {
     int32_t lo = n.cat_begin, hi = n.cat_end - 1;
     while (lo <= hi) {
@@ -74,7 +82,7 @@ WAYBILL_HD inline double forest_raw(const ForestArrays& f, const double* x, std:
     int32_t next = f.roots[t];
     while (next >= 0) {
       const PackedNode& n = f.nodes[next];
-      next = goes_left(n, f.cat_values, x[static_cast<std::size_t>(n.feature) * stride]) ? n.left : n.right;
+      next = goes_left(n, f.cat_values, f.cat_bits, x[static_cast<std::size_t>(n.feature) * stride]) ? n.left : n.right;
     }
     v = v + f.leaf_value[~next];
   }
@@ -168,12 +176,13 @@ struct PackedForest {
   std::vector<int32_t> roots;
   std::vector<PackedNode> nodes;
   std::vector<double> cat_values, leaf_value;
+  std::vector<uint64_t> cat_bits;
   double init_score = 0;
 
   /// Host pointers (for the host-compiled checks).
   ForestArrays host_view() const {
-    return ForestArrays{roots.data(), nodes.data(), cat_values.data(), leaf_value.data(),
-                        static_cast<int32_t>(roots.size()), init_score};
+    return ForestArrays{roots.data(),     nodes.data(), cat_values.data(), cat_bits.data(),
+                        leaf_value.data(), static_cast<int32_t>(roots.size()), init_score};
   }
 };
 
@@ -203,6 +212,15 @@ PackedForest pack_forest(const View& v, std::size_t num_trees) {
       n.flags = (v.default_left[i] == 1 ? kDefaultLeft : 0u) | (v.categorical[i] ? kCategorical : 0u);
       n.cat_begin = n.flags & kCategorical ? v.cat_offsets[i] : 0;
       n.cat_end = n.flags & kCategorical ? v.cat_offsets[i + 1] : 0;
+      if (n.flags & kCategorical) {
+        const std::size_t at = p.cat_bits.size();
+        const int32_t words = detail::append_cat_bits(v.cat_values + n.cat_begin, n.cat_end - n.cat_begin, &p.cat_bits);
+        if (words >= 0) {
+          n.flags |= kCatBits;
+          n.cat_begin = static_cast<int32_t>(at);
+          n.cat_end = words;
+        }
+      }
     }
   }
   return p;

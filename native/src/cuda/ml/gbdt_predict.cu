@@ -4,7 +4,8 @@
 // most a few hundred leaves, so a tree-parallel split would need a cross-thread reduction that
 // either changes the summation order or serialises it again; rows are plentiful (the kernel is
 // meant for 1e5..1e7 rows). The forest is repacked into 32-byte node records (about 100 KB for
-// 100 trees of 31 leaves) that stay in L1 / L2. The features of a chunk of rows are uploaded
+// 100 trees of 31 leaves) that stay in L1 / L2; a categorical node's codes become a bitset
+// (cat_bits.h) when they are all under 4096, so a row tests one bit instead of a binary search. The features of a chunk of rows are uploaded
 // row-major (one contiguous copy of the caller's matrix) and transposed on the device to
 // column-major, so at a node where the threads of a warp test the same feature (the root of every
 // tree, and wherever they follow the same path) their loads coalesce.
@@ -91,13 +92,15 @@ Status gbdt_predict_cuda(const ForestView& forest, Objective objective, std::siz
   cuda::DeviceBuffer<int32_t> d_roots;
   cuda::DeviceBuffer<PackedNode> d_nodes;
   cuda::DeviceBuffer<double> d_cats, d_leaves, d_rows, d_cols, d_out;
+  cuda::DeviceBuffer<uint64_t> d_cat_bits;
   s = upload(packed.roots, d_roots);
   if (s.ok()) s = upload(packed.nodes, d_nodes);
   if (s.ok()) s = upload(packed.cat_values, d_cats);
+  if (s.ok()) s = upload(packed.cat_bits, d_cat_bits);
   if (s.ok()) s = upload(packed.leaf_value, d_leaves);
   if (!s.ok()) return s;
-  const ForestArrays view{d_roots.ptr, d_nodes.ptr, d_cats.ptr, d_leaves.ptr, static_cast<int32_t>(num_trees),
-                          forest.init_score};
+  const ForestArrays view{d_roots.ptr,  d_nodes.ptr, d_cats.ptr, d_cat_bits.ptr,
+                          d_leaves.ptr, static_cast<int32_t>(num_trees), forest.init_score};
 
   const std::size_t chunk = rows_per_chunk(p, range.end - range.begin);
   WAYBILL_CUDA_TRY(d_rows.alloc(chunk * p));
