@@ -264,6 +264,49 @@ int run_ml_suite() {
       CHECK(bit_equal(p1, p4), "objective %d: prediction threads", kind);
     }
   }
+  // TreeSHAP: rows sum to the raw prediction, 1 and 3 threads agree bit for bit, the bias is
+  // Saabas's, and missing or zero counts are refused. (The values against the enumerated Shapley
+  // values and the TS reference: test/kernels/ml-treeshap.test.ts.)
+  {
+    std::vector<double> x, y;
+    const std::size_t n = 2000, p = 6;
+    make_set(n, p, x, y);
+    ml::GbdtParams q;
+    q.num_iterations = 6;
+    q.max_leaves = 15;
+    q.categorical_features = {static_cast<int32_t>(p - 1)};
+    ml::TrainResult r;
+    CHECK(ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), n, p}, nullptr, q, &r).ok(), "treeshap: train");
+    const ml::ForestView v = r.forest.view();
+    const std::size_t rows = 200, w = p + 1;
+    std::vector<double> s1(rows * w), s3(rows * w), sa(rows * w), raw(rows);
+    CHECK(ml::gbdt_treeshap_cpu(v, 6, x.data(), rows, s1.data(), RowRange{0, rows}, 1).ok(), "treeshap 1 thread");
+    CHECK(ml::gbdt_treeshap_cpu(v, 6, x.data(), rows, s3.data(), RowRange{0, rows}, 3).ok(), "treeshap 3 threads");
+    CHECK(bit_equal(s1, s3), "treeshap: threads change the values");
+    ml::gbdt_contributions_cpu(v, 6, x.data(), rows, sa.data(), RowRange{0, rows});
+    ml::gbdt_predict_cpu(v, ml::Objective::kL2, 6, x.data(), rows, false, raw.data(), RowRange{0, rows});
+    double worst = 0;
+    int differ = 0;
+    for (std::size_t i = 0; i < rows; ++i) {
+      double sum = 0;
+      for (std::size_t f = 0; f < w; ++f) sum += s1[i * w + f];
+      worst = std::max(worst, std::fabs(sum - raw[i]));
+      for (std::size_t f = 0; f < p; ++f) differ += std::fabs(s1[i * w + f] - sa[i * w + f]) > 1e-9;
+      CHECK(s1[i * w + p] == sa[i * w + p], "treeshap bias differs from saabas at row %zu", i);
+    }
+    CHECK(worst < 1e-9, "treeshap rows miss the raw prediction by up to %g", worst);
+    CHECK(differ > static_cast<int>(rows), "treeshap equals saabas (%d values differ)", differ);
+    ml::ForestView bad = v;
+    bad.leaf_count = nullptr;
+    Status s = ml::gbdt_treeshap_cpu(bad, 6, x.data(), rows, s1.data(), RowRange{0, rows});
+    CHECK(s.code == StatusCode::kInvalidArgument, "treeshap without counts: %s", s.message.c_str());
+    std::vector<double> zero(r.forest.leaf_count.size(), 0);
+    bad = v;
+    bad.leaf_count = zero.data();
+    s = ml::gbdt_treeshap_cpu(bad, 6, x.data(), rows, s1.data(), RowRange{0, rows});
+    CHECK(s.code == StatusCode::kInvalidArgument && s.message.find("positive") != std::string::npos,
+          "treeshap with zero counts: %s", s.message.c_str());
+  }
   // Large enough that histograms run on the helper pool (rows x features >= kParallelHistWork
   // = 2^15), leaves are partitioned there (>= 16,384 rows) and row loops too (>= 8,192): with
   // and without subsampling, with gradient rounding (histograms by row blocks) and without (by

@@ -106,12 +106,15 @@ export interface NativeGbdtForest {
   catOffsets: Int32Array;
   catValues: Int32Array;
   leafValue: Float64Array;
+  /** Training rows that reached each node / leaf: read by gbdtContributions with method 'treeshap'. */
+  internalCount?: Float64Array;
+  leafCount?: Float64Array;
   initScore: number;
   numFeatures: number;
 }
 
 /** What gbdtTrain returns (see native/src/napi/ml.cc). */
-export interface NativeGbdtTrainOutput extends Omit<NativeGbdtForest, 'numFeatures'> {
+export interface NativeGbdtTrainOutput extends Omit<NativeGbdtForest, 'numFeatures' | 'internalCount' | 'leafCount'> {
   splitGain: Float64Array;
   internalCount: Float64Array;
   leafCount: Float64Array;
@@ -180,6 +183,8 @@ export type NativeGbdtPredictOptions = NativeGbdtForest & {
   threads?: number;
   /** gbdtPredict only: 'cuda' runs gbdt_predict_cuda (bit-identical to the CPU). Default 'cpu'. */
   device?: 'cpu' | 'cuda';
+  /** gbdtContributions only (addons listing it in gbdtContributionMethods): default 'saabas'. */
+  method?: 'saabas' | 'treeshap';
   cancel?: Int32Array;
   sync?: boolean;
 };
@@ -270,6 +275,8 @@ export interface NativeAddon {
   gbdtTrain?(o: NativeGbdtTrainOptions): Promise<NativeGbdtTrainOutput> | NativeGbdtTrainOutput;
   gbdtPredict?(o: NativeGbdtPredictOptions): Promise<void> | undefined;
   gbdtContributions?(o: NativeGbdtPredictOptions): Promise<void> | undefined;
+  /** Methods gbdtContributions accepts (absent: an addon older than TreeSHAP, Saabas only). */
+  gbdtContributionMethods?: readonly string[];
   /** Devices gbdtPredict accepts (absent: an addon older than the CUDA GBDT prediction, CPU only). */
   gbdtPredictDevices?: readonly string[];
   /** Devices gbdtTrain accepts (absent: an addon older than the CUDA training histograms, CPU only). */

@@ -121,6 +121,22 @@ describe('POST /v1/ml/train + /v1/ml/predict', () => {
       expect(row).toHaveLength(11);
       expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(out.predictions[i], 8);
     });
+    // TreeSHAP on request: the same bias column, rows summing to the predictions, other values.
+    const first = rowsOf(test).slice(0, 20);
+    const ts = (
+      await post('/v1/ml/predict', { model: r.model, features: first, contributions: true, contributionMethod: 'treeshap' })
+    ).json();
+    expect(ts.contributions.method).toBe('treeshap');
+    ts.contributions.values.forEach((row: number[], i: number) => {
+      expect(row[10]).toBe(out.contributions.values[i][10]);
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(out.predictions[i], 8);
+    });
+    expect(ts.contributions.values[0]).not.toEqual(out.contributions.values[0]);
+    const noFlag = await post('/v1/ml/predict', { model: r.model, features: first, contributionMethod: 'treeshap' });
+    expect(noFlag.statusCode).toBe(400);
+    expect(noFlag.json()).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'contributionMethod' } });
+    const badMethod = await post('/v1/ml/predict', { model: r.model, features: first, contributions: true, contributionMethod: 'lime' });
+    expect(badMethod.statusCode).toBe(400);
     // The same rows as columns in another key order give the same predictions; so does the engine.
     const shuffled = Object.fromEntries(Object.entries(columnsOf(test, names)).reverse());
     const q = await post('/v1/ml/predict', { model: r.model, features: shuffled });

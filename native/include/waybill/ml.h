@@ -104,6 +104,10 @@ struct ForestView {
   const int32_t* cat_offsets = nullptr;  // total nodes + 1
   const int32_t* cat_values = nullptr;
   const double* leaf_value = nullptr;
+  // Training rows that reached each node / leaf (the covers of TreeSHAP; prediction and Saabas
+  // do not read them, so a view may leave them null).
+  const double* internal_count = nullptr;  // total nodes
+  const double* leaf_count = nullptr;      // total leaves
 };
 
 /// Owned flat trees (the layout of ForestView) plus the per-node training statistics.
@@ -167,6 +171,12 @@ Status gbdt_predict_cuda(const ForestView& forest, Objective objective, std::siz
 /// the last column the bias; only rows [range.begin, range.end) are written.
 Status gbdt_contributions_cpu(const ForestView& forest, std::size_t num_trees, const double* features, std::size_t rows,
                               double* out, RowRange range, int threads = 1, CancelToken cancel = {});
+
+/// TreeSHAP contributions (src/kernels/ml/treeshap.ts, path-dependent, the tree's covers from
+/// internal_count / leaf_count): the layout and bias of gbdt_contributions_cpu, the reference's
+/// operations in its order. kInvalidArgument when the counts are missing or a cover is not positive.
+Status gbdt_treeshap_cpu(const ForestView& forest, std::size_t num_trees, const double* features, std::size_t rows,
+                         double* out, RowRange range, int threads = 1, CancelToken cancel = {});
 
 // ---- k-means (src/kernels/ml/kmeans.ts is the specification) ----
 //

@@ -23,7 +23,10 @@
 //     device 'cuda': gbdt_predict_cuda (the same numbers, bit for bit), `threads` unused; a build
 //     without CUDA answers UNSUPPORTED with the reason, a machine without a device CUDA_ERROR.
 //   gbdtContributions({ <forest arrays>, initScore, numFeatures, numTrees, features, rows,
-//                       out: Float64Array(rows * (numFeatures + 1)), rowBegin?, rowEnd?, ... })
+//                       out: Float64Array(rows * (numFeatures + 1)), rowBegin?, rowEnd?,
+//                       method?: 'saabas' | 'treeshap', ... })
+//     treeshap: gbdt_treeshap_cpu, which also reads internalCount and leafCount.
+//   gbdtContributionMethods: ['saabas', 'treeshap'].
 //   kmeans({ data: Float64Array(rows * numFeatures), rows, numFeatures, k, seed, maxIterations,
 //            tolerance, algorithm (0 lloyd, 1 elkan), threads?, device?: 'cpu' | 'cuda', cancel?,
 //            sync? })
@@ -304,7 +307,7 @@ Napi::Value GbdtContributions(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Napi::Object o = options(info);
   std::vector<Napi::ObjectReference> keep;
-  const ml::ForestView forest = forest_of(env, o, keep);
+  ml::ForestView forest = forest_of(env, o, keep);
   const std::size_t num_trees = size_of(env, o, "numTrees", static_cast<double>(forest.num_trees));
   const std::size_t rows = size_of(env, o, "rows");
   const double* features = array_of<double>(env, o, "features", napi_float64_array, rows * forest.num_features, keep);
@@ -312,9 +315,25 @@ Napi::Value GbdtContributions(const Napi::CallbackInfo& info) {
   const RowRange range = rows_of(env, o, rows);
   const int threads = threads_of(env, o);
   const CancelToken cancel = cancel_of(env, o, keep);
+  bool treeshap = false;
+  if (o.Has("method") && !o.Get("method").IsUndefined()) {
+    const Napi::Value m = o.Get("method");
+    const std::string name = m.IsString() ? m.As<Napi::String>().Utf8Value() : "";
+    if (name != "saabas" && name != "treeshap") throw_invalid(env, "method must be 'saabas' or 'treeshap'");
+    treeshap = name == "treeshap";
+  }
+  if (treeshap) {
+    forest.internal_count = array_of<double>(env, o, "internalCount", napi_float64_array,
+                                             static_cast<std::size_t>(forest.tree_nodes[forest.num_trees]), keep);
+    forest.leaf_count = array_of<double>(env, o, "leafCount", napi_float64_array,
+                                         static_cast<std::size_t>(forest.tree_leaves[forest.num_trees]), keep);
+  }
   return run_status(
       env, bool_of(o, "sync"),
-      [=] { return ml::gbdt_contributions_cpu(forest, num_trees, features, rows, out, range, threads, cancel); },
+      [=] {
+        return treeshap ? ml::gbdt_treeshap_cpu(forest, num_trees, features, rows, out, range, threads, cancel)
+                        : ml::gbdt_contributions_cpu(forest, num_trees, features, rows, out, range, threads, cancel);
+      },
       std::move(keep));
 }
 
@@ -406,6 +425,12 @@ void init_ml(Napi::Env env, Napi::Object exports) {
   exports.Set("gbdtTrainDevices", cpu_cuda_devices(env));
   exports.Set("gbdtPredict", Napi::Function::New(env, GbdtPredict, "gbdtPredict"));
   exports.Set("gbdtContributions", Napi::Function::New(env, GbdtContributions, "gbdtContributions"));
+  {
+    Napi::Array methods = Napi::Array::New(env, 2);
+    methods.Set(0u, Napi::String::New(env, "saabas"));
+    methods.Set(1u, Napi::String::New(env, "treeshap"));
+    exports.Set("gbdtContributionMethods", methods);
+  }
   exports.Set("gbdtPredictDevices", cpu_cuda_devices(env));
   exports.Set("kmeans", Napi::Function::New(env, KMeans, "kmeans"));
   exports.Set("kmeansAssign", Napi::Function::New(env, KMeansAssign, "kmeansAssign"));

@@ -61,13 +61,15 @@
  * trees up to the best iteration. An aborted signal (checked before each iteration) stops
  * training the same way, keeping the best model so far (all trees when there is no validation
  * set). Feature importance counts gain (or splits) over the kept trees; contributions are Saabas
- * (path attribution with training-row-weighted node means), not TreeSHAP.
+ * (path attribution with training-row-weighted node means) by default, or path-dependent TreeSHAP
+ * (treeshap.ts) on request.
  */
 import { WaybillError } from '../../errors.js';
 import { type BinnedMatrix, binMatrix, buildBins, type FeatureBins } from './binning.js';
 import { addSaabas, type GbdtTree, leafIndex, rootValue } from './gbdt-tree.js';
 import { makeObjective, type Objective, type ObjectiveName, type ObjectiveSpec } from './objectives.js';
 import { mulberry32, sampleWithoutReplacement } from './random.js';
+import { TreeShap, treeDepth } from './treeshap.js';
 import { checkColumnOptions, checkFeatures, checkLabels, intOption, numOption } from './validate.js';
 
 /** Row-major features (rows x numFeatures; NaN = missing) and one label per row. */
@@ -839,26 +841,47 @@ export function gbdtPredict(
   return out;
 }
 
+/** How {@link gbdtContributions} attributes a prediction to the features. */
+export type ContributionMethod = 'saabas' | 'treeshap';
+
+/** The contribution method of an option value (default 'saabas'); INVALID_ARGUMENT otherwise. */
+export function contributionMethod(method: unknown): ContributionMethod {
+  if (method === undefined || method === 'saabas' || method === 'treeshap') return method ?? 'saabas';
+  throw new WaybillError('INVALID_ARGUMENT', `method must be 'saabas' or 'treeshap', got ${JSON.stringify(method)}`, {
+    field: 'method',
+  });
+}
+
 /**
- * Saabas per-prediction contributions in raw-score units: rows x (numFeatures + 1), row-major;
- * the last column is the bias (initScore + every tree's root value), and each row sums to the
- * raw prediction. Not TreeSHAP: the attribution follows the path order.
+ * Per-prediction contributions in raw-score units: rows x (numFeatures + 1), row-major; the last
+ * column is the bias (initScore + every tree's root value: its training-row-weighted mean leaf),
+ * and each row sums to the raw prediction (TreeSHAP: up to rounding).
+ * - method 'saabas' (default): along the row's path, each split's feature gets value(child) -
+ *   value(node); fast (O(depth) a tree), but the attribution depends on the order of the splits.
+ * - method 'treeshap': path-dependent TreeSHAP (treeshap.ts), the exact Shapley values with the
+ *   tree's covers standing in for the feature distribution; O(leaves x depth^2) a tree.
  */
 export function gbdtContributions(
   model: GbdtModel,
   features: Float64Array,
   numFeatures: number,
-  options: { numIterations?: number } = {},
+  options: { numIterations?: number; method?: ContributionMethod } = {},
 ): Float64Array {
+  const method = contributionMethod(options.method);
   const rows = checkPredictInput(model, features, numFeatures);
   const k = treeCount(model, options.numIterations);
   const w = numFeatures + 1;
   const out = new Float64Array(rows * w);
   let bias = model.initScore;
   for (let t = 0; t < k; t++) bias += rootValue(model.trees[t] as GbdtTree);
+  const shap = method === 'treeshap' ? new TreeShap(model.trees.slice(0, k).reduce((m, t) => Math.max(m, treeDepth(t)), 0)) : null;
   for (let i = 0; i < rows; i++) {
     out[i * w + numFeatures] = bias;
-    for (let t = 0; t < k; t++) addSaabas(model.trees[t] as GbdtTree, features, i * numFeatures, out, i * w);
+    for (let t = 0; t < k; t++) {
+      const tree = model.trees[t] as GbdtTree;
+      if (shap) shap.add(tree, features, i * numFeatures, out, i * w);
+      else addSaabas(tree, features, i * numFeatures, out, i * w);
+    }
   }
   return out;
 }

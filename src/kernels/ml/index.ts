@@ -14,6 +14,7 @@ export {
   plattTransform,
 } from './calibration.js';
 export {
+  type ContributionMethod,
   type GbdtDataset,
   type GbdtModel,
   type GbdtOptions,

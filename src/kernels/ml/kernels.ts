@@ -29,6 +29,8 @@ import { availableParallelism } from 'node:os';
 import { WaybillError } from '../../errors.js';
 import { fitIsotonic, fitPlatt, type IsotonicModel, isotonicTransform, type PlattModel, plattTransform } from './calibration.js';
 import {
+  type ContributionMethod,
+  contributionMethod,
   type GbdtDataset,
   type GbdtModel,
   type GbdtOptions,
@@ -65,6 +67,7 @@ import {
   nativeGbdtPredict,
   nativeGbdtStatus,
   nativeTrainGbdt,
+  nativeTreeShapAvailable,
 } from './native.js';
 import type { MlpModel, MlpTrainOptions, MlpTrainResult, TfjsBackendChoice, TfjsBackendName, TfjsBackendReport } from './tfjs.js';
 
@@ -126,15 +129,16 @@ export interface MlKernels {
     options?: { type?: 'gain' | 'split' },
   ): Promise<{ importance: Float64Array; type: 'gain' | 'split'; featureNames: string[]; backend: 'js' | 'native' }>;
   /**
-   * Saabas contributions in raw-score units, rows x (numFeatures + 1) row-major, the last
-   * column the bias; each row sums to the raw prediction.
+   * Contributions in raw-score units, rows x (numFeatures + 1) row-major, the last column the
+   * bias; each row sums to the raw prediction. method 'saabas' (default: path increments) or
+   * 'treeshap' (exact path-dependent Shapley values; gbdt.ts gbdtContributions).
    */
   contributions(
     model: GbdtModel,
     features: Float64Array,
     numFeatures: number,
-    options?: { numIterations?: number } & BackendOption,
-  ): Promise<{ contributions: Float64Array; columns: number; method: 'saabas' } & Timed>;
+    options?: { numIterations?: number; method?: ContributionMethod } & BackendOption,
+  ): Promise<{ contributions: Float64Array; columns: number; method: ContributionMethod } & Timed>;
   /** The model as versioned JSON text (format `waybill-gbdt`). */
   save(model: GbdtModel): Promise<{ json: string; format: string; formatVersion: number; backend: 'js' | 'native' }>;
   /** Reads a model from JSON text or the parsed object; INVALID_ARGUMENT names the bad field. */
@@ -383,15 +387,18 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
     async contributions(model, features, numFeatures, options = {}) {
       const { backend, threads, ...rest } = options;
       const m = checkModel(model);
+      const method = contributionMethod(rest.method);
+      // An addon older than TreeSHAP: 'auto' takes the reference, forced 'native' says why not.
+      const use = method === 'treeshap' && backend !== 'native' && !nativeTreeShapAvailable() ? 'js' : backend;
       return runGbdt(
-        backend,
+        use,
         threads,
         async (t) => ({
-          contributions: await nativeGbdtContributions(m, features, numFeatures, { ...rest, threads: t }),
+          contributions: await nativeGbdtContributions(m, features, numFeatures, { ...rest, method, threads: t }),
           columns: numFeatures + 1,
-          method: 'saabas' as const,
+          method,
         }),
-        () => ({ contributions: gbdtContributions(m, features, numFeatures, rest), columns: numFeatures + 1, method: 'saabas' as const }),
+        () => ({ contributions: gbdtContributions(m, features, numFeatures, { ...rest, method }), columns: numFeatures + 1, method }),
       );
     },
     async save(model) {

@@ -30,6 +30,8 @@ import {
 } from '../../native/addon.js';
 import { isCategoryCode } from './binning.js';
 import {
+  type ContributionMethod,
+  contributionMethod,
   type GbdtDataset,
   type GbdtModel,
   type GbdtOptions,
@@ -338,6 +340,8 @@ function flatForest(model: GbdtModel): NativeGbdtForest {
     leftChild: new Int32Array(nodes),
     rightChild: new Int32Array(nodes),
     internalValue: new Float64Array(nodes),
+    internalCount: new Float64Array(nodes),
+    leafCount: new Float64Array(treeLeaves[T] as number),
     catOffsets: new Int32Array(nodes + 1),
     catValues: new Int32Array(cats),
     leafValue: new Float64Array(treeLeaves[T] as number),
@@ -353,7 +357,9 @@ function flatForest(model: GbdtModel): NativeGbdtForest {
     f.leftChild.set(t.leftChild, n0);
     f.rightChild.set(t.rightChild, n0);
     f.internalValue.set(t.internalValue, n0);
+    f.internalCount?.set(t.internalCount, n0);
     f.leafValue.set(t.leafValue, treeLeaves[i] as number);
+    f.leafCount?.set(t.leafCount, treeLeaves[i] as number);
     t.catLeft.forEach((cl, k) => {
       if (cl) {
         f.categorical[n0 + k] = 1;
@@ -425,15 +431,29 @@ export function nativeGbdtPredictSync(
   return out;
 }
 
-/** Native {@link gbdtContributions} (Saabas): rows x (numFeatures + 1), the last column the bias. */
+/** Whether the loaded addon computes TreeSHAP contributions (an older build has Saabas only). */
+export function nativeTreeShapAvailable(): boolean {
+  const load = loadAddon();
+  return nativeGbdtStatus().ok && load.ok && (load.addon.gbdtContributionMethods?.includes('treeshap') ?? false);
+}
+
+/**
+ * Native {@link gbdtContributions}: rows x (numFeatures + 1), the last column the bias; method
+ * 'saabas' (default) or 'treeshap' (UNSUPPORTED on an addon without it: nativeTreeShapAvailable).
+ */
 export async function nativeGbdtContributions(
   model: GbdtModel,
   features: Float64Array,
   numFeatures: number,
-  options: { numIterations?: number } & NativeGbdtRun = {},
+  options: { numIterations?: number; method?: ContributionMethod } & NativeGbdtRun = {},
 ): Promise<Float64Array> {
+  const method = contributionMethod(options.method);
+  if (method === 'treeshap' && !nativeTreeShapAvailable())
+    throw new WaybillError('KERNEL_UNSUPPORTED', 'this native addon has no TreeSHAP (rebuild it: npm run build:native)', {
+      field: 'method',
+    });
   const fields = predictFields(model, features, numFeatures, options.numIterations);
   const out = new Float64Array(fields.rows * (numFeatures + 1));
-  await addon().gbdtContributions({ ...fields, out, threads: threadsOf(options) });
+  await addon().gbdtContributions({ ...fields, out, threads: threadsOf(options), ...(method === 'treeshap' ? { method } : {}) });
   return out;
 }

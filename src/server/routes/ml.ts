@@ -12,7 +12,7 @@
  * `?wait=true` answers 200 with the result itself.
  *
  * POST /v1/ml/predict: a model JSON (`waybill-gbdt`, or a `waybill-mlp` artifact from
- * saveTabularMlp) and rows -> predictions, plus Saabas contributions for GBDT models on request.
+ * saveTabularMlp) and rows -> predictions, plus Saabas or TreeSHAP contributions for GBDT models on request.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -163,7 +163,12 @@ const PredictBody = Type.Object(
     features: Features,
     raw: Type.Optional(Type.Boolean({ description: 'GBDT: the raw score (margin) instead of the response scale' })),
     numIterations: Type.Optional(Type.Integer({ minimum: 1, description: 'GBDT: use the first trees only' })),
-    contributions: Type.Optional(Type.Boolean({ description: 'GBDT: Saabas contributions per row (raw-score units)' })),
+    contributions: Type.Optional(Type.Boolean({ description: 'GBDT: contributions per row (raw-score units)' })),
+    contributionMethod: Type.Optional(
+      Type.Union([Type.Literal('saabas'), Type.Literal('treeshap')], {
+        description: "GBDT, with contributions: 'saabas' (default: path increments) or 'treeshap' (exact path-dependent Shapley values)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -174,7 +179,7 @@ const PredictResponse = Type.Object({
     Type.Object({
       columns: Type.Array(Type.String(), { description: 'feature names, then bias' }),
       values: Type.Array(Type.Array(Type.Number()), { description: 'rows x (numFeatures + 1); each row sums to the raw score' }),
-      method: Type.Literal('saabas'),
+      method: Type.Union([Type.Literal('saabas'), Type.Literal('treeshap')]),
     }),
   ),
   format: Type.String(),
@@ -388,7 +393,7 @@ export const mlRoutes: FastifyPluginAsyncTypebox<MlRouteOptions> = async (app, {
       const t0 = performance.now();
       checkSize(valueCount(b.features));
       if (b.model.format === 'waybill-mlp') {
-        for (const field of ['raw', 'numIterations', 'contributions'] as const)
+        for (const field of ['raw', 'numIterations', 'contributions', 'contributionMethod'] as const)
           if (b[field] !== undefined && b[field] !== false)
             throw new WaybillError('KERNEL_UNSUPPORTED', `${field} applies to GBDT models only`, { field });
         const { model } = await engine.kernels.ml.loadMlp(b.model);
@@ -405,18 +410,23 @@ export const mlRoutes: FastifyPluginAsyncTypebox<MlRouteOptions> = async (app, {
           model.network.dispose();
         }
       }
+      if (b.contributionMethod !== undefined && !b.contributions)
+        throw new WaybillError('INVALID_ARGUMENT', 'contributionMethod needs contributions: true', { field: 'contributionMethod' });
       const model: GbdtModel = (await engine.kernels.ml.load(b.model)).model;
       const x = toMatrix('features', b.features, Array.isArray(b.features) ? undefined : model.featureNames, model.numFeatures);
       const iterations = b.numIterations !== undefined ? { numIterations: b.numIterations } : {};
       const out = await engine.kernels.ml.predict(model, x.values, x.numFeatures, { ...iterations, ...(b.raw ? { raw: true } : {}) });
-      let contributions: { columns: string[]; values: number[][]; method: 'saabas' } | undefined;
+      let contributions: { columns: string[]; values: number[][]; method: 'saabas' | 'treeshap' } | undefined;
       if (b.contributions) {
-        const c = await engine.kernels.ml.contributions(model, x.values, x.numFeatures, iterations);
+        const c = await engine.kernels.ml.contributions(model, x.values, x.numFeatures, {
+          ...iterations,
+          ...(b.contributionMethod ? { method: b.contributionMethod } : {}),
+        });
         const names = model.featureNames ?? Array.from({ length: model.numFeatures }, (_, f) => `f${f}`);
         contributions = {
           columns: [...names, 'bias'],
           values: Array.from({ length: x.rows }, (_, i) => Array.from(c.contributions.subarray(i * c.columns, (i + 1) * c.columns))),
-          method: 'saabas',
+          method: c.method,
         };
       }
       return {

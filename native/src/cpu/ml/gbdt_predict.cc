@@ -26,6 +26,8 @@ ForestView Forest::view() const {
   v.cat_offsets = cat_offsets.data();
   v.cat_values = cat_values.data();
   v.leaf_value = leaf_value.data();
+  v.internal_count = internal_count.data();
+  v.leaf_count = leaf_count.data();
   return v;
 }
 
@@ -118,11 +120,7 @@ Status gbdt_contributions_cpu(const ForestView& forest, std::size_t num_trees, c
   detail::CatBits cats;
   cats.build(forest, num_trees);
   const std::size_t p = forest.num_features, w = p + 1;
-  double bias = forest.init_score;
-  for (std::size_t t = 0; t < num_trees; ++t) {
-    const bool single = forest.tree_nodes[t + 1] == forest.tree_nodes[t];
-    bias += single ? forest.leaf_value[forest.tree_leaves[t]] : forest.internal_value[forest.tree_nodes[t]];
-  }
+  const double bias = detail::forest_bias(forest, num_trees);
   std::atomic<bool> cancelled{false};
   detail::parallel_blocks(threads, range.end - range.begin, [&](std::size_t b, std::size_t e) {
     for (std::size_t i = range.begin + b; i < range.begin + e; ++i) {

@@ -456,6 +456,17 @@ inline int32_t walk_to_leaf(const ForestView& v, std::size_t tree, const double*
   }
 }
 
+/// The contributions' bias (gbdt.ts gbdtContributions): init_score plus every tree's root value
+/// (its training-row-weighted mean leaf), added in tree order.
+inline double forest_bias(const ForestView& v, std::size_t num_trees) {
+  double bias = v.init_score;
+  for (std::size_t t = 0; t < num_trees; ++t) {
+    const bool single = v.tree_nodes[t + 1] == v.tree_nodes[t];
+    bias += single ? v.leaf_value[v.tree_leaves[t]] : v.internal_value[v.tree_nodes[t]];
+  }
+  return bias;
+}
+
 inline int32_t leaf_index(const ForestView& v, std::size_t tree, const double* row) {
   return walk_to_leaf(v, tree, row, [&](std::size_t g, double x) { return goes_left(v, g, x); });
 }
