@@ -12,11 +12,17 @@
 namespace waybill::ml {
 namespace {
 
-/// The path of recursion level k in slots [k cap, k cap + cap) of four parallel arrays.
+/// One element of a path: a feature, its zero and one fractions, the permutation weight.
+struct PathElement {
+  int32_t d;
+  double z, o, w;
+};
+
+/// The path of recursion level k in elements [k cap, k cap + cap) of one array.
 class TreeShapWalk {
  public:
   TreeShapWalk(const ForestView& f, const detail::CatBits& cats, std::size_t max_depth)
-      : f_(f), cats_(cats), cap_(max_depth + 2), d_(cap_ * cap_), z_(cap_ * cap_), o_(cap_ * cap_), w_(cap_ * cap_) {}
+      : f_(f), cats_(cats), cap_(max_depth + 2), path_(cap_ * cap_) {}
 
   /// Adds the row's values for tree t to out[feature].
   void add(std::size_t t, const double* row, double* out) {
@@ -25,7 +31,7 @@ class TreeShapWalk {
     if (f_.tree_nodes[t + 1] == n0_) return;
     row_ = row;
     out_ = out;
-    recurse(0, 0, 0, 1, 1, -1);
+    recurse(0, path_.data(), 0, 1, 1, -1);
   }
 
  private:
@@ -33,31 +39,23 @@ class TreeShapWalk {
     return child < 0 ? f_.leaf_count[l0_ + ~child] : f_.internal_count[n0_ + child];
   }
 
-  void recurse(int32_t node, std::size_t level, std::size_t parent_len, double pz, double po, int32_t pi) {
-    const std::size_t base = level * cap_;
-    if (level > 0) {
-      const std::size_t from = base - cap_;
-      std::copy_n(d_.begin() + from, parent_len, d_.begin() + base);
-      std::copy_n(z_.begin() + from, parent_len, z_.begin() + base);
-      std::copy_n(o_.begin() + from, parent_len, o_.begin() + base);
-      std::copy_n(w_.begin() + from, parent_len, w_.begin() + base);
-    }
+  /// `node` (>= 0 internal, < 0 ~leaf) with its path at m, the parent's parent_len elements just below.
+  void recurse(int32_t node, PathElement* m, std::size_t parent_len, double pz, double po, int32_t pi) {
+    if (parent_len > 0) std::copy_n(m - cap_, parent_len, m);
     std::size_t len = parent_len;
-    d_[base + len] = pi;
-    z_[base + len] = pz;
-    o_[base + len] = po;
-    w_[base + len] = len == 0 ? 1 : 0;
+    m[len] = PathElement{pi, pz, po, len == 0 ? 1.0 : 0.0};
+    const double next_len = static_cast<double>(len + 1);
     for (std::size_t k = len; k-- > 0;) {
-      w_[base + k + 1] = w_[base + k + 1] + (po * w_[base + k] * static_cast<double>(k + 1)) / static_cast<double>(len + 1);
-      w_[base + k] = (pz * w_[base + k] * static_cast<double>(len - k)) / static_cast<double>(len + 1);
+      m[k + 1].w = m[k + 1].w + (po * m[k].w * static_cast<double>(k + 1)) / next_len;
+      m[k].w = (pz * m[k].w * static_cast<double>(len - k)) / next_len;
     }
     ++len;
     if (node < 0) {
       const double value = f_.leaf_value[l0_ + ~node];
       for (std::size_t i = 1; i < len; ++i) {
-        const double s = unwound_sum(base, len, i);
-        double& slot = out_[d_[base + i]];
-        slot = slot + s * (o_[base + i] - z_[base + i]) * value;
+        const double s = unwound_sum(m, len, i);
+        double& slot = out_[m[i].d];
+        slot = slot + s * (m[i].o - m[i].z) * value;
       }
       return;
     }
@@ -69,56 +67,56 @@ class TreeShapWalk {
     const double r = f_.internal_count[g];
     double iz = 1, io = 1;
     for (std::size_t k = 1; k < len; ++k) {
-      if (d_[base + k] != feature) continue;
-      iz = z_[base + k];
-      io = o_[base + k];
-      unwind(base, len, k);
+      if (m[k].d != feature) continue;
+      iz = m[k].z;
+      io = m[k].o;
+      unwind(m, len, k);
       --len;
       break;
     }
-    recurse(hot, level + 1, len, (iz * cover(hot)) / r, io, feature);
-    recurse(cold, level + 1, len, (iz * cover(cold)) / r, 0, feature);
+    recurse(hot, m + cap_, len, (iz * cover(hot)) / r, io, feature);
+    recurse(cold, m + cap_, len, (iz * cover(cold)) / r, 0, feature);
   }
 
-  void unwind(std::size_t base, std::size_t len, std::size_t i) {
+  static void unwind(PathElement* m, std::size_t len, std::size_t i) {
     const std::size_t l = len - 1;
-    const double oi = o_[base + i], zi = z_[base + i];
+    const double oi = m[i].o, zi = m[i].z;
     const double ld = static_cast<double>(l);
-    double n = w_[base + l];
+    double n = m[l].w;
     for (std::size_t j = l; j-- > 0;) {
       const double jd = static_cast<double>(j);
       if (oi != 0) {
-        const double t = w_[base + j];
-        w_[base + j] = (n * (ld + 1)) / ((jd + 1) * oi);
-        n = t - (w_[base + j] * zi * (ld - jd)) / (ld + 1);
+        const double t = m[j].w;
+        m[j].w = (n * (ld + 1)) / ((jd + 1) * oi);
+        n = t - (m[j].w * zi * (ld - jd)) / (ld + 1);
       } else {
-        w_[base + j] = (w_[base + j] * (ld + 1)) / (zi * (ld - jd));
+        m[j].w = (m[j].w * (ld + 1)) / (zi * (ld - jd));
       }
     }
     for (std::size_t j = i; j < l; ++j) {
-      d_[base + j] = d_[base + j + 1];
-      z_[base + j] = z_[base + j + 1];
-      o_[base + j] = o_[base + j + 1];
+      m[j].d = m[j + 1].d;
+      m[j].z = m[j + 1].z;
+      m[j].o = m[j + 1].o;
     }
   }
 
-  double unwound_sum(std::size_t base, std::size_t len, std::size_t i) const {
+  static double unwound_sum(const PathElement* m, std::size_t len, std::size_t i) {
     const std::size_t l = len - 1;
-    const double oi = o_[base + i], zi = z_[base + i];
+    const double oi = m[i].o, zi = m[i].z;
     const double ld = static_cast<double>(l);
     double total = 0;
     if (oi != 0) {
-      double n = w_[base + l];
+      double n = m[l].w;
       for (std::size_t j = l; j-- > 0;) {
         const double jd = static_cast<double>(j);
         const double t = (n * (ld + 1)) / ((jd + 1) * oi);
         total += t;
-        n = w_[base + j] - (t * zi * (ld - jd)) / (ld + 1);
+        n = m[j].w - (t * zi * (ld - jd)) / (ld + 1);
       }
     } else {
       for (std::size_t j = l; j-- > 0;) {
         const double jd = static_cast<double>(j);
-        total += (w_[base + j] * (ld + 1)) / (zi * (ld - jd));
+        total += (m[j].w * (ld + 1)) / (zi * (ld - jd));
       }
     }
     return total;
@@ -127,8 +125,7 @@ class TreeShapWalk {
   const ForestView& f_;
   const detail::CatBits& cats_;
   const std::size_t cap_;
-  std::vector<int32_t> d_;
-  std::vector<double> z_, o_, w_;
+  std::vector<PathElement> path_;
   int32_t n0_ = 0, l0_ = 0;
   const double* row_ = nullptr;
   double* out_ = nullptr;
