@@ -33,9 +33,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type GbdtModel, type GbdtOptions, gbdtPredict, trainGbdt } from '../src/kernels/ml/gbdt.js';
+import { type GbdtModel, type GbdtOptions, gbdtContributions, gbdtPredict, trainGbdt } from '../src/kernels/ml/gbdt.js';
 import { coverage, logLoss, pinballLoss, rmse, rocAuc } from '../src/kernels/ml/metrics.js';
-import { nativeGbdtPredictSync, nativeGbdtStatus, nativeTrainGbdtSync } from '../src/kernels/ml/native.js';
+import { nativeGbdtContributions, nativeGbdtPredictSync, nativeGbdtStatus, nativeTrainGbdtSync } from '../src/kernels/ml/native.js';
 import { defaultDataDir } from '../src/paths.js';
 import { loadHillstromTable, loadLadeTable, type RealTable, seededFolds, seededSplit, takeRows } from './ml-real-data.js';
 import { sectionKey, writeResultsSection } from './results-md.js';
@@ -52,6 +52,8 @@ const TRAIN_SHARE = 0.8;
 const ROUNDS = 100;
 const ALPHA = 0.9;
 const PREDICT_ROWS = 200_000;
+/** Rows of the contributions timing (the first of the tiled validation rows). */
+const CONTRIB_ROWS = 5_000;
 const SETTINGS = { numIterations: ROUNDS, learningRate: 0.1, maxLeaves: 31, maxBins: 255, lambdaL2: 0, minDataInLeaf: 1 } as const;
 const loadAtStart = loadavg();
 const startedAt = performance.now();
@@ -80,6 +82,8 @@ interface Side {
   auc?: number;
   coverage?: number;
   predictRowsPerSec: number;
+  /** Contributions rows/s, 2 threads (XGBoost: approx_contribs for Saabas, pred_contribs for TreeSHAP). */
+  contribRowsPerSec?: { saabas: number; treeshap: number };
 }
 
 interface Result {
@@ -275,17 +279,42 @@ for _ in range(cfg['repeats']):
     dv = dm(xbig)
     t0 = time.perf_counter(); bst.predict(dv); times.append(time.perf_counter() - t0)
 out['predict'] = times; out['predictRows'] = xbig.shape[0]
+xc = dm(xbig[:cfg['contribRows']]); out['contribRows'] = min(cfg['contribRows'], xbig.shape[0])
+try:
+    for name, approx in (('contribSaabas', True), ('contribTreeshap', False)):
+        bst.predict(xc, pred_contribs=True, approx_contribs=approx); times = []
+        for _ in range(cfg['repeats']):
+            t0 = time.perf_counter(); bst.predict(xc, pred_contribs=True, approx_contribs=approx); times.append(time.perf_counter() - t0)
+        out[name] = times
+except Exception as e:
+    out['contribError'] = str(e).splitlines()[0]
 print(json.dumps(out))
 `;
 
-/** XGBoost on the same rows: every run's train seconds (2 and 1 threads) and predict seconds, validation predictions. */
+interface XgbRun {
+  train2: number[];
+  train1: number[];
+  predict: number[];
+  predictRows: number;
+  /** pred_contribs with approx_contribs (Saabas) and without (TreeSHAP), on contribRows rows. */
+  contribSaabas?: number[];
+  contribTreeshap?: number[];
+  contribRows: number;
+  contribError?: string;
+  predictions: Float64Array;
+}
+
+/**
+ * XGBoost on the same rows: every run's train seconds (2 and 1 threads), predict seconds and
+ * contributions seconds, validation predictions.
+ */
 function runXgboost(
   train: { features: Float64Array; labels: Float64Array },
   valid: { features: Float64Array },
   table: RealTable,
   params: Record<string, unknown>,
   tiles: number,
-): { train2: number[]; train1: number[]; predict: number[]; predictRows: number; predictions: Float64Array } {
+): XgbRun {
   const dir = mkdtempSync(join(tmpdir(), 'wb-xgb-real-'));
   try {
     const write = (name: string, a: Float64Array) => writeFileSync(join(dir, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
@@ -293,15 +322,10 @@ function runXgboost(
     write('yt.bin', train.labels);
     write('xv.bin', valid.features);
     const types = Array.from({ length: table.numFeatures }, (_, f) => (table.categoricalFeatures.includes(f) ? 'c' : 'q'));
-    const cfg = { p: table.numFeatures, types, params, rounds: ROUNDS, repeats: REPEATS, tiles };
+    const cfg = { p: table.numFeatures, types, params, rounds: ROUNDS, repeats: REPEATS, tiles, contribRows: CONTRIB_ROWS };
     const res = spawnSync(PYTHON, ['-c', XGB_SCRIPT, dir, JSON.stringify(cfg)], { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (res.status !== 0) throw new Error(res.stderr.trim().split('\n').at(-1) ?? `exit ${res.status}`);
-    const t = JSON.parse(res.stdout.trim().split('\n').at(-1) as string) as {
-      train1: number[];
-      train2: number[];
-      predict: number[];
-      predictRows: number;
-    };
+    const t = JSON.parse(res.stdout.trim().split('\n').at(-1) as string) as Omit<XgbRun, 'predictions'>;
     const buf = readFileSync(join(dir, 'pv.bin'));
     const predictions = new Float64Array(buf.buffer, buf.byteOffset, buf.byteLength / 8).slice();
     return { ...t, predictions };
@@ -391,6 +415,31 @@ for (const task of tasks) {
     predict(big);
     return (performance.now() - t) / 1000;
   });
+  // Contributions: Saabas and TreeSHAP on the first CONTRIB_ROWS tiled rows, 2 threads; TreeSHAP's rows must sum to the raw prediction.
+  const contribX = big.subarray(0, Math.min(CONTRIB_ROWS, big.length / train.numFeatures) * train.numFeatures);
+  const contribRows = contribX.length / train.numFeatures;
+  const contribs = async (method: 'saabas' | 'treeshap') =>
+    native.ok
+      ? await nativeGbdtContributions(model, contribX, train.numFeatures, { threads: 2, method })
+      : gbdtContributions(model, contribX, train.numFeatures, { method });
+  const contribTimes = { saabas: [] as number[], treeshap: [] as number[] };
+  for (const method of ['saabas', 'treeshap'] as const) {
+    const c = await contribs(method); // warm-up, and the sum check
+    const raw = native.ok
+      ? nativeGbdtPredictSync(model, contribX, train.numFeatures, { threads: 2, raw: true })
+      : gbdtPredict(model, contribX, train.numFeatures, { raw: true });
+    const w = train.numFeatures + 1;
+    let worst = 0;
+    for (let i = 0; i < contribRows; i++)
+      worst = Math.max(worst, Math.abs(c.subarray(i * w, i * w + w).reduce((a, b) => a + b, 0) - (raw[i] as number)));
+    if (worst > 1e-6 * Math.max(1, Math.abs(raw[0] as number)))
+      throw new Error(`${task.id}: ${method} rows miss the raw prediction by ${worst}`);
+    for (let k = 0; k < REPEATS; k++) {
+      const t = performance.now();
+      await contribs(method);
+      contribTimes[method].push((performance.now() - t) / 1000);
+    }
+  }
   const constant = constantOf(task.kind, train.labels);
   const result: Result = {
     task: task.id,
@@ -409,11 +458,14 @@ for (const task of tasks) {
       train1Seconds: best(runs1.map((r) => r.seconds)),
       ...scores(task.kind, valid.labels, pred),
       predictRowsPerSec: big.length / train.numFeatures / best(predictTimes),
+      contribRowsPerSec: { saabas: contribRows / best(contribTimes.saabas), treeshap: contribRows / best(contribTimes.treeshap) },
     },
     seconds: {
       ours2: runs2.map((r) => r.seconds),
       ours1: runs1.map((r) => r.seconds),
       oursPredict: predictTimes,
+      oursContribSaabas: contribTimes.saabas,
+      oursContribTreeshap: contribTimes.treeshap,
     },
     xgboost: { error: `not importable by ${PYTHON}` },
   };
@@ -462,8 +514,19 @@ for (const task of tasks) {
         train1Seconds: best(x.train1),
         ...scores(task.kind, valid.labels, x.predictions),
         predictRowsPerSec: x.predictRows / best(x.predict),
+        ...(x.contribSaabas && x.contribTreeshap
+          ? { contribRowsPerSec: { saabas: x.contribRows / best(x.contribSaabas), treeshap: x.contribRows / best(x.contribTreeshap) } }
+          : {}),
       };
-      result.seconds = { ...result.seconds, xgboost2: x.train2, xgboost1: x.train1, xgboostPredict: x.predict };
+      if (x.contribError) console.log(`${task.id}: XGBoost contributions failed: ${x.contribError}`);
+      result.seconds = {
+        ...result.seconds,
+        xgboost2: x.train2,
+        xgboost1: x.train1,
+        xgboostPredict: x.predict,
+        ...(x.contribSaabas ? { xgboostContribSaabas: x.contribSaabas } : {}),
+        ...(x.contribTreeshap ? { xgboostContribTreeshap: x.contribTreeshap } : {}),
+      };
       result.cv.xgboost = runXgboostFolds(folds, task.table, params).map((p, k) => cvLoss(k, p));
     } catch (err) {
       result.xgboost = { error: (err as Error).message };
@@ -564,6 +627,21 @@ const lines = [
     return (
       `| ${r.data}: ${r.target} | ${r.objective} (${r.loss}) | ${mean(cv.ours).toPrecision(5)} | ${xs ? mean(xs).toPrecision(5) : '-'} | ` +
       `${xs ? pct(mean(cv.ours), mean(xs)) : '-'} | ${xs ? `${lower} of ${xs.length}` : '-'} | ${list(cv.ours)} | ${xs ? list(xs) : '-'} |`
+    );
+  }),
+  '',
+  `Contributions per row (rows/s, 2 threads, best of ${REPEATS}, the first ${int(CONTRIB_ROWS)} of the tiled validation rows; each side explains its own model of the table above): ` +
+    'Saabas (ours: the default method; XGBoost: pred_contribs with approx_contribs) and path-dependent TreeSHAP (ours: method treeshap; XGBoost: pred_contribs). ' +
+    'Our TreeSHAP rows were checked to sum to the raw predictions. XGBoost keeps its TreeSHAP path in 32-bit floats, ours in doubles.',
+  '',
+  '| data: target | our Saabas rows/s | XGBoost Saabas rows/s | our TreeSHAP rows/s | XGBoost TreeSHAP rows/s | TreeSHAP, ours / XGBoost |',
+  '|---|---|---|---|---|---|',
+  ...results.map((r) => {
+    const o = r.ours.contribRowsPerSec;
+    const x = 'contribRowsPerSec' in r.xgboost ? r.xgboost.contribRowsPerSec : undefined;
+    return (
+      `| ${r.data}: ${r.target} | ${o ? int(o.saabas) : '-'} | ${x ? int(x.saabas) : '-'} | ${o ? int(o.treeshap) : '-'} | ${x ? int(x.treeshap) : '-'} | ` +
+      `${o && x ? `${(o.treeshap / x.treeshap).toFixed(2)}x` : '-'} |`
     );
   }),
 ];

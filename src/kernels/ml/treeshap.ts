@@ -43,6 +43,9 @@ export class TreeShap {
   private readonly z: Float64Array;
   private readonly o: Float64Array;
   private readonly w: Float64Array;
+  /** inv[k] = 1 / k: the loops multiply by reciprocals (and by products of them computed off the
+   * loop's dependency chain) instead of dividing, which made them wait on division latency. */
+  private readonly inv: Float64Array;
   private tree!: GbdtTree;
   private features!: Float64Array;
   private offset = 0;
@@ -57,6 +60,8 @@ export class TreeShap {
     this.z = new Float64Array(size);
     this.o = new Float64Array(size);
     this.w = new Float64Array(size);
+    this.inv = new Float64Array(this.cap + 1);
+    for (let k = 1; k <= this.cap; k++) this.inv[k] = 1 / k;
   }
 
   /**
@@ -102,9 +107,10 @@ export class TreeShap {
     z[base + len] = pz;
     o[base + len] = po;
     w[base + len] = len === 0 ? 1 : 0;
+    const invLen = this.inv[len + 1] as number;
     for (let i = len - 1; i >= 0; i--) {
-      w[base + i + 1] = (w[base + i + 1] as number) + (po * (w[base + i] as number) * (i + 1)) / (len + 1);
-      w[base + i] = (pz * (w[base + i] as number) * (len - i)) / (len + 1);
+      w[base + i + 1] = (w[base + i + 1] as number) + po * (w[base + i] as number) * ((i + 1) * invLen);
+      w[base + i] = pz * (w[base + i] as number) * ((len - i) * invLen);
     }
     len++;
     const t = this.tree;
@@ -139,19 +145,22 @@ export class TreeShap {
 
   /** Removes path element i (of len) from the weights, as if it had never been added. */
   private unwind(base: number, len: number, i: number): void {
-    const { d, z, o, w } = this;
+    const { d, z, o, w, inv } = this;
     const l = len - 1;
     const oi = o[base + i] as number;
     const zi = z[base + i] as number;
-    let n = w[base + l] as number;
-    for (let j = l - 1; j >= 0; j--) {
-      if (oi !== 0) {
+    if (oi !== 0) {
+      const a = (l + 1) / oi;
+      const b = zi / (l + 1);
+      let n = w[base + l] as number;
+      for (let j = l - 1; j >= 0; j--) {
         const t = w[base + j] as number;
-        w[base + j] = (n * (l + 1)) / ((j + 1) * oi);
-        n = t - ((w[base + j] as number) * zi * (l - j)) / (l + 1);
-      } else {
-        w[base + j] = ((w[base + j] as number) * (l + 1)) / (zi * (l - j));
+        w[base + j] = n * (a * (inv[j + 1] as number));
+        n = t - (w[base + j] as number) * (b * (l - j));
       }
+    } else {
+      const c = (l + 1) / zi;
+      for (let j = l - 1; j >= 0; j--) w[base + j] = (w[base + j] as number) * (c * (inv[l - j] as number));
     }
     for (let j = i; j < l; j++) {
       d[base + j] = d[base + j + 1] as number;
@@ -162,20 +171,23 @@ export class TreeShap {
 
   /** The sum of the weights the path would have with element i (of len) unwound. */
   private unwoundSum(base: number, len: number, i: number): number {
-    const { z, o, w } = this;
+    const { z, o, w, inv } = this;
     const l = len - 1;
     const oi = o[base + i] as number;
     const zi = z[base + i] as number;
     let total = 0;
     if (oi !== 0) {
+      const a = (l + 1) / oi;
+      const b = zi / (l + 1);
       let n = w[base + l] as number;
       for (let j = l - 1; j >= 0; j--) {
-        const t = (n * (l + 1)) / ((j + 1) * oi);
+        const t = n * (a * (inv[j + 1] as number));
         total += t;
-        n = (w[base + j] as number) - (t * zi * (l - j)) / (l + 1);
+        n = (w[base + j] as number) - t * (b * (l - j));
       }
     } else {
-      for (let j = l - 1; j >= 0; j--) total += ((w[base + j] as number) * (l + 1)) / (zi * (l - j));
+      const c = (l + 1) / zi;
+      for (let j = l - 1; j >= 0; j--) total += (w[base + j] as number) * (c * (inv[l - j] as number));
     }
     return total;
   }

@@ -22,7 +22,9 @@ struct PathElement {
 class TreeShapWalk {
  public:
   TreeShapWalk(const ForestView& f, const detail::CatBits& cats, std::size_t max_depth)
-      : f_(f), cats_(cats), cap_(max_depth + 2), path_(cap_ * cap_) {}
+      : f_(f), cats_(cats), cap_(max_depth + 2), path_(cap_ * cap_), inv_(cap_ + 1, 0) {
+    for (std::size_t k = 1; k <= cap_; ++k) inv_[k] = 1 / static_cast<double>(k);
+  }
 
   /// Adds the row's values for tree t to out[feature].
   void add(std::size_t t, const double* row, double* out) {
@@ -44,10 +46,10 @@ class TreeShapWalk {
     if (parent_len > 0) std::copy_n(m - cap_, parent_len, m);
     std::size_t len = parent_len;
     m[len] = PathElement{pi, pz, po, len == 0 ? 1.0 : 0.0};
-    const double next_len = static_cast<double>(len + 1);
+    const double inv_len = inv_[len + 1];
     for (std::size_t k = len; k-- > 0;) {
-      m[k + 1].w = m[k + 1].w + (po * m[k].w * static_cast<double>(k + 1)) / next_len;
-      m[k].w = (pz * m[k].w * static_cast<double>(len - k)) / next_len;
+      m[k + 1].w = m[k + 1].w + po * m[k].w * (static_cast<double>(k + 1) * inv_len);
+      m[k].w = pz * m[k].w * (static_cast<double>(len - k) * inv_len);
     }
     ++len;
     if (node < 0) {
@@ -78,20 +80,21 @@ class TreeShapWalk {
     recurse(cold, m + cap_, len, (iz * cover(cold)) / r, 0, feature);
   }
 
-  static void unwind(PathElement* m, std::size_t len, std::size_t i) {
+  void unwind(PathElement* m, std::size_t len, std::size_t i) const {
     const std::size_t l = len - 1;
     const double oi = m[i].o, zi = m[i].z;
     const double ld = static_cast<double>(l);
-    double n = m[l].w;
-    for (std::size_t j = l; j-- > 0;) {
-      const double jd = static_cast<double>(j);
-      if (oi != 0) {
+    if (oi != 0) {
+      const double a = (ld + 1) / oi, b = zi / (ld + 1);
+      double n = m[l].w;
+      for (std::size_t j = l; j-- > 0;) {
         const double t = m[j].w;
-        m[j].w = (n * (ld + 1)) / ((jd + 1) * oi);
-        n = t - (m[j].w * zi * (ld - jd)) / (ld + 1);
-      } else {
-        m[j].w = (m[j].w * (ld + 1)) / (zi * (ld - jd));
+        m[j].w = n * (a * inv_[j + 1]);
+        n = t - m[j].w * (b * static_cast<double>(l - j));
       }
+    } else {
+      const double c = (ld + 1) / zi;
+      for (std::size_t j = l; j-- > 0;) m[j].w = m[j].w * (c * inv_[l - j]);
     }
     for (std::size_t j = i; j < l; ++j) {
       m[j].d = m[j + 1].d;
@@ -100,24 +103,22 @@ class TreeShapWalk {
     }
   }
 
-  static double unwound_sum(const PathElement* m, std::size_t len, std::size_t i) {
+  double unwound_sum(const PathElement* m, std::size_t len, std::size_t i) const {
     const std::size_t l = len - 1;
     const double oi = m[i].o, zi = m[i].z;
     const double ld = static_cast<double>(l);
     double total = 0;
     if (oi != 0) {
+      const double a = (ld + 1) / oi, b = zi / (ld + 1);
       double n = m[l].w;
       for (std::size_t j = l; j-- > 0;) {
-        const double jd = static_cast<double>(j);
-        const double t = (n * (ld + 1)) / ((jd + 1) * oi);
+        const double t = n * (a * inv_[j + 1]);
         total += t;
-        n = m[j].w - (t * zi * (ld - jd)) / (ld + 1);
+        n = m[j].w - t * (b * static_cast<double>(l - j));
       }
     } else {
-      for (std::size_t j = l; j-- > 0;) {
-        const double jd = static_cast<double>(j);
-        total += (m[j].w * (ld + 1)) / (zi * (ld - jd));
-      }
+      const double c = (ld + 1) / zi;
+      for (std::size_t j = l; j-- > 0;) total += m[j].w * (c * inv_[l - j]);
     }
     return total;
   }
@@ -126,6 +127,7 @@ class TreeShapWalk {
   const detail::CatBits& cats_;
   const std::size_t cap_;
   std::vector<PathElement> path_;
+  std::vector<double> inv_;  // inv_[k] = 1 / k (treeshap.ts: multiplications by reciprocals, not divisions)
   int32_t n0_ = 0, l0_ = 0;
   const double* row_ = nullptr;
   double* out_ = nullptr;
