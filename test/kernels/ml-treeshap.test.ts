@@ -175,6 +175,12 @@ describe.skipIf(!native.ok)(`TreeSHAP on the C++ core${native.ok ? '' : ` (skipp
       expect(Array.from(n.contributions)).toEqual(Array.from(j.contributions));
       const s = await engine.kernels.ml.contributions(model, rows.features, 5);
       expect(s.method).toBe('saabas');
+      // Contributions never run on the CUDA device: forcing it says so, for either method.
+      await expect(engine.kernels.ml.contributions(model, rows.features, 5, { method: 'treeshap', backend: 'cuda' })).rejects.toMatchObject(
+        {
+          code: 'BACKEND_UNAVAILABLE',
+        },
+      );
       const broken = { ...model, trees: model.trees.map((t) => ({ ...t, leafCount: new Float64Array(t.numLeaves) })) };
       await expect(engine.kernels.ml.contributions(broken, rows.features, 5, { method: 'treeshap' })).rejects.toMatchObject({
         code: 'INVALID_ARGUMENT',

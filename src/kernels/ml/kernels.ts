@@ -388,8 +388,8 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       const { backend, threads, ...rest } = options;
       const m = checkModel(model);
       const method = contributionMethod(rest.method);
-      // An addon older than TreeSHAP: 'auto' takes the reference, forced 'native' says why not.
-      const use = method === 'treeshap' && backend !== 'native' && !nativeTreeShapAvailable() ? 'js' : backend;
+      // An addon older than TreeSHAP: 'auto' takes the reference, a forced backend says why not.
+      const use = method === 'treeshap' && (backend === undefined || backend === 'auto') && !nativeTreeShapAvailable() ? 'js' : backend;
       return runGbdt(
         use,
         threads,

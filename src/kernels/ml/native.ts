@@ -439,7 +439,7 @@ export function nativeTreeShapAvailable(): boolean {
 
 /**
  * Native {@link gbdtContributions}: rows x (numFeatures + 1), the last column the bias; method
- * 'saabas' (default) or 'treeshap' (UNSUPPORTED on an addon without it: nativeTreeShapAvailable).
+ * 'saabas' (default) or 'treeshap' (KERNEL_UNSUPPORTED on an addon without it: nativeTreeShapAvailable).
  */
 export async function nativeGbdtContributions(
   model: GbdtModel,
