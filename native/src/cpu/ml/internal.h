@@ -467,6 +467,7 @@ inline double forest_bias(const ForestView& v, std::size_t num_trees) {
   return bias;
 }
 
+/// The tree-local leaf of a row (binary search at categorical splits; CatBits::leaf_index for many rows).
 inline int32_t leaf_index(const ForestView& v, std::size_t tree, const double* row) {
   return walk_to_leaf(v, tree, row, [&](std::size_t g, double x) { return goes_left(v, g, x); });
 }
