@@ -8,9 +8,10 @@
 // takes the branch gbdt-tree.ts goesLeft takes (NaN -> default direction; categorical -> left iff
 // the value is one of the node's codes, tested in a bitset when they are all under 4096
 // (cat_bits.h, as gbdt_predict_cpu does) and by binary search otherwise; numeric -> left iff
-// x <= threshold) and adds the leaves tree by tree in tree order, v = v + leaf, as gbdt_predict_cpu does; with no fused multiply-add
-// (nvcc --fmad=false, -ffp-contract=off on the host) every sum and the transform are IEEE
-// operations in the same order, so raw and transformed predictions are bit-identical to the CPU.
+// x <= threshold) and adds the leaves tree by tree in tree order, v = v + leaf, as
+// gbdt_predict_cpu does; with no fused multiply-add (nvcc --fmad=false, -ffp-contract=off on the
+// host) every sum and the transform are IEEE operations in the same order, so raw and transformed
+// predictions are bit-identical to the CPU.
 #pragma once
 
 #include <cstddef>
