@@ -239,6 +239,8 @@ describe('POST /v1/ml/train + /v1/ml/predict', () => {
     const c = await post('/v1/ml/predict', { model: artifact, features: rowsOf(test), contributions: true });
     expect(c.statusCode).toBe(400);
     expect(c.json()).toMatchObject({ code: 'KERNEL_UNSUPPORTED', details: { field: 'contributions' } });
+    const m = await post('/v1/ml/predict', { model: artifact, features: rowsOf(test), contributionMethod: 'treeshap' });
+    expect(m.json()).toMatchObject({ code: 'KERNEL_UNSUPPORTED', details: { field: 'contributionMethod' } });
     const corrupt = await post('/v1/ml/predict', { model: { ...artifact, weights: artifact.weights.slice(1) }, features: rowsOf(test) });
     expect(corrupt.statusCode).toBe(400);
     expect(corrupt.json()).toMatchObject({ code: 'INVALID_LENGTH', details: { field: 'weights' } });
