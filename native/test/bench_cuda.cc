@@ -581,11 +581,10 @@ void bench_gbdt(Report* rep, const Options& opt) {
         const std::string diff = forest_difference(ref, got);
         r.agrees = diff.empty();
         r.agreement = diff.empty() ? "trees bit-identical" : diff + " differ";
-        // Timed runs, rows kept on the device (as the run above) and not kept (each large leaf's
-        // rows sent, partitions on the CPU); both must give the same trees.
-        for (const bool keep : {true, false}) {
+        // One timed device run through TimedHist (its settings made by the caller): the total ms,
+        // and the trees checked against the CPU's ("what" names the run in a disagreement).
+        const auto timed_run = [&](const std::string& what) {
           TimedHist::reset();
-          TimedHist::keep_rows = keep;
           ml::TrainResult timed;
           Status ts;
           const double total = median_ms([&] {
@@ -595,8 +594,15 @@ void bench_gbdt(Report* rep, const Options& opt) {
           const std::string tdiff = ts.ok() ? forest_difference(ref, timed) : "training failed: " + ts.message;
           if (!tdiff.empty()) {
             r.agrees = false;
-            r.agreement += std::string("; rows ") + (keep ? "kept" : "sent") + ": " + tdiff + " differ";
+            r.agreement += "; " + what + ": " + tdiff + " differ";
           }
+          return total;
+        };
+        // Rows kept on the device (as the run above) and not kept (each large leaf's rows sent,
+        // partitions on the CPU); both must give the same trees.
+        for (const bool keep : {true, false}) {
+          TimedHist::keep_rows = keep;
+          const double total = timed_run(std::string("rows ") + (keep ? "kept" : "sent"));
           char buf[400];
           std::snprintf(buf, sizeof buf,
                         "; rows %s: %.0f ms, device calls %.0f ms (%d builds %.0f ms, of which %d of >= 1e5 rows "
@@ -614,21 +620,10 @@ void bench_gbdt(Report* rep, const Options& opt) {
         const std::vector<std::size_t> parts = bench::size_list(opt.gbdt_partition_rows);
         for (int kind = 0; kind < 2; ++kind) {
           for (const std::size_t v : kind == 0 ? works : parts) {
-            TimedHist::reset();
             (kind == 0 ? TimedHist::min_work : TimedHist::min_partition) = v;
-            ml::TrainResult timed;
-            Status ts;
-            const double total = median_ms([&] {
-              timed = ml::TrainResult{};
-              ts = ml::detail::gbdt_train_with(d, nullptr, qc, &timed, {}, {}, make_timed_cuda_hist);
-            }, 1, 0);
+            const double total =
+                timed_run(std::string(kind == 0 ? "device work " : "partition rows ") + std::to_string(v));
             TimedHist::min_work = TimedHist::min_partition = 0;
-            const std::string tdiff = ts.ok() ? forest_difference(ref, timed) : "training failed: " + ts.message;
-            if (!tdiff.empty()) {
-              r.agrees = false;
-              r.agreement += "; " + std::string(kind == 0 ? "device work " : "partition rows ") + std::to_string(v) +
-                             ": " + tdiff + " differ";
-            }
             char buf[300];
             std::snprintf(buf, sizeof buf,
                           "; rows kept, %s >= %zu: %.0f ms (%d builds %.0f ms, %d partitions %.0f ms, %d row copies "

@@ -119,38 +119,26 @@ Status gbdt_contributions_cpu(const ForestView& forest, std::size_t num_trees, c
   if (!s.ok()) return s;
   detail::CatBits cats;
   cats.build(forest, num_trees);
-  const std::size_t p = forest.num_features, w = p + 1;
-  const double bias = detail::forest_bias(forest, num_trees);
-  std::atomic<bool> cancelled{false};
-  detail::parallel_blocks(threads, range.end - range.begin, [&](std::size_t b, std::size_t e) {
-    for (std::size_t i = range.begin + b; i < range.begin + e; ++i) {
-      if (((i - range.begin) & 255) == 0 && cancel.cancelled()) {
-        cancelled = true;
-        return;
-      }
-      const double* row = features + i * p;
-      double* o = out + i * w;
-      for (std::size_t f = 0; f < p; ++f) o[f] = 0;
-      o[p] = bias;
-      for (std::size_t t = 0; t < num_trees; ++t) {
-        const std::size_t base = static_cast<std::size_t>(forest.tree_nodes[t]);
-        if (static_cast<std::size_t>(forest.tree_nodes[t + 1]) == base) continue;
-        const std::size_t leaf_base = static_cast<std::size_t>(forest.tree_leaves[t]);
-        std::size_t node = 0;
-        for (;;) {
-          const std::size_t g = base + node;
-          const int32_t f = forest.split_feature[g];
-          const int32_t next = cats.goes_left(forest, g, row[f]) ? forest.left_child[g] : forest.right_child[g];
-          const double child = next < 0 ? forest.leaf_value[leaf_base + ~next] : forest.internal_value[base + next];
-          o[f] = o[f] + child - forest.internal_value[g];
-          if (next < 0) break;
-          node = static_cast<std::size_t>(next);
-        }
+  // Saabas: along the row's path, each split's feature gets value(child) - value(node).
+  const auto add_row = [&](int, const double* row, double* o) {
+    for (std::size_t t = 0; t < num_trees; ++t) {
+      const std::size_t base = static_cast<std::size_t>(forest.tree_nodes[t]);
+      if (static_cast<std::size_t>(forest.tree_nodes[t + 1]) == base) continue;
+      const std::size_t leaf_base = static_cast<std::size_t>(forest.tree_leaves[t]);
+      std::size_t node = 0;
+      for (;;) {
+        const std::size_t g = base + node;
+        const int32_t f = forest.split_feature[g];
+        const int32_t next = cats.goes_left(forest, g, row[f]) ? forest.left_child[g] : forest.right_child[g];
+        const double child = next < 0 ? forest.leaf_value[leaf_base + ~next] : forest.internal_value[base + next];
+        o[f] = o[f] + child - forest.internal_value[g];
+        if (next < 0) break;
+        node = static_cast<std::size_t>(next);
       }
     }
-  });
-  if (cancelled) return Status::Error(StatusCode::kCancelled, "contributions cancelled");
-  return Status::Ok();
+  };
+  return detail::contribution_rows(forest, num_trees, features, out, range, threads, cancel, 255, [] { return 0; },
+                                   add_row);
 }
 
 }  // namespace waybill::ml

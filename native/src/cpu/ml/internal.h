@@ -467,6 +467,34 @@ inline double forest_bias(const ForestView& v, std::size_t num_trees) {
   return bias;
 }
 
+/// The row loop of a contributions call (Saabas, TreeSHAP): rows [range) split over threads, each
+/// row's out (num_features + 1 values) zeroed with the bias in its last column, then
+/// add(state, row features, row out); `state` comes from make_state() once per block of rows. The
+/// cancel flag is polled every poll_mask + 1 rows.
+template <typename MakeState, typename AddRow>
+Status contribution_rows(const ForestView& f, std::size_t num_trees, const double* features, double* out,
+                         RowRange range, int threads, CancelToken cancel, std::size_t poll_mask,
+                         const MakeState& make_state, const AddRow& add) {
+  const std::size_t p = f.num_features, w = p + 1;
+  const double bias = forest_bias(f, num_trees);
+  std::atomic<bool> cancelled{false};
+  parallel_blocks(threads, range.end - range.begin, [&](std::size_t b, std::size_t e) {
+    auto state = make_state();
+    for (std::size_t i = range.begin + b; i < range.begin + e; ++i) {
+      if (((i - range.begin) & poll_mask) == 0 && cancel.cancelled()) {
+        cancelled = true;
+        return;
+      }
+      double* o = out + i * w;
+      for (std::size_t k = 0; k < p; ++k) o[k] = 0;
+      o[p] = bias;
+      add(state, features + i * p, o);
+    }
+  });
+  if (cancelled) return Status::Error(StatusCode::kCancelled, "contributions cancelled");
+  return Status::Ok();
+}
+
 /// The tree-local leaf of a row (binary search at categorical splits; CatBits::leaf_index for many rows).
 inline int32_t leaf_index(const ForestView& v, std::size_t tree, const double* row) {
   return walk_to_leaf(v, tree, row, [&](std::size_t g, double x) { return goes_left(v, g, x); });

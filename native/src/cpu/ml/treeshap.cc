@@ -4,7 +4,6 @@
 // floating-point operations in its order, so the values are the reference's (test/kernels/
 // ml-treeshap.test.ts compares them). Rows are split over threads; each thread has its own scratch.
 #include <algorithm>
-#include <atomic>
 #include <vector>
 
 #include "internal.h"
@@ -170,24 +169,12 @@ Status gbdt_treeshap_cpu(const ForestView& forest, std::size_t num_trees, const 
   }
   detail::CatBits cats;
   cats.build(forest, num_trees);
-  const std::size_t p = forest.num_features, w = p + 1;
-  const double bias = detail::forest_bias(forest, num_trees);
-  std::atomic<bool> cancelled{false};
-  detail::parallel_blocks(threads, range.end - range.begin, [&](std::size_t b, std::size_t e) {
-    TreeShapWalk walk(forest, cats, max_depth);
-    for (std::size_t i = range.begin + b; i < range.begin + e; ++i) {
-      if (((i - range.begin) & 63) == 0 && cancel.cancelled()) {
-        cancelled = true;
-        return;
-      }
-      double* o = out + i * w;
-      for (std::size_t f = 0; f < p; ++f) o[f] = 0;
-      o[p] = bias;
-      for (std::size_t t = 0; t < num_trees; ++t) walk.add(t, features + i * p, o);
-    }
-  });
-  if (cancelled) return Status::Error(StatusCode::kCancelled, "contributions cancelled");
-  return Status::Ok();
+  return detail::contribution_rows(
+      forest, num_trees, features, out, range, threads, cancel, 63,
+      [&] { return TreeShapWalk(forest, cats, max_depth); },
+      [&](TreeShapWalk& walk, const double* row, double* o) {
+        for (std::size_t t = 0; t < num_trees; ++t) walk.add(t, row, o);
+      });
 }
 
 }  // namespace waybill::ml
