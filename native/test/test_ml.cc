@@ -307,6 +307,42 @@ int run_ml_suite() {
     CHECK(s.code == StatusCode::kInvalidArgument && s.message.find("positive") != std::string::npos,
           "treeshap with zero counts: %s", s.message.c_str());
   }
+  // TreeSHAP tables (TreeShapPlan::kTables) give the recursion's values bit for bit: deep trees
+  // of three features (so features repeat on a path), a categorical split, NaN rows, a sub-range
+  // and 1 / 3 threads; kAuto picks tables for this batch and matches too; a set cancel flag stops.
+  {
+    std::vector<double> x, y;
+    const std::size_t n = 3000, p = 3;
+    make_set(n, p, x, y);
+    for (const int leaves : {7, 63}) {
+      ml::GbdtParams q;
+      q.num_iterations = 5;
+      q.max_leaves = leaves;
+      q.min_data_in_leaf = 5;
+      q.categorical_features = {static_cast<int32_t>(p - 1)};
+      ml::TrainResult r;
+      CHECK(ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), n, p}, nullptr, q, &r).ok(), "tables: train");
+      const ml::ForestView v = r.forest.view();
+      const std::size_t w = p + 1;
+      const RowRange part{17, 1900};
+      std::vector<double> rec(n * w, -1), tab1(n * w, -1), tab3(n * w, -1), au(n * w, -1);
+      using ml::TreeShapPlan;
+      CHECK(ml::gbdt_treeshap_cpu(v, 5, x.data(), n, rec.data(), part, 1, {}, TreeShapPlan::kRecursion).ok(),
+            "tables: recursion");
+      CHECK(ml::gbdt_treeshap_cpu(v, 5, x.data(), n, tab1.data(), part, 1, {}, TreeShapPlan::kTables).ok(),
+            "tables: 1 thread");
+      CHECK(ml::gbdt_treeshap_cpu(v, 5, x.data(), n, tab3.data(), part, 3, {}, TreeShapPlan::kTables).ok(),
+            "tables: 3 threads");
+      CHECK(ml::gbdt_treeshap_cpu(v, 5, x.data(), n, au.data(), part, 2).ok(), "tables: auto");
+      CHECK(bit_equal(rec, tab1) && bit_equal(rec, tab3) && bit_equal(rec, au),
+            "%d leaves: tables differ from the recursion", leaves);
+      CHECK(rec[16 * w] == -1 && rec[1900 * w] == -1 && rec[17 * w + p] != -1, "tables: rows outside the range");
+      int32_t flag = 1;
+      const Status c = ml::gbdt_treeshap_cpu(v, 5, x.data(), n, tab1.data(), part, 2, CancelToken{&flag},
+                                             TreeShapPlan::kTables);
+      CHECK(c.code == StatusCode::kCancelled, "tables: cancel gave %s", c.message.c_str());
+    }
+  }
   // Large enough that histograms run on the helper pool (rows x features >= kParallelHistWork
   // = 2^15), leaves are partitioned there (>= 16,384 rows) and row loops too (>= 8,192): with
   // and without subsampling, with gradient rounding (histograms by row blocks) and without (by

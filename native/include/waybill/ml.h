@@ -172,11 +172,19 @@ Status gbdt_predict_cuda(const ForestView& forest, Objective objective, std::siz
 Status gbdt_contributions_cpu(const ForestView& forest, std::size_t num_trees, const double* features, std::size_t rows,
                               double* out, RowRange range, int threads = 1, CancelToken cancel = {});
 
+/// How gbdt_treeshap_cpu evaluates a tree; the values are the same bit for bit. kRecursion: the
+/// reference's recursion for every row. kTables: every tree whose table fits (leaves at depth <= 31,
+/// at most 2^22 values) gets the terms of all its leaves' patterns tabulated once, and rows look
+/// them up (treeshap.cc). kAuto: a table for each tree whose filling costs less than the batch's
+/// rows save by it (estimated from the tree's shape), none for a batch of one row.
+enum class TreeShapPlan : int { kAuto = 0, kRecursion = 1, kTables = 2 };
+
 /// TreeSHAP contributions (src/kernels/ml/treeshap.ts, path-dependent, the tree's covers from
 /// internal_count / leaf_count): the layout and bias of gbdt_contributions_cpu, the reference's
 /// operations in its order. kInvalidArgument when the counts are missing or a cover is not positive.
 Status gbdt_treeshap_cpu(const ForestView& forest, std::size_t num_trees, const double* features, std::size_t rows,
-                         double* out, RowRange range, int threads = 1, CancelToken cancel = {});
+                         double* out, RowRange range, int threads = 1, CancelToken cancel = {},
+                         TreeShapPlan plan = TreeShapPlan::kAuto);
 
 // ---- k-means (src/kernels/ml/kmeans.ts is the specification) ----
 //

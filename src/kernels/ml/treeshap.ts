@@ -125,8 +125,8 @@ export class TreeShap {
     }
     const feature = t.splitFeature[node] as number;
     const left = goesLeft(t, node, this.features[this.offset + feature] as number);
-    const hot = left ? (t.leftChild[node] as number) : (t.rightChild[node] as number);
-    const cold = left ? (t.rightChild[node] as number) : (t.leftChild[node] as number);
+    const lc = t.leftChild[node] as number;
+    const rc = t.rightChild[node] as number;
     const r = this.cover(node);
     // A feature already on the path: its earlier split's fractions multiply into this one's.
     let iz = 1;
@@ -139,8 +139,10 @@ export class TreeShap {
       len--;
       break;
     }
-    this.recurse(hot, level + 1, len, (iz * this.cover(hot)) / r, io, feature);
-    this.recurse(cold, level + 1, len, (iz * this.cover(cold)) / r, 0, feature);
+    // The row's side keeps the one fraction, the other gets 0. Left child first whichever side the
+    // row takes: the leaves add into `out` in an order fixed by the tree (the C++ tables rely on it).
+    this.recurse(lc, level + 1, len, (iz * this.cover(lc)) / r, left ? io : 0, feature);
+    this.recurse(rc, level + 1, len, (iz * this.cover(rc)) / r, left ? 0 : io, feature);
   }
 
   /** Removes path element i (of len) from the weights, as if it had never been added. */
