@@ -47,6 +47,9 @@ export interface Tensor {
   data: unknown[];
 }
 
+/** Most dimensions a tensor may have (batch included). */
+export const MAX_TENSOR_DIMS = 32;
+
 function flatten(data: unknown[]): unknown[] {
   return data.some(Array.isArray) ? (data as unknown[]).flat(Number.POSITIVE_INFINITY) : data;
 }
@@ -90,6 +93,17 @@ export function tensorsToInstances(inputs: Tensor[]): Record<string, unknown>[] 
     names.add(t.name);
     if (t.shape.length === 0)
       throw new WaybillError('INVALID_ARGUMENT', `tensor ${t.name}: shape needs at least the batch dimension`, { tensor: t.name });
+    if (t.shape.length > MAX_TENSOR_DIMS)
+      throw new WaybillError('INVALID_ARGUMENT', `tensor ${t.name}: shape has ${t.shape.length} dimensions, at most ${MAX_TENSOR_DIMS}`, {
+        tensor: t.name,
+      });
+    // An empty inner dimension would let a tiny request describe any number of (empty) rows.
+    const empty = t.shape.indexOf(0, 1);
+    if (empty > 0)
+      throw new WaybillError('INVALID_ARGUMENT', `tensor ${t.name}: dimension ${empty} is 0; only the batch dimension may be 0`, {
+        tensor: t.name,
+        dimension: empty,
+      });
     const flat = flatten(t.data);
     const expected = product(t.shape);
     if (flat.length !== expected) {
@@ -142,7 +156,7 @@ export function instancesToTensors(outputs: Record<string, unknown>[], integerPr
   if (!first) return [];
   const names = wanted && wanted.length > 0 ? wanted : Object.keys(first);
   return names.map((name) => {
-    if (!(name in first)) throw new WaybillError('INVALID_ARGUMENT', `the model has no output named ${name}`, { output: name });
+    if (!Object.hasOwn(first, name)) throw new WaybillError('INVALID_ARGUMENT', `the model has no output named ${name}`, { output: name });
     const column = outputs.map((o) => o[name]);
     const dims = dimsOf(column[0]);
     const datatype = integerProps.has(name) ? 'INT64' : datatypeOf(column[0]);

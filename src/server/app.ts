@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createEngine, type Engine, type EngineOptions } from '../engine.js';
 import { WaybillError } from '../errors.js';
 import docs from './docs.js';
-import errors from './errors.js';
+import errors, { frameworkErrors } from './errors.js';
 import lifecycle from './lifecycle.js';
 import metrics from './metrics.js';
 import { defaultPluginSources, isPluginCollection } from './plugin-sources.js';
@@ -98,6 +98,8 @@ export async function buildServer(options: ServerOptions = {}): Promise<WaybillS
     requestTimeout: options.requestTimeoutMs ?? 60_000,
     // Our lifecycle plugin answers during close, in the error shape of the catalogue.
     return503OnClosing: false,
+    // Bad percent-encoding or an over-long path parameter: the catalogue's error shape, not Fastify's.
+    frameworkErrors,
     // JSON bodies are typed already: coercion would turn [null, 2] into [0, 2] and "1" into 1.
     // (Path params are declared as strings, so nothing needs coercing.)
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },

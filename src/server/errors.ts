@@ -32,12 +32,26 @@ function fromFastify(err: FastifyError): WaybillError | undefined {
 }
 
 /** Catalogue codes for other 4xx errors Fastify (or a Fastify plugin) may raise. */
-const BY_STATUS: Partial<Record<number, ErrorCode>> = { 404: 'NOT_FOUND', 413: 'TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+const BY_STATUS: Partial<Record<number, ErrorCode>> = {
+  404: 'NOT_FOUND',
+  413: 'TOO_LARGE',
+  414: 'TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
 
 /** Sends `err` as `{ code, message, details? }` with its catalogue status; Retry-After on temporary refusals. */
 export function sendError(reply: FastifyReply, err: WaybillError): FastifyReply {
   if (err.code === 'QUEUE_FULL' || err.code === 'POOL_CLOSED' || err.code === 'MODEL_OVERLOADED') reply.header('retry-after', '1');
   return reply.status(err.status).send(err.toJSON());
+}
+
+/**
+ * Fastify's `frameworkErrors`: the router answers a malformed percent-encoding in the path
+ * (FST_ERR_BAD_URL) or a path parameter over maxParamLength (FST_ERR_MAX_PARAM_LENGTH) before any
+ * route or error handler runs; this gives those answers the catalogue shape too.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  sendError(reply, fromFastify(error) ?? new WaybillError('INTERNAL', ERROR_CATALOGUE.INTERNAL.message));
 }
 
 async function errorsPlugin(app: FastifyInstance): Promise<void> {

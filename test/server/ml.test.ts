@@ -300,6 +300,45 @@ describe('bad input', () => {
     expect(ok.json().model.trees).toHaveLength(3);
   });
 
+  it('prediction: node counts TreeSHAP cannot use are 400 naming the field, never a 500', async () => {
+    const model = (
+      await post('/v1/ml/train?wait=true', {
+        features: { a: [1, 2, 3, 4, 5, 6], b: [2, 1, 5, 3, 9, 2] },
+        labels: [1, 2, 3, 4, 5, 6],
+        options: { numIterations: 2, minDataInLeaf: 1 },
+      })
+    ).json().model;
+    const tree = model.trees[1];
+    const withTree = (change: (t: typeof tree) => void) => {
+      const t = structuredClone(tree);
+      change(t);
+      return { ...model, trees: [model.trees[0], t] };
+    };
+    const features = [
+      [1, 2],
+      [3, null],
+    ];
+    const shap = { features, contributions: true, contributionMethod: 'treeshap' };
+    // A leaf with no rows: the addon's own check was a plain Error, answered as 500 INTERNAL.
+    const zero = withTree((t) => {
+      t.leafCount[0] = 0;
+    });
+    await expect400('/v1/ml/predict', { model: zero, ...shap }, 'INVALID_ARGUMENT');
+    // A child covering more rows than its parent: NaN contributions, answered as 500 INTERNAL.
+    const child = tree.leftChild[0] >= 0 ? `internalCount[${tree.leftChild[0]}]` : `leafCount[${~tree.leftChild[0]}]`;
+    const tiny = withTree((t) => {
+      t.internalCount[0] = 5e-324;
+    });
+    await expect400('/v1/ml/predict', { model: tiny, ...shap }, 'INVALID_ARGUMENT', { field: `trees[1].${child}` });
+    // A leaf of 5e-324 rows is consistent but degenerate: contributions are null where not finite.
+    const subnormal = withTree((t) => {
+      t.leafCount[0] = 5e-324;
+    });
+    const res = await post('/v1/ml/predict', { model: subnormal, ...shap });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().contributions.values.flat()).toContain(null);
+  });
+
   it('prediction: corrupt model, wrong feature count, unknown or missing columns', async () => {
     const model = (
       await post('/v1/ml/train?wait=true', {

@@ -127,14 +127,55 @@ describe('inference', () => {
       400,
       'INVALID_ARGUMENT',
     ],
+    // An empty inner dimension made a tiny request describe 2^32 (empty) rows: 500, or the process ran out of memory.
+    [
+      'an empty inner dimension',
+      '/v2/models/echo/infer',
+      { inputs: [{ name: 'x', datatype: 'FP64', shape: [2 ** 32, 0], data: [] }] },
+      400,
+      'INVALID_ARGUMENT',
+    ],
+    [
+      'a shape of 10 000 dimensions',
+      '/v2/models/echo/infer',
+      { inputs: [{ name: 'x', datatype: 'FP64', shape: Array.from({ length: 10_000 }, () => 1), data: [1] }] },
+      400,
+      'INVALID_ARGUMENT',
+    ],
+    // Inherited names (__proto__, constructor) are not outputs of the model.
+    [
+      'an output named __proto__',
+      '/v2/models/echo/infer',
+      { inputs: [{ name: 'x', datatype: 'FP64', shape: [1], data: [1] }], outputs: [{ name: '__proto__' }] },
+      400,
+      'INVALID_ARGUMENT',
+    ],
+    [
+      'an output named constructor',
+      '/v2/models/echo/infer',
+      { inputs: [{ name: 'x', datatype: 'FP64', shape: [1], data: [1] }], outputs: [{ name: 'constructor' }] },
+      400,
+      'INVALID_ARGUMENT',
+    ],
     ['neither inputs nor instances', '/v2/models/echo/infer', { foo: 1 }, 400, 'INVALID_ARGUMENT'],
     ['an unknown model', '/v2/models/nope/infer', { instances: [{}] }, 404, 'MODEL_NOT_FOUND'],
     ['an unknown version', '/v2/models/echo/versions/9/infer', { instances: [{ x: 1 }] }, 404, 'MODEL_NOT_FOUND'],
     ['a failed model', '/v2/models/throws-on-load/infer', { instances: [{}] }, 503, 'MODEL_NOT_READY'],
   ])('rejects %s', async (_what, url, payload, status, code) => {
     const res = await post(url, payload);
-    expect(res.statusCode).toBe(status);
+    expect(res.statusCode, res.body).toBe(status);
     expect(res.json().code).toBe(code);
+    expect((await get('/v2/health/live')).statusCode).toBe(200);
+  });
+
+  it('path parameters: bad percent-encoding is 400, an over-long one 413, both in the catalogue shape', async () => {
+    const bad = await get('/v2/models/%E0%A4%A/ready');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.any(String) });
+    const long = await post(`/v2/models/${'x'.repeat(200)}/infer`, { instances: [{ x: 1 }] });
+    expect(long.statusCode).toBe(413);
+    expect(long.json()).toMatchObject({ code: 'TOO_LARGE', message: expect.any(String) });
+    expect((await get('/v2/health/live')).statusCode).toBe(200);
   });
 });
 

@@ -53,6 +53,11 @@ describe('POST /v1/or/assignment', () => {
     expect((await post('/v1/or/assignment', { cost: [['a']] })).statusCode).toBe(400);
     const big = Array.from({ length: 101 }, () => Array.from({ length: 101 }, () => 1));
     expect((await post('/v1/or/assignment', { cost: big })).statusCode).toBe(413);
+    // The solvers pad to square: one row of 101 is a 101 x 101 problem (1 x 100 000 under the
+    // default limit ran out of memory: 507 native, 500 js).
+    const wide = await post('/v1/or/assignment', { cost: [Array.from({ length: 101 }, () => 1)] });
+    expect(wide.statusCode, wide.body).toBe(413);
+    expect(wide.json()).toMatchObject({ code: 'TOO_LARGE', details: { rows: 101, cols: 101, limit: 10_000 } });
   });
 });
 
@@ -98,6 +103,10 @@ describe('POST /v1/or/budget-allocation', () => {
     expect(impossible.statusCode).toBe(422);
     expect((await post('/v1/or/budget-allocation', { value: [[1]], cost: [[-1]], budget: 1 })).statusCode).toBe(400);
     expect((await post('/v1/or/budget-allocation', { value: [[1]], cost: [[1]], budget: -1 })).statusCode).toBe(400);
+    // Values near the float64 limit overflowed the totals: 200 with value (or lambda) null.
+    const huge = await post('/v1/or/budget-allocation', { value: [[1e308], [1e308]], cost: [[1], [1]], budget: 8 });
+    expect(huge.statusCode, huge.body).toBe(400);
+    expect(huge.json()).toMatchObject({ code: 'NOT_FINITE', details: { field: 'value' } });
   });
 });
 
@@ -126,6 +135,26 @@ describe('POST /v1/or/tsp', () => {
     expect(m.json().length).toBe(4);
   });
   it('bad input', async () => {
+    // Edge lengths (or a tour's sum) beyond float64 used to answer 200 with length: null.
+    const far = await post('/v1/or/tsp', {
+      points: [
+        [0, 0],
+        [10, 10],
+        [1e308, 10],
+        [10, 0],
+      ],
+    });
+    expect(far.statusCode, far.body).toBe(400);
+    expect(far.json()).toMatchObject({ code: 'NOT_FINITE', details: { row: 0, col: 2 } });
+    const sum = await post('/v1/or/tsp', {
+      distances: [
+        [0, 1e308, 2],
+        [1e308, 0, 1e308],
+        [2, 1e308, 0],
+      ],
+    });
+    expect(sum.statusCode, sum.body).toBe(400);
+    expect(sum.json().code).toBe('NOT_FINITE');
     expect((await post('/v1/or/tsp', {})).json().code).toBe('INVALID_ARGUMENT');
     expect((await post('/v1/or/tsp', { points: [[0, 0]], timeLimitMs: 60_000 })).statusCode).toBe(413);
     expect((await post('/v1/or/tsp', { points: [[0, 0]], convention: 'manhattan' })).statusCode).toBe(400);
@@ -155,6 +184,57 @@ describe('POST /v1/or/lp', () => {
     expect(mip.json()).toMatchObject({ status: 'optimal', objective: 2 });
     expect((await post('/v1/or/lp', { sense: 'max', objective: { 'bad name': 1 }, constraints: [] })).statusCode).toBe(400);
     expect((await post('/v1/or/lp', { sense: 'sideways', objective: {}, constraints: [] })).statusCode).toBe(400);
+  });
+
+  it('names that are LP keywords (inf, free, st, bounds) are ordinary names', async () => {
+    // They reached HiGHS's LP reader: 500 (or, for an objective variable `inf`, an infinite objective).
+    const res = await post('/v1/or/lp', {
+      sense: 'max',
+      objective: { inf: 1, free: 1 },
+      constraints: [{ name: 'st', terms: { inf: 1, free: 2 }, op: '<=', rhs: 4 }],
+      bounds: { free: [0, 1] },
+      integers: ['inf'],
+      binaries: ['bounds'],
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'optimal', objective: 4, values: { inf: 4, free: 0, bounds: 0 } });
+    const lp = await post('/v1/or/lp', {
+      sense: 'max',
+      objective: { x: 1 },
+      constraints: [{ name: 'end', terms: { x: 1 }, op: '<=', rhs: 3 }],
+    });
+    expect(lp.json()).toMatchObject({ status: 'optimal', objective: 3, duals: { end: 1 } });
+  });
+
+  it('infeasible and unbounded MIPs answer with null objective and values, not a 500', async () => {
+    const res = await post('/v1/or/lp', {
+      sense: 'min',
+      objective: { x: -1, z: 2 },
+      constraints: [{ terms: { x: 2, z: 1 }, op: '<=', rhs: -1 }],
+      integers: ['x'],
+      binaries: ['z'],
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'infeasible', objective: null, values: { x: null, z: null } });
+    const unbounded = await post('/v1/or/lp', { sense: 'min', objective: { x: -1 }, constraints: [], integers: ['x'] });
+    expect(unbounded.statusCode, unbounded.body).toBe(200);
+    expect(unbounded.json()).toMatchObject({ status: 'unbounded', objective: null });
+  });
+
+  it.each([
+    ['a constraint coefficient of 1e15', { constraints: [{ terms: { x: 1e15 }, op: '<=', rhs: 1 }] }, { name: 'x', limit: 1e15 }],
+    ['an objective coefficient of 1e20', { objective: { x: 1e20 } }, { name: 'x', limit: 1e20 }],
+    ['a right-hand side of -1e25', { constraints: [{ terms: { x: 1 }, op: '>=', rhs: -1e25 }] }, { index: 0, limit: 1e20 }],
+    ['a lower bound of 1e29', { bounds: { x: [1e29, null] } }, { name: 'x', limit: 1e20 }],
+  ])('400 for %s (HiGHS refuses it or reads it as infinite)', async (_what, change, details) => {
+    const res = await post('/v1/or/lp', {
+      sense: 'max',
+      objective: { x: 1 },
+      constraints: [{ terms: { x: 1 }, op: '<=', rhs: 1 }],
+      ...change,
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'INVALID_ARGUMENT', details });
   });
 });
 

@@ -100,6 +100,31 @@ describe('POST /v1/geo/distance-matrix', () => {
     expect(res.json().distances[1][0]).toBe(0);
   });
 
+  it('distances that overflow are 400 NOT_FINITE naming the cell, not null (JSON has no Infinity)', async () => {
+    const planar = await post('/v1/geo/distance-matrix', {
+      origins: [[0, 0]],
+      destinations: [
+        [3, 4],
+        [1e200, 0],
+      ],
+      metric: 'euclidean',
+    });
+    expect(planar.statusCode, planar.body).toBe(400);
+    expect(planar.json()).toMatchObject({ code: 'NOT_FINITE', details: { row: 0, col: 1 } });
+    const f32 = await post('/v1/geo/distance-matrix', {
+      origins: [[1e39, 0]],
+      destinations: [[0, 0]],
+      metric: 'euclidean',
+      output: 'float32',
+    });
+    expect(f32.json()).toMatchObject({ code: 'NOT_FINITE', details: { row: 0, col: 0 } });
+    // A radius of 1e308 made the haversine k-nearest answer 500 (NaN distances).
+    const knn = await post('/v1/geo/k-nearest', { origins: [PARIS], destinations: [LONDON, PARIS], k: 2, radius: 1e308 });
+    expect(knn.statusCode, knn.body).toBe(400);
+    expect(knn.json().code).toBe('NOT_FINITE');
+    expect((await server.app.inject({ method: 'GET', url: '/v2/health/live' })).statusCode).toBe(200);
+  });
+
   it('a custom radius scales haversine distances', async () => {
     const unit = await post('/v1/geo/distance-matrix', { origins: [[0, 0]], destinations: [[0, 90]], radius: 1 });
     expect(unit.json().distances[0][0]).toBeCloseTo(Math.PI / 2, 9);

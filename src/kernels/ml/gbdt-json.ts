@@ -158,6 +158,10 @@ function parseTree(t: unknown, at: string, p: number, isCat: boolean[]): GbdtTre
       ['rightChild', rightChild[i] as number],
     ] as const) {
       const field = `${at}.${side}[${i}]`;
+      // A child covers a part of its parent's rows: TreeSHAP divides by these counts.
+      const count = c >= 0 ? internalCount[c] : leafCount[~c];
+      if (count !== undefined && count > (internalCount[i] as number))
+        bad(c >= 0 ? `${at}.internalCount[${c}]` : `${at}.leafCount[${~c}]`, `= ${count} exceeds its parent's internalCount[${i}]`);
       if (c >= 0) {
         if (c <= i || c >= N) bad(field, `= ${c} must be a node index in (${i}, ${N})`);
         if (nodeSeen[c]) bad(field, `= ${c}: node reached twice`);

@@ -26,7 +26,7 @@
  * binning the features before the first tree.
  */
 import { availableParallelism } from 'node:os';
-import { WaybillError } from '../../errors.js';
+import { toWaybillError, WaybillError } from '../../errors.js';
 import { fitIsotonic, fitPlatt, type IsotonicModel, isotonicTransform, type PlattModel, plattTransform } from './calibration.js';
 import {
   type ContributionMethod,
@@ -258,7 +258,10 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       const status = nativeGbdtStatus();
       if (status.ok) {
         const t0 = performance.now();
-        const out = await nativeFn(threads ?? Math.min(4, availableParallelism()));
+        // The addon throws plain Errors with a catalogue `code` (e.g. INVALID_ARGUMENT for a model TreeSHAP cannot use).
+        const out = await nativeFn(threads ?? Math.min(4, availableParallelism())).catch((err: unknown) => {
+          throw toWaybillError(err);
+        });
         return Object.assign(out, { backend: 'native' as const, timings: { totalMs: performance.now() - t0 } });
       }
       if (backend === 'native')

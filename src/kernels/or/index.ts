@@ -239,7 +239,17 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
         if (!['nint', 'exact', 'trunc1', 'att', 'ceil'].includes(convention))
           throw new WaybillError('INVALID_ARGUMENT', `unknown distance convention ${String(convention)}`);
         dist = new Float64Array(n * n);
-        for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) dist[i * n + j] = dist[j * n + i] = edgeLength(pts, i, j, convention);
+        for (let i = 0; i < n; i++) {
+          for (let j = i + 1; j < n; j++) {
+            const d = edgeLength(pts, i, j, convention);
+            if (!Number.isFinite(d))
+              throw new WaybillError('NOT_FINITE', `the distance between cities ${i} and ${j} is ${d}: coordinates too large`, {
+                row: i,
+                col: j,
+              });
+            dist[i * n + j] = dist[j * n + i] = d;
+          }
+        }
       } else if ('distances' in input) {
         const m = matrix('distances', input.distances, input.n, input.n);
         if (m.rows !== m.cols) throw new WaybillError('INVALID_LENGTH', `distances must be square, got ${m.rows} x ${m.cols}`);
@@ -262,6 +272,11 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
       } else {
         throw new WaybillError('INVALID_ARGUMENT', 'tsp needs { distances } or { coords }');
       }
+      // A tour sums n edges: its length (and every move's gain) must stay finite.
+      let longest = 0;
+      for (let t = 0; t < dist.length; t++) longest = Math.max(longest, dist[t] as number);
+      if (!Number.isFinite(longest * n))
+        throw new WaybillError('NOT_FINITE', `a tour of ${n} edges up to ${longest} long overflows: distances too large`, { longest, n });
       const seed = options.seed ?? 1;
       if (!Number.isInteger(seed) || seed < 0) throw new WaybillError('INVALID_ARGUMENT', 'seed must be a non-negative integer');
       const timeLimitMs = options.timeLimitMs ?? 0;
@@ -422,6 +437,13 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
         () => {
           const [value = 0, cost = 0, dualBound = 0, lambda = 0, chosen = 0, marginTotal = 0, mu = 0] = outStats;
           const gap = dualBound > 0 ? (dualBound - value) / dualBound : 0;
+          // Values or costs near the float64 limit overflow the sums and the Lagrangian search.
+          for (const [field, x] of Object.entries({ value, cost, dualBound, gap, lambda, ...(margin ? { margin: marginTotal } : {}) })) {
+            if (!Number.isFinite(x))
+              throw new WaybillError('NOT_FINITE', `the ${field} of the allocation is ${x}: values, costs or margins are too large`, {
+                field,
+              });
+          }
           const base = { choice: outChoice, value, cost, dualBound, gap, lambda, chosen };
           return margin ? { ...base, margin: marginTotal, mu } : base;
         },

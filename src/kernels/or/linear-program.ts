@@ -68,13 +68,51 @@ function loadHighs(): Promise<{ solver: Highs; version: string }> {
   return highs;
 }
 
-function num(v: number): string {
-  if (!Number.isFinite(v)) throw new WaybillError('NOT_FINITE', `coefficient ${v} is not finite`);
+/**
+ * Largest magnitudes HiGHS reads as they are: constraint coefficients at or above 1e15 make it
+ * refuse the model (`large_matrix_value`); costs, right-hand sides and bounds at or above 1e20 it
+ * takes as infinite (`infinite_cost`, `infinite_bound`), which changes the model or makes it fail.
+ */
+const MAX_COEFFICIENT = 1e15;
+const MAX_VALUE = 1e20;
+
+function num(v: number, where: string, limit = MAX_VALUE, details: Record<string, unknown> = {}): string {
+  if (!Number.isFinite(v)) throw new WaybillError('NOT_FINITE', `${where}: ${v} is not finite`, { where, ...details });
+  if (Math.abs(v) >= limit) {
+    throw new WaybillError('INVALID_ARGUMENT', `${where}: ${v} is too large: magnitudes must be below ${limit.toExponential()}`, {
+      where,
+      ...details,
+      limit,
+    });
+  }
   // Full precision, no exponent surprises for the LP reader.
   return Number.isInteger(v) ? String(v) : v.toPrecision(17);
 }
 
-function expression(terms: Record<string, number>, where: string, vars: Set<string>): string {
+/**
+ * Variable and constraint names as HiGHS sees them. Caller names never reach the LP text: the LP
+ * reader takes words such as `inf`, `free`, `bounds` or `st` (and names starting with them) as
+ * keywords, so each name is replaced by `x<i>` (variables) or `r<i>` (constraints).
+ */
+class Names {
+  readonly names: string[] = [];
+  private readonly ids = new Map<string, string>();
+  constructor(private readonly prefix: string) {}
+  id(name: string): string {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = `${this.prefix}${this.names.length}`;
+      this.ids.set(name, id);
+      this.names.push(name);
+    }
+    return id;
+  }
+  has(name: string): boolean {
+    return this.ids.has(name);
+  }
+}
+
+function expression(terms: Record<string, number>, where: string, vars: Names, limit: number): string {
   const parts: string[] = [];
   for (const [name, coeff] of Object.entries(terms)) {
     if (!NAME.test(name))
@@ -82,43 +120,51 @@ function expression(terms: Record<string, number>, where: string, vars: Set<stri
     if (typeof coeff !== 'number' || !Number.isFinite(coeff)) {
       throw new WaybillError('NOT_FINITE', `${where}: coefficient of ${name} is ${String(coeff)}`, { where, name });
     }
-    vars.add(name);
+    const id = vars.id(name);
     if (coeff === 0) continue;
-    parts.push(`${coeff < 0 ? '-' : '+'} ${num(Math.abs(coeff))} ${name}`);
+    parts.push(`${coeff < 0 ? '-' : '+'} ${num(Math.abs(coeff), `${where}: coefficient of ${name}`, limit, { name })} ${id}`);
   }
-  return parts.length > 0 ? parts.join(' ') : `+ 0 ${[...vars][0] ?? 'x'}`;
+  return parts.length > 0 ? parts.join(' ') : `+ 0 ${vars.id(vars.names[0] ?? 'x')}`;
 }
 
-/** Builds CPLEX LP text from a model, checking every name and number. */
-export function toLpText(model: LinearProgram): string {
+/** CPLEX LP text of a model, and the caller's names of its columns (`x<i>`) and rows (`r<i>`). */
+function compile(model: LinearProgram): { text: string; columns: string[]; rows: string[] } {
   if (model.sense !== 'min' && model.sense !== 'max')
     throw new WaybillError('INVALID_ARGUMENT', `sense must be 'min' or 'max', got ${String(model.sense)}`);
   if (typeof model.objective !== 'object' || model.objective === null)
     throw new WaybillError('INVALID_ARGUMENT', 'objective must map variable names to coefficients');
   if (!Array.isArray(model.constraints)) throw new WaybillError('INVALID_ARGUMENT', 'constraints must be an array');
-  const vars = new Set<string>();
-  const lines = [model.sense === 'max' ? 'Maximize' : 'Minimize', ` obj: ${expression(model.objective, 'objective', vars)}`, 'Subject To'];
-  const names = new Set<string>();
+  const vars = new Names('x');
+  const rows = new Names('r');
+  const lines = [
+    model.sense === 'max' ? 'Maximize' : 'Minimize',
+    ` obj: ${expression(model.objective, 'objective', vars, MAX_VALUE)}`,
+    'Subject To',
+  ];
   model.constraints.forEach((c, i) => {
     const name = c.name ?? `c${i}`;
-    if (!NAME.test(name) || names.has(name))
+    if (!NAME.test(name) || rows.has(name))
       throw new WaybillError('INVALID_ARGUMENT', `constraint ${i}: name "${name}" is invalid or repeated`, { index: i });
-    names.add(name);
+    const row = rows.id(name);
     if (!['<=', '>=', '='].includes(c.op))
       throw new WaybillError('INVALID_ARGUMENT', `constraint ${name}: op must be <=, >= or =`, { index: i });
     if (typeof c.rhs !== 'number' || !Number.isFinite(c.rhs))
       throw new WaybillError('NOT_FINITE', `constraint ${name}: rhs is ${String(c.rhs)}`, { index: i });
-    lines.push(` ${name}: ${expression(c.terms ?? {}, `constraint ${name}`, vars)} ${c.op} ${num(c.rhs)}`);
+    const terms = expression(c.terms ?? {}, `constraint ${name}`, vars, MAX_COEFFICIENT);
+    lines.push(` ${row}: ${terms} ${c.op} ${num(c.rhs, `constraint ${name}: rhs`, MAX_VALUE, { index: i })}`);
   });
   const bounds = Object.entries(model.bounds ?? {});
   if (bounds.length > 0) {
     lines.push('Bounds');
     for (const [name, [lo, hi]] of bounds) {
       if (!NAME.test(name)) throw new WaybillError('INVALID_ARGUMENT', `bounds: variable name "${name}" is invalid`);
-      vars.add(name);
+      const id = vars.id(name);
       if (lo !== null && hi !== null && lo > hi)
         throw new WaybillError('INVALID_ARGUMENT', `bounds of ${name}: lower ${lo} > upper ${hi}`, { name });
-      lines.push(` ${lo === null ? '-inf' : num(lo)} <= ${name} <= ${hi === null ? '+inf' : num(hi)}`);
+      const at = `bounds of ${name}`;
+      lines.push(
+        ` ${lo === null ? '-inf' : num(lo, at, MAX_VALUE, { name })} <= ${id} <= ${hi === null ? '+inf' : num(hi, at, MAX_VALUE, { name })}`,
+      );
     }
   }
   for (const [section, list] of [
@@ -128,10 +174,15 @@ export function toLpText(model: LinearProgram): string {
     if (!list || list.length === 0) continue;
     for (const v of list)
       if (!NAME.test(v)) throw new WaybillError('INVALID_ARGUMENT', `${section.toLowerCase()} variable "${v}" is invalid`);
-    lines.push(section, ` ${list.join(' ')}`);
+    lines.push(section, ` ${list.map((v) => vars.id(v)).join(' ')}`);
   }
   lines.push('End');
-  return lines.join('\n');
+  return { text: lines.join('\n'), columns: vars.names, rows: rows.names };
+}
+
+/** Builds CPLEX LP text from a model, checking every name and number (variables x<i>, constraints r<i>). */
+export function toLpText(model: LinearProgram): string {
+  return compile(model).text;
 }
 
 /** Solves a linear or mixed-integer program with HiGHS. */
@@ -139,7 +190,7 @@ export async function solveLinearProgram(
   model: LinearProgram,
   options: { timeLimitMs?: number; mipGap?: number } = {},
 ): Promise<LinearProgramResult> {
-  const text = toLpText(model);
+  const { text, columns, rows } = compile(model);
   const { solver, version } = await loadHighs();
   const highsOptions: Record<string, unknown> = {};
   if (options.timeLimitMs !== undefined) {
@@ -167,7 +218,8 @@ export async function solveLinearProgram(
             ? 'time-limit'
             : 'other';
   const values: Record<string, number> = {};
-  for (const [name, col] of Object.entries(sol.Columns ?? {})) values[name] = col.Primal ?? Number.NaN;
+  const name = (id: string, names: string[]) => names[Number(id.slice(1))] ?? id;
+  for (const [id, col] of Object.entries(sol.Columns ?? {})) values[name(id, columns)] = col.Primal ?? Number.NaN;
   const result: LinearProgramResult = {
     status,
     solverStatus: sol.Status,
@@ -177,6 +229,7 @@ export async function solveLinearProgram(
     timings: { totalMs: performance.now() - t0 },
   };
   const isMip = (model.integers?.length ?? 0) + (model.binaries?.length ?? 0) > 0;
-  if (!isMip && status === 'optimal') result.duals = Object.fromEntries((sol.Rows ?? []).map((r) => [r.Name, r.Dual ?? Number.NaN]));
+  if (!isMip && status === 'optimal')
+    result.duals = Object.fromEntries((sol.Rows ?? []).map((r) => [name(r.Name, rows), r.Dual ?? Number.NaN]));
   return result;
 }

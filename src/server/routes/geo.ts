@@ -37,6 +37,25 @@ function rowsOf(data: ArrayLike<number>, rows: number, cols: number): number[][]
   return out;
 }
 
+/**
+ * {@link rowsOf} for distances: JSON has no Infinity, so a distance that overflowed (coordinates
+ * or radius too large for the output precision) is a NOT_FINITE error naming it, never a null.
+ */
+function distanceRows(data: ArrayLike<number>, rows: number, cols: number): number[][] {
+  for (let t = 0; t < rows * cols; t++) {
+    const v = data[t] as number;
+    if (!Number.isFinite(v)) {
+      const [row, col] = [Math.floor(t / cols), t % cols];
+      throw new WaybillError('NOT_FINITE', `distances[${row}][${col}] is ${v}: the coordinates or radius are too large for the output`, {
+        argument: 'distances',
+        row,
+        col,
+      });
+    }
+  }
+  return rowsOf(data, rows, cols);
+}
+
 /** The run record every geo response carries (which backend, how many workers, timings). */
 const RunRecordFields = {
   backend: BackendUsed,
@@ -111,7 +130,7 @@ export const geoRoutes: FastifyPluginAsyncTypebox<GeoRouteOptions> = async (app,
         rows: r.rows,
         cols: r.cols,
         unit: metric === 'euclidean' ? ('input' as const) : ('m' as const),
-        distances: rowsOf(r.data, r.rows, r.cols),
+        distances: distanceRows(r.data, r.rows, r.cols),
         ...runRecord(r),
       };
     },
@@ -161,7 +180,7 @@ export const geoRoutes: FastifyPluginAsyncTypebox<GeoRouteOptions> = async (app,
         rows: r.rows,
         k: r.k,
         indices: rowsOf(r.indices, r.rows, r.k),
-        distances: rowsOf(r.distances, r.rows, r.k),
+        distances: distanceRows(r.distances, r.rows, r.k),
         ...runRecord(r),
       };
     },

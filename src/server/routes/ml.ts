@@ -178,7 +178,9 @@ const PredictResponse = Type.Object({
   contributions: Type.Optional(
     Type.Object({
       columns: Type.Array(Type.String(), { description: 'feature names, then bias' }),
-      values: Type.Array(Type.Array(Type.Number()), { description: 'rows x (numFeatures + 1); each row sums to the raw score' }),
+      values: Type.Array(Type.Array(Loss), {
+        description: 'rows x (numFeatures + 1); each row sums to the raw score; null where not finite',
+      }),
       method: Type.Union([Type.Literal('saabas'), Type.Literal('treeshap')]),
     }),
   ),
@@ -416,7 +418,7 @@ export const mlRoutes: FastifyPluginAsyncTypebox<MlRouteOptions> = async (app, {
       const x = toMatrix('features', b.features, Array.isArray(b.features) ? undefined : model.featureNames, model.numFeatures);
       const iterations = b.numIterations !== undefined ? { numIterations: b.numIterations } : {};
       const out = await engine.kernels.ml.predict(model, x.values, x.numFeatures, { ...iterations, ...(b.raw ? { raw: true } : {}) });
-      let contributions: { columns: string[]; values: number[][]; method: 'saabas' | 'treeshap' } | undefined;
+      let contributions: { columns: string[]; values: Array<Array<number | null>>; method: 'saabas' | 'treeshap' } | undefined;
       if (b.contributions) {
         const c = await engine.kernels.ml.contributions(model, x.values, x.numFeatures, {
           ...iterations,
@@ -425,7 +427,7 @@ export const mlRoutes: FastifyPluginAsyncTypebox<MlRouteOptions> = async (app, {
         const names = model.featureNames ?? Array.from({ length: model.numFeatures }, (_, f) => `f${f}`);
         contributions = {
           columns: [...names, 'bias'],
-          values: Array.from({ length: x.rows }, (_, i) => Array.from(c.contributions.subarray(i * c.columns, (i + 1) * c.columns))),
+          values: Array.from({ length: x.rows }, (_, i) => finiteOrNull(c.contributions.subarray(i * c.columns, (i + 1) * c.columns))),
           method: c.method,
         };
       }

@@ -56,7 +56,9 @@ export const orRoutes: FastifyPluginAsyncTypebox<OrRouteOptions> = async (app, {
     },
     async (request, reply) => {
       const { cost, maximize = false, backend } = request.body;
-      cells(cost.length, cost[0]?.length ?? 0, 'a cost matrix');
+      // The solvers pad n x m to m x m with dummy rows: bound that, not n x m (1 x 100 000 ran out of memory).
+      const side = Math.max(cost.length, cost[0]?.length ?? 0);
+      cells(side, side, 'a cost matrix (padded to square)');
       const forbidden = maximize ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
       const rows = cost.map((r) => r.map((v) => (v === null ? forbidden : v)));
       const r = await or.linearAssignment(rows, { maximize, signal: clientGone(reply), ...(backend ? { backend } : {}) });
@@ -279,9 +281,9 @@ export const orRoutes: FastifyPluginAsyncTypebox<OrRouteOptions> = async (app, {
           200: Type.Object({
             status: Type.String(),
             solverStatus: Type.String(),
-            objective: Type.Number(),
-            values: Type.Record(Type.String(), Type.Number()),
-            duals: Type.Optional(Type.Record(Type.String(), Type.Number())),
+            objective: Type.Union([Type.Number(), Type.Null()], { description: 'null when not finite (infeasible, unbounded)' }),
+            values: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()]), { description: 'null where HiGHS has no value' }),
+            duals: Type.Optional(Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()]))),
             solver: Type.String(),
             timings: Type.Object({ totalMs: Type.Number() }),
           }),
@@ -291,7 +293,16 @@ export const orRoutes: FastifyPluginAsyncTypebox<OrRouteOptions> = async (app, {
     },
     async (request) => {
       const { timeLimitMs, ...model } = request.body;
-      return or.linearProgram(model as never, timeLimitMs === undefined ? {} : { timeLimitMs });
+      const r = await or.linearProgram(model as never, timeLimitMs === undefined ? {} : { timeLimitMs });
+      // An infeasible or unbounded answer has an infinite objective and NaN values: JSON has neither.
+      const finite = (v: number) => (Number.isFinite(v) ? v : null);
+      const finiteValues = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, finite(v)]));
+      return {
+        ...r,
+        objective: finite(r.objective),
+        values: finiteValues(r.values),
+        ...(r.duals ? { duals: finiteValues(r.duals) } : {}),
+      };
     },
   );
 };
