@@ -405,6 +405,9 @@ int run_ml_suite() {
     const std::vector<double> nan_y = {0, NAN, 1};
     s = ml::gbdt_train_cpu(ml::Dataset{x.data(), nan_y.data(), 3, 1}, nullptr, q, &r);
     CHECK(s.code == StatusCode::kInvalidArgument && s.message.find("finite") != std::string::npos, "%s", s.message.c_str());
+    const std::vector<double> huge_y = {0, 1e308, 1};  // the mean overflowed: NaN predictions, no error
+    s = ml::gbdt_train_cpu(ml::Dataset{x.data(), huge_y.data(), 3, 1}, nullptr, q, &r);
+    CHECK(s.code == StatusCode::kInvalidArgument && s.message.find("1e+100") != std::string::npos, "%s", s.message.c_str());
     s = ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), 0, 1}, nullptr, q, &r);
     CHECK(s.code == StatusCode::kInvalidArgument && s.message.find("zero rows") != std::string::npos, "%s", s.message.c_str());
     q.categorical_features = {0};

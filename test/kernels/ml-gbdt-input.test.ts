@@ -36,6 +36,11 @@ describe('GBDT bad input', () => {
     expectError(() => trainGbdt({ ...good, labels: y }), 'NOT_FINITE', { field: 'train.labels', index: 17 });
     y[17] = Number.POSITIVE_INFINITY;
     expectError(() => trainGbdt({ ...good, labels: y }), 'NOT_FINITE', { field: 'train.labels', index: 17 });
+    // Finite but so large that the mean overflowed: the model predicted NaN without an error.
+    y[17] = 1e308;
+    expectError(() => trainGbdt({ ...good, labels: y }), 'INVALID_ARGUMENT', { field: 'train.labels', index: 17, limit: 1e100 });
+    y[17] = -1e100; // the limit itself is accepted
+    expect(trainGbdt({ ...good, labels: y }, { numIterations: 2 }).model.initScore).toBeLessThan(0);
     expectError(() => trainGbdt({ features: new Float64Array(0), numFeatures: 3, labels: new Float64Array(0) }), 'INVALID_ARGUMENT', {
       field: 'train.labels',
       rows: 0,

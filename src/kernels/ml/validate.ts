@@ -47,13 +47,27 @@ export function checkFeatures(
   return rows;
 }
 
-/** Checks a label vector: a non-empty Float64Array of finite numbers. */
+/**
+ * The largest label magnitude training accepts. Sums of labels and gradients over every row, squared
+ * residuals (L2 loss) and gains (G^2 / H) must stay finite: with labels near 1e308 the mean was
+ * Infinity and the model predicted NaN without an error. 1e100 leaves room for all of them.
+ */
+export const MAX_LABEL = 1e100;
+
+/** Checks that labels are a non-empty Float64Array of finite values within +-MAX_LABEL. */
 export function checkLabels(field: string, labels: unknown): Float64Array {
   if (!(labels instanceof Float64Array)) throw new WaybillError('INVALID_ARGUMENT', `${field} must be a Float64Array`, { field });
   if (labels.length === 0) throw new WaybillError('INVALID_ARGUMENT', `${field} is empty: zero rows`, { field, rows: 0 });
-  for (let i = 0; i < labels.length; i++)
-    if (!Number.isFinite(labels[i] as number))
-      throw new WaybillError('NOT_FINITE', `${field}[${i}] is ${labels[i]}: labels must be finite`, { field, index: i });
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i] as number;
+    if (!Number.isFinite(y)) throw new WaybillError('NOT_FINITE', `${field}[${i}] is ${y}: labels must be finite`, { field, index: i });
+    if (Math.abs(y) > MAX_LABEL)
+      throw new WaybillError('INVALID_ARGUMENT', `${field}[${i}] is ${y}: labels must be within +-${MAX_LABEL} (rescale the target)`, {
+        field,
+        index: i,
+        limit: MAX_LABEL,
+      });
+  }
   return labels;
 }
 

@@ -35,15 +35,20 @@ double quantile_sorted(const double* sorted, std::size_t m, double alpha) {
   return a + (h - lo) * (sorted[i + 1] - a);
 }
 
+/// validate.ts MAX_LABEL: sums of labels and gradients, squared residuals and gains stay finite.
+constexpr double kMaxLabel = 1e100;
+
 Status ObjectiveFns::check_labels(const char* field, const double* y, std::size_t n) const {
   for (std::size_t i = 0; i < n; ++i) {
     const double v = y[i];
-    const bool finite = std::isfinite(v);
+    const bool finite = std::isfinite(v) && std::fabs(v) <= kMaxLabel;
     const bool binary_ok = spec.kind != Objective::kLogistic || v == 0 || v == 1;
     const bool sign_ok = (spec.kind != Objective::kPoisson && spec.kind != Objective::kTweedie) || v >= 0;
     if (finite && binary_ok && sign_ok) continue;  // the message is built only for a bad label
     const std::string at = std::string(field) + "[" + std::to_string(i) + "] is " + number_text(v);
-    if (!finite) return Status::Error(StatusCode::kInvalidArgument, at + ": labels must be finite");
+    if (!std::isfinite(v)) return Status::Error(StatusCode::kInvalidArgument, at + ": labels must be finite");
+    if (!finite)
+      return Status::Error(StatusCode::kInvalidArgument, at + ": labels must be within +-1e+100 (rescale the target)");
     if (spec.kind == Objective::kLogistic && v != 0 && v != 1)
       return Status::Error(StatusCode::kInvalidArgument, at + ": binary labels must be 0 or 1");
     if ((spec.kind == Objective::kPoisson || spec.kind == Objective::kTweedie) && !(v >= 0))
