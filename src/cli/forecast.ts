@@ -13,6 +13,7 @@ import { FORECAST_MODELS, type ForecastModel, forecastBatch } from '../kernels/t
 import { parallelEtsFitter } from '../kernels/timeseries/index.js';
 import { msis, owa, scoreForecasts } from '../kernels/timeseries/metrics.js';
 import { loadAddon } from '../native/addon.js';
+import { checkWritable } from './out-path.js';
 
 export interface ForecastArgs {
   file: string;
@@ -35,26 +36,33 @@ export interface ForecastArgs {
 
 /** A long CSV: a header with id, date and value columns; rows grouped by id and sorted by date. */
 export function parseLongCsv(text: string): SeriesBatch {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const head = (lines[0] ?? '').split(',').map((h) => h.replace(/"/g, '').trim().toLowerCase());
+  // Blank lines are skipped; `no` keeps each row's line number in the file for errors.
+  const lines = text
+    .split(/\r?\n/)
+    .map((line, i) => ({ line, no: i + 1 }))
+    .filter((l) => l.line.trim() !== '');
+  const head = (lines[0]?.line ?? '').split(',').map((h) => h.replace(/"/g, '').trim().toLowerCase());
   const [ci, cd, cv] = ['id', 'date', 'value'].map((k) => head.indexOf(k));
   if ((ci as number) < 0 || (cd as number) < 0 || (cv as number) < 0)
     throw new WaybillError('INVALID_ARGUMENT', 'a long CSV needs id, date and value columns in its header');
   const by = new Map<string, Array<[string, number]>>();
-  lines.slice(1).forEach((line, k) => {
+  for (const { line, no } of lines.slice(1)) {
     const cells = line.split(',').map((c) => c.replace(/"/g, '').trim());
+    if (cells.length !== head.length)
+      throw new WaybillError('INVALID_LENGTH', `line ${no}: ${cells.length} cells, the header has ${head.length}`, { line: no });
     const id = cells[ci as number] ?? '';
+    if (id === '') throw new WaybillError('INVALID_ARGUMENT', `line ${no}: the series id is empty`, { line: no });
     const raw = cells[cv as number] ?? '';
     const v = raw === '' || raw === 'NA' ? Number.NaN : Number(raw);
     if (raw !== '' && raw !== 'NA' && !Number.isFinite(v))
-      throw new WaybillError('NOT_FINITE', `line ${k + 2}: value "${raw}" is not a number`, { line: k + 2 });
+      throw new WaybillError('NOT_FINITE', `line ${no}: value "${raw}" is not a number`, { line: no });
     let rows = by.get(id);
     if (!rows) {
       rows = [];
       by.set(id, rows);
     }
     rows.push([cells[cd as number] ?? '', v]);
-  });
+  }
   const ids = [...by.keys()];
   const offsets = new Int32Array(ids.length + 1);
   const chunks: number[] = [];
@@ -74,7 +82,16 @@ function readSeries(file: string): SeriesBatch {
     throw new WaybillError('INVALID_ARGUMENT', `cannot read ${file}: ${(err as Error).message}`);
   }
   const first = text.slice(0, text.indexOf('\n')).toLowerCase();
-  return /\bid\b/.test(first.replace(/"/g, '')) && first.includes('value') ? parseLongCsv(text) : parseM4Csv(text);
+  let batch: SeriesBatch;
+  try {
+    batch = /\bid\b/.test(first.replace(/"/g, '')) && first.includes('value') ? parseLongCsv(text) : parseM4Csv(text);
+  } catch (err) {
+    // The parsers name the line; say which file (the training file or --test).
+    if (err instanceof WaybillError) throw new WaybillError(err.code, `${file}: ${err.message}`, { ...err.details, file });
+    throw err;
+  }
+  if (batch.ids.length === 0) throw new WaybillError('INVALID_ARGUMENT', `${file} holds no series`, { file });
+  return batch;
 }
 
 export async function forecastFile(args: ForecastArgs): Promise<Record<string, unknown>> {
@@ -82,6 +99,7 @@ export async function forecastFile(args: ForecastArgs): Promise<Record<string, u
   if (!FORECAST_MODELS.includes(model))
     throw new WaybillError('INVALID_ARGUMENT', `unknown model ${args.model}: use auto or one of ${FORECAST_MODELS.join(', ')}`);
   const batch = readSeries(args.file);
+  if (args.out) checkWritable(args.out);
   const n = batch.ids.length;
   const h = args.horizon;
   const mean = new Float64Array(n * h);

@@ -73,8 +73,9 @@ commands:
 
 function intArg(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) {
+  // Number('') is 0 and Number('1e20') an integer past 2^53: both are refused, not used.
+  const n = v.trim() === '' ? Number.NaN : Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) {
     console.error(`waybill: --${name} must be a non-negative integer, got '${v}'`);
     process.exit(2);
   }

@@ -14,8 +14,18 @@ export interface ModelsArgs {
 }
 
 async function remote(url: string, path: string, init?: RequestInit): Promise<unknown> {
-  const res = await fetch(new URL(path, url), init);
-  const body = (await res.json()) as { code?: string; message?: string };
+  let res: Response;
+  let body: { code?: string; message?: string };
+  try {
+    res = await fetch(new URL(path, url), init);
+    body = (await res.json()) as { code?: string; message?: string };
+  } catch (err) {
+    // A malformed --url, nothing listening there, or a reply that is not the API's JSON.
+    const e = err as Error & { cause?: { message?: string } };
+    throw new WaybillError('INVALID_ARGUMENT', `--url ${url}: ${e.message}${e.cause?.message ? ` (${e.cause.message})` : ''}`, {
+      argument: 'url',
+    });
+  }
   if (!res.ok) throw new WaybillError((body.code as never) ?? 'INTERNAL', body.message ?? `HTTP ${res.status}`);
   return body;
 }

@@ -14,6 +14,7 @@ import { WaybillError } from '../errors.js';
 import { checkPlan, conventionOf, type DistanceConvention } from '../kernels/or/routes.js';
 import type { VrpSolution } from '../kernels/or/vrp.js';
 import { type CompiledVrp, compileVrp, type VrpProblem, vrpFromRoutingInstance } from '../kernels/or/vrp-model.js';
+import { checkWritable } from './out-path.js';
 
 /** Wall-clock budget when neither --time nor --iterations is given, ms. */
 export const DEFAULT_SOLVE_MS = 10_000;
@@ -218,6 +219,7 @@ export function findReference(
 /** Checks `--out` before the search starts, so a bad name does not cost the whole time budget. */
 function checkOut(out: string, loaded: LoadedVrp): void {
   const ext = extname(out).toLowerCase();
+  if (ext === '.json' || ext === '.sol' || ext === '.geojson') checkWritable(out);
   if (ext === '.json') return;
   if (ext === '.sol') {
     if (loaded.compiled.depots !== 1)

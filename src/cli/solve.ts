@@ -9,6 +9,7 @@ import { parseTsplib } from '../data/tsplib.js';
 import { createEngine } from '../engine.js';
 import { WaybillError } from '../errors.js';
 import { conventionOf, type DistanceConvention } from '../kernels/or/routes.js';
+import { checkWritable } from './out-path.js';
 import { DEFAULT_SOLVE_MS, detectFormat, solveVrpFile, VRP_TYPES } from './solve-vrp.js';
 
 export interface SolveArgs {
@@ -68,6 +69,7 @@ export async function solveFile(args: SolveArgs): Promise<object> {
   const flags = { workers: '--workers', maxIterations: '--iterations', rounding: '--rounding', vehicles: '--vehicles' } as const;
   const ignored = (Object.keys(flags) as Array<keyof typeof flags>).filter((k) => args[k] !== undefined).map((k) => flags[k]);
   if (ignored.length > 0) process.stderr.write(`waybill: ${ignored.join(', ')} apply to routing problems only; ignored for a TSP\n`);
+  if (args.out) checkWritable(args.out);
   const timeLimitMs = args.timeLimitMs ?? DEFAULT_SOLVE_MS;
   const engine = createEngine({ workers: 0 });
   const tty = process.stderr.isTTY === true;

@@ -32,6 +32,7 @@ import {
 } from '../kernels/ml/metrics.js';
 import { OBJECTIVES, type ObjectiveName, type ObjectiveSpec } from '../kernels/ml/objectives.js';
 import { mulberry32 } from '../kernels/ml/random.js';
+import { checkWritable } from './out-path.js';
 
 export interface TrainArgs {
   file: string;
@@ -334,6 +335,7 @@ export async function trainFile(args: TrainArgs): Promise<Record<string, unknown
     throw new WaybillError('INVALID_ARGUMENT', `cannot read ${args.file}: ${(err as Error).message}`, { field: 'file' });
   }
   const table = csvToTable(parseCsv(text), { target: args.target, categorical: args.categorical, drop: args.drop });
+  checkWritable(args.out);
   const n = table.labels.length;
   // Seeded split: the last validFraction of a permutation is held out; each part keeps file order.
   const rng = mulberry32(args.seed);

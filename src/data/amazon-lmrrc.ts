@@ -14,7 +14,7 @@ import { WaybillError } from '../errors.js';
 import { BatchBuilder } from '../kernels/trajectory/batch.js';
 import type { TrajectoryBatch } from '../kernels/trajectory/types.js';
 import { defaultDataDir } from '../paths.js';
-import { parseDateTime, parseJsonWithNaN, readDataText } from './trajectory-loaders.js';
+import { parseDateTime, parseJsonFile, readDataText, validLatLng } from './trajectory-loaders.js';
 
 /** Coordinate datum of the Amazon LMRRC data. */
 export const AMAZON_LMRRC_DATUM = 'WGS84';
@@ -71,7 +71,8 @@ function numberOr(v: unknown): number {
 /**
  * Builds routes from the three parsed JSON documents (already NaN-safe; see parseJsonWithNaN).
  * `actual` may be omitted. Every actual sequence must cover exactly its route's stops, positions
- * 0..n-1, the station at 0; a mismatch throws INVALID_ARGUMENT naming the route and stop.
+ * 0..n-1, the station at 0; a mismatch throws INVALID_ARGUMENT naming the route and stop. A stop
+ * without a finite lat / lng in range throws COORDINATE_OUT_OF_RANGE.
  */
 export function buildAmazonRoutes(routeData: unknown, packageData?: unknown, actual?: unknown): AmazonRoute[] {
   const routes = asObject(routeData, 'route data', {});
@@ -91,6 +92,12 @@ export function buildAmazonRoutes(routeData: unknown, packageData?: unknown, act
       const st = asObject(stops[s], 'a stop', { route: id, stop: s });
       coords[2 * k] = numberOr(st.lat);
       coords[2 * k + 1] = numberOr(st.lng);
+      if (!validLatLng(coords[2 * k] as number, coords[2 * k + 1] as number))
+        throw new WaybillError(
+          'COORDINATE_OUT_OF_RANGE',
+          `Amazon LMRRC: route ${id}, stop ${s}: lat ${String(st.lat)}, lng ${String(st.lng)} are not a position`,
+          { route: id, stop: s, field: 'lat/lng' },
+        );
       types.push(String(st.type));
       zones.push(typeof st.zone_id === 'string' ? st.zone_id : null);
       if (st.type === 'Station') stationIndex = k;
@@ -182,7 +189,7 @@ export interface AmazonLmrrc {
 /** Reads `<dataDir>/lastmile/amazon_lmrrc_sample/new_*.json`. */
 export function loadAmazonLmrrc(dataDir: string = defaultDataDir()): AmazonLmrrc {
   const dir = join(dataDir, 'lastmile', 'amazon_lmrrc_sample');
-  const read = (name: string) => parseJsonWithNaN(readDataText(join(dir, name)));
+  const read = (name: string) => parseJsonFile(readDataText(join(dir, name)), join(dir, name));
   const routes = buildAmazonRoutes(read('new_route_data.json'), read('new_package_data.json'), read('new_actual_sequences.json'));
   const scores = asObject(read('new_invalid_sequence_scores.json'), 'invalid sequence scores', {});
   return { routes, invalidSequenceScores: new Map(Object.entries(scores).map(([k, v]) => [k, numberOr(v)])) };

@@ -15,13 +15,22 @@ import { WaybillError } from '../errors.js';
 import { BatchBuilder } from '../kernels/trajectory/batch.js';
 import type { TrajectoryBatch } from '../kernels/trajectory/types.js';
 import { defaultDataDir } from '../paths.js';
-import { parseDateTime, readDataText } from './trajectory-loaders.js';
+import { parseDateTime, parseDecimal, readDataText, validLatLng } from './trajectory-loaders.js';
 
 /** Coordinate datum of GeoLife coordinates. */
 export const GEOLIFE_DATUM = 'WGS84';
 
 function fail(source: string, what: string, line: number): never {
   throw new WaybillError('INVALID_ARGUMENT', `${source}, line ${line}: ${what}`, { source, line });
+}
+
+function checkLatLng(source: string, lat: number, lng: number, line: number): void {
+  if (!validLatLng(lat, lng))
+    throw new WaybillError('COORDINATE_OUT_OF_RANGE', `${source}, line ${line}: lat ${lat}, lng ${lng} out of range`, {
+      source,
+      line,
+      field: 'lat/lng',
+    });
 }
 
 /**
@@ -54,13 +63,14 @@ export function parseGeolifeCsv(text: string, source = 'GeoLife CSV'): Trajector
     const line = (lines[l] as string).trim();
     if (line === '') continue;
     const f = line.split(',');
-    const y = Number(f[cLat]);
-    const x = Number(f[cLng]);
+    const y = parseDecimal(f[cLat]);
+    const x = parseDecimal(f[cLng]);
     const t = parseDateTime(f[cTime] ?? '', 0);
     const uid = f[cUid];
     if (f.length !== header.length || !Number.isFinite(y) || !Number.isFinite(x) || !Number.isFinite(t) || !uid) {
       fail(source, `expected lat, lng, YYYY-MM-DD HH:MM:SS, uid; got "${line}"`, l + 1);
     }
+    checkLatLng(source, y, x, l + 1);
     let u = userIndex.get(uid);
     if (u === undefined) {
       u = users.length;
@@ -99,24 +109,29 @@ export interface PltTrajectory extends TrajectoryBatch {
 
 /**
  * Parses one original GeoLife `.plt` file into a batch with a single trajectory `id`. Times come
- * from the date and time columns (GMT), to the second.
+ * from the date and time columns (GMT), to the second. The six header lines (the first one
+ * `Geolife trajectory`) must be there: without them the first six fixes would be skipped.
  */
 export function parsePlt(text: string, id: string, source = `${id}.plt`): PltTrajectory {
   const lines = text.split(/\r?\n/);
+  if ((lines[0] ?? '').trim() !== 'Geolife trajectory' || lines.length < 6)
+    fail(source, `expected the six-line .plt header starting "Geolife trajectory"; got "${(lines[0] ?? '').trim()}"`, 1);
   const b = new BatchBuilder();
   const alt: number[] = [];
   for (let l = 6; l < lines.length; l++) {
     const line = (lines[l] as string).trim();
     if (line === '') continue;
     const f = line.split(',');
-    const y = Number(f[0]);
-    const x = Number(f[1]);
+    const y = parseDecimal(f[0]);
+    const x = parseDecimal(f[1]);
     const t = parseDateTime(`${f[5]} ${f[6]}`, 0);
-    if (f.length !== 7 || !Number.isFinite(y) || !Number.isFinite(x) || !Number.isFinite(t)) {
+    const a = parseDecimal(f[3]);
+    if (f.length !== 7 || !Number.isFinite(y) || !Number.isFinite(x) || !Number.isFinite(t) || !Number.isFinite(a)) {
       fail(source, `expected lat,lng,0,altitude,days,date,time; got "${line}"`, l + 1);
     }
+    checkLatLng(source, y, x, l + 1);
     b.push(y, x, t);
-    alt.push(Number(f[3]));
+    alt.push(a);
   }
   b.end(id, true);
   return { ...b.build(), altitudeFeet: Float64Array.from(alt) };

@@ -16,7 +16,7 @@ import { WaybillError } from '../errors.js';
 import { BatchBuilder } from '../kernels/trajectory/batch.js';
 import type { TrajectoryBatch } from '../kernels/trajectory/types.js';
 import { defaultDataDir } from '../paths.js';
-import { parseDateTime, readDataText } from './trajectory-loaders.js';
+import { parseDateTime, parseDecimal, readDataText, validLatLng } from './trajectory-loaders.js';
 
 /** Coordinate datum of LaDe (not stated by the source). */
 export const LADE_DATUM = 'unstated (likely GCJ-02)';
@@ -73,15 +73,21 @@ const COLUMNS = [
 /**
  * Parses the LaDe-P CSV (header row naming at least the LaDe-P columns; extra columns such as
  * `source_city` are ignored). Required per row: order_id, city, courier_id, lat, lng and
- * pickup_time; anything else may be empty. Throws INVALID_ARGUMENT with `details.line`.
+ * pickup_time; anything else may be empty (empty integer columns read as 0). A cell that is given
+ * but malformed (not a number, an integer or an MM-DD HH:MM:SS time) throws INVALID_ARGUMENT with
+ * `details.line` and `details.field`; a position out of range, COORDINATE_OUT_OF_RANGE.
  */
 export function parseLadeCsv(text: string, options?: { year?: number; source?: string }): LadePickups {
   const year = options?.year ?? 2022;
   const source = options?.source ?? 'LaDe CSV';
   if (!Number.isInteger(year))
     throw new WaybillError('INVALID_ARGUMENT', `year must be an integer, got ${String(year)}`, { argument: 'year' });
-  const lines = text.split(/\r?\n/).filter((l, i) => i === 0 || l.trim() !== '');
-  const header = (lines[0] ?? '').split(',').map((h) => h.trim());
+  // Blank lines are skipped; `no` keeps each row's line number in the file for errors.
+  const lines = text
+    .split(/\r?\n/)
+    .map((line, i) => ({ line, no: i + 1 }))
+    .filter((l, i) => i === 0 || l.line.trim() !== '');
+  const header = (lines[0]?.line ?? '').split(',').map((h) => h.trim());
   const at = {} as Record<(typeof COLUMNS)[number], number>;
   for (const c of COLUMNS) {
     at[c] = header.indexOf(c);
@@ -108,39 +114,58 @@ export function parseLadeCsv(text: string, options?: { year?: number; source?: s
     ds: new Int32Array(n),
   };
   for (let r = 0; r < n; r++) {
-    const line = lines[r + 1] as string;
+    const { line, no } = lines[r + 1] as { line: string; no: number };
     const f = line.split(',');
     const get = (c: (typeof COLUMNS)[number]): string => (f[at[c]] ?? '').trim();
-    const num = (c: (typeof COLUMNS)[number]): number => (get(c) === '' ? Number.NaN : Number(get(c)));
-    const time = (c: (typeof COLUMNS)[number]): number =>
-      get(c) === '' ? Number.NaN : parseDateTime(`${year}-${get(c)}`, CHINA_UTC_OFFSET);
-    const bad = (what: string): never => {
-      throw new WaybillError('INVALID_ARGUMENT', `${source}, line ${r + 2}: ${what}`, { source, line: r + 2 });
+    const bad = (what: string, field?: string, code: 'INVALID_ARGUMENT' | 'COORDINATE_OUT_OF_RANGE' = 'INVALID_ARGUMENT'): never => {
+      throw new WaybillError(code, `${source}, line ${no}: ${what}`, { source, line: no, ...(field ? { field } : {}) });
+    };
+    // Empty is missing (NaN); anything else must be a number / a MM-DD HH:MM:SS time.
+    const num = (c: (typeof COLUMNS)[number]): number => {
+      const v = parseDecimal(get(c));
+      if (get(c) !== '' && !Number.isFinite(v)) bad(`${c} "${get(c)}" is not a number`, c);
+      return v;
+    };
+    const int = (c: (typeof COLUMNS)[number]): number => {
+      const v = num(c);
+      if (get(c) !== '' && !(Number.isInteger(v) && Math.abs(v) <= 2147483647)) bad(`${c} "${get(c)}" is not an integer`, c);
+      return v;
+    };
+    const time = (c: (typeof COLUMNS)[number]): number => {
+      if (get(c) === '') return Number.NaN;
+      const t = parseDateTime(`${year}-${get(c)}`, CHINA_UTC_OFFSET);
+      if (!Number.isFinite(t)) bad(`${c} "${get(c)}" is not MM-DD HH:MM:SS`, c);
+      return t;
+    };
+    const position = (latCol: (typeof COLUMNS)[number], lngCol: (typeof COLUMNS)[number], into: Float64Array): void => {
+      const lat = num(latCol);
+      const lng = num(lngCol);
+      if (Number.isNaN(lat) !== Number.isNaN(lng)) bad(`${latCol} and ${lngCol} must both be given or both be empty`, latCol);
+      if (!Number.isNaN(lat) && !validLatLng(lat, lng))
+        bad(`${latCol} ${lat}, ${lngCol} ${lng} out of range`, latCol, 'COORDINATE_OUT_OF_RANGE');
+      into[2 * r] = lat;
+      into[2 * r + 1] = lng;
     };
     if (f.length !== header.length) bad(`expected ${header.length} fields, got ${f.length}`);
     p.orderId.push(get('order_id'));
     p.city.push(get('city'));
-    p.regionId[r] = num('region_id');
-    p.courierId[r] = num('courier_id');
-    p.aoiId[r] = num('aoi_id');
-    p.aoiType[r] = num('aoi_type');
-    p.ds[r] = num('ds');
+    p.regionId[r] = int('region_id');
+    p.courierId[r] = int('courier_id');
+    p.aoiId[r] = int('aoi_id');
+    p.aoiType[r] = int('aoi_type');
+    p.ds[r] = int('ds');
     p.acceptTime[r] = time('accept_time');
     p.windowStart[r] = time('time_window_start');
     p.windowEnd[r] = time('time_window_end');
     p.pickupTime[r] = time('pickup_time');
     p.pickupGpsTime[r] = time('pickup_gps_time');
     p.acceptGpsTime[r] = time('accept_gps_time');
-    p.coords[2 * r] = num('lat');
-    p.coords[2 * r + 1] = num('lng');
-    p.pickupGps[2 * r] = num('pickup_gps_lat');
-    p.pickupGps[2 * r + 1] = num('pickup_gps_lng');
-    p.acceptGps[2 * r] = num('accept_gps_lat');
-    p.acceptGps[2 * r + 1] = num('accept_gps_lng');
-    if (get('order_id') === '' || get('city') === '' || !Number.isInteger(num('courier_id')))
-      bad('order_id, city and courier_id are required');
-    if (!Number.isFinite(p.coords[2 * r] as number) || !Number.isFinite(p.coords[2 * r + 1] as number)) bad('lat and lng are required');
-    if (!Number.isFinite(p.pickupTime[r] as number)) bad(`pickup_time "${get('pickup_time')}" is not MM-DD HH:MM:SS`);
+    if (get('order_id') === '' || get('city') === '' || get('courier_id') === '') bad('order_id, city and courier_id are required');
+    if (get('lat') === '' || get('lng') === '') bad('lat and lng are required', 'lat');
+    position('lat', 'lng', p.coords);
+    position('pickup_gps_lat', 'pickup_gps_lng', p.pickupGps);
+    position('accept_gps_lat', 'accept_gps_lng', p.acceptGps);
+    if (get('pickup_time') === '') bad('pickup_time is required', 'pickup_time');
   }
   return p;
 }

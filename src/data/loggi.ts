@@ -13,7 +13,7 @@ import { WaybillError } from '../errors.js';
 import { BatchBuilder } from '../kernels/trajectory/batch.js';
 import type { TrajectoryBatch } from '../kernels/trajectory/types.js';
 import { defaultDataDir } from '../paths.js';
-import { parseJsonWithNaN, readDataText } from './trajectory-loaders.js';
+import { parseJsonFile, readDataText, validLatLng } from './trajectory-loaders.js';
 
 /** Coordinate datum of Loggi BUD. */
 export const LOGGI_DATUM = 'WGS84';
@@ -39,12 +39,18 @@ function coord(source: string, p: unknown, what: string, index?: number): [numbe
   if (typeof o?.lat !== 'number' || typeof o?.lng !== 'number' || !Number.isFinite(o.lat) || !Number.isFinite(o.lng)) {
     bad(source, `${what} needs numeric lat and lng`, index === undefined ? {} : { index });
   }
+  if (!validLatLng(o.lat, o.lng))
+    throw new WaybillError('COORDINATE_OUT_OF_RANGE', `${source}: ${what}: lat ${o.lat}, lng ${o.lng} out of range`, {
+      source,
+      field: 'lat/lng',
+      ...(index === undefined ? {} : { index }),
+    });
   return [o.lat, o.lng];
 }
 
-/** Parses one loggibud instance JSON text. */
+/** Parses one loggibud instance JSON text; vehicle_capacity and every delivery size are required. */
 export function parseLoggi(text: string, source = 'Loggi instance'): LoggiInstance {
-  const j = parseJsonWithNaN(text) as Record<string, unknown> | null;
+  const j = parseJsonFile(text, source) as Record<string, unknown> | null;
   if (typeof j !== 'object' || j === null || !Array.isArray(j.deliveries)) bad(source, 'expected an object with a deliveries array');
   const deliveries = j.deliveries as Array<{ id?: unknown; point?: unknown; size?: unknown }>;
   const coords = new Float64Array(2 * deliveries.length);
@@ -54,14 +60,19 @@ export function parseLoggi(text: string, source = 'Loggi instance'): LoggiInstan
     const [lat, lng] = coord(source, d?.point, `delivery ${k}`, k);
     coords[2 * k] = lat;
     coords[2 * k + 1] = lng;
-    sizes[k] = typeof d.size === 'number' ? d.size : Number.NaN;
+    if (typeof d.size !== 'number' || !Number.isFinite(d.size) || d.size < 0)
+      bad(source, `delivery ${k}: size must be a number >= 0, got ${JSON.stringify(d.size) ?? 'nothing'}`, { index: k, field: 'size' });
+    sizes[k] = d.size;
     deliveryIds.push(String(d.id));
   });
+  const capacity = j.vehicle_capacity;
+  if (typeof capacity !== 'number' || !Number.isFinite(capacity) || capacity <= 0)
+    bad(source, `vehicle_capacity must be a number > 0, got ${JSON.stringify(capacity) ?? 'nothing'}`, { field: 'vehicle_capacity' });
   return {
     name: String(j.name),
     region: String(j.region),
     origin: coord(source, j.origin, 'origin'),
-    vehicleCapacity: typeof j.vehicle_capacity === 'number' ? j.vehicle_capacity : Number.NaN,
+    vehicleCapacity: capacity,
     deliveryIds,
     coords,
     sizes,

@@ -26,10 +26,16 @@ export function seriesView(b: SeriesBatch, i: number): Float64Array {
 
 /**
  * Parses an M4-layout CSV. Empty fields end a series (padding); an empty field followed by a
- * value, or a value that is not a number, is an error naming the line and column.
+ * value, or a value that is not a number, is an error naming the line and column. The first line
+ * must be the `"V1","V2",...` header (a file without it would lose its first series).
  */
 export function parseM4Csv(text: string): SeriesBatch {
   const lines = text.split(/\r?\n/);
+  const first = (lines[0] ?? '').replace(/^\uFEFF/, '');
+  if (first.trim() !== '' && (first.split(',')[0] as string).replace(/^"|"$/g, '').trim() !== 'V1')
+    throw new WaybillError('INVALID_ARGUMENT', `line 1: expected the M4 header "V1","V2",...; got "${first.slice(0, 40)}"`, {
+      line: 1,
+    });
   const ids: string[] = [];
   const chunks: number[] = [];
   const offsets: number[] = [0];

@@ -15,7 +15,7 @@ import { WaybillError } from '../errors.js';
 import { BatchBuilder } from '../kernels/trajectory/batch.js';
 import type { TrajectoryBatch } from '../kernels/trajectory/types.js';
 import { defaultDataDir } from '../paths.js';
-import { parseDateTime, readDataText } from './trajectory-loaders.js';
+import { parseDateTime, parseDecimal, readDataText, validLatLng } from './trajectory-loaders.js';
 
 /** Coordinate datum assumed for T-Drive (not stated by the source). */
 export const TDRIVE_DATUM = 'WGS84 (assumed; not stated by the source)';
@@ -28,37 +28,49 @@ const BEIJING_UTC_OFFSET = 8;
  * appearance, points in file order, duplicates kept. Coordinates are stored (lat, lng).
  */
 export function parseTdrive(text: string, source = 'T-Drive'): TrajectoryBatch {
-  const lines = text.split(/\r?\n/);
+  return parseTdriveFiles([{ text, source }]);
+}
+
+/** {@link parseTdrive} over several files read as one, errors naming the file and its own line. */
+function parseTdriveFiles(files: Array<{ text: string; source: string }>): TrajectoryBatch {
   const ids: string[] = [];
+  // Per taxi: (lat, lng, time) triples.
   const perTaxi = new Map<string, number[]>();
-  for (let l = 0; l < lines.length; l++) {
-    const line = (lines[l] as string).trim();
-    if (line === '') continue;
-    const f = line.split(',');
-    const t = parseDateTime(f[1] ?? '', BEIJING_UTC_OFFSET);
-    const x = Number(f[2]);
-    const y = Number(f[3]);
-    const id = (f[0] ?? '').trim();
-    if (f.length !== 4 || id === '' || !Number.isFinite(t) || !Number.isFinite(x) || !Number.isFinite(y)) {
-      throw new WaybillError('INVALID_ARGUMENT', `${source}, line ${l + 1}: expected id,YYYY-MM-DD HH:MM:SS,lng,lat; got "${line}"`, {
-        source,
-        line: l + 1,
-      });
+  for (const { text, source } of files) {
+    const lines = text.split(/\r?\n/);
+    for (let l = 0; l < lines.length; l++) {
+      const line = (lines[l] as string).trim();
+      if (line === '') continue;
+      const f = line.split(',');
+      const t = parseDateTime(f[1] ?? '', BEIJING_UTC_OFFSET);
+      const x = parseDecimal(f[2]);
+      const y = parseDecimal(f[3]);
+      const id = (f[0] ?? '').trim();
+      if (f.length !== 4 || id === '' || !Number.isFinite(t) || !Number.isFinite(x) || !Number.isFinite(y)) {
+        throw new WaybillError('INVALID_ARGUMENT', `${source}, line ${l + 1}: expected id,YYYY-MM-DD HH:MM:SS,lng,lat; got "${line}"`, {
+          source,
+          line: l + 1,
+        });
+      }
+      if (!validLatLng(y, x))
+        throw new WaybillError('COORDINATE_OUT_OF_RANGE', `${source}, line ${l + 1}: lng ${x}, lat ${y} out of range`, {
+          source,
+          line: l + 1,
+          field: 'lng/lat',
+        });
+      let rows = perTaxi.get(id);
+      if (!rows) {
+        rows = [];
+        perTaxi.set(id, rows);
+        ids.push(id);
+      }
+      rows.push(y, x, t);
     }
-    let rows = perTaxi.get(id);
-    if (!rows) {
-      rows = [];
-      perTaxi.set(id, rows);
-      ids.push(id);
-    }
-    rows.push(l);
   }
   const b = new BatchBuilder();
   for (const id of ids) {
-    for (const l of perTaxi.get(id) as number[]) {
-      const f = (lines[l] as string).trim().split(',');
-      b.push(Number(f[3]), Number(f[2]), parseDateTime(f[1] as string, BEIJING_UTC_OFFSET));
-    }
+    const rows = perTaxi.get(id) as number[];
+    for (let k = 0; k < rows.length; k += 3) b.push(rows[k] as number, rows[k + 1] as number, rows[k + 2] as number);
     b.end(id, true);
   }
   return b.build();
@@ -74,5 +86,5 @@ export function loadTdriveSample(dir: string = join(defaultDataDir(), 'traj', 't
   } catch {
     throw new WaybillError('NOT_FOUND', `T-Drive folder ${dir} is missing: set WAYBILL_DATA_DIR`, { path: dir });
   }
-  return parseTdrive(names.map((n) => readDataText(join(dir, n))).join('\n'), dir);
+  return parseTdriveFiles(names.map((n) => ({ text: readDataText(join(dir, n)), source: join(dir, n) })));
 }

@@ -14,21 +14,66 @@ export function readDataText(path: string): string {
       path,
     });
   }
-  const raw = readFileSync(path);
-  return (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+  try {
+    const raw = readFileSync(path);
+    return (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+  } catch (err) {
+    // A directory in place of the file, an unreadable file, or a corrupt / truncated .gz.
+    throw new WaybillError('INVALID_ARGUMENT', `data file ${path} cannot be read: ${(err as Error).message}`, { path });
+  }
 }
 
 const DIGITS = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
 
 /**
  * Epoch seconds of a `YYYY-MM-DD HH:MM:SS` wall-clock time observed at UTC + `utcOffsetHours`
- * (0 for GMT sources, 8 for China Standard Time). NaN when the text is not such a time.
+ * (0 for GMT sources, 8 for China Standard Time). NaN when the text is not such a time, including
+ * a field out of range (month 13, February 30, hour 24, minute 60), which Date.UTC would roll over.
  */
 export function parseDateTime(text: string, utcOffsetHours = 0): number {
   const m = DIGITS.exec(text.trim());
   if (!m) return Number.NaN;
   const [, y, mo, d, h, mi, s] = m as unknown as [string, string, string, string, string, string, string];
-  return Date.UTC(+y, +mo - 1, +d, +h, +mi, +s) / 1000 - utcOffsetHours * 3600;
+  const ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s);
+  const back = new Date(ms);
+  if (
+    back.getUTCFullYear() !== +y ||
+    back.getUTCMonth() !== +mo - 1 ||
+    back.getUTCDate() !== +d ||
+    back.getUTCHours() !== +h ||
+    back.getUTCMinutes() !== +mi ||
+    back.getUTCSeconds() !== +s
+  )
+    return Number.NaN;
+  return ms / 1000 - utcOffsetHours * 3600;
+}
+
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/**
+ * A decimal number cell (surrounding blanks allowed). NaN for anything else, notably an empty cell
+ * (which `Number` would read as 0) and hex / binary literals.
+ */
+export function parseDecimal(text: string | undefined): number {
+  const t = (text ?? '').trim();
+  return DECIMAL.test(t) ? Number(t) : Number.NaN;
+}
+
+/** True when (lat, lng) are finite WGS 84-style degrees: lat in [-90, 90], lng in [-180, 180]. */
+export function validLatLng(lat: number, lng: number): boolean {
+  return Number.isFinite(lat) && Number.isFinite(lng) && Math.abs(lat) <= 90 && Math.abs(lng) <= 180;
+}
+
+/**
+ * {@link parseJsonWithNaN} for a whole data file: a syntax error (a truncated or corrupt file)
+ * becomes INVALID_ARGUMENT naming `source`.
+ */
+export function parseJsonFile(text: string, source: string): unknown {
+  try {
+    return parseJsonWithNaN(text);
+  } catch (err) {
+    throw new WaybillError('INVALID_ARGUMENT', `${source} is not valid JSON: ${(err as Error).message}`, { source });
+  }
 }
 
 /**

@@ -81,18 +81,22 @@ export function parseTsplib(text: string): RoutingInstance {
   const perNode = (name: string, width: number): Array<number[]> | undefined => {
     const rows = sections[name];
     if (!rows) return undefined;
-    const out: Array<number[]> = new Array(dimension);
+    // Rows by node, kept sparse until every node is known to be there: a huge DIMENSION over a
+    // short section must fail on the missing node, not allocate for DIMENSION nodes first.
+    const byNode = new Map<number, number[]>();
     for (const { line, no } of rows) {
       const v = numbers(line, width + 1, no);
       const id = (v[0] as number) - 1;
       if (!Number.isInteger(id) || id < 0 || id >= dimension) fail(`node ${v[0]} outside 1..${dimension}`, no);
-      out[id] = v.slice(1, width + 1);
+      if (byNode.has(id)) fail(`${name} lists node ${v[0]} twice`, no);
+      byNode.set(id, v.slice(1, width + 1));
     }
-    for (let n = 0; n < dimension; n++) if (!out[n]) fail(`${name} has no entry for node ${n + 1}`);
-    return out;
+    for (let n = 0; n < dimension; n++) if (!byNode.has(n)) fail(`${name} has no entry for node ${n + 1}`);
+    return Array.from({ length: dimension }, (_, n) => byNode.get(n) as number[]);
   };
+  const nodeCoords = perNode('NODE_COORD_SECTION', 2) as number[][];
   const coords = new Float64Array(2 * dimension);
-  (perNode('NODE_COORD_SECTION', 2) as number[][]).forEach((xy, n) => {
+  nodeCoords.forEach((xy, n) => {
     coords[2 * n] = xy[0] as number;
     coords[2 * n + 1] = xy[1] as number;
   });
@@ -104,15 +108,29 @@ export function parseTsplib(text: string): RoutingInstance {
     coords,
     depot: 0,
   };
+  const specNumber = (key: string, ok: (v: number) => boolean, rule: string): number | undefined => {
+    const raw = spec[key];
+    if (raw === undefined) return undefined;
+    const v = raw.trim() === '' ? Number.NaN : Number(raw);
+    if (!ok(v)) fail(`${key} must be ${rule}, got "${raw}"`);
+    return v;
+  };
   const demands = perNode('DEMAND_SECTION', 1);
   if (demands) inst.demands = Float64Array.from(demands.map((d) => d[0] as number));
-  if (spec.CAPACITY !== undefined) inst.capacity = Number(spec.CAPACITY);
-  if (spec.VEHICLES !== undefined) inst.vehicles = Number(spec.VEHICLES);
+  const capacity = specNumber('CAPACITY', (v) => Number.isFinite(v) && v >= 0, 'a number >= 0');
+  if (capacity !== undefined) inst.capacity = capacity;
+  const vehicles = specNumber('VEHICLES', (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
+  if (vehicles !== undefined) inst.vehicles = vehicles;
   const depotRows = sections.DEPOT_SECTION;
   if (depotRows && depotRows.length > 0) {
     const ids = depotRows.map((r) => Number(r.line)).filter((v) => v !== -1);
     if (ids.length !== 1) fail(`exactly one depot is supported, DEPOT_SECTION lists ${ids.length}`);
-    inst.depot = (ids[0] as number) - 1;
+    const depot = ids[0] as number;
+    if (!Number.isInteger(depot) || depot < 1 || depot > dimension) {
+      const row = depotRows.find((r) => Number(r.line) !== -1) as { line: string; no: number };
+      fail(`depot "${row.line}" is not a node in 1..${dimension}`, row.no);
+    }
+    inst.depot = depot - 1;
   }
   const tw = perNode('TIME_WINDOW_SECTION', 2);
   if (tw) {
@@ -125,7 +143,8 @@ export function parseTsplib(text: string): RoutingInstance {
   const service = perNode('SERVICE_TIME_SECTION', 1);
   if (service) inst.serviceTimes = Float64Array.from(service.map((s) => s[0] as number));
   else if (spec.SERVICE_TIME !== undefined) {
-    inst.serviceTimes = new Float64Array(dimension).fill(Number(spec.SERVICE_TIME));
+    const service = specNumber('SERVICE_TIME', (v) => Number.isFinite(v) && v >= 0, 'a number >= 0') as number;
+    inst.serviceTimes = new Float64Array(dimension).fill(service);
     inst.serviceTimes[inst.depot] = 0;
   }
   return inst;

@@ -151,6 +151,29 @@ describe('checker and formats on constructed cases', () => {
     expect(() => parseTsplib('DIMENSION : 2\nEDGE_WEIGHT_TYPE : GEO\nNODE_COORD_SECTION\n1 0 0\n2 1 1\n')).toThrow(/not supported/);
     expect(() => parseSolution('Route #1: 1 x\n')).toThrow(/bad customer/);
   });
+
+  it('refuses a bad depot, CAPACITY, VEHICLES or SERVICE_TIME, a node listed twice, and a huge DIMENSION without allocating it', () => {
+    const base = 'NAME : x\nTYPE : CVRP\nDIMENSION : 2\nNODE_COORD_SECTION\n1 0 0\n2 1 1\nDEMAND_SECTION\n1 0\n2 1\n';
+    const codeAndLine = (text: string) => {
+      try {
+        parseTsplib(text);
+      } catch (e) {
+        return { code: (e as WaybillError).code, message: (e as WaybillError).message, details: (e as WaybillError).details };
+      }
+      return undefined;
+    };
+    expect(parseTsplib(`${base}DEPOT_SECTION\n2\n-1\n`).depot).toBe(1);
+    for (const depot of ['x', '0', '3'])
+      expect(codeAndLine(`${base}DEPOT_SECTION\n${depot}\n-1\n`)).toMatchObject({ code: 'INVALID_ARGUMENT', details: { line: 11 } });
+    expect(codeAndLine(base.replace('DIMENSION', 'CAPACITY : abc\nDIMENSION'))?.message).toMatch(/CAPACITY must be a number/);
+    expect(codeAndLine(base.replace('DIMENSION', 'VEHICLES : -3\nDIMENSION'))?.message).toMatch(/VEHICLES must be an integer/);
+    expect(codeAndLine(base.replace('DIMENSION', 'SERVICE_TIME : q\nDIMENSION'))?.message).toMatch(/SERVICE_TIME must be a number/);
+    expect(codeAndLine(base.replace('2 1 1\n', '2 1 1\n2 5 5\n'))).toMatchObject({ details: { line: 7 } });
+    expect(codeAndLine('DIMENSION : 1000000000000\nNODE_COORD_SECTION\n1 0 0\n2 1 1\n')).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/no entry for node 3/),
+    });
+  });
 });
 
 describe('routes as GeoJSON', () => {

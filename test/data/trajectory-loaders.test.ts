@@ -1,5 +1,5 @@
 /** Trajectory and last-mile loaders: small fixtures, the NaN-tolerant JSON reader, and the real shared data's counts. */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -190,6 +190,99 @@ describe('missing files', () => {
       if (before === undefined) delete process.env.WAYBILL_DATA_DIR;
       else process.env.WAYBILL_DATA_DIR = before;
     }
+  });
+});
+
+describe('malformed input (mutational fuzzing regressions)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'waybill-traj-bad-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const ladeHeader =
+    'order_id,region_id,city,courier_id,accept_time,time_window_start,time_window_end,lng,lat,aoi_id,aoi_type,pickup_time,pickup_gps_time,pickup_gps_lng,pickup_gps_lat,accept_gps_time,accept_gps_lng,accept_gps_lat,ds,source_city';
+  const ladeRow =
+    '3781637,3,Chongqing,317,05-01 07:59:00,05-01 09:00:00,05-01 11:00:00,106.46857,29.48821,337,1,05-01 09:28:00,,,,05-01 07:50:00,106.47378,29.45334,501,chongqing';
+
+  it('parseDateTime refuses fields out of range instead of rolling them over', () => {
+    expect(parseDateTime('2008-02-30 10:00:00')).toBeNaN();
+    expect(parseDateTime('2008-13-45 25:61:61')).toBeNaN();
+    expect(parseDateTime('2008-02-28 24:00:00')).toBeNaN();
+    expect(parseDateTime('2008-02-29 23:59:59')).toBe(Date.UTC(2008, 1, 29, 23, 59, 59) / 1000);
+    const e = errorOf(() => parseGeolifeCsv('lat,lng,datetime,uid\n39.9,116.3,2008-02-30 10:00:00,001\n'));
+    expect(e.details).toMatchObject({ line: 2 });
+  });
+
+  it('coordinates out of range or empty are errors naming the line, not data', () => {
+    const g = errorOf(() => parseGeolifeCsv('lat,lng,datetime,uid\n39.9,116.3,2008-10-23 05:53:05,001\n91,181,2008-10-23 05:53:06,001\n'));
+    expect(g.code).toBe('COORDINATE_OUT_OF_RANGE');
+    expect(g.details).toMatchObject({ line: 3 });
+    // An empty cell is not latitude 0.
+    expect(errorOf(() => parseGeolifeCsv('lat,lng,datetime,uid\n,116.3,2008-10-23 05:53:05,001\n')).details).toMatchObject({ line: 2 });
+    // lat and lng swapped: latitude 116.
+    expect(errorOf(() => parseTdrive('1,2008-02-02 15:36:08,39.92123,116.51172')).code).toBe('COORDINATE_OUT_OF_RANGE');
+    expect(errorOf(() => parseTdrive('1,2008-02-02 15:36:08,,39.92123')).details).toMatchObject({ line: 1 });
+    expect(errorOf(() => parseLadeCsv(`${ladeHeader}\n${ladeRow.replace('29.48821', '95')}`)).code).toBe('COORDINATE_OUT_OF_RANGE');
+    expect(
+      errorOf(() =>
+        parseLoggi('{"origin": {"lng": -43.3, "lat": -22.8}, "deliveries": [{"id": "a", "point": {"lng": -43.2, "lat": 95}, "size": 3}]}'),
+      ).details,
+    ).toMatchObject({ index: 0 });
+    const stops = { BB: { lat: 34.0, lng: -118.3, type: 'Station' }, AA: { lat: null, lng: -118.2, type: 'Dropoff' } };
+    const route = { R1: { date_YYYY_MM_DD: '2018-07-20', departure_time_utc: '15:00:00', stops } };
+    const a = errorOf(() => buildAmazonRoutes(route));
+    expect(a.code).toBe('COORDINATE_OUT_OF_RANGE');
+    expect(a.details).toMatchObject({ route: 'R1', stop: 'AA' });
+  });
+
+  it('.plt: a file without its six header lines is refused (its first six fixes would be dropped); a bad altitude too', () => {
+    const fix = '39.984702,116.318417,0,492,39744.1201851852,2008-10-23,02:53:04';
+    expect(errorOf(() => parsePlt(Array(8).fill(fix).join('\n'), 'x')).details).toMatchObject({ line: 1 });
+    const head = 'Geolife trajectory\nWGS 84\nAltitude is in Feet\nReserved 3\n0,2,255,My Track,0,0,2,8421376\n0\n';
+    expect(parsePlt(`${head}${fix}\n`, 'x').times).toHaveLength(1);
+    expect(errorOf(() => parsePlt(`${head}${fix.replace(',492,', ',abc,')}\n`, 'x')).details).toMatchObject({ line: 7 });
+  });
+
+  it('LaDe: a given but malformed cell is an error (not NaN or 0), and lines are counted across blank lines', () => {
+    const bad = (row: string) => errorOf(() => parseLadeCsv(`${ladeHeader}\n${row}`));
+    expect(bad(ladeRow.replace('05-01 07:59:00', 'garbage')).details).toMatchObject({ line: 2, field: 'accept_time' });
+    expect(bad(ladeRow.replace('05-01 07:50:00', '05-01 24:50:00')).details).toMatchObject({ field: 'accept_gps_time' });
+    expect(bad(ladeRow.replace(',3,Chongqing', ',abc,Chongqing')).details).toMatchObject({ field: 'region_id' });
+    expect(bad(ladeRow.replace(',501,', ',5x1,')).details).toMatchObject({ field: 'ds' });
+    expect(bad(ladeRow.replace('106.47378', '')).details).toMatchObject({ field: 'accept_gps_lat' });
+    const blank = errorOf(() => parseLadeCsv(`${ladeHeader}\n\n\n${ladeRow}\n${ladeRow.replace(',317,', ',x,')}\n`));
+    expect(blank.details).toMatchObject({ line: 5, field: 'courier_id' });
+  });
+
+  it('T-Drive folders: an error names the taxi file and its own line', () => {
+    const td = join(dir, 'tdrive');
+    mkdirSync(td);
+    writeFileSync(join(td, '1.txt'), '1,2008-02-02 15:36:08,116.51172,39.92123\n');
+    writeFileSync(join(td, '2.txt'), '2,2008-02-02 15:36:08,116.51172,39.92123\n2,2008-02-02 15:46:08,116.51172\n');
+    expect(errorOf(() => loadTdriveSample(td)).details).toMatchObject({ source: join(td, '2.txt'), line: 2 });
+    rmSync(join(td, '2.txt'));
+    mkdirSync(join(td, '3.txt'));
+    expect(errorOf(() => loadTdriveSample(td)).details).toMatchObject({ path: join(td, '3.txt') });
+  });
+
+  it('a corrupt .gz, a folder in place of a file, or truncated JSON: INVALID_ARGUMENT naming the file', () => {
+    const traj = join(dir, 'traj', 'geolife_sample');
+    mkdirSync(traj, { recursive: true });
+    writeFileSync(join(traj, 'geolife_sample.txt.gz'), 'not gzip');
+    expect(errorOf(() => loadGeolifeSample(dir)).details).toMatchObject({ path: join(traj, 'geolife_sample.txt.gz') });
+    const amazon = join(dir, 'lastmile', 'amazon_lmrrc_sample');
+    mkdirSync(amazon, { recursive: true });
+    writeFileSync(join(amazon, 'new_route_data.json'), '{"R1": {"station_code": "DLA7", "stops": {"AA": {"lat": 34.1, "lng');
+    const a = errorOf(() => loadAmazonLmrrc(dir));
+    expect(a.code).toBe('INVALID_ARGUMENT');
+    expect(a.details).toMatchObject({ source: join(amazon, 'new_route_data.json') });
+    expect(errorOf(() => parseLoggi('{"name": "x", "deliv', 'cvrp-0.json')).details).toMatchObject({ source: 'cvrp-0.json' });
+    // JSON reads 1e400 as Infinity; a missing capacity or size is not a value either.
+    const inst = (capacity: string, size: string) =>
+      `{"origin": {"lng": -43.3, "lat": -22.8}, ${capacity}"deliveries": [{"id": "a", "point": {"lng": -43.2, "lat": -22.9}${size}}]}`;
+    expect(parseLoggi(inst('"vehicle_capacity": 180, ', ', "size": 3')).vehicleCapacity).toBe(180);
+    expect(errorOf(() => parseLoggi(inst('', ', "size": 3'))).details).toMatchObject({ field: 'vehicle_capacity' });
+    expect(errorOf(() => parseLoggi(inst('"vehicle_capacity": 180, ', ', "size": -1e400'))).details).toMatchObject({
+      field: 'size',
+      index: 0,
+    });
   });
 });
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parseLongCsv } from '../../src/cli/forecast.js';
 import { parseM4Csv } from '../../src/data/m4.js';
 import { defaultDataDir } from '../../src/paths.js';
 
@@ -109,5 +110,42 @@ describe('waybill forecast', () => {
     expect(bad.stderr).toContain('INVALID_ARGUMENT');
     const usage = spawnSync(process.execPath, [bin, 'forecast', long], { encoding: 'utf8' });
     expect(usage.status).toBe(2);
+  });
+
+  it('malformed input: a short or truncated long-CSV row, an M4 file without its header, no series, an unwritable --out', () => {
+    const codeOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return { code: (err as { code?: string }).code, details: (err as { details?: unknown }).details };
+      }
+      return undefined;
+    };
+    // A truncated last row would otherwise read as a missing value (then interpolated).
+    expect(codeOf(() => parseLongCsv('id,date,value\na,2024-01-01,1\n\na,2024-01-0'))).toEqual({
+      code: 'INVALID_LENGTH',
+      details: { line: 4 },
+    });
+    expect(codeOf(() => parseLongCsv('id,date,value\n,2024-01-01,1\n'))).toMatchObject({ details: { line: 2 } });
+    // Without the "V1",... header the first series would be taken for it and dropped.
+    expect(codeOf(() => parseM4Csv('"W1","1","2"\n"W2","3","4"\n'))).toMatchObject({ code: 'INVALID_ARGUMENT', details: { line: 1 } });
+    expect(parseM4Csv('\uFEFF"V1","V2"\n"W1","1"\n').ids).toEqual(['W1']);
+    const dir = mkdtempSync(join(tmpdir(), 'wb-fc-bad-'));
+    const empty = join(dir, 'empty.csv');
+    writeFileSync(empty, '');
+    const none = spawnSync(process.execPath, [bin, 'forecast', empty, '--horizon', '2'], { encoding: 'utf8' });
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain(`INVALID_ARGUMENT: ${empty} holds no series`);
+    const good = join(dir, 'long.csv');
+    writeFileSync(good, 'id,date,value\na,2024-01-01,1\na,2024-01-02,2\na,2024-01-03,3\n');
+    const out = spawnSync(process.execPath, [bin, 'forecast', good, '--horizon', '2', '--out', join(dir, 'missing', 'f.csv')], {
+      encoding: 'utf8',
+    });
+    expect(out.status).toBe(1);
+    expect(out.stderr).toMatch(/waybill: INVALID_ARGUMENT: --out .*f\.csv: the folder .*missing does not exist/);
+    expect(out.stderr).not.toContain('forecast 1/1');
+    const huge = spawnSync(process.execPath, [bin, 'forecast', good, '--horizon', '1e20'], { encoding: 'utf8' });
+    expect(huge.status).toBe(2);
+    expect(huge.stderr).toContain("--horizon must be a non-negative integer, got '1e20'");
   });
 });

@@ -211,5 +211,20 @@ describe.skipIf(nativeSkip)('waybill solve: JSON problems and bad files', () => 
     const time = solve(json, '--time', 'soon');
     expect(time.status).toBe(2);
     expect(time.stderr).toContain('--time must be a positive duration');
+    // An --out that cannot be written is refused before the search, not after the whole budget.
+    const lost = solve(json, '--time', '5', '--out', join(dir, 'missing', 'plan.sol'));
+    expect(lost.status).toBe(1);
+    expect(lost.stderr).toMatch(/INVALID_ARGUMENT: --out .*plan\.sol: the folder .*missing does not exist/);
+    expect(lost.stderr).not.toContain('best');
+    const tsp = join(dir, 'small.tsp');
+    writeFileSync(tsp, 'NAME : s\nTYPE : TSP\nDIMENSION : 3\nNODE_COORD_SECTION\n1 0 0\n2 3 0\n3 0 4\nEOF\n');
+    const tour = solve(tsp, '--time', '5', '--out', dir);
+    expect(tour.status).toBe(1);
+    expect(tour.stderr).toContain('is a folder, not a file');
+    expect(tour.stderr).not.toContain('best');
+    // An empty value is not 0 (Number('') is), a huge one not an integer past 2^53.
+    const seed = solve(json, '--seed', '');
+    expect(seed.status).toBe(2);
+    expect(seed.stderr).toContain("--seed must be a non-negative integer, got ''");
   }, 10_000);
 });

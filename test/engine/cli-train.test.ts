@@ -165,6 +165,13 @@ describe('waybill train', { timeout: 30_000 }, () => {
     const usage = waybill('train', bad, '--out', join(dir, 'bad.json'));
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('--target');
+    // An --out that cannot be written is refused before training, not after it.
+    const good = join(dir, 'good.csv');
+    writeFileSync(good, `a,y\n${Array.from({ length: 30 }, (_, i) => `${i},${2 * i}`).join('\n')}\n`);
+    const lost = waybill('train', good, '--target', 'y', '--rounds', '3', '--out', join(dir, 'missing', 'm.json'));
+    expect(lost.status).toBe(1);
+    expect(lost.stderr).toMatch(/waybill: INVALID_ARGUMENT: --out .*m\.json: the folder .*missing does not exist/);
+    expect(lost.stderr).not.toContain('train 1/3');
     const v = { target: 'y', out: 'm.json' };
     expect(parseTrainArgs('f.csv', { ...v, objective: 'hinge' })).toMatch(/--objective must be one of/);
     expect(parseTrainArgs('f.csv', { ...v, alpha: '0.9' })).toMatch(/--alpha applies to --objective quantile/);

@@ -1,6 +1,7 @@
 /** The waybill CLI: models and infer without a server, and clear usage errors. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,5 +71,20 @@ describe('waybill CLI', () => {
     const bad = spawnSync(process.execPath, [bin, 'infer', 'example-distance', '{not json'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('INVALID_ARGUMENT');
+  });
+
+  it('models --url: nothing listening or a malformed URL is an INVALID_ARGUMENT naming the URL', async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((done) => server.close(done));
+    const url = `http://127.0.0.1:${port}`;
+    const refused = spawnSync(process.execPath, [bin, 'models', '--url', url], { encoding: 'utf8' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toBe(`waybill: INVALID_ARGUMENT: --url ${url}: fetch failed (connect ECONNREFUSED 127.0.0.1:${port})\n`);
+    const malformed = spawnSync(process.execPath, [bin, 'models', '--url', 'not a url'], { encoding: 'utf8' });
+    expect(malformed.status).toBe(1);
+    expect(malformed.stderr).toContain('waybill: INVALID_ARGUMENT: --url not a url: Invalid URL');
   });
 });
