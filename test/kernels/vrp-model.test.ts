@@ -556,6 +556,17 @@ describe('compileVrp: distances and defaults', () => {
     });
     expect(c).toMatchObject({ n: 5, depots: 2, dims: 1, types: 2, timeUsed: false });
     expect(Array.from(c.typeCount)).toEqual([3, 2]); // unlimited = number of customers
+    // A count above the number of customers is the unlimited fleet: 1e15 wrapped around in the
+    // Int32Array ("Invalid typed array length" from the solver) and 1e9 ran out of memory.
+    for (const count of [4, 1e9, 1e15]) {
+      const fleet = compileVrp({
+        depots: [{ x: 0, y: 0 }],
+        customers: [1, 2, 3].map((y) => ({ x: 0, y, demand: 1 })),
+        vehicleTypes: [{ capacity: 5, count }],
+        distances: { metric: 'euclidean', rounding: 'exact' },
+      });
+      expect(Array.from(fleet.typeCount)).toEqual([3]);
+    }
     expect(Array.from(c.typeStartDepot)).toEqual([0, 1]);
     expect(Array.from(c.typeEndDepot)).toEqual([0, 1]); // endDepot defaults to startDepot
     expect(Array.from(c.typeFixed)).toEqual([0, 0]);

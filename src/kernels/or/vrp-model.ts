@@ -72,7 +72,9 @@ const Customer = Type.Object(
 const VehicleType = Type.Object(
   {
     id: Type.Optional(Type.String()),
-    count: Type.Optional(Type.Integer({ minimum: 1, description: 'vehicles of this type; absent: unlimited' })),
+    count: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'vehicles of this type; absent: unlimited (so is any count above the number of customers)' }),
+    ),
     capacity: Quantity,
     fixedCost: Type.Optional(Type.Number({ default: 0, description: 'paid once per vehicle used' })),
     costPerDistance: Type.Optional(Type.Number({ default: 1 })),
@@ -354,7 +356,9 @@ export function compileVrp(problem: VrpProblem): CompiledVrp {
   const typeShiftEnd = new Float64Array(T);
   problem.vehicleTypes.forEach((v, t) => {
     const f = `vehicleTypes[${t}]`;
-    typeCount[t] = v.count ?? Math.max(1, C);
+    // A route serves at least one customer, so more vehicles than customers is the unlimited fleet
+    // (a count like 1e15 also does not fit the Int32Array, and the solver sizes its slots by it).
+    typeCount[t] = Math.min(v.count ?? Number.POSITIVE_INFINITY, Math.max(1, C));
     quantity(v.capacity, dims, `${f}.capacity`, typeCapacity, t * dims);
     nonNegative(v.fixedCost, `${f}.fixedCost`);
     nonNegative(v.costPerDistance, `${f}.costPerDistance`);
