@@ -23,7 +23,11 @@ export const LADE_DATUM = 'unstated (likely GCJ-02)';
 
 const CHINA_UTC_OFFSET = 8;
 
-/** LaDe-P rows, column by column; missing numbers and times are NaN. Times are epoch seconds. */
+/**
+ * LaDe-P rows, column by column. Times are epoch seconds; missing times and coordinates are NaN. The
+ * integer columns (region_id, aoi_id, aoi_type, ds) are Int32Arrays, which hold no NaN: an empty cell
+ * there reads as 0.
+ */
 export interface LadePickups {
   count: number;
   orderId: string[];
