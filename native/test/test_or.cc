@@ -2,11 +2,14 @@
 // matrices, rectangular, maximising and with forbidden pairs; budget allocation against
 // exhaustive search on small instances and its certified gap on a large one.
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <numeric>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "test_util.h"
@@ -434,6 +437,43 @@ void check_auction() {
   CHECK(r.total >= jv - 1e-9 && r.total <= jv + r.bound + 1e-9, "auction real: %.6f vs optimum %.6f (bound %.3g)", r.total, jv, r.bound);
 }
 
+/// The auction on n x n `cost` with a watchdog that cancels it after 5 s (a regression fails, not hangs).
+Status auction_with_watchdog(const std::vector<double>& cost, std::size_t n, std::vector<int32_t>& out, AuctionResult* r) {
+  int32_t flag = 0;
+  CancelToken cancel;
+  cancel.flag = &flag;
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 500 && !done.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!done.load()) __atomic_store_n(&flag, 1, __ATOMIC_SEQ_CST);
+  });
+  const Status s = auction_assignment_cpu(cost.data(), n, out.data(), r, cancel);
+  done = true;
+  watchdog.join();
+  return s;
+}
+
+/// Big-M integer costs (1e17: the prices' ulp 16 > epsilon 1/(n+1)) with ties once made the bidding
+/// endless; now the epsilon stays representable (the total within the reported bound) and costs
+/// whose prices would overflow (1e308) are refused instead of bidding on NaN prices forever.
+void check_auction_big_costs() {
+  const std::vector<std::vector<double>> cases = {
+      {1e17, 1e17, 1e17, 1e17}, {0, 0, 0, 0, 0, 0, 1e17, 0, 0}, {5, 1e18, 1e18, 1e18, 5, 1e18, 1e18, 1e18, 5}, {1e300, 1, -1e300, 2}};
+  for (const auto& c : cases) {
+    const std::size_t n = c.size() == 4 ? 2 : 3;
+    std::vector<int32_t> a(n), b(n);
+    double jv = 0;
+    AuctionResult r;
+    const Status s = auction_with_watchdog(c, n, b, &r);
+    CHECK(s.ok(), "auction with big costs (c[0] = %g): %s", c[0], s.message.c_str());
+    CHECK(linear_assignment_cpu(c.data(), n, n, false, a.data(), &jv).ok(), "jv failed");
+    CHECK(std::fabs(r.total - jv) <= r.bound, "auction big costs: %.17g vs optimum %.17g (bound %g)", r.total, jv, r.bound);
+  }
+  std::vector<int32_t> b(2);
+  AuctionResult r;
+  CHECK(auction_with_watchdog({0, 1, -1e308, 2}, 2, b, &r).code == StatusCode::kInvalidArgument, "auction: 1e308 costs accepted");
+}
+
 void check_auction_cuda_parity() {
   std::mt19937 rng(43);
   for (const std::size_t n : {1ul, 5ul, 64ul, 500ul, 2000ul}) {
@@ -462,6 +502,7 @@ int run_or_cuda_suite() {
 
 int run_or_suite() {
   check_auction();
+  check_auction_big_costs();
   check_min_cost_flow();
   check_budget_margin();
   check_tsp();

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine.js';
 import { WaybillError } from '../../src/errors.js';
 import { gbdtPredict } from '../../src/kernels/ml/gbdt.js';
-import { gbdtToJson } from '../../src/kernels/ml/gbdt-json.js';
+import { gbdtToJson, loadGbdtModel, saveGbdtModel } from '../../src/kernels/ml/gbdt-json.js';
 import { nativeKmeansStatus } from '../../src/kernels/ml/kmeans-native.js';
 import { rmse, rocAuc } from '../../src/kernels/ml/metrics.js';
 import { nativeGbdtCudaStatus, nativeGbdtStatus } from '../../src/kernels/ml/native.js';
@@ -141,6 +141,41 @@ describe('engine.kernels.ml GBDT', () => {
     const closed = createEngine({ workers: 0 });
     await closed.close();
     await expectCode(closed.kernels.ml.predict(model, test.features, 8), 'POOL_CLOSED');
+  });
+
+  it('a model object with a child or split feature out of range fails with the field instead of a wrong answer or an endless loop', async () => {
+    const { model } = await ml.train(train, { numIterations: 2, backend: 'js' });
+    const altered = (edit: (t: (typeof model.trees)[number]) => void) => {
+      const m = loadGbdtModel(saveGbdtModel(model));
+      edit(m.trees[0] as (typeof model.trees)[number]);
+      return m;
+    };
+    for (const backend of ['js', 'auto'] as const) {
+      // The reference read the feature of another row (a silently wrong prediction) ...
+      const farFeature = altered((t) => {
+        t.splitFeature[0] = 1000;
+      });
+      await expectCode(ml.predict(farFeature, test.features, 8, { backend }), 'INVALID_ARGUMENT', { field: 'trees[0].splitFeature[0]' });
+      await expectCode(ml.contributions(farFeature, test.features, 8, { backend }), 'INVALID_ARGUMENT');
+      // ... and looped forever on a child pointing back up the tree.
+      const cycle = altered((t) => {
+        t.leftChild[0] = 0;
+      });
+      await expectCode(ml.predict(cycle, test.features, 8, { backend }), 'INVALID_ARGUMENT', { field: 'trees[0].leftChild[0]' });
+      await expectCode(
+        ml.predict(
+          altered((t) => {
+            t.rightChild[0] = 1e6;
+          }),
+          test.features,
+          8,
+          { backend },
+        ),
+        'INVALID_ARGUMENT',
+      );
+    }
+    // The models of train and load are unchanged in use.
+    expect((await ml.predict(model, test.features, 8, { backend: 'js' })).predictions).toEqual(gbdtPredict(model, test.features, 8));
   });
 });
 

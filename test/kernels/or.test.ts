@@ -617,6 +617,36 @@ describe('linearAssignment with the auction', () => {
     }
   });
 
+  it.skipIf(nativeSkip)(
+    `ends on big-M integer costs (1e17, ties) and refuses costs whose prices overflow${nativeSkip ? ` (skipped: ${native?.reason})` : ''}`,
+    async () => {
+      // 1e17's ulp (16) is above the exact-integer epsilon 1/(n + 1): tied bids no longer moved a
+      // price and the auction bid forever (the signal only turns a regression into a failure).
+      for (const c of [
+        [
+          [1e17, 1e17],
+          [1e17, 1e17],
+        ],
+        [
+          [0, 0, 0],
+          [0, 0, 0],
+          [1e17, 0, 0],
+        ],
+      ]) {
+        const jv = await or.linearAssignment(c);
+        const au = await or.linearAssignment(c, { algorithm: 'auction', signal: AbortSignal.timeout(5000) });
+        expect(Math.abs(au.total - jv.total)).toBeLessThanOrEqual(au.bound as number);
+        expect(new Set(au.rowToCol).size).toBe(c.length);
+      }
+      // +-1e308 overflowed the prices to NaN and bid forever too.
+      const huge = [
+        [0, 1],
+        [-1e308, 2],
+      ];
+      expect(await codeOf(or.linearAssignment(huge, { algorithm: 'auction', signal: AbortSignal.timeout(5000) }))).toBe('INVALID_ARGUMENT');
+    },
+  );
+
   it('needs a square matrix of finite costs; js has no auction', async () => {
     expect(await codeOf(or.linearAssignment([[1, 2]], { algorithm: 'auction' }))).toBe('INVALID_ARGUMENT');
     expect(await codeOf(or.linearAssignment([[Infinity]], { algorithm: 'auction' }))).toBe('NOT_FINITE');

@@ -170,6 +170,32 @@ describe('engine.kernels.trajectory dispatch', () => {
     await expect(traj.features(single)).rejects.toMatchObject({ code: 'INVALID_LENGTH', details: { trajectory: 0 } });
     await expect(traj.simplify(a, { method: 'xx' as never, tolerance: 1 })).rejects.toBeInstanceOf(WaybillError);
   });
+
+  it.skipIf(!hasNative)(`an abort during a native call is a WaybillError ABORTED, not the addon's plain Error${nativeLabel}`, async () => {
+    const many = walks(300, 77);
+    for (const call of [
+      (signal: AbortSignal) => traj.pairwise('dtw', many, many, { backend: 'native', signal }),
+      (signal: AbortSignal) => traj.oneToMany('edr', many.coords.subarray(0, 20), many, { backend: 'native', eps: 50, signal }),
+      (signal: AbortSignal) => traj.simplify(many, { method: 'dp', tolerance: 5, backend: 'native', signal }),
+    ]) {
+      const controller = new AbortController();
+      const pending = call(controller.signal);
+      controller.abort();
+      const err = await pending.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      // A call may finish before the flag is read; one that stops must say why in the catalogue's terms.
+      if (err !== undefined) {
+        expect(err).toBeInstanceOf(WaybillError);
+        expect((err as WaybillError).code).toBe('ABORTED');
+      }
+    }
+    const controller = new AbortController();
+    const pending = traj.pairwise('dtw', many, many, { backend: 'native', signal: controller.signal });
+    controller.abort();
+    await expect(pending).rejects.toBeInstanceOf(WaybillError);
+  });
 });
 
 describe('engine.graph', () => {

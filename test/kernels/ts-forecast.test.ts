@@ -65,4 +65,30 @@ describe('timeseries.forecast', () => {
     const neg = await ts.forecast({ series: [[0, -2, 3]] }, { model: 'croston', horizon: 1 });
     expect(neg.notes[0]).toMatch(/negative demand/);
   });
+
+  it('a batch whose offsets do not cut its values is refused before any fit (fitEts fitted the wrong values)', async () => {
+    const values = Float64Array.from({ length: 30 }, (_, i) => 10 + (i % 7));
+    const ids = ['a', 'b', 'c'];
+    for (const offsets of [
+      [0, 12, 8, 30], // decreasing: series b was silently empty
+      [0, -1, 20, 30], // negative
+      [0, 10, 20, 25], // ends before the values
+      [0, 10, 20, 31], // runs past them (a RangeError)
+      [1, 10, 20, 30], // does not start at 0
+    ]) {
+      const batch = { ids, values, offsets: Int32Array.from(offsets) };
+      await expect(ts.fitEts(batch, { seasonLength: 1 })).rejects.toMatchObject({ code: 'INVALID_LENGTH', details: { field: 'offsets' } });
+      await expect(ts.forecast(batch, { model: 'naive', horizon: 2 })).rejects.toMatchObject({ code: 'INVALID_LENGTH' });
+    }
+    await expect(ts.fitEts({ values, offsets: Int32Array.of(0, 30) } as never, {})).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { field: 'ids' },
+    });
+    await expect(ts.forecast({ values, offsets: [0, 30], ids: ['a'] } as never, { model: 'naive', horizon: 1 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { field: 'offsets' },
+    });
+    const ok = await ts.fitEts({ ids: ['a', 'b'], values, offsets: Int32Array.of(0, 12, 30) }, { seasonLength: 1 });
+    expect(ok.fits.every((f) => f !== null)).toBe(true);
+  });
 });

@@ -1,6 +1,8 @@
 // Operations-research kernels: linear assignment and multiple-choice knapsack budget allocation.
 #pragma once
 
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 #include "waybill/common.h"
@@ -23,9 +25,28 @@ struct AuctionResult {
   double bound = 0;
 };
 
+/// Whether the auction can take costs up to `cmax` in magnitude on n rows: its prices stay below
+/// about 4 (n + 1) cmax, which must be finite (larger costs: kInvalidArgument).
+inline bool auction_costs_fit(double cmax, std::size_t n) { return std::isfinite(4.0 * (static_cast<double>(n) + 1.0) * cmax); }
+
+/// Whether the auction's final epsilon is 1/(n + 1), which makes integer costs exact: only while
+/// every bid still moves a price by a representable amount (cmax (n + 1) <= 2^48 keeps epsilon far
+/// above the prices' ulp; beyond it, e.g. 1e17 big-M costs, tied bids stopped moving prices and
+/// the bidding never ended). Otherwise the final epsilon is 1e-9 max(1, cmax) and the total is
+/// within n epsilon of the optimum (reported as the bound).
+inline bool auction_exact(double cmax, std::size_t n, bool integral) {
+  return integral && cmax * (static_cast<double>(n) + 1.0) <= 281474976710656.0;
+}
+
+/// The auction's final epsilon (see auction_exact).
+inline double auction_final_epsilon(double cmax, std::size_t n, bool integral) {
+  return auction_exact(cmax, n, integral) ? 1.0 / (static_cast<double>(n) + 1.0) : 1e-9 * (cmax > 1.0 ? cmax : 1.0);
+}
+
 /// Dense linear assignment (n x n, minimise) by Bertsekas' forward auction with epsilon scaling.
-/// With integer costs the final epsilon < 1/n makes the result optimal; otherwise the total is
-/// within n * epsilon_final of the optimum (reported). Infinite costs are not allowed here.
+/// With integer costs (|cost| (n + 1) <= 2^48) the final epsilon < 1/n makes the result optimal;
+/// otherwise the total is within n * epsilon_final of the optimum (reported). Infinite costs are
+/// not allowed here, nor costs beyond auction_costs_fit.
 Status auction_assignment_cpu(const double* cost, std::size_t n, int32_t* row_to_col, AuctionResult* result,
                               CancelToken cancel = {});
 

@@ -41,7 +41,7 @@ import {
   trainGbdtAsync,
 } from './gbdt.js';
 import { loadGbdtModelBinary, saveGbdtModelBinary } from './gbdt-binary.js';
-import { GBDT_FORMAT, GBDT_FORMAT_VERSION, loadGbdtModel, saveGbdtModel } from './gbdt-json.js';
+import { GBDT_FORMAT, GBDT_FORMAT_VERSION, gbdtToJson, loadGbdtModel, saveGbdtModel } from './gbdt-json.js';
 import { type KMeansOptions, type KMeansResult, kmeans, kmeansAssign } from './kmeans.js';
 import {
   type KMeansAlgorithm,
@@ -214,11 +214,30 @@ function checkBackend(backend: unknown): void {
   throw new WaybillError('INVALID_ARGUMENT', `backend must be auto, js, native or cuda, got ${String(backend)}`, { field: 'backend' });
 }
 
-/** Cheap shape check so that a wrong object fails with a code instead of a TypeError deep inside. */
+/** Model objects whose trees passed the loader's checks (models are treated as immutable). */
+const checkedModels = new WeakSet<object>();
+
+/**
+ * Shape check so that a wrong object fails with a code instead of a TypeError deep inside, and,
+ * once per model object, every check of the JSON loader: a hand-built or altered model whose child
+ * index or split feature is out of range made the C++ core read out of bounds (a crash) and the
+ * reference loop forever.
+ */
 function checkModel(model: unknown): GbdtModel {
   const m = model as Partial<GbdtModel> | null;
   if (typeof m !== 'object' || m === null || !Array.isArray(m.trees) || !Number.isInteger(m.numFeatures) || !m.objective)
     throw new WaybillError('INVALID_ARGUMENT', 'model must be a GBDT model (from train or load)', { field: 'model' });
+  if (!checkedModels.has(m)) {
+    try {
+      loadGbdtModel(gbdtToJson(m as GbdtModel));
+    } catch (err) {
+      if (err instanceof WaybillError) throw err;
+      throw new WaybillError('INVALID_ARGUMENT', `model must be a GBDT model (from train or load): ${(err as Error).message}`, {
+        field: 'model',
+      });
+    }
+    checkedModels.add(m);
+  }
   return m as GbdtModel;
 }
 
@@ -349,14 +368,17 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       if (trainOnCuda(backend, work, rest.gradientRounding)) {
         const t0 = performance.now();
         const out = await nativeTrainGbdt(train, { ...rest, threads: threads ?? Math.min(4, availableParallelism()), device: 'cuda' });
+        checkedModels.add(out.model);
         return Object.assign(out, { backend: 'cuda' as const, timings: { totalMs: performance.now() - t0 } });
       }
-      return runGbdt(
+      const out = await runGbdt(
         backend,
         threads,
         (t) => nativeTrainGbdt(train, { ...rest, threads: t }),
         () => trainGbdtAsync(train, rest),
       );
+      checkedModels.add(out.model);
+      return out;
     },
     async predict(model, features, numFeatures, options = {}) {
       const { backend, threads, ...rest } = options;
@@ -410,7 +432,9 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
     },
     async load(json) {
       const { backend } = await run(undefined, () => ({}));
-      return { model: loadGbdtModel(json), backend };
+      const model = loadGbdtModel(json);
+      checkedModels.add(model);
+      return { model, backend };
     },
     async saveBinary(model) {
       await run(undefined, () => ({}));
@@ -418,7 +442,9 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
     },
     async loadBinary(bytes) {
       await run(undefined, () => ({}));
-      return { model: loadGbdtModelBinary(bytes), backend: 'js' as const };
+      const model = loadGbdtModelBinary(bytes);
+      checkedModels.add(model);
+      return { model, backend: 'js' as const };
     },
     async kmeans(data, numFeatures, options) {
       const { backend, threads, algorithm, ...rest } = options ?? ({} as KMeansOptions & BackendOption);

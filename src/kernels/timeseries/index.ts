@@ -119,10 +119,33 @@ export function parallelEtsFitter(
   };
 }
 
+/**
+ * Checks a batch's shape before any series is read: offsets an Int32Array of ids + 1 entries, from 0
+ * to values.length, never decreasing. (fitEts once cut series with offsets that decreased, were
+ * negative or ran past the values without a word, giving fits of the wrong values, or a RangeError.)
+ */
+function checkSeriesBatch(batch: SeriesBatch): SeriesBatch {
+  const { ids, values, offsets } = batch;
+  if (!Array.isArray(ids)) throw new WaybillError('INVALID_ARGUMENT', 'ids must be an array with one id per series', { field: 'ids' });
+  if (!(offsets instanceof Int32Array))
+    throw new WaybillError('INVALID_ARGUMENT', 'offsets must be an Int32Array of series + 1 entries', { field: 'offsets' });
+  const count = ids.length;
+  if (offsets.length !== count + 1 || offsets[0] !== 0 || offsets[count] !== values.length)
+    throw new WaybillError('INVALID_LENGTH', 'offsets must have one entry per series plus one, start at 0 and end at values.length', {
+      field: 'offsets',
+    });
+  for (let s = 0; s < count; s++)
+    if ((offsets[s + 1] as number) < (offsets[s] as number))
+      throw new WaybillError('INVALID_LENGTH', `offsets decrease at series ${s}`, { field: 'offsets', series: s });
+  return batch;
+}
+
 export function toBatch(
   input: SeriesBatch | { series: ReadonlyArray<ReadonlyArray<number | null>>; ids?: readonly string[] },
 ): SeriesBatch {
-  if ('values' in input && input.values instanceof Float64Array) return input;
+  if (typeof input !== 'object' || input === null)
+    throw new WaybillError('INVALID_ARGUMENT', 'input must be a batch { ids, values, offsets } or { series }', { field: 'input' });
+  if ('values' in input && input.values instanceof Float64Array) return checkSeriesBatch(input);
   const { series, ids } = input as { series: ReadonlyArray<ReadonlyArray<number | null>>; ids?: readonly string[] };
   if (!Array.isArray(series))
     throw new WaybillError('INVALID_ARGUMENT', 'series must be an array of arrays of numbers', { field: 'series' });

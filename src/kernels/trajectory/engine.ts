@@ -25,7 +25,7 @@
 import { availableParallelism } from 'node:os';
 import { type AmazonRoute, loadAmazonLmrrc } from '../../data/amazon-lmrrc.js';
 import { type LadePickups, loadLadePickups } from '../../data/lade.js';
-import { WaybillError } from '../../errors.js';
+import { toWaybillError, WaybillError } from '../../errors.js';
 import { buildSharedNetworkGraph, type NetworkBuildReport } from '../../graph/build.js';
 import { type GraphJson, graphToCsv, graphToGraphml, graphToJson } from '../../graph/export.js';
 import type { DriftOptions, NetworkGraph, PathWeight } from '../../graph/network-graph.js';
@@ -449,6 +449,9 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
       try {
         if (backend === 'gpujs' && call?.gpujs) out = await call.gpujs(cancel);
         else out = await native(backend === 'cuda' ? { threads: 1, cancel, device: 'cuda' } : { threads, cancel });
+      } catch (err) {
+        // The addon rejects with plain Errors carrying a catalogue `code` (an abort mid-call: ABORTED).
+        throw toWaybillError(err);
       } finally {
         run?.signal?.removeEventListener('abort', onAbort);
       }

@@ -21,8 +21,6 @@ bool integer_costs(const double* cost, std::size_t n) {
   return true;
 }
 
-double final_epsilon(std::size_t n, bool integral) { return integral ? 1.0 / (static_cast<double>(n) + 1.0) : 1e-9; }
-
 }  // namespace auction_detail
 
 Status auction_assignment_cpu(const double* cost, std::size_t n, int32_t* row_to_col, AuctionResult* result,
@@ -37,8 +35,9 @@ Status auction_assignment_cpu(const double* cost, std::size_t n, int32_t* row_to
     if (!std::isfinite(cost[t])) return Status::Error(StatusCode::kInvalidArgument, "the auction needs finite costs");
     cmax = std::max(cmax, std::fabs(cost[t]));
   }
-  const bool integral = auction_detail::integer_costs(cost, n);
-  const double eps_final = auction_detail::final_epsilon(n, integral) * (integral ? 1.0 : std::max(1.0, cmax));
+  if (!auction_costs_fit(cmax, n)) return Status::Error(StatusCode::kInvalidArgument, "auction costs too large: the prices would overflow");
+  const bool exact = auction_exact(cmax, n, auction_detail::integer_costs(cost, n));
+  const double eps_final = auction_final_epsilon(cmax, n, exact);
   std::vector<double> price(n, 0.0);
   std::vector<int32_t> owner(n, -1), assigned(n, -1);
   std::vector<int32_t> queue;
@@ -86,7 +85,7 @@ Status auction_assignment_cpu(const double* cost, std::size_t n, int32_t* row_to
     total += cost[i * n + static_cast<std::size_t>(assigned[i])];
   }
   r.total = total;
-  r.bound = integral ? 0.0 : static_cast<double>(n) * eps_final;
+  r.bound = exact ? 0.0 : static_cast<double>(n) * eps_final;
   *result = r;
   return Status::Ok();
 }

@@ -117,7 +117,9 @@ Status auction_assignment_cuda(const double* cost, std::size_t n, int32_t* row_t
     cmax = std::max(cmax, std::fabs(cost[t]));
     integral = integral && cost[t] == std::floor(cost[t]);
   }
-  const double eps_final = integral ? 1.0 / (static_cast<double>(n) + 1.0) : 1e-9 * std::max(1.0, cmax);
+  if (!auction_costs_fit(cmax, n)) return Status::Error(StatusCode::kInvalidArgument, "auction costs too large: the prices would overflow");
+  const bool exact = auction_exact(cmax, n, integral);
+  const double eps_final = auction_final_epsilon(cmax, n, exact);
   const int N = static_cast<int>(n);
   cuda::DeviceBuffer<double> d_cost, d_price, d_bid_val;
   cuda::DeviceBuffer<int32_t> d_assigned, d_owner, d_bid_col, d_winner;
@@ -162,7 +164,7 @@ Status auction_assignment_cuda(const double* cost, std::size_t n, int32_t* row_t
   double total = 0;
   for (std::size_t i = 0; i < n; ++i) total += cost[i * n + static_cast<std::size_t>(row_to_col[i])];
   r.total = total;
-  r.bound = integral ? 0.0 : static_cast<double>(n) * eps_final;
+  r.bound = exact ? 0.0 : static_cast<double>(n) * eps_final;
   *result = r;
   return Status::Ok();
 }
