@@ -41,8 +41,10 @@ export interface OrKernels {
    * dense n x m cost matrix (row-major Float64Array or nested arrays), n <= m. +Infinity marks a
    * forbidden pair (-Infinity when maximising). O(n^2 m) worst case; fails with INFEASIBLE when
    * every assignment needs a forbidden pair. `algorithm: 'auction'` (square, finite costs) uses
-   * the epsilon-scaling auction instead — exact for integer costs, within `bound` otherwise, and on
-   * a CUDA device for n >= 4000 — which is much faster than JV on tie-heavy integer costs.
+   * the epsilon-scaling auction instead — exact for integer costs while max|cost| (n + 1) <= 2^48,
+   * within `bound` otherwise (e.g. 1e17 big-M costs), and on a CUDA device for n >= 4000 — which is
+   * much faster than JV on tie-heavy integer costs. Costs whose prices would overflow (about
+   * 4 (n + 1) max|cost| beyond the largest double) are INVALID_ARGUMENT.
    */
   linearAssignment(
     cost: Float64Array | readonly (readonly number[])[],

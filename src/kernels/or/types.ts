@@ -169,7 +169,7 @@ export interface AssignmentResult extends RunRecord {
   rowToCol: Int32Array;
   /** Sum of the assigned costs. */
   total: number;
-  /** Auction only: the total is within this of the optimum (0 for integer costs). */
+  /** Auction only: the total is within this of the optimum (0 for integer costs with max|cost| (n + 1) <= 2^48). */
   bound?: number;
 }
 
