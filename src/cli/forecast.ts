@@ -34,7 +34,39 @@ export interface ForecastArgs {
   etsCombine?: 'weights' | 'select';
 }
 
-/** A long CSV: a header with id, date and value columns; rows grouped by id and sorted by date. */
+const ISO_DATE = /^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?Z?)?$/;
+
+/**
+ * The sort key of a long-CSV date cell: an integer period ('1', '10': sorted as numbers, not as
+ * text, where '10' came before '9') or an ISO date YYYY-MM-DD, YYYY-MM or YYYY-MM-DD HH:MM[:SS]
+ * (one-digit months and days allowed: '2024-1-10' once sorted before '2024-1-9'). Out-of-range
+ * fields (Feb 30, month 13) are refused rather than rolled over. The kind ('period' or 'date')
+ * must be the same within a series.
+ */
+export function longCsvDateKey(cell: string): { key: number; kind: 'period' | 'date' } | undefined {
+  if (/^[-+]?\d{1,15}$/.test(cell)) return { key: Number(cell), kind: 'period' };
+  const m = ISO_DATE.exec(cell);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3] ?? '1', m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number) as number[];
+  const ms = Date.UTC(y as number, (mo as number) - 1, d, h, mi, sec);
+  const back = new Date(ms);
+  if (
+    back.getUTCFullYear() !== y ||
+    back.getUTCMonth() !== (mo as number) - 1 ||
+    back.getUTCDate() !== d ||
+    back.getUTCHours() !== h ||
+    back.getUTCMinutes() !== mi ||
+    back.getUTCSeconds() !== sec
+  )
+    return undefined;
+  return { key: ms, kind: 'date' };
+}
+
+/**
+ * A long CSV: a header with id, date and value columns; rows grouped by id and sorted by date
+ * (see longCsvDateKey). A date that is neither kind, a series mixing kinds, or a date given twice
+ * in a series is refused with its line.
+ */
 export function parseLongCsv(text: string): SeriesBatch {
   // Blank lines are skipped; `no` keeps each row's line number in the file for errors.
   const lines = text
@@ -45,7 +77,7 @@ export function parseLongCsv(text: string): SeriesBatch {
   const [ci, cd, cv] = ['id', 'date', 'value'].map((k) => head.indexOf(k));
   if ((ci as number) < 0 || (cd as number) < 0 || (cv as number) < 0)
     throw new WaybillError('INVALID_ARGUMENT', 'a long CSV needs id, date and value columns in its header');
-  const by = new Map<string, Array<[string, number]>>();
+  const by = new Map<string, Array<{ key: number; kind: 'period' | 'date'; no: number; v: number }>>();
   for (const { line, no } of lines.slice(1)) {
     const cells = line.split(',').map((c) => c.replace(/"/g, '').trim());
     if (cells.length !== head.length)
@@ -56,19 +88,38 @@ export function parseLongCsv(text: string): SeriesBatch {
     const v = raw === '' || raw === 'NA' ? Number.NaN : Number(raw);
     if (raw !== '' && raw !== 'NA' && !Number.isFinite(v))
       throw new WaybillError('NOT_FINITE', `line ${no}: value "${raw}" is not a number`, { line: no });
+    const date = cells[cd as number] ?? '';
+    const when = longCsvDateKey(date);
+    if (!when)
+      throw new WaybillError(
+        'INVALID_ARGUMENT',
+        `line ${no}: date "${date}" is neither an integer period nor an ISO date (YYYY-MM-DD, YYYY-MM or YYYY-MM-DD HH:MM[:SS])`,
+        { line: no, field: 'date' },
+      );
     let rows = by.get(id);
     if (!rows) {
       rows = [];
       by.set(id, rows);
     }
-    rows.push([cells[cd as number] ?? '', v]);
+    if (rows.length > 0 && (rows[0] as { kind: string }).kind !== when.kind)
+      throw new WaybillError('INVALID_ARGUMENT', `line ${no}: series ${id} mixes integer periods and dates`, { line: no, field: 'date' });
+    rows.push({ ...when, no, v });
   }
   const ids = [...by.keys()];
   const offsets = new Int32Array(ids.length + 1);
   const chunks: number[] = [];
   ids.forEach((id, i) => {
-    const rows = (by.get(id) as Array<[string, number]>).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    for (const [, v] of rows) chunks.push(v);
+    const rows = (by.get(id) as Array<{ key: number; no: number; v: number }>).sort((a, b) => a.key - b.key || a.no - b.no);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r] as { key: number; no: number; v: number };
+      const prev = rows[r - 1];
+      if (prev && prev.key === row.key)
+        throw new WaybillError('INVALID_ARGUMENT', `line ${row.no}: series ${id} has this date already (line ${prev.no})`, {
+          line: row.no,
+          field: 'date',
+        });
+      chunks.push(row.v);
+    }
     offsets[i + 1] = chunks.length;
   });
   return { ids, values: Float64Array.from(chunks), offsets };

@@ -11,6 +11,7 @@
  *   waybill eval trajectory [--json]
  */
 import { parseArgs } from 'node:util';
+import { VERSION } from '../version.js';
 import { collectInfo, formatInfo } from './info.js';
 
 const USAGE = `usage: waybill <command> [options]
@@ -69,14 +70,59 @@ commands:
                                                 (leave-one-route-out; challenge route score, lower is better)
                                                 and LaDe next-pickup prediction (split by courier), on the
                                                 shared data (WAYBILL_DATA_DIR or ../shared/data)
+  version                                       the waybill version (also --version)
   help                                          this text`;
 
-function intArg(name: string, v: string | undefined): number | undefined {
+/** The flags each command reads; any other flag is refused (it used to be ignored without a word). */
+const TRAIN_FLAGS = [
+  'target',
+  'out',
+  'objective',
+  'alpha',
+  'categorical',
+  'drop',
+  'valid-fraction',
+  'rounds',
+  'leaves',
+  'lr',
+  'early-stop',
+  'seed',
+  'lambda',
+  'min-data',
+  'cat-smooth',
+  'min-data-per-group',
+  'max-cat-threshold',
+  'cat-l2',
+  'max-cat-to-onehot',
+  'json',
+];
+export const COMMAND_FLAGS: Record<string, { flags: readonly string[]; positionals: number }> = {
+  info: { flags: ['json', 'workers'], positionals: 0 },
+  serve: { flags: ['port', 'host', 'workers', 'plugins', 'api-key'], positionals: 0 },
+  models: { flags: ['url', 'plugins', 'json'], positionals: 0 },
+  infer: { flags: ['url', 'plugins'], positionals: 2 },
+  solve: { flags: ['time', 'seed', 'workers', 'iterations', 'out', 'json', 'rounding', 'vehicles'], positionals: 1 },
+  forecast: {
+    flags: ['horizon', 'model', 'season', 'test', 'out', 'missing', 'levels', 'ets', 'ets-combine', 'workers', 'json'],
+    positionals: 1,
+  },
+  train: { flags: TRAIN_FLAGS, positionals: 1 },
+  eval: { flags: ['json'], positionals: 1 },
+};
+
+function usageError(message: string): never {
+  console.error(`waybill: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function intArg(name: string, v: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
   // Number('') is 0 and Number('1e20') an integer past 2^53: both are refused, not used.
   const n = v.trim() === '' ? Number.NaN : Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) {
-    console.error(`waybill: --${name} must be a non-negative integer, got '${v}'`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range =
+      max < Number.MAX_SAFE_INTEGER ? `an integer in [${min}, ${max}]` : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`;
+    console.error(`waybill: --${name} must be ${range}, got '${v}'`);
     process.exit(2);
   }
   return n;
@@ -88,6 +134,12 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (command === 'version' || command === '--version' || command === '-v') {
+    console.log(`waybill ${VERSION}`);
+    return;
+  }
+  const spec = COMMAND_FLAGS[command];
+  if (!spec) usageError(`unknown command '${command}'`);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -136,9 +188,17 @@ async function main(argv: string[]): Promise<void> {
       strict: true,
     });
   } catch (err) {
-    console.error(`waybill: ${(err as Error).message}\n\n${USAGE}`);
-    process.exit(2);
+    usageError((err as Error).message);
   }
+  const foreign = Object.keys(parsed.values).filter((k) => !spec.flags.includes(k));
+  if (foreign.length > 0)
+    usageError(
+      `${foreign.map((k) => `--${k}`).join(', ')} ${foreign.length === 1 ? 'is not an option' : 'are not options'} of ${command} (its options: ${spec.flags.map((k) => `--${k}`).join(' ')})`,
+    );
+  if (parsed.positionals.length > spec.positionals)
+    usageError(
+      `${command} takes ${spec.positionals === 0 ? 'no arguments' : `at most ${spec.positionals} argument${spec.positionals === 1 ? '' : 's'}`}, got ${parsed.positionals.map((p) => `'${p}'`).join(' ')}`,
+    );
   const v = parsed.values as {
     json?: boolean;
     port?: string;
@@ -153,7 +213,9 @@ async function main(argv: string[]): Promise<void> {
     .map((s) => s.trim())
     .filter(Boolean);
   const target = { ...(v.url ? { url: v.url } : {}), ...(plugins ? { plugins } : {}) };
-  const workers = intArg('workers', v.workers);
+  // info / serve: pool threads (0 runs on the calling thread); solve / forecast: solver threads,
+  // at least 1 (0 used to be replaced by 1 or 2 without a word).
+  const workers = intArg('workers', v.workers, command === 'info' || command === 'serve' ? 0 : 1, 256);
   switch (command) {
     case 'info': {
       const report = await collectInfo(workers === undefined ? {} : { workers });
@@ -162,7 +224,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'serve': {
       const { serve } = await import('./serve.js');
-      const port = intArg('port', v.port);
+      const port = intArg('port', v.port, 0, 65535);
       await serve({
         ...(port === undefined ? {} : { port }),
         ...(v.host === undefined ? {} : { host: v.host }),
@@ -226,7 +288,7 @@ async function main(argv: string[]): Promise<void> {
         file,
         ...(timeLimitMs !== undefined ? { timeLimitMs } : {}),
         seed: intArg('seed', extra.seed) ?? 1,
-        ...(workers !== undefined ? { workers: Math.max(1, workers) } : {}),
+        ...(workers !== undefined ? { workers } : {}),
         ...(iterations ? { maxIterations: iterations } : {}),
         ...(vehicles ? { vehicles } : {}),
         ...(extra.rounding ? { rounding: extra.rounding as 'nint' | 'trunc1' | 'exact' } : {}),
@@ -247,7 +309,6 @@ async function main(argv: string[]): Promise<void> {
         levels?: string;
         ets?: string;
         'ets-combine'?: string;
-        workers?: string;
       };
       const horizon = intArg('horizon', fv.horizon);
       if (!file || !horizon) {
@@ -268,13 +329,12 @@ async function main(argv: string[]): Promise<void> {
         console.error(`waybill: --ets-combine must be weights or select, got '${combine}'`);
         process.exit(2);
       }
-      const workers = intArg('workers', fv.workers);
       const { forecastFile } = await import('./forecast.js');
       await forecastFile({
         ...(levels ? { levels } : {}),
         ...(fv.ets ? { etsModel: fv.ets } : {}),
         ...(combine ? { etsCombine: combine } : {}),
-        ...(workers ? { workers } : {}),
+        ...(workers !== undefined ? { workers } : {}),
         file,
         horizon,
         model: fv.model ?? 'theta',
@@ -307,8 +367,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     default:
-      console.error(`waybill: unknown command '${command}'\n\n${USAGE}`);
-      process.exit(2);
+      usageError(`unknown command '${command}'`);
   }
 }
 

@@ -127,6 +127,16 @@ describe('waybill forecast', () => {
       details: { line: 4 },
     });
     expect(codeOf(() => parseLongCsv('id,date,value\n,2024-01-01,1\n'))).toMatchObject({ details: { line: 2 } });
+    // Dates were sorted as text: period 10 before 9, 2024-1-10 before 2024-1-9.
+    const periods = parseLongCsv('id,date,value\na,10,3\na,9,2\na,1,1\nb,2024-1-10,20\nb,2024-1-9,10\nb,2023-12-31 23:00,5\n');
+    expect(Array.from(periods.values)).toEqual([1, 2, 3, 5, 10, 20]);
+    for (const [csv, line] of [
+      ['id,date,value\na,2024-01-01,1\na,2024-02-30,2\n', 3], // rolled over to March 1
+      ['id,date,value\na,01/02/2024,1\n', 2], // not ISO: day or month first is ambiguous
+      ['id,date,value\na,2024-01-01,1\na,2024-01-01,2\n', 3], // a duplicate period was kept twice
+      ['id,date,value\na,1,1\na,2024-01-01,2\n', 3],
+    ] as const)
+      expect(codeOf(() => parseLongCsv(csv))).toEqual({ code: 'INVALID_ARGUMENT', details: { line, field: 'date' } });
     // Without the "V1",... header the first series would be taken for it and dropped.
     expect(codeOf(() => parseM4Csv('"W1","1","2"\n"W2","3","4"\n'))).toMatchObject({ code: 'INVALID_ARGUMENT', details: { line: 1 } });
     expect(parseM4Csv('\uFEFF"V1","V2"\n"W1","1"\n').ids).toEqual(['W1']);

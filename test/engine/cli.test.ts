@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseTour } from '../../src/data/tsplib.js';
 import { defaultDataDir } from '../../src/paths.js';
+import { VERSION } from '../../src/version.js';
 
 const bin = fileURLToPath(new URL('../../bin/waybill.mjs', import.meta.url));
 const run = (...args: string[]) => execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -72,6 +73,24 @@ describe('waybill CLI', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('INVALID_ARGUMENT');
   });
+
+  it('refuses flags of another command, extra arguments and zero solver threads; --version prints the version', () => {
+    const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+    // These were all ignored without a word (the --time of info, the file after info, workers 0
+    // replaced by 1 or 2).
+    for (const [args, message] of [
+      [['info', '--time', '3'], '--time is not an option of info (its options: --json --workers)'],
+      [['info', 'extra'], "info takes no arguments, got 'extra'"],
+      [['solve', 'x.tsp', '--workers', '0'], "--workers must be an integer in [1, 256], got '0'"],
+    ] as const) {
+      const res = cli(...args);
+      expect(res.status, args.join(' ')).toBe(2);
+      expect(res.stderr).toContain(message);
+    }
+    const version = cli('--version');
+    expect(version.status).toBe(0);
+    expect(version.stdout.trim()).toBe(`waybill ${VERSION}`);
+  }, 60_000);
 
   it('models --url: nothing listening or a malformed URL is an INVALID_ARGUMENT naming the URL', async () => {
     // A port that was free a moment ago: nothing listens there.
