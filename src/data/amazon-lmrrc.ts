@@ -69,6 +69,26 @@ function numberOr(v: unknown): number {
 }
 
 /**
+ * A non-negative finite number, or NaN when missing (null, absent, or the files' bare NaN); a
+ * negative, infinite or non-numeric value (a string, a boolean) is refused naming the field: it
+ * used to pass through into capacities, volumes and service times.
+ */
+function nonNegativeOr(v: unknown, field: string, details: Record<string, unknown>): number {
+  if (v === undefined || v === null || (typeof v === 'number' && Number.isNaN(v))) return Number.NaN;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    bad(
+      `${Object.entries(details)
+        .map(([k, x]) => `${k} ${String(x)}`)
+        .join(', ')}: ${field} ${JSON.stringify(v) ?? String(v)} is not a non-negative number`,
+      {
+        ...details,
+        field,
+      },
+    );
+  return v;
+}
+
+/**
  * Builds routes from the three parsed JSON documents (already NaN-safe; see parseJsonWithNaN).
  * `actual` may be omitted. Every actual sequence must cover exactly its route's stops, positions
  * 0..n-1, the station at 0; a mismatch throws INVALID_ARGUMENT naming the route and stop. A stop
@@ -129,8 +149,17 @@ export function buildAmazonRoutes(routeData: unknown, packageData?: unknown, act
         pk.stop.push(k);
         pk.ws.push(typeof tw.start_time_utc === 'string' ? parseDateTime(tw.start_time_utc, 0) : Number.NaN);
         pk.we.push(typeof tw.end_time_utc === 'string' ? parseDateTime(tw.end_time_utc, 0) : Number.NaN);
-        pk.svc.push(numberOr(p.planned_service_time_seconds));
-        pk.dim.push(numberOr(dims.depth_cm), numberOr(dims.height_cm), numberOr(dims.width_cm));
+        const where = { route: id, stop: s, package: pid };
+        pk.svc.push(nonNegativeOr(p.planned_service_time_seconds, 'planned_service_time_seconds', where));
+        pk.dim.push(
+          nonNegativeOr(dims.depth_cm, 'depth_cm', where),
+          nonNegativeOr(dims.height_cm, 'height_cm', where),
+          nonNegativeOr(dims.width_cm, 'width_cm', where),
+        );
+        const ws = pk.ws[pk.ws.length - 1] as number;
+        const we = pk.we[pk.we.length - 1] as number;
+        if (ws > we)
+          bad(`route ${id}, stop ${s}, package ${pid}: the time window ends before it starts`, { ...where, field: 'time_window' });
       }
     }
 
@@ -159,7 +188,7 @@ export function buildAmazonRoutes(routeData: unknown, packageData?: unknown, act
       station: String(r.station_code),
       date,
       departure,
-      capacityCm3: numberOr(r.executor_capacity_cm3),
+      capacityCm3: nonNegativeOr(r.executor_capacity_cm3, 'executor_capacity_cm3', { route: id }),
       stopIds,
       coords,
       types,

@@ -153,6 +153,44 @@ describe('Amazon LMRRC', () => {
     expect(errorOf(() => buildAmazonRoutes(route, undefined, { R1: { actual: { BB: 1, CC: 0, AA: 2 } } })).code).toBe('INVALID_ARGUMENT');
     expect(errorOf(() => buildAmazonRoutes({ R2: { ...route.R1, stops: {} } })).details).toMatchObject({ route: 'R2' });
   });
+
+  it('negative, infinite or non-numeric sizes, service times and capacity are refused naming the field; missing ones read NaN', () => {
+    const pkg = (p: Record<string, unknown>) => ({
+      R1: {
+        AA: {
+          P1: {
+            time_window: { start_time_utc: '2018-07-20 16:00:00', end_time_utc: '2018-07-20 18:00:00' },
+            planned_service_time_seconds: 60,
+            dimensions: { depth_cm: 1, height_cm: 2, width_cm: 3 },
+            ...p,
+          },
+        },
+      },
+    });
+    // These passed into the package volumes and service times unchecked.
+    for (const [p, field] of [
+      [{ dimensions: { depth_cm: -1, height_cm: 2, width_cm: 3 } }, 'depth_cm'],
+      [{ dimensions: { depth_cm: 1, height_cm: '2', width_cm: 3 } }, 'height_cm'],
+      [{ dimensions: { depth_cm: 1, height_cm: 2, width_cm: Number.POSITIVE_INFINITY } }, 'width_cm'],
+      [{ planned_service_time_seconds: -60 }, 'planned_service_time_seconds'],
+      [{ time_window: { start_time_utc: '2018-07-20 18:00:00', end_time_utc: '2018-07-20 16:00:00' } }, 'time_window'],
+    ] as const) {
+      const e = errorOf(() => buildAmazonRoutes(route, pkg(p)));
+      expect(e.code).toBe('INVALID_ARGUMENT');
+      expect(e.details).toEqual({ route: 'R1', stop: 'AA', package: 'P1', field });
+    }
+    expect(errorOf(() => buildAmazonRoutes({ R1: { ...route.R1, executor_capacity_cm3: -5 } })).details).toEqual({
+      route: 'R1',
+      field: 'executor_capacity_cm3',
+    });
+    const [r] = buildAmazonRoutes(
+      { R1: { ...route.R1, executor_capacity_cm3: null } },
+      pkg({ dimensions: {}, planned_service_time_seconds: Number.NaN }),
+    );
+    expect(r?.capacityCm3).toBeNaN();
+    expect(Array.from(r?.packages.dimensionsCm ?? [])).toEqual([Number.NaN, Number.NaN, Number.NaN]);
+    expect(r?.packages.serviceSeconds[0]).toBeNaN();
+  });
 });
 
 describe('Loggi', () => {
