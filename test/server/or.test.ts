@@ -224,9 +224,11 @@ describe('POST /v1/or/lp', () => {
   it.each([
     ['a constraint coefficient of 1e15', { constraints: [{ terms: { x: 1e15 }, op: '<=', rhs: 1 }] }, { name: 'x', limit: 1e15 }],
     ['an objective coefficient of 1e20', { objective: { x: 1e20 } }, { name: 'x', limit: 1e20 }],
+    // HiGHS drops it: max x s.t. 1e-10 x <= 1 came back optimal at x's bound instead of 1e10.
+    ['a constraint coefficient of -1e-10', { constraints: [{ terms: { x: -1e-10 }, op: '>=', rhs: -1 }] }, { name: 'x', limit: 1e-9 }],
     ['a right-hand side of -1e25', { constraints: [{ terms: { x: 1 }, op: '>=', rhs: -1e25 }] }, { index: 0, limit: 1e20 }],
     ['a lower bound of 1e29', { bounds: { x: [1e29, null] } }, { name: 'x', limit: 1e20 }],
-  ])('400 for %s (HiGHS refuses it or reads it as infinite)', async (_what, change, details) => {
+  ])('400 for %s (HiGHS refuses it, reads it as infinite or as zero)', async (_what, change, details) => {
     const res = await post('/v1/or/lp', {
       sense: 'max',
       objective: { x: 1 },

@@ -74,6 +74,12 @@ function loadHighs(): Promise<{ solver: Highs; version: string }> {
  * takes as infinite (`infinite_cost`, `infinite_bound`), which changes the model or makes it fail.
  */
 const MAX_COEFFICIENT = 1e15;
+/**
+ * Smallest non-zero constraint coefficient: HiGHS takes |a| <= 1e-9 as zero (`small_matrix_value`,
+ * which its LP reader applies whatever the option says), so max x s.t. 1e-10 x <= 1 came back with
+ * x at its bound instead of 1e10, reported optimal. Such a model must be rescaled by the caller.
+ */
+const MIN_COEFFICIENT = 1e-9;
 const MAX_VALUE = 1e20;
 
 function num(v: number, where: string, limit = MAX_VALUE, details: Record<string, unknown> = {}): string {
@@ -112,7 +118,7 @@ class Names {
   }
 }
 
-function expression(terms: Record<string, number>, where: string, vars: Names, limit: number): string {
+function expression(terms: Record<string, number>, where: string, vars: Names, limit: number, smallest = 0): string {
   const parts: string[] = [];
   for (const [name, coeff] of Object.entries(terms)) {
     if (!NAME.test(name))
@@ -122,6 +128,12 @@ function expression(terms: Record<string, number>, where: string, vars: Names, l
     }
     const id = vars.id(name);
     if (coeff === 0) continue;
+    if (Math.abs(coeff) <= smallest)
+      throw new WaybillError(
+        'INVALID_ARGUMENT',
+        `${where}: coefficient of ${name} is ${coeff}: HiGHS takes magnitudes at or below ${smallest.toExponential()} as zero; rescale the variable or the constraint`,
+        { where, name, limit: smallest },
+      );
     parts.push(`${coeff < 0 ? '-' : '+'} ${num(Math.abs(coeff), `${where}: coefficient of ${name}`, limit, { name })} ${id}`);
   }
   return parts.length > 0 ? parts.join(' ') : `+ 0 ${vars.id(vars.names[0] ?? 'x')}`;
@@ -150,7 +162,7 @@ function compile(model: LinearProgram): { text: string; columns: string[]; rows:
       throw new WaybillError('INVALID_ARGUMENT', `constraint ${name}: op must be <=, >= or =`, { index: i });
     if (typeof c.rhs !== 'number' || !Number.isFinite(c.rhs))
       throw new WaybillError('NOT_FINITE', `constraint ${name}: rhs is ${String(c.rhs)}`, { index: i });
-    const terms = expression(c.terms ?? {}, `constraint ${name}`, vars, MAX_COEFFICIENT);
+    const terms = expression(c.terms ?? {}, `constraint ${name}`, vars, MAX_COEFFICIENT, MIN_COEFFICIENT);
     lines.push(` ${row}: ${terms} ${c.op} ${num(c.rhs, `constraint ${name}: rhs`, MAX_VALUE, { index: i })}`);
   });
   const bounds = Object.entries(model.bounds ?? {});
