@@ -132,7 +132,11 @@ export interface MinCostFlowResult extends RunRecord {
   /** Flow on each arc, in input order. */
   flow: Float64Array;
   cost: number;
-  /** Node potentials (duals): reduced cost cost + p[from] - p[to] is 0 on arcs strictly inside their bounds. */
+  /**
+   * Node potentials (duals): reduced cost cost + p[from] - p[to] is 0 on arcs strictly inside their
+   * bounds. Duals are not unique (a shift by a constant, and more on degenerate problems), so the js
+   * and native backends may return different but equally valid potentials; flow and cost agree.
+   */
   potentials: Float64Array;
   /** Network simplex pivots (native) or augmenting paths (TS reference). */
   iterations: number;
