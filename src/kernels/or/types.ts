@@ -135,7 +135,8 @@ export interface MinCostFlowResult extends RunRecord {
   /**
    * Node potentials (duals): reduced cost cost + p[from] - p[to] is 0 on arcs strictly inside their
    * bounds. Duals are not unique (a shift by a constant, and more on degenerate problems), so the js
-   * and native backends may return different but equally valid potentials; flow and cost agree.
+   * and native backends may return different but equally valid potentials (and flows, when several
+   * are optimal); the cost agrees.
    */
   potentials: Float64Array;
   /** Network simplex pivots (native) or augmenting paths (TS reference). */
