@@ -66,7 +66,7 @@ describe.skipIf(nativeSkip || !haveData)('waybill solve: routing files', () => {
     expect(check.violations).toEqual([]);
     expect(check.cost).toBe(cost);
     expect(sol.cost).toBe(cost);
-  }, 10_000);
+  });
 
   it('Solomon .vrptw: exact rounding by default against the exact-double BKS row, trunc1 against the truncated row', () => {
     const exact = solve(C101, '--iterations', '300', '--vehicles', '10', '--json');
@@ -84,7 +84,7 @@ describe.skipIf(nativeSkip || !haveData)('waybill solve: routing files', () => {
     expect(trunc.reference).toMatchObject({ value: 827.3, source: 'BKS.csv truncated-1dp, 10 vehicles' });
     // Edges truncated to one decimal: the cost is a multiple of 0.1.
     expect(Math.round(trunc.cost * 10) / 10).toBeCloseTo(trunc.cost, 9);
-  }, 10_000);
+  });
 
   it('the original Solomon text layout; a fleet too small is reported INFEASIBLE with exit code 2', () => {
     const dir = tmp();
@@ -104,7 +104,7 @@ describe.skipIf(nativeSkip || !haveData)('waybill solve: routing files', () => {
     expect(tight.stderr).toMatch(
       /^INFEASIBLE: the plan breaks \d+ constraint\(s\):\n {2}capacity \(route \d+\): load \d+ exceeds capacity 200/m,
     );
-  }, 10_000);
+  });
 
   it('Ctrl-C stops the search and prints the best plan so far', async () => {
     const child = spawn(process.execPath, [bin, 'solve', X101, '--time', '30s', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -131,7 +131,7 @@ describe.skipIf(nativeSkip || !haveData)('waybill solve: routing files', () => {
     expect(s.cancelled).toBe(true);
     expect(s.feasible).toBe(true);
     expect(s.routes.flat()).toHaveLength(100);
-  }, 10_000);
+  });
 });
 
 describe.skipIf(nativeSkip)('waybill solve: JSON problems and bad files', () => {
@@ -175,7 +175,7 @@ describe.skipIf(nativeSkip)('waybill solve: JSON problems and bad files', () => 
     const sol = JSON.parse(readFileSync(join(dir, 'p.out.json'), 'utf8')) as { routes: Array<{ ids: string[] }>; backend: string };
     expect(sol.backend).toBe('native');
     expect(sol.routes.flatMap((r) => r.ids).sort()).toEqual(['a', 'b', 'c']);
-  }, 10_000);
+  });
 
   it('bad files: exit 1 with the error code and where', () => {
     const dir = tmp();
@@ -195,7 +195,7 @@ describe.skipIf(nativeSkip)('waybill solve: JSON problems and bad files', () => 
     const atsp = join(dir, 'a.atsp');
     writeFileSync(atsp, 'NAME : a\nTYPE : ATSP\nDIMENSION : 2\nNODE_COORD_SECTION\n1 0 0\n2 1 1\n');
     expect(solve(atsp).stderr).toContain('KERNEL_UNSUPPORTED: a.atsp: TYPE ATSP is not solvable');
-  }, 10_000);
+  });
 
   it('bad options: exit 1 (or 2 for usage) with the reason, before any search', () => {
     const dir = tmp();
@@ -226,5 +226,5 @@ describe.skipIf(nativeSkip)('waybill solve: JSON problems and bad files', () => 
     const seed = solve(json, '--seed', '');
     expect(seed.status).toBe(2);
     expect(seed.stderr).toContain("--seed must be a non-negative integer, got ''");
-  }, 10_000);
+  });
 });
