@@ -56,9 +56,53 @@ export function fitPlatt(scores: Float64Array, labels: Float64Array): PlattModel
   return { a: -(r.model.weights[0] as number), b: -r.model.intercept };
 }
 
-/** Calibrated probabilities 1 / (1 + exp(a s + b)). */
+/**
+ * Calibrated probabilities 1 / (1 + exp(a s + b)); NaN stays NaN. With a = 0 (scores that carry
+ * no information, e.g. one class only) every score maps to 1 / (1 + e^b), +-Infinity included
+ * (0 x Infinity made those NaN).
+ */
 export function plattTransform(model: PlattModel, scores: Float64Array): Float64Array {
-  return Float64Array.from(scores, (s) => 1 / (1 + Math.exp(model.a * s + model.b)));
+  const { a, b } = model;
+  return Float64Array.from(scores, (s) => (Number.isNaN(s) ? Number.NaN : 1 / (1 + Math.exp(a === 0 ? b : a * s + b))));
+}
+
+function badModel(field: string, message: string): never {
+  throw new WaybillError('INVALID_ARGUMENT', `calibrator ${field} ${message} (calibrators come from calibrate)`, { field });
+}
+
+/** Checks a Platt map (finite a and b): a hand-built or altered one gave NaN probabilities. */
+export function checkPlattModel(model: unknown): PlattModel {
+  const m = model as Partial<PlattModel> | null;
+  if (typeof m !== 'object' || m === null) badModel('model', 'must be an object { a, b }');
+  if (typeof m.a !== 'number' || !Number.isFinite(m.a)) badModel('model.a', `must be a finite number, got ${String(m.a)}`);
+  if (typeof m.b !== 'number' || !Number.isFinite(m.b)) badModel('model.b', `must be a finite number, got ${String(m.b)}`);
+  return m as PlattModel;
+}
+
+/**
+ * Checks an isotonic map: x and y Float64Arrays of the same length >= 1, finite and
+ * non-decreasing. Empty knots gave NaN probabilities; a non-array a TypeError.
+ */
+export function checkIsotonicModel(model: unknown): IsotonicModel {
+  const m = model as Partial<IsotonicModel> | null;
+  if (typeof m !== 'object' || m === null) badModel('model', 'must be an object { x, y }');
+  for (const key of ['x', 'y'] as const) {
+    const v = m[key];
+    if (!(v instanceof Float64Array) || v.length === 0) badModel(`model.${key}`, 'must be a non-empty Float64Array');
+    for (let i = 0; i < v.length; i++) {
+      const t = v[i] as number;
+      if (!Number.isFinite(t) || (i > 0 && t < (v[i - 1] as number)))
+        badModel(`model.${key}`, `must be finite and non-decreasing (entry ${i} is ${t})`);
+    }
+  }
+  if ((m.x as Float64Array).length !== (m.y as Float64Array).length) badModel('model.y', 'must have as many knots as model.x');
+  return m as IsotonicModel;
+}
+
+/** Checks the scores of calibrateApply: a Float64Array (NaN allowed: NaN out). */
+export function checkApplyScores(scores: unknown): Float64Array {
+  if (!(scores instanceof Float64Array)) throw new WaybillError('INVALID_ARGUMENT', 'scores must be a Float64Array', { field: 'scores' });
+  return scores;
 }
 
 /** Fits a non-decreasing isotonic map from scores to labels (0/1 or any finite values), optionally weighted. */

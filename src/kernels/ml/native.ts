@@ -200,6 +200,9 @@ function addonTrainOptions(train: GbdtDataset, options: GbdtOptions, run: Native
     alpha: spec.name === 'l1' ? 0.5 : (spec.alpha ?? 0.5),
     tweedieVariancePower: spec.tweedieVariancePower ?? 1.5,
     ...v.params,
+    // Sampling more rows than there are is sampling all of them (binning.ts buildBins); the
+    // binding takes at most 9e15, the option any safe integer.
+    binSampleSize: Math.min(v.params.binSampleSize, Math.max(1, v.n)),
     categoricalFeatures: Int32Array.from(v.categorical),
     threads: threadsOf(run),
   };

@@ -12,7 +12,7 @@ export function checkFeatures(
   field: string,
   features: unknown,
   numFeatures: unknown,
-  options: { allowMissing: boolean; rows?: number; allowEmpty?: boolean },
+  options: { allowMissing: boolean; rows?: number; allowEmpty?: boolean; maxAbs?: number },
 ): number {
   if (!(features instanceof Float64Array))
     throw new WaybillError('INVALID_ARGUMENT', `${field} must be a Float64Array (row-major, rows x numFeatures)`, { field });
@@ -43,9 +43,23 @@ export function checkFeatures(
         row: Math.floor(i / numFeatures),
         feature: i % numFeatures,
       });
+    if (options.maxAbs !== undefined && Math.abs(v) > options.maxAbs)
+      throw new WaybillError(
+        'INVALID_ARGUMENT',
+        `${field}[${i}] (row ${Math.floor(i / numFeatures)}, feature ${i % numFeatures}) is ${v}: values must be within +-${options.maxAbs} (rescale the data)`,
+        { field, index: i, row: Math.floor(i / numFeatures), feature: i % numFeatures, limit: options.maxAbs },
+      );
   }
   return rows;
 }
+
+/**
+ * The largest |value| k-means accepts in data and centroids. Squared distances, their sums over
+ * rows (inertia) and over features, and the per-feature variance must stay finite: with values
+ * near 1e200 the inertia and distances were Infinity (and the centroids of a cluster could be too)
+ * without an error. 1e100 leaves room for all of them.
+ */
+export const MAX_KMEANS_VALUE = 1e100;
 
 /**
  * The largest label magnitude training accepts. Sums of labels and gradients over every row, squared
@@ -128,7 +142,13 @@ export function checkColumnOptions(
   p: number,
 ): boolean[] {
   const isCat = new Array<boolean>(p).fill(false);
-  for (const [i, f] of (options.categoricalFeatures ?? []).entries()) {
+  const cats: unknown = options.categoricalFeatures ?? [];
+  // A string or a plain object here was a TypeError (js) or NATIVE_ERROR (native) from .entries().
+  if (!Array.isArray(cats) && !(ArrayBuffer.isView(cats) && !(cats instanceof DataView)))
+    throw new WaybillError('INVALID_ARGUMENT', 'categoricalFeatures must be an array of feature indices', {
+      field: 'categoricalFeatures',
+    });
+  for (const [i, f] of Array.from(cats as ArrayLike<number>).entries()) {
     if (!Number.isInteger(f) || f < 0 || f >= p)
       throw new WaybillError('INVALID_ARGUMENT', `categoricalFeatures[${i}] = ${f} is not a feature index in [0, ${p})`, {
         field: 'categoricalFeatures',

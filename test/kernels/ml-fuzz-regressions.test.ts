@@ -1,0 +1,163 @@
+/**
+ * Regressions found by fuzzing engine.kernels.ml with odd inputs: each input below used to give a
+ * TypeError, a NaN / Infinity result, a native error without the field, or a refusal of a valid
+ * edge case; each must now give a WaybillError naming the field, or the sensible result.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/engine.js';
+import { WaybillError } from '../../src/errors.js';
+import { nativeKmeansStatus } from '../../src/kernels/ml/kmeans-native.js';
+import { nativeGbdtStatus } from '../../src/kernels/ml/native.js';
+
+const engine = createEngine({ workers: 0 });
+const ml = engine.kernels.ml;
+afterAll(() => engine.close());
+const gbdtStatus = nativeGbdtStatus();
+const kmeansStatus = nativeKmeansStatus();
+const gbdtSkip = gbdtStatus.ok ? '' : ` (skipped: ${gbdtStatus.reason})`;
+const kmeansSkip = kmeansStatus.ok ? '' : ` (skipped: ${kmeansStatus.reason})`;
+
+async function expectField(p: Promise<unknown>, code: string, field: string): Promise<void> {
+  let caught: unknown;
+  try {
+    await p;
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, 'should reject with a WaybillError').toBeInstanceOf(WaybillError);
+  expect((caught as WaybillError).code).toBe(code);
+  expect((caught as WaybillError).details?.field).toBe(field);
+}
+
+const n = 40;
+const x = Float64Array.from({ length: n * 2 }, (_, i) => Math.sin(i) * 3);
+const y = Float64Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0));
+const train = { features: x, numFeatures: 2, labels: y };
+
+describe('engine.kernels.ml: options that are not objects', () => {
+  it('null options fail with INVALID_ARGUMENT naming options, not a TypeError from destructuring', async () => {
+    const { model } = await ml.train(train, { numIterations: 2, backend: 'js' });
+    const nul = null as never;
+    await expectField(ml.train(train, nul), 'INVALID_ARGUMENT', 'options');
+    await expectField(ml.predict(model, x, 2, nul), 'INVALID_ARGUMENT', 'options');
+    await expectField(ml.contributions(model, x, 2, nul), 'INVALID_ARGUMENT', 'options');
+    await expectField(ml.importance(model, nul), 'INVALID_ARGUMENT', 'options');
+    await expectField(ml.kmeansAssign(x.subarray(0, 4), x, 2, nul), 'INVALID_ARGUMENT', 'options');
+    await expectField(ml.trainLogistic(x, 2, y, nul), 'INVALID_ARGUMENT', 'options');
+    await expectField(ml.calibrate(y, y, nul), 'INVALID_ARGUMENT', 'options');
+    await expectField(ml.predict(model, x, 2, 'fast' as never), 'INVALID_ARGUMENT', 'options');
+    // Omitted options still mean the defaults.
+    expect((await ml.importance(model)).type).toBe('gain');
+  });
+});
+
+describe('engine.kernels.ml: calibration', () => {
+  it('a Platt map fitted on uninformative scores gives finite probabilities for +-Infinity (0 x Infinity was NaN)', async () => {
+    const cal = await ml.calibrate(Float64Array.of(0, 0, 0), Float64Array.of(0, 0, 0));
+    expect(cal.method).toBe('platt');
+    const { probabilities } = await ml.calibrateApply(
+      cal,
+      Float64Array.of(Number.NEGATIVE_INFINITY, 0, Number.POSITIVE_INFINITY, Number.NaN),
+    );
+    const p0 = probabilities[1] as number;
+    expect(p0).toBeGreaterThan(0);
+    expect(p0).toBeLessThan(0.5);
+    expect(Array.from(probabilities.subarray(0, 3))).toEqual([p0, p0, p0]);
+    expect(probabilities[3]).toBeNaN();
+  });
+
+  it('hand-built calibrators and scores of the wrong type fail with the field, not NaN or a TypeError', async () => {
+    const s = Float64Array.of(0.1, 0.7);
+    await expectField(
+      ml.calibrateApply({ method: 'isotonic', model: { x: new Float64Array(0), y: new Float64Array(0) } }, s),
+      'INVALID_ARGUMENT',
+      'model.x',
+    );
+    await expectField(ml.calibrateApply({ method: 'isotonic', model: null as never }, s), 'INVALID_ARGUMENT', 'model');
+    await expectField(
+      ml.calibrateApply({ method: 'isotonic', model: { x: Float64Array.of(2, 1), y: Float64Array.of(0, 1) } }, s),
+      'INVALID_ARGUMENT',
+      'model.x',
+    );
+    await expectField(ml.calibrateApply({ method: 'platt', model: { a: Number.NaN, b: 0 } }, s), 'INVALID_ARGUMENT', 'model.a');
+    await expectField(ml.calibrateApply({ method: 'platt', model: {} as never }, s), 'INVALID_ARGUMENT', 'model.a');
+    const cal = await ml.calibrate(Float64Array.of(0, 1, 2, 3), Float64Array.of(0, 0, 1, 1), { method: 'isotonic' });
+    await expectField(ml.calibrateApply(cal, undefined as never), 'INVALID_ARGUMENT', 'scores');
+    await expectField(ml.calibrateApply(cal, [0.5] as never), 'INVALID_ARGUMENT', 'scores');
+    expect(Array.from((await ml.calibrateApply(cal, Float64Array.of(-1, 9))).probabilities)).toEqual([0, 1]);
+  });
+
+  it('isotonic calibration takes 0 / 1 labels only (labels of 1e100 gave "probabilities" of 5e99)', async () => {
+    await expectField(
+      ml.calibrate(Float64Array.of(0, 1, 2), Float64Array.of(0, 1e100, 1), { method: 'isotonic' }),
+      'INVALID_ARGUMENT',
+      'labels',
+    );
+  });
+});
+
+describe('engine.kernels.ml: k-means magnitudes', () => {
+  const big = Float64Array.of(0, 0, 1, 1, 2e200, -3e200, 5, 5);
+  for (const backend of ['js', 'native'] as const) {
+    const skip = backend === 'native' ? kmeansSkip : '';
+    it.skipIf(skip !== '')(`${backend}: values beyond +-1e100 fail with the index instead of an Infinity inertia${skip}`, async () => {
+      await expectField(ml.kmeans(big, 2, { k: 2, backend }), 'INVALID_ARGUMENT', 'data');
+      await expectField(ml.kmeansAssign(Float64Array.of(0, 0), big, 2, { backend }), 'INVALID_ARGUMENT', 'data');
+      await expectField(ml.kmeansAssign(Float64Array.of(1e300, 0), Float64Array.of(1, 1), 2, { backend }), 'INVALID_ARGUMENT', 'centroids');
+      await expectField(ml.kmeans(Float64Array.of(1, 2, 3), 1, { k: 1, maxIterations: 3e9, backend }), 'INVALID_ARGUMENT', 'maxIterations');
+      // At the limit everything stays finite.
+      const edge = Float64Array.of(-1e100, 1e100, 1e100, -1e100, 0, 0);
+      const r = await ml.kmeans(edge, 2, { k: 2, backend });
+      expect(Number.isFinite(r.inertia)).toBe(true);
+      expect(r.centroids.every(Number.isFinite)).toBe(true);
+      expect((await ml.kmeansAssign(edge.subarray(0, 2), edge, 2, { backend })).distances.every(Number.isFinite)).toBe(true);
+    });
+  }
+});
+
+describe('engine.kernels.ml: GBDT options and edge cases', () => {
+  for (const backend of ['js', 'native'] as const) {
+    const skip = backend === 'native' ? gbdtSkip : '';
+    it.skipIf(skip !== '')(`${backend}: categoricalFeatures that is not an array fails with the field${skip}`, async () => {
+      await expectField(ml.train(train, { categoricalFeatures: 'x' as never, backend }), 'INVALID_ARGUMENT', 'categoricalFeatures');
+      await expectField(ml.train(train, { categoricalFeatures: { 0: 1 } as never, backend }), 'INVALID_ARGUMENT', 'categoricalFeatures');
+      const typed = await ml.train(train, { categoricalFeatures: Int32Array.of() as never, numIterations: 1, backend });
+      expect(typed.model.categoricalFeatures).toEqual([]);
+    });
+
+    it.skipIf(skip !== '')(`${backend}: counts beyond 2^31 - 1 fail with the field on both backends${skip}`, async () => {
+      for (const field of ['numIterations', 'minDataInLeaf', 'earlyStoppingRounds'] as const)
+        await expectField(ml.train(train, { [field]: 3e9, backend }), 'INVALID_ARGUMENT', field);
+    });
+  }
+
+  it.skipIf(gbdtSkip !== '')(`native: binSampleSize beyond the rows samples every row, as in js${gbdtSkip}`, async () => {
+    const opts = { numIterations: 3, minDataInLeaf: 2, binSampleSize: Number.MAX_SAFE_INTEGER };
+    const js = await ml.train(train, { ...opts, backend: 'js' });
+    const nat = await ml.train(train, { ...opts, backend: 'native' });
+    expect((await ml.save(nat.model)).json).toBe((await ml.save(js.model)).json);
+    expect(js.model.trees[0]?.numLeaves).toBeGreaterThan(1);
+  });
+
+  it.skipIf(gbdtSkip !== '')(
+    `TreeSHAP on a model of single-leaf trees (constant features) is the bias on every backend${gbdtSkip}`,
+    async () => {
+      const flat = {
+        features: new Float64Array(n * 2).fill(3.5),
+        numFeatures: 2,
+        labels: Float64Array.from({ length: n }, (_, i) => i % 5),
+      };
+      const { model } = await ml.train(flat, { numIterations: 3, backend: 'js' });
+      expect(model.trees.every((t) => t.numLeaves === 1)).toBe(true);
+      const rows = flat.features.subarray(0, 6);
+      const js = await ml.contributions(model, rows, 2, { method: 'treeshap', backend: 'js' });
+      for (const backend of ['native', 'auto'] as const) {
+        const out = await ml.contributions(model, rows, 2, { method: 'treeshap', backend });
+        expect(out.backend).toBe('native');
+        expect(Array.from(out.contributions)).toEqual(Array.from(js.contributions));
+      }
+      expect(js.contributions[2]).toBeCloseTo(2, 12); // the mean label
+      expect(js.contributions[0]).toBe(0);
+    },
+  );
+});
