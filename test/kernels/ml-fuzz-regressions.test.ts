@@ -161,3 +161,31 @@ describe('engine.kernels.ml: GBDT options and edge cases', () => {
     },
   );
 });
+
+describe('engine.kernels.ml: the tabular MLP', () => {
+  const rows = 30;
+  const base = Float64Array.from({ length: rows * 2 }, (_, i) => Math.sin(i) * 3);
+  const labels = Float64Array.from({ length: rows }, (_, i) => i % 4);
+  const opts = { epochs: 3, hiddenUnits: [8], prefer: 'cpu' as const };
+
+  it('features near 1e200 standardise like any others (NaN weights, an unsaveable model before)', async () => {
+    const plain = await ml.trainMlp({ features: base, numFeatures: 2, labels }, opts);
+    const scaled = Float64Array.from(base, (v, i) => (i % 2 === 1 ? v * 1e200 : v));
+    const big = await ml.trainMlp({ features: scaled, numFeatures: 2, labels }, opts);
+    expect(big.model.numericStd[1]).toBeGreaterThan(1e199);
+    const a = (await ml.predictMlp(plain.model, base, 2)).predictions;
+    const b = (await ml.predictMlp(big.model, scaled, 2)).predictions;
+    expect(b.every(Number.isFinite)).toBe(true);
+    for (let i = 0; i < rows; i++) expect(b[i]).toBeCloseTo(a[i] as number, 4);
+    const loaded = await ml.loadMlp((await ml.saveMlp(big.model)).artifact, { prefer: 'cpu' });
+    expect(Array.from((await ml.predictMlp(loaded.model, scaled, 2)).predictions)).toEqual(Array.from(b));
+  });
+
+  it('a network too large to allocate fails with hiddenUnits, not a RangeError', async () => {
+    await expectField(
+      ml.trainMlp({ features: base, numFeatures: 2, labels }, { ...opts, hiddenUnits: [65536, 65536] }),
+      'INVALID_ARGUMENT',
+      'hiddenUnits',
+    );
+  });
+});
