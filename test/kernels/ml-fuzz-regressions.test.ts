@@ -189,3 +189,15 @@ describe('engine.kernels.ml: the tabular MLP', () => {
     );
   });
 });
+
+describe('engine.kernels.ml: detached buffers', () => {
+  it('calibrateApply on scores whose buffer was transferred reads them as empty (a TypeError before)', async () => {
+    const cal = await ml.calibrate(Float64Array.of(0, 1, 2, 3), Float64Array.of(0, 0, 1, 1));
+    const iso = await ml.calibrate(Float64Array.of(0, 1, 2, 3), Float64Array.of(0, 0, 1, 1), { method: 'isotonic' });
+    for (const c of [cal, iso]) {
+      const scores = Float64Array.of(0.5, 1.5);
+      structuredClone(scores.buffer, { transfer: [scores.buffer] });
+      expect((await ml.calibrateApply(c, scores)).probabilities.length).toBe(0);
+    }
+  });
+});

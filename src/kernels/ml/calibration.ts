@@ -63,7 +63,17 @@ export function fitPlatt(scores: Float64Array, labels: Float64Array): PlattModel
  */
 export function plattTransform(model: PlattModel, scores: Float64Array): Float64Array {
   const { a, b } = model;
-  return Float64Array.from(scores, (s) => (Number.isNaN(s) ? Number.NaN : 1 / (1 + Math.exp(a === 0 ? b : a * s + b))));
+  return mapScores(scores, (s) => (Number.isNaN(s) ? Number.NaN : 1 / (1 + Math.exp(a === 0 ? b : a * s + b))));
+}
+
+/**
+ * fn of every score, by index: Float64Array.from threw a TypeError on a detached buffer, which
+ * reads as empty here as everywhere else in the ML kernels.
+ */
+function mapScores(scores: Float64Array, fn: (s: number) => number): Float64Array {
+  const out = new Float64Array(scores.length);
+  for (let i = 0; i < out.length; i++) out[i] = fn(scores[i] as number);
+  return out;
 }
 
 function badModel(field: string, message: string): never {
@@ -171,7 +181,7 @@ export function fitIsotonic(scores: Float64Array, labels: Float64Array, weights?
 export function isotonicTransform(model: IsotonicModel, scores: Float64Array): Float64Array {
   const { x, y } = model;
   const m = x.length;
-  return Float64Array.from(scores, (s) => {
+  return mapScores(scores, (s) => {
     if (Number.isNaN(s)) return Number.NaN;
     if (s <= (x[0] as number)) return y[0] as number;
     if (s >= (x[m - 1] as number)) return y[m - 1] as number;
