@@ -201,3 +201,50 @@ describe('engine.kernels.ml: detached buffers', () => {
     }
   });
 });
+
+describe('engine.kernels.ml: logistic regression and Platt magnitudes', () => {
+  const rows = 40;
+  const f = Float64Array.from({ length: rows }, (_, i) => Math.sin(i) * 3);
+  const labels = Float64Array.from({ length: rows }, (_, i) => ((f[i] as number) + Math.cos(i * 7) > 0 ? 1 : 0));
+
+  it('features beyond +-1e100 fail with the index (the Hessian overflowed: zero weights reported as converged)', async () => {
+    await expectField(
+      ml.trainLogistic(
+        f.map((v) => v * 1e200),
+        1,
+        labels,
+      ),
+      'INVALID_ARGUMENT',
+      'features',
+    );
+    await expectField(
+      ml.calibrate(
+        f.map((v) => v * 1e200),
+        labels,
+      ),
+      'INVALID_ARGUMENT',
+      'scores',
+    );
+    // Within the limit the fit is scale-free: the weight scales back.
+    const a = await ml.trainLogistic(f, 1, labels, { lambda: 0 });
+    const b = await ml.trainLogistic(
+      f.map((v) => v * 1e90),
+      1,
+      labels,
+      { lambda: 0 },
+    );
+    expect(b.converged).toBe(true);
+    expect((b.model.weights[0] as number) * 1e90).toBeCloseTo(a.model.weights[0] as number, 6);
+  });
+
+  it('predictLogistic refuses a model with a NaN coefficient instead of returning NaN', async () => {
+    const x = Float64Array.of(1, 2);
+    await expectField(ml.predictLogistic({ weights: Float64Array.of(Number.NaN), intercept: 0 }, x, 1), 'NOT_FINITE', 'model.weights');
+    await expectField(
+      ml.predictLogistic({ weights: Float64Array.of(1), intercept: Number.NaN }, x, 1),
+      'INVALID_ARGUMENT',
+      'model.intercept',
+    );
+    expect((await ml.predictLogistic({ weights: Float64Array.of(0), intercept: 0 }, x, 1)).probabilities[0]).toBe(0.5);
+  });
+});

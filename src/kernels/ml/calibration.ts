@@ -13,7 +13,7 @@
  */
 import { WaybillError } from '../../errors.js';
 import { fitLogisticNewton } from './logistic-regression.js';
-import { checkBinaryLabels, checkLabels } from './validate.js';
+import { checkBinaryLabels, checkLabels, MAX_LOGISTIC_VALUE } from './validate.js';
 
 export interface PlattModel {
   a: number;
@@ -27,7 +27,7 @@ export interface IsotonicModel {
   y: Float64Array;
 }
 
-function checkScores(scores: unknown, labels: Float64Array): Float64Array {
+function checkScores(scores: unknown, labels: Float64Array, maxAbs = Number.MAX_VALUE): Float64Array {
   if (!(scores instanceof Float64Array)) throw new WaybillError('INVALID_ARGUMENT', 'scores must be a Float64Array', { field: 'scores' });
   if (scores.length !== labels.length)
     throw new WaybillError('INVALID_LENGTH', `scores has ${scores.length} entries, labels ${labels.length}`, {
@@ -35,9 +35,16 @@ function checkScores(scores: unknown, labels: Float64Array): Float64Array {
       expected: labels.length,
       actual: scores.length,
     });
-  for (let i = 0; i < scores.length; i++)
+  for (let i = 0; i < scores.length; i++) {
     if (!Number.isFinite(scores[i] as number))
       throw new WaybillError('NOT_FINITE', `scores[${i}] is ${scores[i]}`, { field: 'scores', index: i });
+    if (Math.abs(scores[i] as number) > maxAbs)
+      throw new WaybillError('INVALID_ARGUMENT', `scores[${i}] is ${scores[i]}: scores must be within +-${maxAbs} (rescale them)`, {
+        field: 'scores',
+        index: i,
+        limit: maxAbs,
+      });
+  }
   return scores;
 }
 
@@ -45,7 +52,7 @@ function checkScores(scores: unknown, labels: Float64Array): Float64Array {
 export function fitPlatt(scores: Float64Array, labels: Float64Array): PlattModel {
   const y = checkLabels('labels', labels);
   checkBinaryLabels('labels', y);
-  const s = checkScores(scores, y);
+  const s = checkScores(scores, y, MAX_LOGISTIC_VALUE);
   let pos = 0;
   for (let i = 0; i < y.length; i++) pos += y[i] as number;
   const neg = y.length - pos;

@@ -62,6 +62,13 @@ export function checkFeatures(
 export const MAX_KMEANS_VALUE = 1e100;
 
 /**
+ * The largest |feature| logistic regression (and |score| Platt scaling) accepts: the Hessian sums
+ * x_i x_j over rows. With features near 1e200 it overflowed, the Newton step was NaN and the fit
+ * stopped at once reporting `converged` with zero weights.
+ */
+export const MAX_LOGISTIC_VALUE = 1e100;
+
+/**
  * The largest label magnitude training accepts. Sums of labels and gradients over every row, squared
  * residuals (L2 loss) and gains (G^2 / H) must stay finite: with labels near 1e308 the mean was
  * Infinity and the model predicted NaN without an error. 1e100 leaves room for all of them.
