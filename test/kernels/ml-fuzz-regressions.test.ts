@@ -248,3 +248,22 @@ describe('engine.kernels.ml: logistic regression and Platt magnitudes', () => {
     expect((await ml.predictLogistic({ weights: Float64Array.of(0), intercept: 0 }, x, 1)).probabilities[0]).toBe(0.5);
   });
 });
+
+describe('engine.kernels.ml: MLP prediction far outside the training data', () => {
+  it('a row whose z-scores overflow float32 fails with its row instead of a NaN prediction', async () => {
+    const tiny = Float64Array.of(1e-311, 4e-311, 3e-311, -1e-311, -4e-311);
+    const res = await ml.trainMlp(
+      { features: tiny, numFeatures: 1, labels: Float64Array.of(0, 1, 1, 0, 1) },
+      { epochs: 1, hiddenUnits: [4], prefer: 'cpu', validFraction: 0 },
+    );
+    expect((await ml.predictMlp(res.model, tiny, 1)).predictions.every(Number.isFinite)).toBe(true);
+    let caught: unknown;
+    try {
+      await ml.predictMlp(res.model, Float64Array.of(2e-311, 2 ** 31), 1);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(WaybillError);
+    expect((caught as WaybillError).details).toMatchObject({ field: 'features', row: 1 });
+  });
+});

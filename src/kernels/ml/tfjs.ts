@@ -759,6 +759,15 @@ export async function predictTabularMlp(
   const tf = await loadTf();
   const raw = await predictEncoded(tf, model.network, encode(model, features));
   const predictions = Float64Array.from(raw, (v) => (model.objective === 'l2' ? v * model.labelStd + model.labelMean : v));
+  // A row far outside the training range (e.g. 2^31 in a column whose training spread is 1e-311,
+  // or 1e200 after one training row) has z-scores beyond float32: the network returned NaN.
+  for (let i = 0; i < rows; i++)
+    if (!Number.isFinite(predictions[i] as number))
+      throw new WaybillError(
+        'INVALID_ARGUMENT',
+        `features row ${i} is too far outside the training data for the network (its prediction overflowed to ${predictions[i]})`,
+        { field: 'features', row: i },
+      );
   return { predictions, backend };
 }
 
