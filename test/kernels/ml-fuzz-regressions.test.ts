@@ -267,3 +267,25 @@ describe('engine.kernels.ml: MLP prediction far outside the training data', () =
     expect((caught as WaybillError).details).toMatchObject({ field: 'features', row: 1 });
   });
 });
+
+describe('engine.kernels.ml: signal and onProgress options', () => {
+  for (const backend of ['js', 'native'] as const) {
+    const skip = backend === 'native' ? gbdtSkip : '';
+    it.skipIf(skip !== '')(
+      `${backend}: a signal that is not an AbortSignal fails with the field (NATIVE_ERROR / ignored before)${skip}`,
+      async () => {
+        for (const signal of ['x', {}, { aborted: true }])
+          await expectField(ml.train(train, { numIterations: 1, backend, signal: signal as never }), 'INVALID_ARGUMENT', 'signal');
+        await expectField(ml.kmeans(x, 2, { k: 2, backend, signal: {} } as never), 'INVALID_ARGUMENT', 'signal');
+        const ok = await ml.train(train, { numIterations: 1, backend, signal: new AbortController().signal });
+        expect(ok.stopReason).toBe('completed');
+      },
+    );
+  }
+
+  it('trainMlp checks signal and onProgress before training (a TypeError after the first epoch before)', async () => {
+    const ds = { features: x, numFeatures: 2, labels: y };
+    await expectField(ml.trainMlp(ds, { epochs: 1, prefer: 'cpu', onProgress: 5 as never }), 'INVALID_ARGUMENT', 'onProgress');
+    await expectField(ml.trainMlp(ds, { epochs: 1, prefer: 'cpu', signal: 'x' as never }), 'INVALID_ARGUMENT', 'signal');
+  });
+});

@@ -70,7 +70,7 @@ import { addSaabas, type GbdtTree, leafIndex, rootValue } from './gbdt-tree.js';
 import { makeObjective, type Objective, type ObjectiveName, type ObjectiveSpec } from './objectives.js';
 import { mulberry32, sampleWithoutReplacement } from './random.js';
 import { TreeShap, treeDepth } from './treeshap.js';
-import { checkColumnOptions, checkFeatures, checkLabels, intOption, numOption } from './validate.js';
+import { checkColumnOptions, checkFeatures, checkLabels, checkSignal, intOption, numOption } from './validate.js';
 
 /** Row-major features (rows x numFeatures; NaN = missing) and one label per row. */
 export interface GbdtDataset {
@@ -376,8 +376,9 @@ export class GbdtTrainer {
     }
     if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
       throw new WaybillError('INVALID_ARGUMENT', 'onProgress must be a function', { field: 'onProgress' });
+    checkSignal(options.signal);
     this.onProgress = options.onProgress;
-    this.signal = options.signal;
+    this.signal = options.signal ?? undefined;
     this.n = n;
     this.p = p;
     this.labels = labels;

@@ -12,7 +12,7 @@
  */
 import { WaybillError } from '../../errors.js';
 import { mulberry32 } from './random.js';
-import { checkFeatures, intOption, MAX_KMEANS_VALUE, numOption } from './validate.js';
+import { checkFeatures, checkSignal, intOption, MAX_KMEANS_VALUE, numOption } from './validate.js';
 
 export interface KMeansOptions {
   /** Clusters, 1 <= k <= rows. */
@@ -80,6 +80,7 @@ export function resolveKMeans(data: Float64Array, numFeatures: number, options: 
   const n = checkFeatures('data', data, p, { allowMissing: false, maxAbs: MAX_KMEANS_VALUE });
   if (typeof options !== 'object' || options === null)
     throw new WaybillError('INVALID_ARGUMENT', 'options must be an object', { field: 'options' });
+  checkSignal((options as { signal?: unknown }).signal);
   const k = options.k;
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > n)
     throw new WaybillError('INVALID_K', `k must be an integer with 1 <= k <= rows (${n}), got ${String(k)}`, { field: 'k', rows: n });

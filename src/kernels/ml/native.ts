@@ -42,7 +42,7 @@ import {
 } from './gbdt.js';
 import type { GbdtTree } from './gbdt-tree.js';
 import { makeObjective, OBJECTIVES } from './objectives.js';
-import { checkColumnOptions, checkFeatures, checkLabels, intOption } from './validate.js';
+import { checkColumnOptions, checkFeatures, checkLabels, checkSignal, intOption } from './validate.js';
 
 /** How a native call runs. */
 export interface NativeGbdtRun {
@@ -171,6 +171,7 @@ export function validateGbdtTrain(train: GbdtDataset, options: GbdtOptions) {
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
     throw new WaybillError('INVALID_ARGUMENT', 'onProgress must be a function', { field: 'onProgress' });
+  checkSignal(options.signal);
   return { params, objective, n, p, categorical, valid };
 }
 

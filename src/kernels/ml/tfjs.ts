@@ -31,7 +31,16 @@ import { dirname, join, sep } from 'node:path';
 import { WaybillError } from '../../errors.js';
 import type { GbdtDataset } from './gbdt.js';
 import { mulberry32 } from './random.js';
-import { checkBinaryLabels, checkColumnOptions, checkFeatures, checkLabels, intOption, numOption } from './validate.js';
+import {
+  checkBinaryLabels,
+  checkCallback,
+  checkColumnOptions,
+  checkFeatures,
+  checkLabels,
+  checkSignal,
+  intOption,
+  numOption,
+} from './validate.js';
 
 type Tf = typeof import('@tensorflow/tfjs');
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
@@ -513,6 +522,8 @@ export async function trainTabularMlp(train: GbdtDataset, options: MlpTrainOptio
   const patience = intOption('patience', options.patience, 10, 1);
   const seed = intOption('seed', options.seed, 0, 0, 4294967295);
   const isCat = checkColumnOptions(options, p);
+  checkSignal(options.signal);
+  checkCallback('onProgress', options.onProgress);
 
   // Rows: one combined table (training rows, then a given validation set) indexed by row lists.
   const rng = mulberry32(seed);

@@ -168,6 +168,21 @@ export function checkColumnOptions(
   return isCat;
 }
 
+/**
+ * Checks the cancellation option: an AbortSignal, or absent (undefined / null). Anything else
+ * made the native trainers and k-means fail with NATIVE_ERROR or a TypeError from
+ * addEventListener, while the js trainer ignored it.
+ */
+export function checkSignal(signal: unknown): void {
+  if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal))
+    throw new WaybillError('INVALID_ARGUMENT', 'signal must be an AbortSignal', { field: 'signal' });
+}
+
+/** Checks a progress callback option: a function, or undefined. */
+export function checkCallback(field: string, fn: unknown): void {
+  if (fn !== undefined && typeof fn !== 'function') throw new WaybillError('INVALID_ARGUMENT', `${field} must be a function`, { field });
+}
+
 /** A plain object (not null, not an array). */
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
