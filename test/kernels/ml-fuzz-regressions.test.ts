@@ -289,3 +289,18 @@ describe('engine.kernels.ml: signal and onProgress options', () => {
     await expectField(ml.trainMlp(ds, { epochs: 1, prefer: 'cpu', signal: 'x' as never }), 'INVALID_ARGUMENT', 'signal');
   });
 });
+
+describe('engine.kernels.ml: TreeSHAP on zero node counts', () => {
+  it.skipIf(gbdtSkip !== '')(`js and native refuse the same model with the same field, zero rows included${gbdtSkip}`, async () => {
+    const { model } = await ml.train(train, { numIterations: 2, minDataInLeaf: 5, backend: 'js' });
+    const doc = JSON.parse((await ml.save(model)).json);
+    doc.trees[1].leafCount = doc.trees[1].leafCount.map(() => 0);
+    const zero = (await ml.load(doc)).model;
+    expect(zero.trees[1]?.numLeaves).toBeGreaterThan(1);
+    for (const backend of ['js', 'native'] as const)
+      for (const rows of [x.subarray(0, 4), new Float64Array(0)])
+        await expectField(ml.contributions(zero, rows, 2, { method: 'treeshap', backend }), 'INVALID_ARGUMENT', 'model.trees');
+    // Saabas does not divide by the counts.
+    expect((await ml.contributions(zero, x.subarray(0, 4), 2, { backend: 'native' })).contributions.every(Number.isFinite)).toBe(true);
+  });
+});

@@ -69,7 +69,7 @@ import { type BinnedMatrix, binMatrix, buildBins, type FeatureBins } from './bin
 import { addSaabas, type GbdtTree, leafIndex, rootValue } from './gbdt-tree.js';
 import { makeObjective, type Objective, type ObjectiveName, type ObjectiveSpec } from './objectives.js';
 import { mulberry32, sampleWithoutReplacement } from './random.js';
-import { TreeShap, treeDepth } from './treeshap.js';
+import { checkTreeShapCounts, TreeShap, treeDepth } from './treeshap.js';
 import { checkColumnOptions, checkFeatures, checkLabels, checkSignal, intOption, numOption } from './validate.js';
 
 /** Row-major features (rows x numFeatures; NaN = missing) and one label per row. */
@@ -879,6 +879,7 @@ export function gbdtContributions(
   const out = new Float64Array(rows * w);
   let bias = model.initScore;
   for (let t = 0; t < k; t++) bias += rootValue(model.trees[t] as GbdtTree);
+  if (method === 'treeshap') checkTreeShapCounts(model.trees, k);
   const shap = method === 'treeshap' ? new TreeShap(model.trees.slice(0, k).reduce((m, t) => Math.max(m, treeDepth(t)), 0)) : null;
   for (let i = 0; i < rows; i++) {
     out[i * w + numFeatures] = bias;

@@ -42,6 +42,7 @@ import {
 } from './gbdt.js';
 import type { GbdtTree } from './gbdt-tree.js';
 import { makeObjective, OBJECTIVES } from './objectives.js';
+import { checkTreeShapCounts } from './treeshap.js';
 import { checkColumnOptions, checkFeatures, checkLabels, checkSignal, intOption } from './validate.js';
 
 /** How a native call runs. */
@@ -457,6 +458,7 @@ export async function nativeGbdtContributions(
       field: 'method',
     });
   const fields = predictFields(model, features, numFeatures, options.numIterations);
+  if (method === 'treeshap') checkTreeShapCounts(model.trees, fields.numTrees);
   const out = new Float64Array(fields.rows * (numFeatures + 1));
   await addon().gbdtContributions({ ...fields, out, threads: threadsOf(options), ...(method === 'treeshap' ? { method } : {}) });
   return out;
