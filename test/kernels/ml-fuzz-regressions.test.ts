@@ -304,3 +304,41 @@ describe('engine.kernels.ml: TreeSHAP on zero node counts', () => {
     expect((await ml.contributions(zero, x.subarray(0, 4), 2, { backend: 'native' })).contributions.every(Number.isFinite)).toBe(true);
   });
 });
+
+describe('engine.kernels.ml: models claiming huge feature counts', () => {
+  it('a tiny model file claiming 2^30 features fails with numFeatures (the loader ran out of memory and killed the process)', async () => {
+    const doc = {
+      format: 'waybill-gbdt',
+      formatVersion: 1,
+      objective: { name: 'l2' },
+      categoricalFeatures: [],
+      initScore: 0,
+      params: {},
+      trees: [],
+    };
+    await expectField(ml.load({ ...doc, numFeatures: 2 ** 30 }), 'INVALID_ARGUMENT', 'numFeatures');
+    // The same claim in a binary file: "WBGB", version 1, header length, header, zero padding.
+    const header = new TextEncoder().encode(JSON.stringify({ ...doc, numFeatures: 2 ** 30 }));
+    const padded = new Uint8Array(Math.ceil((12 + header.length) / 8) * 8);
+    padded.set(new TextEncoder().encode('WBGB'));
+    new DataView(padded.buffer).setUint32(4, 1, true);
+    new DataView(padded.buffer).setUint32(8, header.length, true);
+    padded.set(header, 12);
+    await expectField(ml.loadBinary(padded), 'INVALID_ARGUMENT', 'numFeatures');
+  });
+
+  for (const backend of ['js', 'native'] as const) {
+    const skip = backend === 'native' ? gbdtSkip : '';
+    it.skipIf(skip !== '')(
+      `${backend}: training on more than 2^24 features fails with numFeatures, so every model it makes loads${skip}`,
+      async () => {
+        const p = 2 ** 24 + 1;
+        await expectField(
+          ml.train({ features: new Float64Array(p), numFeatures: p, labels: Float64Array.of(1) }, { backend }),
+          'INVALID_ARGUMENT',
+          'numFeatures',
+        );
+      },
+    );
+  }
+});

@@ -141,6 +141,13 @@ export function numOption(
 }
 
 /**
+ * The most features a trained or loaded model may have (2^24). A model file of a few bytes
+ * claiming numFeatures 2^30 made the loader allocate a 2^30-entry array and the process die
+ * out of memory; per-feature outputs (importance, feature names) of 2^24 entries still fit.
+ */
+export const MAX_FEATURES = 2 ** 24;
+
+/**
  * Checks the column options shared by the trainers (categoricalFeatures: indices in [0, p);
  * featureNames: p names) and returns which features are categorical.
  */
@@ -148,6 +155,11 @@ export function checkColumnOptions(
   options: { categoricalFeatures?: readonly number[]; featureNames?: readonly string[] },
   p: number,
 ): boolean[] {
+  if (p > MAX_FEATURES)
+    throw new WaybillError('INVALID_ARGUMENT', `numFeatures ${p} is more than the ${MAX_FEATURES} a model may have`, {
+      field: 'numFeatures',
+      limit: MAX_FEATURES,
+    });
   const isCat = new Array<boolean>(p).fill(false);
   const cats: unknown = options.categoricalFeatures ?? [];
   // A string or a plain object here was a TypeError (js) or NATIVE_ERROR (native) from .entries().
