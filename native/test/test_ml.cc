@@ -307,6 +307,29 @@ int run_ml_suite() {
     CHECK(s.code == StatusCode::kInvalidArgument && s.message.find("positive") != std::string::npos,
           "treeshap with zero counts: %s", s.message.c_str());
   }
+  // TreeSHAP on a forest of single-leaf trees (constant features): no node has a count to read
+  // (internal_count is empty, a null pointer as the binding passes it), so every row is the bias
+  // alone, as in Saabas; it used to refuse with "needs the node counts".
+  {
+    const std::size_t n = 40, p = 2, w = p + 1;
+    std::vector<double> x(n * p, 3.5), y(n);
+    for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<double>(i % 7);
+    ml::GbdtParams q;
+    q.num_iterations = 3;
+    ml::TrainResult r;
+    CHECK(ml::gbdt_train_cpu(ml::Dataset{x.data(), y.data(), n, p}, nullptr, q, &r).ok(), "stumps: train");
+    CHECK(r.forest.num_trees() == 3 && r.forest.internal_count.empty(), "stumps: the trees split");
+    ml::ForestView v = r.forest.view();
+    v.internal_count = nullptr;
+    std::vector<double> shap(n * w, -1), saabas(n * w, -2);
+    const Status s = ml::gbdt_treeshap_cpu(v, 3, x.data(), n, shap.data(), RowRange{0, n}, 2);
+    CHECK(s.ok(), "treeshap on stumps: %s", s.message.c_str());
+    ml::gbdt_contributions_cpu(v, 3, x.data(), n, saabas.data(), RowRange{0, n});
+    CHECK(bit_equal(shap, saabas), "treeshap on stumps differs from saabas (the bias alone)");
+    CHECK(shap[p] != 0 && shap[0] == 0, "treeshap on stumps: bias %g, feature 0 %g", shap[p], shap[0]);
+    const Status none = ml::gbdt_treeshap_cpu(v, 0, x.data(), n, shap.data(), RowRange{0, n}, 1);
+    CHECK(none.ok(), "treeshap with no trees: %s", none.message.c_str());
+  }
   // TreeSHAP tables (TreeShapPlan::kTables) give the recursion's values bit for bit: deep trees
   // of three features (so features repeat on a path), a categorical split, NaN rows, a sub-range
   // and 1 / 3 threads; kAuto picks tables for this batch and matches too; a set cancel flag stops.

@@ -13,7 +13,7 @@
  */
 import { WaybillError } from '../../errors.js';
 import { fitLogisticNewton } from './logistic-regression.js';
-import { checkBinaryLabels, checkLabels } from './validate.js';
+import { checkBinaryLabels, checkLabels, MAX_LOGISTIC_VALUE } from './validate.js';
 
 export interface PlattModel {
   a: number;
@@ -27,7 +27,7 @@ export interface IsotonicModel {
   y: Float64Array;
 }
 
-function checkScores(scores: unknown, labels: Float64Array): Float64Array {
+function checkScores(scores: unknown, labels: Float64Array, maxAbs = Number.MAX_VALUE): Float64Array {
   if (!(scores instanceof Float64Array)) throw new WaybillError('INVALID_ARGUMENT', 'scores must be a Float64Array', { field: 'scores' });
   if (scores.length !== labels.length)
     throw new WaybillError('INVALID_LENGTH', `scores has ${scores.length} entries, labels ${labels.length}`, {
@@ -35,9 +35,16 @@ function checkScores(scores: unknown, labels: Float64Array): Float64Array {
       expected: labels.length,
       actual: scores.length,
     });
-  for (let i = 0; i < scores.length; i++)
+  for (let i = 0; i < scores.length; i++) {
     if (!Number.isFinite(scores[i] as number))
       throw new WaybillError('NOT_FINITE', `scores[${i}] is ${scores[i]}`, { field: 'scores', index: i });
+    if (Math.abs(scores[i] as number) > maxAbs)
+      throw new WaybillError('INVALID_ARGUMENT', `scores[${i}] is ${scores[i]}: scores must be within +-${maxAbs} (rescale them)`, {
+        field: 'scores',
+        index: i,
+        limit: maxAbs,
+      });
+  }
   return scores;
 }
 
@@ -45,7 +52,7 @@ function checkScores(scores: unknown, labels: Float64Array): Float64Array {
 export function fitPlatt(scores: Float64Array, labels: Float64Array): PlattModel {
   const y = checkLabels('labels', labels);
   checkBinaryLabels('labels', y);
-  const s = checkScores(scores, y);
+  const s = checkScores(scores, y, MAX_LOGISTIC_VALUE);
   let pos = 0;
   for (let i = 0; i < y.length; i++) pos += y[i] as number;
   const neg = y.length - pos;
@@ -56,9 +63,63 @@ export function fitPlatt(scores: Float64Array, labels: Float64Array): PlattModel
   return { a: -(r.model.weights[0] as number), b: -r.model.intercept };
 }
 
-/** Calibrated probabilities 1 / (1 + exp(a s + b)). */
+/**
+ * Calibrated probabilities 1 / (1 + exp(a s + b)); NaN stays NaN. With a = 0 (scores that carry
+ * no information, e.g. one class only) every score maps to 1 / (1 + e^b), +-Infinity included
+ * (0 x Infinity made those NaN).
+ */
 export function plattTransform(model: PlattModel, scores: Float64Array): Float64Array {
-  return Float64Array.from(scores, (s) => 1 / (1 + Math.exp(model.a * s + model.b)));
+  const { a, b } = model;
+  return mapScores(scores, (s) => (Number.isNaN(s) ? Number.NaN : 1 / (1 + Math.exp(a === 0 ? b : a * s + b))));
+}
+
+/**
+ * fn of every score, by index: Float64Array.from threw a TypeError on a detached buffer, which
+ * reads as empty here as everywhere else in the ML kernels.
+ */
+function mapScores(scores: Float64Array, fn: (s: number) => number): Float64Array {
+  const out = new Float64Array(scores.length);
+  for (let i = 0; i < out.length; i++) out[i] = fn(scores[i] as number);
+  return out;
+}
+
+function badModel(field: string, message: string): never {
+  throw new WaybillError('INVALID_ARGUMENT', `calibrator ${field} ${message} (calibrators come from calibrate)`, { field });
+}
+
+/** Checks a Platt map (finite a and b): a hand-built or altered one gave NaN probabilities. */
+export function checkPlattModel(model: unknown): PlattModel {
+  const m = model as Partial<PlattModel> | null;
+  if (typeof m !== 'object' || m === null) badModel('model', 'must be an object { a, b }');
+  if (typeof m.a !== 'number' || !Number.isFinite(m.a)) badModel('model.a', `must be a finite number, got ${String(m.a)}`);
+  if (typeof m.b !== 'number' || !Number.isFinite(m.b)) badModel('model.b', `must be a finite number, got ${String(m.b)}`);
+  return m as PlattModel;
+}
+
+/**
+ * Checks an isotonic map: x and y Float64Arrays of the same length >= 1, finite and
+ * non-decreasing. Empty knots gave NaN probabilities; a non-array a TypeError.
+ */
+export function checkIsotonicModel(model: unknown): IsotonicModel {
+  const m = model as Partial<IsotonicModel> | null;
+  if (typeof m !== 'object' || m === null) badModel('model', 'must be an object { x, y }');
+  for (const key of ['x', 'y'] as const) {
+    const v = m[key];
+    if (!(v instanceof Float64Array) || v.length === 0) badModel(`model.${key}`, 'must be a non-empty Float64Array');
+    for (let i = 0; i < v.length; i++) {
+      const t = v[i] as number;
+      if (!Number.isFinite(t) || (i > 0 && t < (v[i - 1] as number)))
+        badModel(`model.${key}`, `must be finite and non-decreasing (entry ${i} is ${t})`);
+    }
+  }
+  if ((m.x as Float64Array).length !== (m.y as Float64Array).length) badModel('model.y', 'must have as many knots as model.x');
+  return m as IsotonicModel;
+}
+
+/** Checks the scores of calibrateApply: a Float64Array (NaN allowed: NaN out). */
+export function checkApplyScores(scores: unknown): Float64Array {
+  if (!(scores instanceof Float64Array)) throw new WaybillError('INVALID_ARGUMENT', 'scores must be a Float64Array', { field: 'scores' });
+  return scores;
 }
 
 /** Fits a non-decreasing isotonic map from scores to labels (0/1 or any finite values), optionally weighted. */
@@ -127,7 +188,7 @@ export function fitIsotonic(scores: Float64Array, labels: Float64Array, weights?
 export function isotonicTransform(model: IsotonicModel, scores: Float64Array): Float64Array {
   const { x, y } = model;
   const m = x.length;
-  return Float64Array.from(scores, (s) => {
+  return mapScores(scores, (s) => {
     if (Number.isNaN(s)) return Number.NaN;
     if (s <= (x[0] as number)) return y[0] as number;
     if (s >= (x[m - 1] as number)) return y[m - 1] as number;

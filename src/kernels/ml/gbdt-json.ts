@@ -24,7 +24,7 @@ import { WaybillError } from '../../errors.js';
 import type { GbdtModel, GbdtParams } from './gbdt.js';
 import type { GbdtTree } from './gbdt-tree.js';
 import { makeObjective } from './objectives.js';
-import { checkVersionedDocument, isObject } from './validate.js';
+import { checkVersionedDocument, isObject, MAX_FEATURES } from './validate.js';
 
 export const GBDT_FORMAT = 'waybill-gbdt';
 export const GBDT_FORMAT_VERSION = 1;
@@ -204,7 +204,7 @@ export function loadGbdtModel(json: string | unknown): GbdtModel {
   } catch (err) {
     bad('objective', (err as Error).message);
   }
-  const p = integer('numFeatures', doc.numFeatures, 1, 1 << 30);
+  const p = integer('numFeatures', doc.numFeatures, 1, MAX_FEATURES);
   if (!Array.isArray(doc.categoricalFeatures)) bad('categoricalFeatures', 'must be an array');
   const isCat = new Array<boolean>(p).fill(false);
   const categoricalFeatures = (doc.categoricalFeatures as unknown[]).map((f, i) => {

@@ -69,8 +69,8 @@ import { type BinnedMatrix, binMatrix, buildBins, type FeatureBins } from './bin
 import { addSaabas, type GbdtTree, leafIndex, rootValue } from './gbdt-tree.js';
 import { makeObjective, type Objective, type ObjectiveName, type ObjectiveSpec } from './objectives.js';
 import { mulberry32, sampleWithoutReplacement } from './random.js';
-import { TreeShap, treeDepth } from './treeshap.js';
-import { checkColumnOptions, checkFeatures, checkLabels, intOption, numOption } from './validate.js';
+import { checkTreeShapCounts, TreeShap, treeDepth } from './treeshap.js';
+import { checkColumnOptions, checkFeatures, checkLabels, checkSignal, intOption, numOption } from './validate.js';
 
 /** Row-major features (rows x numFeatures; NaN = missing) and one label per row. */
 export interface GbdtDataset {
@@ -194,14 +194,18 @@ export interface GbdtTrainResult {
 
 const INT32_MAX = 2147483647;
 
-/** Hyper-parameters with their defaults and ranges checked (shared with the native port in native.ts). */
+/**
+ * Hyper-parameters with their defaults and ranges checked (shared with the native port in native.ts).
+ * Integer counts stop at 2^31 - 1, the C++ core's int: beyond it the js backend trained while the
+ * native one refused without naming the field.
+ */
 export function resolveParams(o: GbdtOptions): GbdtParams {
   return {
-    numIterations: intOption('numIterations', o.numIterations, 100, 1),
+    numIterations: intOption('numIterations', o.numIterations, 100, 1, INT32_MAX),
     learningRate: numOption('learningRate', o.learningRate, 0.1, 0, 1, true),
     maxLeaves: intOption('maxLeaves', o.maxLeaves, 31, 2, 131072),
     maxDepth: intOption('maxDepth', o.maxDepth, 0, 0, 64),
-    minDataInLeaf: intOption('minDataInLeaf', o.minDataInLeaf, 20, 1),
+    minDataInLeaf: intOption('minDataInLeaf', o.minDataInLeaf, 20, 1, INT32_MAX),
     minSumHessianInLeaf: numOption('minSumHessianInLeaf', o.minSumHessianInLeaf, 1e-3, 0, Number.MAX_VALUE),
     lambdaL2: numOption('lambdaL2', o.lambdaL2, 0, 0, Number.MAX_VALUE),
     minSplitGain: numOption('minSplitGain', o.minSplitGain, 0, 0, Number.MAX_VALUE),
@@ -214,7 +218,7 @@ export function resolveParams(o: GbdtOptions): GbdtParams {
     maxCatThreshold: intOption('maxCatThreshold', o.maxCatThreshold, 32, 1, INT32_MAX),
     catL2: numOption('catL2', o.catL2, 10, 0, Number.MAX_VALUE),
     maxCatToOnehot: intOption('maxCatToOnehot', o.maxCatToOnehot, 4, 0, INT32_MAX),
-    earlyStoppingRounds: intOption('earlyStoppingRounds', o.earlyStoppingRounds, 0, 0),
+    earlyStoppingRounds: intOption('earlyStoppingRounds', o.earlyStoppingRounds, 0, 0, INT32_MAX),
     seed: intOption('seed', o.seed, 0, 0, 4294967295),
     gradientRounding: boolOption('gradientRounding', o.gradientRounding, true),
   };
@@ -372,8 +376,9 @@ export class GbdtTrainer {
     }
     if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
       throw new WaybillError('INVALID_ARGUMENT', 'onProgress must be a function', { field: 'onProgress' });
+    checkSignal(options.signal);
     this.onProgress = options.onProgress;
-    this.signal = options.signal;
+    this.signal = options.signal ?? undefined;
     this.n = n;
     this.p = p;
     this.labels = labels;
@@ -874,6 +879,7 @@ export function gbdtContributions(
   const out = new Float64Array(rows * w);
   let bias = model.initScore;
   for (let t = 0; t < k; t++) bias += rootValue(model.trees[t] as GbdtTree);
+  if (method === 'treeshap') checkTreeShapCounts(model.trees, k);
   const shap = method === 'treeshap' ? new TreeShap(model.trees.slice(0, k).reduce((m, t) => Math.max(m, treeDepth(t)), 0)) : null;
   for (let i = 0; i < rows; i++) {
     out[i * w + numFeatures] = bias;

@@ -27,7 +27,17 @@
  */
 import { availableParallelism } from 'node:os';
 import { toWaybillError, WaybillError } from '../../errors.js';
-import { fitIsotonic, fitPlatt, type IsotonicModel, isotonicTransform, type PlattModel, plattTransform } from './calibration.js';
+import {
+  checkApplyScores,
+  checkIsotonicModel,
+  checkPlattModel,
+  fitIsotonic,
+  fitPlatt,
+  type IsotonicModel,
+  isotonicTransform,
+  type PlattModel,
+  plattTransform,
+} from './calibration.js';
 import {
   type ContributionMethod,
   contributionMethod,
@@ -70,6 +80,7 @@ import {
   nativeTreeShapAvailable,
 } from './native.js';
 import type { MlpModel, MlpTrainOptions, MlpTrainResult, TfjsBackendChoice, TfjsBackendName, TfjsBackendReport } from './tfjs.js';
+import { checkBinaryLabels, checkLabels } from './validate.js';
 
 /** Backends an ML call may ask for ('auto': native GBDT when the addon has it, else js). */
 export type MlBackendRequest = 'auto' | 'js' | 'native' | 'cuda';
@@ -148,7 +159,7 @@ export interface MlKernels {
   /** Reads a binary model, with every check of the JSON loader. */
   loadBinary(bytes: Uint8Array): Promise<{ model: GbdtModel; backend: 'js' }>;
   /**
-   * k-means++ / Lloyd on rows x numFeatures finite data: 'native' (default when the addon has it;
+   * k-means++ / Lloyd on rows x numFeatures finite data (within +-1e100): 'native' (default when the addon has it;
    * the reference's result bit for bit) or 'js' (the reference); 'cuda', by name only, runs the
    * assignment step on the CUDA device (Lloyd). `algorithm: 'elkan'` skips distances that cannot
    * change an assignment (native; the same result; the reference runs Lloyd); `threads` native
@@ -166,7 +177,7 @@ export interface MlKernels {
     numFeatures: number,
     options?: BackendOption,
   ): Promise<{ labels: Int32Array; distances: Float64Array } & Timed<'js' | 'native' | 'cuda'>>;
-  /** L2 logistic regression (Newton) on finite features and 0/1 labels. */
+  /** L2 logistic regression (Newton) on finite features within +-1e100 (MAX_LOGISTIC_VALUE) and 0/1 labels. */
   trainLogistic(
     features: Float64Array,
     numFeatures: number,
@@ -212,6 +223,19 @@ function checkBackend(backend: unknown): void {
       },
     );
   throw new WaybillError('INVALID_ARGUMENT', `backend must be auto, js, native or cuda, got ${String(backend)}`, { field: 'backend' });
+}
+
+/**
+ * The options argument of a call: {} when omitted; anything but a plain object (null, a string,
+ * an array) is INVALID_ARGUMENT naming `options` (null used to be a TypeError from destructuring).
+ */
+function optionsOf<T extends object>(options: T | undefined): T {
+  if (options === undefined) return {} as T;
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new WaybillError('INVALID_ARGUMENT', `options must be an object, got ${options === null ? 'null' : typeof options}`, {
+      field: 'options',
+    });
+  return options;
 }
 
 /** Model objects whose trees passed the loader's checks (models are treated as immutable). */
@@ -361,8 +385,8 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
     return 'js';
   };
   return {
-    async train(train, options = {}) {
-      const { backend, threads, ...rest } = options;
+    async train(train, options) {
+      const { backend, threads, ...rest } = optionsOf(options);
       if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
       const work = train?.features instanceof Float64Array ? train.features.length : 0;
       if (trainOnCuda(backend, work, rest.gradientRounding)) {
@@ -380,8 +404,8 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       checkedModels.add(out.model);
       return out;
     },
-    async predict(model, features, numFeatures, options = {}) {
-      const { backend, threads, ...rest } = options;
+    async predict(model, features, numFeatures, options) {
+      const { backend, threads, ...rest } = optionsOf(options);
       const m = checkModel(model);
       const rows = Number.isInteger(numFeatures) && numFeatures > 0 && features instanceof Float64Array ? features.length / numFeatures : 0;
       const trees = Math.min(m.trees.length, rest.numIterations ?? m.trees.length);
@@ -398,9 +422,9 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
         () => ({ predictions: gbdtPredict(m, features, numFeatures, rest) }),
       );
     },
-    async importance(model, options = {}) {
+    async importance(model, options) {
       const m = checkModel(model);
-      const type = options.type ?? 'gain';
+      const type = optionsOf(options).type ?? 'gain';
       const { backend } = await run(undefined, () => ({}));
       return {
         importance: gbdtImportance(m, type),
@@ -409,8 +433,8 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
         backend,
       };
     },
-    async contributions(model, features, numFeatures, options = {}) {
-      const { backend, threads, ...rest } = options;
+    async contributions(model, features, numFeatures, options) {
+      const { backend, threads, ...rest } = optionsOf(options);
       const m = checkModel(model);
       const method = contributionMethod(rest.method);
       // An addon older than TreeSHAP: 'auto' takes the reference, a forced backend says why not.
@@ -462,7 +486,8 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       const { distanceEvaluations: _evals, ...result } = out;
       return Object.assign(result, { backend: device, timings: { totalMs: performance.now() - t0 } });
     },
-    async kmeansAssign(centroids, data, numFeatures, options = {}) {
+    async kmeansAssign(centroids, data, numFeatures, opts) {
+      const options = optionsOf(opts);
       const device = kmeansBackend(options.backend, 'lloyd');
       if (device === 'js') return run(undefined, () => kmeansAssign(centroids, data, numFeatures));
       const t0 = performance.now();
@@ -472,8 +497,8 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       });
       return Object.assign(out, { backend: device, timings: { totalMs: performance.now() - t0 } });
     },
-    trainLogistic(features, numFeatures, labels, options = {}) {
-      const { backend, ...rest } = options;
+    async trainLogistic(features, numFeatures, labels, options) {
+      const { backend, ...rest } = optionsOf(options);
       return run(backend, () => trainLogisticRegression(features, numFeatures, labels, rest));
     },
     predictLogistic(model, features, numFeatures) {
@@ -485,30 +510,36 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
         return { probabilities: predictLogisticRegression(model, features, numFeatures) };
       });
     },
-    calibrate(scores, labels, options = {}) {
-      const method = options.method ?? 'platt';
+    async calibrate(scores, labels, options) {
+      const method = optionsOf(options).method ?? 'platt';
       return run(undefined, (): Calibrator => {
         if (method === 'platt') return { method, model: fitPlatt(scores, labels) };
-        if (method === 'isotonic') return { method, model: fitIsotonic(scores, labels) };
+        if (method === 'isotonic') {
+          // Probabilities: the labels must be 0 / 1 here (fitIsotonic itself takes any finite values).
+          checkBinaryLabels('labels', checkLabels('labels', labels));
+          return { method, model: fitIsotonic(scores, labels) };
+        }
         throw new WaybillError('INVALID_ARGUMENT', `method must be platt or isotonic, got ${String(method)}`, { field: 'method' });
       });
     },
     calibrateApply(calibrator, scores) {
       return run(undefined, () => {
-        if (calibrator?.method === 'platt') return { probabilities: plattTransform(calibrator.model, scores) };
-        if (calibrator?.method === 'isotonic') return { probabilities: isotonicTransform(calibrator.model, scores) };
+        if (calibrator?.method === 'platt')
+          return { probabilities: plattTransform(checkPlattModel(calibrator.model), checkApplyScores(scores)) };
+        if (calibrator?.method === 'isotonic')
+          return { probabilities: isotonicTransform(checkIsotonicModel(calibrator.model), checkApplyScores(scores)) };
         throw new WaybillError('INVALID_ARGUMENT', 'calibrator must come from calibrate (method platt or isotonic)', {
           field: 'calibrator',
         });
       });
     },
-    async tfjsBackend(options = {}) {
+    async tfjsBackend(options) {
       if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
-      return (await loadTfjsHelper()).selectTfjsBackend(options.prefer);
+      return (await loadTfjsHelper()).selectTfjsBackend(optionsOf(options).prefer);
     },
-    async trainMlp(train, options = {}) {
+    async trainMlp(train, options) {
       if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
-      return (await loadTfjsHelper()).trainTabularMlp(train, options);
+      return (await loadTfjsHelper()).trainTabularMlp(train, optionsOf(options));
     },
     async predictMlp(model, features, numFeatures) {
       if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
@@ -519,9 +550,9 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       const m = await loadMlpArtifactHelper();
       return { artifact: m.saveTabularMlp(model), format: m.MLP_FORMAT, formatVersion: m.MLP_FORMAT_VERSION };
     },
-    async loadMlp(artifact, options = {}) {
+    async loadMlp(artifact, options) {
       if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
-      const model = await (await loadMlpArtifactHelper()).loadTabularMlp(artifact, options);
+      const model = await (await loadMlpArtifactHelper()).loadTabularMlp(artifact, optionsOf(options));
       return { model, backend: model.backend };
     },
   };

@@ -15,7 +15,7 @@
 import { WaybillError } from '../../errors.js';
 import { loadAddon, type NativeAddon, type NativeKMeansOptions } from '../../native/addon.js';
 import { type KMeansOptions, type KMeansResult, resolveKMeans } from './kmeans.js';
-import { checkFeatures, intOption } from './validate.js';
+import { checkFeatures, intOption, MAX_KMEANS_VALUE } from './validate.js';
 
 /** Assignment-step algorithms of the native k-means (the same result either way). */
 export type KMeansAlgorithm = 'lloyd' | 'elkan';
@@ -162,8 +162,8 @@ export async function nativeKmeansAssign(
   run: Omit<NativeKMeansRun, 'algorithm'> = {},
 ): Promise<{ labels: Int32Array; distances: Float64Array }> {
   const p = numFeatures;
-  const rows = checkFeatures('data', data, p, { allowMissing: false, allowEmpty: true });
-  const k = checkFeatures('centroids', centroids, p, { allowMissing: false });
+  const rows = checkFeatures('data', data, p, { allowMissing: false, allowEmpty: true, maxAbs: MAX_KMEANS_VALUE });
+  const k = checkFeatures('centroids', centroids, p, { allowMissing: false, maxAbs: MAX_KMEANS_VALUE });
   const device = deviceOf(run, 'lloyd');
   const labels = new Int32Array(rows);
   const distances = new Float64Array(rows);

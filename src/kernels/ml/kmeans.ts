@@ -12,7 +12,7 @@
  */
 import { WaybillError } from '../../errors.js';
 import { mulberry32 } from './random.js';
-import { checkFeatures, intOption, numOption } from './validate.js';
+import { checkFeatures, checkSignal, intOption, MAX_KMEANS_VALUE, numOption } from './validate.js';
 
 export interface KMeansOptions {
   /** Clusters, 1 <= k <= rows. */
@@ -54,8 +54,8 @@ export function kmeansAssign(
   numFeatures: number,
 ): { labels: Int32Array; distances: Float64Array } {
   const p = numFeatures;
-  const rows = checkFeatures('data', data, p, { allowMissing: false, allowEmpty: true });
-  const k = checkFeatures('centroids', centroids, p, { allowMissing: false });
+  const rows = checkFeatures('data', data, p, { allowMissing: false, allowEmpty: true, maxAbs: MAX_KMEANS_VALUE });
+  const k = checkFeatures('centroids', centroids, p, { allowMissing: false, maxAbs: MAX_KMEANS_VALUE });
   const labels = new Int32Array(rows);
   const distances = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
@@ -77,9 +77,10 @@ export function kmeansAssign(
 /** The checks of a k-means call, in order and with their codes (shared with the native port), and its resolved options. */
 export function resolveKMeans(data: Float64Array, numFeatures: number, options: KMeansOptions) {
   const p = numFeatures;
-  const n = checkFeatures('data', data, p, { allowMissing: false });
+  const n = checkFeatures('data', data, p, { allowMissing: false, maxAbs: MAX_KMEANS_VALUE });
   if (typeof options !== 'object' || options === null)
     throw new WaybillError('INVALID_ARGUMENT', 'options must be an object', { field: 'options' });
+  checkSignal((options as { signal?: unknown }).signal);
   const k = options.k;
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > n)
     throw new WaybillError('INVALID_K', `k must be an integer with 1 <= k <= rows (${n}), got ${String(k)}`, { field: 'k', rows: n });
@@ -88,12 +89,12 @@ export function resolveKMeans(data: Float64Array, numFeatures: number, options: 
     p,
     k,
     seed: intOption('seed', options.seed, 0, 0, 4294967295),
-    maxIterations: intOption('maxIterations', options.maxIterations, 300, 1),
+    maxIterations: intOption('maxIterations', options.maxIterations, 300, 1, 2147483647), // the native core's int
     tolerance: numOption('tolerance', options.tolerance, 1e-4, 0, Number.MAX_VALUE),
   };
 }
 
-/** Clusters the rows of a row-major matrix (rows x numFeatures, finite values). */
+/** Clusters the rows of a row-major matrix (rows x numFeatures, finite values within +-MAX_KMEANS_VALUE = 1e100). */
 export function kmeans(data: Float64Array, numFeatures: number, options: KMeansOptions): KMeansResult {
   const { n, p, k, seed, maxIterations, tolerance } = resolveKMeans(data, numFeatures, options);
   const rng = mulberry32(seed);

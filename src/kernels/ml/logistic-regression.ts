@@ -11,7 +11,7 @@
  * after maxIterations.
  */
 import { WaybillError } from '../../errors.js';
-import { checkBinaryLabels, checkFeatures, checkLabels, intOption, numOption } from './validate.js';
+import { checkBinaryLabels, checkFeatures, checkLabels, intOption, MAX_LOGISTIC_VALUE, numOption } from './validate.js';
 
 export interface LogisticRegressionOptions {
   /** L2 penalty on the weights (not the intercept); default 1. */
@@ -190,7 +190,7 @@ export function trainLogisticRegression(
 ): LogisticRegressionResult {
   const y = checkLabels('labels', labels);
   checkBinaryLabels('labels', y);
-  const n = checkFeatures('features', features, numFeatures, { allowMissing: false, rows: y.length });
+  const n = checkFeatures('features', features, numFeatures, { allowMissing: false, rows: y.length, maxAbs: MAX_LOGISTIC_VALUE });
   const lambda = numOption('lambda', options.lambda, 1, 0, Number.MAX_VALUE);
   if (options.fitIntercept !== undefined && typeof options.fitIntercept !== 'boolean')
     throw new WaybillError('INVALID_ARGUMENT', 'fitIntercept must be a boolean', { field: 'fitIntercept' });
@@ -201,6 +201,14 @@ export function trainLogisticRegression(
 
 /** Probabilities sigmoid(x . w + b) for row-major features (rows x numFeatures). */
 export function predictLogisticRegression(model: LogisticRegressionModel, features: Float64Array, numFeatures: number): Float64Array {
+  // A hand-built or altered model with a NaN coefficient gave NaN probabilities without an error.
+  if (typeof model.intercept !== 'number' || !Number.isFinite(model.intercept))
+    throw new WaybillError('INVALID_ARGUMENT', `model.intercept must be a finite number, got ${String(model.intercept)}`, {
+      field: 'model.intercept',
+    });
+  for (let f = 0; f < model.weights.length; f++)
+    if (!Number.isFinite(model.weights[f] as number))
+      throw new WaybillError('NOT_FINITE', `model.weights[${f}] is ${model.weights[f]}`, { field: 'model.weights', index: f });
   if (numFeatures !== model.weights.length)
     throw new WaybillError('INVALID_LENGTH', `the model has ${model.weights.length} features, got ${numFeatures}`, {
       field: 'numFeatures',

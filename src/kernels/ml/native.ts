@@ -42,7 +42,8 @@ import {
 } from './gbdt.js';
 import type { GbdtTree } from './gbdt-tree.js';
 import { makeObjective, OBJECTIVES } from './objectives.js';
-import { checkColumnOptions, checkFeatures, checkLabels, intOption } from './validate.js';
+import { checkTreeShapCounts } from './treeshap.js';
+import { checkColumnOptions, checkFeatures, checkLabels, checkSignal, intOption } from './validate.js';
 
 /** How a native call runs. */
 export interface NativeGbdtRun {
@@ -171,6 +172,7 @@ export function validateGbdtTrain(train: GbdtDataset, options: GbdtOptions) {
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
     throw new WaybillError('INVALID_ARGUMENT', 'onProgress must be a function', { field: 'onProgress' });
+  checkSignal(options.signal);
   return { params, objective, n, p, categorical, valid };
 }
 
@@ -200,6 +202,9 @@ function addonTrainOptions(train: GbdtDataset, options: GbdtOptions, run: Native
     alpha: spec.name === 'l1' ? 0.5 : (spec.alpha ?? 0.5),
     tweedieVariancePower: spec.tweedieVariancePower ?? 1.5,
     ...v.params,
+    // Sampling more rows than there are is sampling all of them (binning.ts buildBins); the
+    // binding takes at most 9e15, the option any safe integer.
+    binSampleSize: Math.min(v.params.binSampleSize, Math.max(1, v.n)),
     categoricalFeatures: Int32Array.from(v.categorical),
     threads: threadsOf(run),
   };
@@ -453,6 +458,7 @@ export async function nativeGbdtContributions(
       field: 'method',
     });
   const fields = predictFields(model, features, numFeatures, options.numIterations);
+  if (method === 'treeshap') checkTreeShapCounts(model.trees, fields.numTrees);
   const out = new Float64Array(fields.rows * (numFeatures + 1));
   await addon().gbdtContributions({ ...fields, out, threads: threadsOf(options), ...(method === 'treeshap' ? { method } : {}) });
   return out;

@@ -31,7 +31,16 @@ import { dirname, join, sep } from 'node:path';
 import { WaybillError } from '../../errors.js';
 import type { GbdtDataset } from './gbdt.js';
 import { mulberry32 } from './random.js';
-import { checkBinaryLabels, checkColumnOptions, checkFeatures, checkLabels, intOption, numOption } from './validate.js';
+import {
+  checkBinaryLabels,
+  checkCallback,
+  checkColumnOptions,
+  checkFeatures,
+  checkLabels,
+  checkSignal,
+  intOption,
+  numOption,
+} from './validate.js';
 
 type Tf = typeof import('@tensorflow/tfjs');
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
@@ -484,6 +493,12 @@ export function buildMlpNetwork(
   return tf.model({ inputs, outputs: out });
 }
 
+/**
+ * The most weights (embeddings, dense kernels and biases) a trained MLP may have: 2^25, 128 MiB
+ * of float32 (Adam keeps two more copies), e.g. hiddenUnits [4096, 4096] on a few inputs.
+ */
+export const MAX_MLP_WEIGHTS = 2 ** 25;
+
 /** Trains the tabular MLP (see the file comment) on rows x numFeatures features (NaN = missing). */
 export async function trainTabularMlp(train: GbdtDataset, options: MlpTrainOptions = {}): Promise<MlpTrainResult> {
   const t0 = performance.now();
@@ -507,6 +522,8 @@ export async function trainTabularMlp(train: GbdtDataset, options: MlpTrainOptio
   const patience = intOption('patience', options.patience, 10, 1);
   const seed = intOption('seed', options.seed, 0, 0, 4294967295);
   const isCat = checkColumnOptions(options, p);
+  checkSignal(options.signal);
+  checkCallback('onProgress', options.onProgress);
 
   // Rows: one combined table (training rows, then a given validation set) indexed by row lists.
   const rng = mulberry32(seed);
@@ -550,19 +567,44 @@ export async function trainTabularMlp(train: GbdtDataset, options: MlpTrainOptio
   const missingIndicators: number[] = [];
   numericFeatures.forEach((f, j) => {
     let s = 0;
-    let s2 = 0;
     let c = 0;
     for (const r of trainRows) {
       const v = features[r * p + f] as number;
       if (Number.isNaN(v)) continue;
       s += v;
-      s2 += v * v;
       c++;
     }
-    const mean = c > 0 ? s / c : 0;
-    const sd = c > 1 ? Math.sqrt(Math.max(0, s2 / c - mean * mean)) : 0;
+    let mean = c > 0 ? s / c : 0;
+    if (!Number.isFinite(mean)) {
+      // The sum overflowed (values near 1e308): the mean of v / c instead.
+      mean = 0;
+      for (const r of trainRows) {
+        const v = features[r * p + f] as number;
+        if (!Number.isNaN(v)) mean += v / c;
+      }
+    }
+    // Two passes, each deviation scaled by the largest: the one-pass s2 / c - mean^2 overflowed
+    // to NaN beyond 1e154 (NaN weights after training) and cancelled to 0 on large, tightly
+    // clustered values (their z-scores then overflowed float32).
+    let big = 0;
+    for (const r of trainRows) {
+      const v = features[r * p + f] as number;
+      if (!Number.isNaN(v)) big = Math.max(big, Math.abs(v - mean));
+    }
+    if (!Number.isFinite(big))
+      throw new WaybillError('INVALID_ARGUMENT', `feature ${f} spans more than the float64 range: rescale it`, {
+        field: 'train.features',
+        feature: f,
+      });
+    let ss = 0;
+    if (big > 0)
+      for (const r of trainRows) {
+        const v = features[r * p + f] as number;
+        if (!Number.isNaN(v)) ss += ((v - mean) / big) ** 2;
+      }
+    const sd = c > 1 ? big * Math.sqrt(ss / c) : 0;
     numericMean[j] = mean;
-    numericStd[j] = sd > 1e-12 * (1 + Math.abs(mean)) ? sd : 1;
+    numericStd[j] = sd > 0 ? sd : 1;
     if (c < n) missingIndicators.push(f);
   });
   const categories = categoricalFeatures.map((f) => {
@@ -608,8 +650,25 @@ export async function trainTabularMlp(train: GbdtDataset, options: MlpTrainOptio
     labelStd,
   };
 
-  // The network.
+  // The network, within MAX_MLP_WEIGHTS (hiddenUnits [65536, 65536] asked for 2^32 float32
+  // weights: a RangeError from TensorFlow.js after the data had been prepared).
   const embeddingDims = categories.map((cats) => Math.min(maxEmbeddingDim, Math.ceil(Math.sqrt(cats.length)) + 1));
+  let width = numericFeatures.length + missingIndicators.length + embeddingDims.reduce((a, d) => a + d, 0);
+  let weights = categories.reduce((a, cats, j) => a + (cats.length + 1) * (embeddingDims[j] as number), 0);
+  for (const units of [...hidden, 1]) {
+    weights += (width + 1) * units;
+    width = units;
+  }
+  if (weights > MAX_MLP_WEIGHTS)
+    throw new WaybillError(
+      'INVALID_ARGUMENT',
+      `the network would have ${weights} weights, more than ${MAX_MLP_WEIGHTS}: use fewer hiddenUnits`,
+      {
+        field: 'hiddenUnits',
+        weights,
+        limit: MAX_MLP_WEIGHTS,
+      },
+    );
   const network = buildMlpNetwork(tf, spec, { hiddenUnits: [...hidden], embeddingDims }, seed);
   network.compile({
     optimizer: tf.train.adam(learningRate),
@@ -711,6 +770,15 @@ export async function predictTabularMlp(
   const tf = await loadTf();
   const raw = await predictEncoded(tf, model.network, encode(model, features));
   const predictions = Float64Array.from(raw, (v) => (model.objective === 'l2' ? v * model.labelStd + model.labelMean : v));
+  // A row far outside the training range (e.g. 2^31 in a column whose training spread is 1e-311,
+  // or 1e200 after one training row) has z-scores beyond float32: the network returned NaN.
+  for (let i = 0; i < rows; i++)
+    if (!Number.isFinite(predictions[i] as number))
+      throw new WaybillError(
+        'INVALID_ARGUMENT',
+        `features row ${i} is too far outside the training data for the network (its prediction overflowed to ${predictions[i]})`,
+        { field: 'features', row: i },
+      );
   return { predictions, backend };
 }
 

@@ -37,6 +37,24 @@ export function treeDepth(tree: GbdtTree): number {
  * Scratch for {@link TreeShap.add}: recursion level k keeps its path in slots [k cap, k cap + cap)
  * of four parallel arrays (feature, zero fraction, one fraction, weight).
  */
+/**
+ * Checks that the first k trees have positive node counts wherever they split (TreeSHAP divides
+ * by them), with the error the recursion gives: up front, so that the js and native backends
+ * refuse the same models, zero rows included (the native core checked up front and without a
+ * field, the recursion only on the rows it visited).
+ */
+export function checkTreeShapCounts(trees: readonly GbdtTree[], k: number): void {
+  for (let t = 0; t < k; t++) {
+    const tree = trees[t] as GbdtTree;
+    if (tree.numLeaves < 2) continue;
+    if (!tree.internalCount.every((c) => c > 0) || !tree.leafCount.every((c) => c > 0))
+      throw new WaybillError('INVALID_ARGUMENT', 'TreeSHAP needs positive node counts (internalCount / leafCount) in every tree', {
+        field: 'model.trees',
+        tree: t,
+      });
+  }
+}
+
 export class TreeShap {
   private readonly cap: number;
   private readonly d: Int32Array;

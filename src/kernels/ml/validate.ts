@@ -12,7 +12,7 @@ export function checkFeatures(
   field: string,
   features: unknown,
   numFeatures: unknown,
-  options: { allowMissing: boolean; rows?: number; allowEmpty?: boolean },
+  options: { allowMissing: boolean; rows?: number; allowEmpty?: boolean; maxAbs?: number },
 ): number {
   if (!(features instanceof Float64Array))
     throw new WaybillError('INVALID_ARGUMENT', `${field} must be a Float64Array (row-major, rows x numFeatures)`, { field });
@@ -43,9 +43,30 @@ export function checkFeatures(
         row: Math.floor(i / numFeatures),
         feature: i % numFeatures,
       });
+    if (options.maxAbs !== undefined && Math.abs(v) > options.maxAbs)
+      throw new WaybillError(
+        'INVALID_ARGUMENT',
+        `${field}[${i}] (row ${Math.floor(i / numFeatures)}, feature ${i % numFeatures}) is ${v}: values must be within +-${options.maxAbs} (rescale the data)`,
+        { field, index: i, row: Math.floor(i / numFeatures), feature: i % numFeatures, limit: options.maxAbs },
+      );
   }
   return rows;
 }
+
+/**
+ * The largest |value| k-means accepts in data and centroids. Squared distances, their sums over
+ * rows (inertia) and over features, and the per-feature variance must stay finite: with values
+ * near 1e200 the inertia and distances were Infinity (and the centroids of a cluster could be too)
+ * without an error. 1e100 leaves room for all of them.
+ */
+export const MAX_KMEANS_VALUE = 1e100;
+
+/**
+ * The largest |feature| logistic regression (and |score| Platt scaling) accepts: the Hessian sums
+ * x_i x_j over rows. With features near 1e200 it overflowed, the Newton step was NaN and the fit
+ * stopped at once reporting `converged` with zero weights.
+ */
+export const MAX_LOGISTIC_VALUE = 1e100;
 
 /**
  * The largest label magnitude training accepts. Sums of labels and gradients over every row, squared
@@ -120,6 +141,13 @@ export function numOption(
 }
 
 /**
+ * The most features a trained or loaded model may have (2^24). A model file of a few bytes
+ * claiming numFeatures 2^30 made the loader allocate a 2^30-entry array and the process die
+ * out of memory; per-feature outputs (importance, feature names) of 2^24 entries still fit.
+ */
+export const MAX_FEATURES = 2 ** 24;
+
+/**
  * Checks the column options shared by the trainers (categoricalFeatures: indices in [0, p);
  * featureNames: p names) and returns which features are categorical.
  */
@@ -127,8 +155,19 @@ export function checkColumnOptions(
   options: { categoricalFeatures?: readonly number[]; featureNames?: readonly string[] },
   p: number,
 ): boolean[] {
+  if (p > MAX_FEATURES)
+    throw new WaybillError('INVALID_ARGUMENT', `numFeatures ${p} is more than the ${MAX_FEATURES} a model may have`, {
+      field: 'numFeatures',
+      limit: MAX_FEATURES,
+    });
   const isCat = new Array<boolean>(p).fill(false);
-  for (const [i, f] of (options.categoricalFeatures ?? []).entries()) {
+  const cats: unknown = options.categoricalFeatures ?? [];
+  // A string or a plain object here was a TypeError (js) or NATIVE_ERROR (native) from .entries().
+  if (!Array.isArray(cats) && !(ArrayBuffer.isView(cats) && !(cats instanceof DataView)))
+    throw new WaybillError('INVALID_ARGUMENT', 'categoricalFeatures must be an array of feature indices', {
+      field: 'categoricalFeatures',
+    });
+  for (const [i, f] of Array.from(cats as ArrayLike<number>).entries()) {
     if (!Number.isInteger(f) || f < 0 || f >= p)
       throw new WaybillError('INVALID_ARGUMENT', `categoricalFeatures[${i}] = ${f} is not a feature index in [0, ${p})`, {
         field: 'categoricalFeatures',
@@ -139,6 +178,21 @@ export function checkColumnOptions(
   if (options.featureNames !== undefined && (!Array.isArray(options.featureNames) || options.featureNames.length !== p))
     throw new WaybillError('INVALID_LENGTH', `featureNames must list ${p} names`, { field: 'featureNames' });
   return isCat;
+}
+
+/**
+ * Checks the cancellation option: an AbortSignal, or absent (undefined / null). Anything else
+ * made the native trainers and k-means fail with NATIVE_ERROR or a TypeError from
+ * addEventListener, while the js trainer ignored it.
+ */
+export function checkSignal(signal: unknown): void {
+  if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal))
+    throw new WaybillError('INVALID_ARGUMENT', 'signal must be an AbortSignal', { field: 'signal' });
+}
+
+/** Checks a progress callback option: a function, or undefined. */
+export function checkCallback(field: string, fn: unknown): void {
+  if (fn !== undefined && typeof fn !== 'function') throw new WaybillError('INVALID_ARGUMENT', `${field} must be a function`, { field });
 }
 
 /** A plain object (not null, not an array). */

@@ -415,7 +415,10 @@ Status gbdt_treeshap_cpu(const ForestView& forest, std::size_t num_trees, const 
                          double* out, RowRange range, int threads, CancelToken cancel, TreeShapPlan plan) {
   Status s = detail::check_forest(forest, num_trees, features, rows, range);
   if (!s.ok()) return s;
-  if (forest.internal_count == nullptr || forest.leaf_count == nullptr)
+  // Only trees that split read counts: a forest of single-leaf trees (constant features, one row)
+  // has no node counts, and the binding passes its empty internalCount as a null pointer.
+  const bool splits = forest.tree_nodes[num_trees] > forest.tree_nodes[0];
+  if (splits && (forest.internal_count == nullptr || forest.leaf_count == nullptr))
     return Status::Error(StatusCode::kInvalidArgument, "TreeSHAP needs the node counts (internalCount / leafCount)");
   std::size_t max_depth = 0, max_nodes = 0, max_leaves = 0;
   for (std::size_t t = 0; t < num_trees; ++t) {
