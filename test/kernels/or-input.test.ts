@@ -56,6 +56,7 @@ describe('null and non-object options', () => {
   }
   it('a null problem, a bigint shape and a non-function onProgress are refused with codes', async () => {
     expect(await failure(or.tsp(null as never))).toEqual({ code: 'INVALID_ARGUMENT', field: 'input' });
+    expect(await failure(or.linearProgram(null as never))).toEqual({ code: 'INVALID_ARGUMENT', field: 'model' });
     expect((await failure(or.linearAssignment(new Float64Array(1), { n: 1n as never, m: 1 }))).code).toBe('INVALID_LENGTH');
     // A string onProgress once threw inside the progress timer, an uncaught exception.
     expect(await failure(or.tsp({ coords: [[0, 0]] }, { onProgress: 'x' as never }))).toEqual({
@@ -116,6 +117,57 @@ describe('search limits', () => {
       expect(r.length).toBe(4);
     },
   );
+});
+
+describe('linearAssignment totals', () => {
+  for (const backend of ['js', 'native'] as const) {
+    it.skipIf(backend === 'native' && nativeSkip)(`${backend}: the wrong infinity and overflowing totals are NOT_FINITE`, async () => {
+      // -Infinity when minimising (+Infinity when maximising) gave a total of -Infinity without a word.
+      expect(
+        await failure(
+          or.linearAssignment(
+            [
+              [Number.NEGATIVE_INFINITY, 1],
+              [1, 2],
+            ],
+            { backend },
+          ),
+        ),
+      ).toEqual({ code: 'NOT_FINITE', field: 'cost[0][0]' });
+      expect(
+        await failure(
+          or.linearAssignment(
+            [
+              [1, Number.POSITIVE_INFINITY],
+              [1, 2],
+            ],
+            { backend, maximize: true },
+          ),
+        ),
+      ).toEqual({ code: 'NOT_FINITE', field: 'cost[0][1]' });
+      // Every assignment sums two costs of 1e308: Infinity.
+      expect(
+        await failure(
+          or.linearAssignment(
+            [
+              [1e308, 1e308],
+              [1e308, 1e308],
+            ],
+            { backend },
+          ),
+        ),
+      ).toEqual({ code: 'NOT_FINITE', field: 'cost' });
+      // Forbidden pairs keep their meaning.
+      const r = await or.linearAssignment(
+        [
+          [Number.POSITIVE_INFINITY, 1],
+          [1, 5],
+        ],
+        { backend },
+      );
+      expect(r.total).toBe(2);
+    });
+  }
 });
 
 describe('minCostFlow edge cases', () => {

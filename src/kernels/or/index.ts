@@ -396,9 +396,20 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
     async linearAssignment(costInput, optionsIn) {
       const options = optionsObject(optionsIn);
       const { flat, rows: n, cols: m } = matrix('cost', costInput, options.n, options.m);
+      // The infinity that means "forbidden" is +Infinity when minimising, -Infinity when maximising;
+      // the other one (a "must take" pair) once gave a total of -Infinity (or +Infinity) silently.
+      const wrongInfinity = options.maximize === true ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
       for (let t = 0; t < flat.length; t++) {
+        if (flat[t] === wrongInfinity) {
+          throw new WaybillError(
+            'NOT_FINITE',
+            `cost[${Math.floor(t / m)}][${t % m}] is ${wrongInfinity}: only ${-wrongInfinity} (a forbidden pair) may be infinite when ${options.maximize === true ? 'maximising' : 'minimising'}`,
+            { field: `cost[${Math.floor(t / m)}][${t % m}]`, row: Math.floor(t / m), col: t % m },
+          );
+        }
         if (Number.isNaN(flat[t])) {
           throw new WaybillError('NOT_FINITE', `cost[${Math.floor(t / m)}][${t % m}] is NaN (use +Infinity for a forbidden pair)`, {
+            field: `cost[${Math.floor(t / m)}][${t % m}]`,
             row: Math.floor(t / m),
             col: t % m,
           });
@@ -431,10 +442,13 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
       }
       const outRowToCol = new Int32Array(n);
       const outTotal = new Float64Array(1);
-      return execute({ kernel: 'linearAssignment', cost: flat, n, m, maximize, outRowToCol, outTotal }, { n, m }, options, () => ({
-        rowToCol: outRowToCol,
-        total: outTotal[0] as number,
-      }));
+      return execute({ kernel: 'linearAssignment', cost: flat, n, m, maximize, outRowToCol, outTotal }, { n, m }, options, () => {
+        const total = outTotal[0] as number;
+        // Finite costs near the float64 limit can still sum past it.
+        if (!Number.isFinite(total))
+          throw new WaybillError('NOT_FINITE', `the total of the assignment is ${total}: costs too large`, { field: 'cost' });
+        return { rowToCol: outRowToCol, total };
+      });
     },
 
     async budgetAllocation(valueInput, costInput, budget, optionsIn) {
