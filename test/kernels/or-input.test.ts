@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine, WaybillError } from '../../src/index.js';
-import { OR_MAX_ITERATIONS, OR_MAX_TIME_LIMIT_MS } from '../../src/kernels/or/index.js';
+import { compileVrp, OR_MAX_ITERATIONS, OR_MAX_TIME_LIMIT_MS } from '../../src/kernels/or/index.js';
 
 const engine = createEngine({ workers: 0 });
 afterAll(() => engine.close());
@@ -78,6 +78,14 @@ describe('detached typed arrays', () => {
     });
     expect(await failure(or.tsp({ coords: detached([0, 0, 1, 1]) }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'coords' });
     expect(await failure(or.tsp({ distances: detached([0]), n: 1 }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'distances' });
+  });
+  it('a compiled VRP whose arrays were transferred is INVALID_ARGUMENT naming the array', async () => {
+    for (const field of ['typeCount', 'dist'] as const) {
+      const c = compileVrp(tinyVrp);
+      const buf = c[field].buffer as ArrayBuffer;
+      structuredClone(buf, { transfer: [buf] });
+      expect(await failure(or.solveVrp(c, { maxIterations: 5 })), field).toEqual({ code: 'INVALID_ARGUMENT', field });
+    }
   });
   it('a live subarray with a byteOffset is read from its offset', async () => {
     const big = Float64Array.from([99, 99, 1, -1]);

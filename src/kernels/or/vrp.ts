@@ -5,6 +5,7 @@
  * returned silently: `feasible: false` comes with the violations.
  */
 import type { RunRecord } from '../geo/types.js';
+import { assertNotDetached } from '../options.js';
 import { callbackOption, intOption, OR_MAX_ITERATIONS, timeLimitOption } from './limits.js';
 import type { OrOptions, VrpTask } from './types.js';
 import { type CompiledVrp, checkVrpSolution, compileVrp, type VrpCheck, type VrpProblem, type VrpViolation } from './vrp-model.js';
@@ -137,6 +138,8 @@ export function decodeRoutes(out: Int32Array, slots: number): number[][] {
 }
 
 export async function solveVrpWith(execute: Execute, input: VrpProblem | CompiledVrp, options: VrpSolveOptions = {}): Promise<VrpSolution> {
+  // A compiled problem's arrays may have been transferred since (typeCount then threw a raw TypeError).
+  if (isCompiled(input)) for (const [field, v] of Object.entries(input)) assertNotDetached(v, field);
   const c = isCompiled(input) ? input : compileVrp(input);
   const customers = c.n - c.depots;
   const seed = intOption('seed', options.seed, 1, 0, 2 ** 52);
