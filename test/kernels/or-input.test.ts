@@ -66,6 +66,27 @@ describe('null and non-object options', () => {
   });
 });
 
+describe('every refusal names its field', () => {
+  it('budget, algorithm, margin, value and cost cells, unknown backend', async () => {
+    expect(await failure(or.budgetAllocation([[1]], [[1]], null as never))).toEqual({ code: 'INVALID_ARGUMENT', field: 'budget' });
+    expect(await failure(or.budgetAllocation([[Number.POSITIVE_INFINITY]], [[1]], 1))).toEqual({
+      code: 'NOT_FINITE',
+      field: 'value[0][0]',
+    });
+    expect(await failure(or.budgetAllocation([[1]], [[-1]], 1))).toEqual({ code: 'INVALID_ARGUMENT', field: 'cost[0][0]' });
+    expect(await failure(or.budgetAllocation([[1]], [[1]], 1, { margin: [[1]] }))).toEqual({
+      code: 'INVALID_ARGUMENT',
+      field: 'marginFloor',
+    });
+    expect(await failure(or.linearAssignment([[1]], { algorithm: 'x' as never }))).toEqual({
+      code: 'INVALID_ARGUMENT',
+      field: 'algorithm',
+    });
+    expect(await failure(or.linearAssignment([[1]], { backend: 'x' as never }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'backend' });
+    expect(await failure(or.linearAssignment([[1, 2]], { algorithm: 'auction' }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'cost' });
+  });
+});
+
 describe('detached typed arrays', () => {
   it('minCostFlow supply, assignment and budget matrices, tsp input: INVALID_ARGUMENT naming the array', async () => {
     expect(await failure(or.minCostFlow({ supply: detached([1, -1]), arcs: [] }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'supply' });

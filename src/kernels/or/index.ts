@@ -424,18 +424,27 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
         throw new WaybillError(
           'INVALID_ARGUMENT',
           `more rows (${n}) than columns (${m}): every row needs its own column; transpose the matrix`,
-          { n, m },
+          { field: 'cost', n, m },
         );
       const maximize = options.maximize === true;
       const algorithm = options.algorithm ?? 'jv';
       if (algorithm !== 'jv' && algorithm !== 'auction')
-        throw new WaybillError('INVALID_ARGUMENT', `algorithm must be 'jv' or 'auction', got ${String(algorithm)}`);
+        throw new WaybillError('INVALID_ARGUMENT', `algorithm must be 'jv' or 'auction', got ${String(algorithm)}`, {
+          field: 'algorithm',
+        });
       if (algorithm === 'auction') {
-        if (n !== m) throw new WaybillError('INVALID_ARGUMENT', `the auction needs a square matrix, got ${n} x ${m}`, { n, m });
+        if (n !== m)
+          throw new WaybillError('INVALID_ARGUMENT', `the auction needs a square matrix, got ${n} x ${m}`, {
+            field: 'cost',
+            n,
+            m,
+          });
         const cost = maximize ? flat.map((v) => -v) : flat;
         for (let t = 0; t < cost.length; t++) {
           if (!Number.isFinite(cost[t]))
-            throw new WaybillError('NOT_FINITE', `the auction needs finite costs: cost[${Math.floor(t / m)}][${t % m}] is ${flat[t]}`);
+            throw new WaybillError('NOT_FINITE', `the auction needs finite costs: cost[${Math.floor(t / m)}][${t % m}] is ${flat[t]}`, {
+              field: `cost[${Math.floor(t / m)}][${t % m}]`,
+            });
         }
         const outRowToCol = new Int32Array(n);
         const outStats = new Float64Array(4);
@@ -461,40 +470,54 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
       const v = matrix('value', valueInput, options.units, options.options);
       const c = matrix('cost', costInput, options.units, options.options);
       if (v.rows !== c.rows || v.cols !== c.cols) {
-        throw new WaybillError('INVALID_LENGTH', `value is ${v.rows} x ${v.cols} but cost is ${c.rows} x ${c.cols}`);
+        throw new WaybillError('INVALID_LENGTH', `value is ${v.rows} x ${v.cols} but cost is ${c.rows} x ${c.cols}`, {
+          field: 'cost',
+        });
       }
       if (typeof budget !== 'number' || !Number.isFinite(budget) || budget < 0) {
-        throw new WaybillError('INVALID_ARGUMENT', `budget must be a finite number >= 0, got ${String(budget)}`, { argument: 'budget' });
+        throw new WaybillError('INVALID_ARGUMENT', `budget must be a finite number >= 0, got ${String(budget)}`, {
+          argument: 'budget',
+          field: 'budget',
+        });
       }
       for (let t = 0; t < v.flat.length; t++) {
         const val = v.flat[t] as number;
         const cost = c.flat[t] as number;
         const where = { unit: Math.floor(t / v.cols), option: t % v.cols };
         if (!Number.isNaN(val) && !Number.isFinite(val))
-          throw new WaybillError('NOT_FINITE', `value[${where.unit}][${where.option}] is ${val}`, where);
+          throw new WaybillError('NOT_FINITE', `value[${where.unit}][${where.option}] is ${val}`, {
+            ...where,
+            field: `value[${where.unit}][${where.option}]`,
+          });
         if (!Number.isNaN(val) && !(Number.isFinite(cost) && cost >= 0)) {
-          throw new WaybillError(
-            'INVALID_ARGUMENT',
-            `cost[${where.unit}][${where.option}] is ${cost}: costs must be finite and >= 0`,
-            where,
-          );
+          throw new WaybillError('INVALID_ARGUMENT', `cost[${where.unit}][${where.option}] is ${cost}: costs must be finite and >= 0`, {
+            ...where,
+            field: `cost[${where.unit}][${where.option}]`,
+          });
         }
       }
       const units = v.rows;
       let margin: Float64Array | undefined;
       if (options.margin !== undefined || options.marginFloor !== undefined) {
         if (options.margin === undefined || options.marginFloor === undefined) {
-          throw new WaybillError('INVALID_ARGUMENT', 'margin and marginFloor go together');
+          throw new WaybillError('INVALID_ARGUMENT', 'margin and marginFloor go together', {
+            field: options.margin === undefined ? 'margin' : 'marginFloor',
+          });
         }
         const mm = matrix('margin', options.margin, options.units, options.options);
         if (mm.rows !== v.rows || mm.cols !== v.cols)
-          throw new WaybillError('INVALID_LENGTH', `margin is ${mm.rows} x ${mm.cols}, value is ${v.rows} x ${v.cols}`);
+          throw new WaybillError('INVALID_LENGTH', `margin is ${mm.rows} x ${mm.cols}, value is ${v.rows} x ${v.cols}`, {
+            field: 'margin',
+          });
         if (typeof options.marginFloor !== 'number' || !Number.isFinite(options.marginFloor)) {
-          throw new WaybillError('INVALID_ARGUMENT', `marginFloor must be a finite number, got ${String(options.marginFloor)}`);
+          throw new WaybillError('INVALID_ARGUMENT', `marginFloor must be a finite number, got ${String(options.marginFloor)}`, {
+            field: 'marginFloor',
+          });
         }
         for (let t = 0; t < mm.flat.length; t++) {
           if (!Number.isNaN(v.flat[t] as number) && !Number.isFinite(mm.flat[t] as number)) {
             throw new WaybillError('NOT_FINITE', `margin[${Math.floor(t / v.cols)}][${t % v.cols}] is ${mm.flat[t]}`, {
+              field: `margin[${Math.floor(t / v.cols)}][${t % v.cols}]`,
               unit: Math.floor(t / v.cols),
               option: t % v.cols,
             });
