@@ -74,6 +74,17 @@ describe('time-series input checks', () => {
       expect(long.fits[0]?.spec.season).toBe('N');
       expect(long.fits[0]?.aicc).toBe(plain.fits[0]?.aicc);
       expect(long.notes[0]).toMatch(/maxSeason/);
+      // 2^53: an integer, but past the native binding's 32-bit read (a raw TypeError there).
+      for (const maxSeason of [2 ** 53, 2 ** 31]) {
+        expect(await failure(() => ts.fitEts({ series: [y] }, { maxSeason, backend }))).toEqual({
+          code: 'INVALID_ARGUMENT',
+          field: 'maxSeason',
+        });
+        expect(await failure(() => ts.forecast({ series: [y] }, { model: 'ets', horizon: 2, maxSeason, backend }))).toEqual({
+          code: 'INVALID_ARGUMENT',
+          field: 'maxSeason',
+        });
+      }
       expect(await failure(() => ts.fitEts({ series: [y] }, { maxSeason: -1, backend }))).toEqual({
         code: 'INVALID_ARGUMENT',
         field: 'maxSeason',

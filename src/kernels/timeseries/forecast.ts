@@ -171,8 +171,10 @@ export async function forecastBatch(
   };
   if (model === 'ets') {
     parseEtsCode(etsOptions.model as string);
-    if (!Number.isInteger(etsOptions.maxSeason) || (etsOptions.maxSeason as number) < 1)
-      throw new WaybillError('INVALID_ARGUMENT', `maxSeason must be an integer >= 1, got ${etsOptions.maxSeason}`, { field: 'maxSeason' });
+    if (!Number.isInteger(etsOptions.maxSeason) || (etsOptions.maxSeason as number) < 1 || (etsOptions.maxSeason as number) > 2 ** 31 - 1)
+      throw new WaybillError('INVALID_ARGUMENT', `maxSeason must be an integer in 1..2147483647, got ${etsOptions.maxSeason}`, {
+        field: 'maxSeason',
+      });
   }
   const fitter: EtsFitter = etsFitter ?? ((values, offsets, mm, o) => autoEtsBatch(values, offsets, mm, o));
   const count = batch.ids.length;

@@ -233,8 +233,10 @@ export function createTimeseriesKernels(isClosed: () => boolean, allowNative = t
         throw new WaybillError('INVALID_ARGUMENT', `seasonLength must be an integer >= 1, got ${season}`, { field: 'seasonLength' });
       const maxSeason = options.maxSeason ?? 24;
       // The native binding threw a raw TypeError for a bad maxSeason.
-      if (!Number.isInteger(maxSeason) || maxSeason < 1)
-        throw new WaybillError('INVALID_ARGUMENT', `maxSeason must be an integer >= 1, got ${maxSeason}`, { field: 'maxSeason' });
+      if (!Number.isInteger(maxSeason) || maxSeason < 1 || maxSeason > 2 ** 31 - 1)
+        throw new WaybillError('INVALID_ARGUMENT', `maxSeason must be an integer in 1..2147483647, got ${maxSeason}`, {
+          field: 'maxSeason',
+        });
       const etsOptions: AutoEtsOptions = {
         model: options.etsModel ?? 'ZZZ',
         maxSeason,
