@@ -403,6 +403,30 @@ void check_min_cost_flow() {
   CHECK(min_cost_flow_cpu(2, b1.data(), 1, s1.data(), t1.data(), cap1.data(), c1.data(), fl.data(), po.data(), &r).code ==
             StatusCode::kInvalidArgument,
         "unbalanced supplies accepted");
+  // A negative-cost cycle of finite capacity is bounded: saturate it. Capacities above the total
+  // supply once read as "unbounded" (the unlimited-capacity marker was sized from the supplies only).
+  {
+    std::vector<int32_t> s2 = {0, 1, 0}, t2 = {1, 0, 0};
+    std::vector<double> b2 = {0, 0}, cap2 = {5, 5, 3}, c2 = {-2, 1, -1}, fl2(3), po2(2);
+    FlowResult r2;
+    const Status st = min_cost_flow_cpu(2, b2.data(), 3, s2.data(), t2.data(), cap2.data(), c2.data(), fl2.data(), po2.data(), &r2);
+    CHECK(st.ok(), "finite negative cycle: %s", st.message.c_str());
+    CHECK(r2.cost == -8 && fl2[0] == 5 && fl2[1] == 5 && fl2[2] == 3, "finite negative cycles: cost %.3f, flows %.3f %.3f %.3f (want -8, 5 5 3)",
+          r2.cost, fl2[0], fl2[1], fl2[2]);
+    // The same cycle without capacities is unbounded.
+    std::vector<double> inf2(3, std::numeric_limits<double>::infinity());
+    CHECK(min_cost_flow_cpu(2, b2.data(), 3, s2.data(), t2.data(), inf2.data(), c2.data(), fl2.data(), po2.data(), &r2).code ==
+              StatusCode::kInvalidArgument,
+          "unlimited negative cycle not reported");
+  }
+  // Costs whose sums overflow are refused, not answered INFEASIBLE with infinite potentials.
+  {
+    std::vector<int32_t> s3 = {0}, t3 = {1};
+    std::vector<double> b3 = {1, -1}, cap3 = {std::numeric_limits<double>::infinity()}, c3 = {1e308}, fl3(1), po3(2);
+    FlowResult r3;
+    const Status st = min_cost_flow_cpu(2, b3.data(), 1, s3.data(), t3.data(), cap3.data(), c3.data(), fl3.data(), po3.data(), &r3);
+    CHECK(st.code == StatusCode::kInvalidArgument, "1e308 cost: %s", st.ok() ? "accepted" : st.message.c_str());
+  }
 }
 
 void check_auction() {

@@ -46,7 +46,7 @@ export class BackendRegistry {
         throw new WaybillError(
           known ? 'BACKEND_UNAVAILABLE' : 'INVALID_ARGUMENT',
           known ? `backend '${forced}' is not enabled in this engine` : `unknown backend '${String(forced)}'`,
-          { backend: forced },
+          { backend: forced, field: 'backend' },
         );
       }
       const st = b.status();

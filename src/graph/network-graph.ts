@@ -5,6 +5,7 @@
  * NOT_FOUND with `details.node`.
  */
 import { WaybillError } from '../errors.js';
+import { describeValue, optionsObject } from '../kernels/options.js';
 import { type Arc, kShortestPaths } from './k-shortest.js';
 import { mean, quantile } from './stats.js';
 import type { DriftFlag, EdgeKind, GraphEdge, GraphNode, GraphPath, GraphSource, LaneStats } from './types.js';
@@ -35,6 +36,9 @@ export interface DriftOptions {
   /** Historical range: these quantiles of the older times (default [0.05, 0.95]). */
   range?: [number, number];
 }
+
+/** Most paths one kShortestPaths call returns. */
+export const MAX_PATHS = 1000;
 
 function edgeId(kind: EdgeKind, from: string, to: string): string {
   return `${kind}:${from}->${to}`;
@@ -136,9 +140,18 @@ export class NetworkGraph {
    * Neighbours of a node: along outgoing edges (default), incoming, or both; optionally only
    * edges of one kind. Each entry names the neighbour and the edge.
    */
-  neighbours(id: string, options: { direction?: 'out' | 'in' | 'both'; kind?: EdgeKind } = {}): { node: GraphNode; edge: GraphEdge }[] {
+  neighbours(id: string, optionsIn?: { direction?: 'out' | 'in' | 'both'; kind?: EdgeKind }): { node: GraphNode; edge: GraphEdge }[] {
+    const options = optionsObject(optionsIn);
     this.node(id);
     const dir = options.direction ?? 'out';
+    if (dir !== 'out' && dir !== 'in' && dir !== 'both')
+      throw new WaybillError('INVALID_ARGUMENT', `direction must be 'out', 'in' or 'both', got ${describeValue(dir)}`, {
+        field: 'direction',
+      });
+    if (options.kind !== undefined && options.kind !== 'contains' && options.kind !== 'serves' && options.kind !== 'lane')
+      throw new WaybillError('INVALID_ARGUMENT', `kind must be 'contains', 'serves' or 'lane', got ${describeValue(options.kind)}`, {
+        field: 'kind',
+      });
     const out: { node: GraphNode; edge: GraphEdge }[] = [];
     const take = (ids: string[], other: (e: GraphEdge) => string): void => {
       for (const eid of ids) {
@@ -162,15 +175,27 @@ export class NetworkGraph {
   /**
    * Up to k loopless paths along lanes from `from` to `to`, cheapest first, each lane weighed by
    * its mean time or a quantile of its times (seconds; lanes without times are not used).
+   * 1 <= k <= MAX_PATHS (1000), else INVALID_K.
    */
-  kShortestPaths(from: string, to: string, k: number, options: { weight?: PathWeight } = {}): GraphPath[] {
+  kShortestPaths(from: string, to: string, k: number, optionsIn?: { weight?: PathWeight }): GraphPath[] {
+    const options = optionsObject(optionsIn);
     this.node(from);
     this.node(to);
-    if (!Number.isInteger(k) || k < 1)
-      throw new WaybillError('INVALID_K', `k must be a positive integer, got ${String(k)}`, { argument: 'k' });
+    // Yen's algorithm enumerates paths one by one: a huge k on a large graph never finished.
+    if (!Number.isInteger(k) || k < 1 || k > MAX_PATHS)
+      throw new WaybillError('INVALID_K', `k must be an integer in 1..${MAX_PATHS}, got ${describeValue(k)}`, {
+        argument: 'k',
+        field: 'k',
+      });
     const weight = options.weight ?? 'mean';
-    if (weight !== 'mean' && !(weight.quantile >= 0 && weight.quantile <= 1))
-      throw new WaybillError('INVALID_ARGUMENT', 'weight.quantile must be in [0, 1]', { argument: 'weight' });
+    if (
+      weight !== 'mean' &&
+      !(typeof weight === 'object' && typeof weight.quantile === 'number' && weight.quantile >= 0 && weight.quantile <= 1)
+    )
+      throw new WaybillError('INVALID_ARGUMENT', "weight must be 'mean' or { quantile } with the quantile in [0, 1]", {
+        argument: 'weight',
+        field: 'weight',
+      });
     const cache = new Map<string, Arc[]>();
     const arcs = (node: string): Arc[] => {
       let a = cache.get(node);
@@ -190,12 +215,15 @@ export class NetworkGraph {
   }
 
   /** Statistics of the lane from -> to (NOT_FOUND when absent). */
-  laneStats(from: string, to: string, options: { quantiles?: number[] } = {}): LaneStats {
+  laneStats(from: string, to: string, optionsIn?: { quantiles?: number[] }): LaneStats {
+    const options = optionsObject(optionsIn);
     return this.statsOf(this.lane(from, to), options.quantiles);
   }
 
-  /** Statistics of a lane edge. */
+  /** Statistics of a lane edge; `qs`: quantiles in [0, 1] (INVALID_ARGUMENT otherwise). */
   statsOf(e: GraphEdge, qs: number[] = [0.1, 0.5, 0.9, 0.95]): LaneStats {
+    if (!Array.isArray(qs) || qs.some((q) => typeof q !== 'number' || !(q >= 0 && q <= 1)))
+      throw new WaybillError('INVALID_ARGUMENT', 'quantiles must be an array of numbers in [0, 1]', { field: 'quantiles' });
     const t = e.seconds.filter(Number.isFinite);
     const quantiles: Record<string, number> = {};
     for (const q of qs) quantiles[`p${Math.round(q * 100)}`] = quantile(t, q);
@@ -236,13 +264,32 @@ export class NetworkGraph {
    * minHistory). The lane is flagged `slower` when the recent median exceeds the history's upper
    * range quantile (default P95), `faster` when it is below the lower one (default P5).
    */
-  driftFlags(options: DriftOptions = {}): DriftFlag[] {
+  driftFlags(optionsIn?: DriftOptions): DriftFlag[] {
+    const options = optionsObject(optionsIn);
     const fraction = options.recentFraction ?? 0.2;
     const minHistory = options.minHistory ?? 8;
     const minRecent = options.minRecent ?? 3;
-    const [lo, hi] = options.range ?? [0.05, 0.95];
-    if (!(fraction > 0 && fraction < 1))
-      throw new WaybillError('INVALID_ARGUMENT', 'recentFraction must be in (0, 1)', { argument: 'recentFraction' });
+    const range = options.range ?? [0.05, 0.95];
+    if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1))
+      throw new WaybillError('INVALID_ARGUMENT', 'recentFraction must be in (0, 1)', {
+        argument: 'recentFraction',
+        field: 'recentFraction',
+      });
+    for (const [field, v] of [
+      ['minHistory', minHistory],
+      ['minRecent', minRecent],
+    ] as const)
+      if (!Number.isSafeInteger(v) || v < 0)
+        throw new WaybillError('INVALID_ARGUMENT', `${field} must be an integer >= 0, got ${describeValue(v)}`, { field });
+    // Quantiles outside [0, 1] read past the sorted times (NaN bounds: no lane was ever flagged).
+    if (
+      !Array.isArray(range) ||
+      range.length !== 2 ||
+      !range.every((q) => typeof q === 'number' && q >= 0 && q <= 1) ||
+      range[0] > range[1]
+    )
+      throw new WaybillError('INVALID_ARGUMENT', 'range must be two quantiles [low, high] with 0 <= low <= high <= 1', { field: 'range' });
+    const [lo, hi] = range;
     const flags: DriftFlag[] = [];
     for (const e of this.edges.values()) {
       if (e.kind !== 'lane' || e.timeBasis !== 'observed') continue;

@@ -7,6 +7,8 @@
 import type { BackendRegistry } from '../../backends/registry.js';
 import { toWaybillError, WaybillError } from '../../errors.js';
 import type { RunRecord } from '../geo/types.js';
+import { assertNotDetached, describeValue, optionsObject } from '../options.js';
+import { callbackOption, intOption, OR_MAX_ITERATIONS, TSP_MAX_CITIES, timeLimitOption } from './limits.js';
 import { type LinearProgram, type LinearProgramResult, solveLinearProgram } from './linear-program.js';
 import { type DistanceConvention, edgeLength } from './routes.js';
 import type {
@@ -24,6 +26,7 @@ import type {
 import { solveVrpWith, type VrpSolution, type VrpSolveOptions } from './vrp.js';
 import type { CompiledVrp, VrpProblem } from './vrp-model.js';
 
+export { OR_MAX_ITERATIONS, OR_MAX_TIME_LIMIT_MS, TSP_MAX_CITIES } from './limits.js';
 export type { LinearProgram, LinearProgramResult } from './linear-program.js';
 export * from './types.js';
 export type { VrpProgress, VrpRoute, VrpSolution, VrpSolveOptions, VrpUnassigned } from './vrp.js';
@@ -87,6 +90,11 @@ export interface OrKernels {
    * Minimum-cost flow: node supplies (positive = supply, negative = demand, summing to 0) and arcs
    * { from, to, capacity?, cost }. Native: network simplex (any costs); TS reference: successive
    * shortest paths (non-negative costs). Fails with INFEASIBLE when the supplies cannot be routed.
+   * Costs, supplies and capacities whose sums would overflow are NOT_FINITE. Precision: the native
+   * simplex starts from artificial arcs priced at 2 (sum |cost| + 1) and stops when no reduced cost
+   * is below -1e-12 of that price, so with cost magnitudes summing beyond about 1e12 (e.g. one 1e17
+   * big-M arc beside arcs of cost 1 and 11.9: 95.2 instead of 8) it can miss improvements smaller
+   * than that tolerance per unit of flow; the TS reference (non-negative costs) has no such limit.
    */
   minCostFlow(
     input: { supply: Float64Array | readonly number[]; arcs: readonly FlowArc[] },
@@ -109,20 +117,24 @@ export interface OrKernels {
 /** Flattens nested rows (checking they are rectangular) or checks a flat array against n x m. */
 function matrix(name: string, data: unknown, rows?: number, cols?: number): { flat: Float64Array; rows: number; cols: number } {
   if (data instanceof Float64Array) {
+    assertNotDetached(data, name);
     if (rows === undefined || cols === undefined) {
       throw new WaybillError('INVALID_ARGUMENT', `${name} as a flat Float64Array needs its shape: pass n and m (or units and options)`, {
         argument: name,
+        field: name,
       });
     }
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0 || data.length !== rows * cols) {
-      throw new WaybillError('INVALID_LENGTH', `${name} has ${data.length} elements, shape ${rows} x ${cols} needs ${rows * cols}`, {
-        argument: name,
-      });
+      throw new WaybillError(
+        'INVALID_LENGTH',
+        `${name} has ${data.length} elements, shape ${describeValue(rows)} x ${describeValue(cols)} needs ${Number.isInteger(rows) && Number.isInteger(cols) ? rows * cols : 'integers'}`,
+        { argument: name, field: name },
+      );
     }
     return { flat: data, rows, cols };
   }
   if (!Array.isArray(data))
-    throw new WaybillError('INVALID_ARGUMENT', `${name} must be a Float64Array or an array of rows`, { argument: name });
+    throw new WaybillError('INVALID_ARGUMENT', `${name} must be a Float64Array or an array of rows`, { argument: name, field: name });
   const r = data.length;
   const c = r === 0 ? 0 : ((data[0] as unknown[])?.length ?? -1);
   const flat = new Float64Array(r * Math.max(c, 0));
@@ -131,15 +143,17 @@ function matrix(name: string, data: unknown, rows?: number, cols?: number): { fl
       throw new WaybillError(
         'INVALID_LENGTH',
         `${name} is ragged: row ${i} has ${Array.isArray(row) ? row.length : 'no'} entries, row 0 has ${c}`,
-        {
-          argument: name,
-          row: i,
-        },
+        { argument: name, field: `${name}[${i}]`, row: i },
       );
     }
     row.forEach((v, j) => {
       if (typeof v !== 'number')
-        throw new WaybillError('INVALID_ARGUMENT', `${name}[${i}][${j}] is not a number`, { argument: name, row: i, col: j });
+        throw new WaybillError('INVALID_ARGUMENT', `${name}[${i}][${j}] is not a number`, {
+          argument: name,
+          field: `${name}[${i}][${j}]`,
+          row: i,
+          col: j,
+        });
       flat[i * c + j] = v;
     });
   });
@@ -176,47 +190,76 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
   }
 
   return {
-    async minCostFlow(input, options = {}) {
-      if (typeof input !== 'object' || input === null) throw new WaybillError('INVALID_ARGUMENT', 'minCostFlow needs { supply, arcs }');
+    async minCostFlow(input, optionsIn) {
+      const options = optionsObject(optionsIn);
+      if (typeof input !== 'object' || input === null)
+        throw new WaybillError('INVALID_ARGUMENT', 'minCostFlow needs { supply, arcs }', { field: 'input' });
       const supplyIn = input.supply;
       if (!(supplyIn instanceof Float64Array) && !Array.isArray(supplyIn))
-        throw new WaybillError('INVALID_ARGUMENT', 'supply must be an array of numbers');
-      const supply = Float64Array.from(supplyIn as ArrayLike<number>);
-      const n = supply.length;
+        throw new WaybillError('INVALID_ARGUMENT', 'supply must be an array of numbers (or a Float64Array)', { field: 'supply' });
+      assertNotDetached(supplyIn, 'supply');
+      const supply = new Float64Array(supplyIn.length);
       let balance = 0;
       let scale = 0;
-      supply.forEach((b, i) => {
-        if (!Number.isFinite(b)) throw new WaybillError('NOT_FINITE', `supply[${i}] is ${b}`, { node: i });
+      for (let i = 0; i < supply.length; i++) {
+        const b = supplyIn[i];
+        if (typeof b !== 'number')
+          throw new WaybillError('INVALID_ARGUMENT', `supply[${i}] is not a number`, { field: `supply[${i}]`, node: i });
+        if (!Number.isFinite(b)) throw new WaybillError('NOT_FINITE', `supply[${i}] is ${b}`, { field: `supply[${i}]`, node: i });
+        supply[i] = b;
         balance += b;
         scale += Math.abs(b);
-      });
+      }
+      const n = supply.length;
       if (Math.abs(balance) > 1e-9 * Math.max(1, scale)) {
         throw new WaybillError(
           'INVALID_ARGUMENT',
           `supplies must sum to 0 (they sum to ${balance}): add a slack node for unbalanced problems`,
+          { field: 'supply' },
         );
       }
-      if (!Array.isArray(input.arcs)) throw new WaybillError('INVALID_ARGUMENT', 'arcs must be an array of { from, to, capacity?, cost }');
+      if (!Array.isArray(input.arcs))
+        throw new WaybillError('INVALID_ARGUMENT', 'arcs must be an array of { from, to, capacity?, cost }', { field: 'arcs' });
       const m = input.arcs.length;
       const src = new Int32Array(m);
       const dst = new Int32Array(m);
       const capacity = new Float64Array(m);
       const cost = new Float64Array(m);
+      // Sums the solvers build from the input (flow bounds, path costs, potentials) must stay finite.
+      let capacitySum = scale;
+      let costSum = 0;
       input.arcs.forEach((a, i) => {
-        const where = { arc: i };
+        const where = { arc: i, field: `arcs[${i}]` };
         if (!Number.isInteger(a?.from) || !Number.isInteger(a?.to) || a.from < 0 || a.to < 0 || a.from >= n || a.to >= n) {
           throw new WaybillError('INVALID_ARGUMENT', `arc ${i}: from and to must be node indices in 0..${n - 1}`, where);
         }
         const cap = a.capacity ?? Number.POSITIVE_INFINITY;
         if (typeof cap !== 'number' || Number.isNaN(cap) || cap < 0)
-          throw new WaybillError('INVALID_ARGUMENT', `arc ${i}: capacity must be >= 0`, where);
+          throw new WaybillError('INVALID_ARGUMENT', `arc ${i}: capacity must be >= 0`, { ...where, field: `arcs[${i}].capacity` });
         if (typeof a.cost !== 'number' || !Number.isFinite(a.cost))
-          throw new WaybillError('NOT_FINITE', `arc ${i}: cost is ${String(a.cost)}`, where);
+          throw new WaybillError('NOT_FINITE', `arc ${i}: cost is ${describeValue(a.cost)}`, { ...where, field: `arcs[${i}].cost` });
         src[i] = a.from;
         dst[i] = a.to;
         capacity[i] = cap;
         cost[i] = a.cost;
+        if (cap !== Number.POSITIVE_INFINITY) capacitySum += cap;
+        costSum += Math.abs(a.cost);
       });
+      // The network simplex prices its artificial arcs at 2 (sum |cost| + 1) and bounds unlimited
+      // arcs by 8 (supplies + capacities): beyond about 1e300 these overflowed, and a 1e308 cost
+      // read as INFEASIBLE or left infinite potentials behind.
+      if (!(costSum * (n + 2) * 4 < Number.MAX_VALUE))
+        throw new WaybillError('NOT_FINITE', `arc costs too large: their magnitudes sum to ${costSum}, which overflows path costs`, {
+          field: 'arcs',
+        });
+      if (!(capacitySum * 16 < Number.MAX_VALUE))
+        throw new WaybillError(
+          'NOT_FINITE',
+          'supplies and finite capacities too large: their sum overflows (use Infinity for unlimited arcs)',
+          {
+            field: 'arcs',
+          },
+        );
       const outFlow = new Float64Array(m);
       const outPotential = new Float64Array(n);
       const outStats = new Float64Array(2);
@@ -224,28 +267,49 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
         { kernel: 'minCostFlow', n, supply, m, src, dst, capacity, cost, outFlow, outPotential, outStats },
         { n, m },
         options,
-        () => ({ flow: outFlow, cost: outStats[0] as number, potentials: outPotential, iterations: outStats[1] as number }),
+        () => {
+          const total = outStats[0] as number;
+          if (!Number.isFinite(total))
+            throw new WaybillError('NOT_FINITE', `the cost of the flow is ${total}: flows times costs overflow`, { field: 'cost' });
+          return { flow: outFlow, cost: total, potentials: outPotential, iterations: outStats[1] as number };
+        },
       );
     },
 
-    async tsp(input, options = {}) {
+    async tsp(input, optionsIn) {
+      const options = optionsObject(optionsIn);
+      // Limits first: they are cheap, and a bad one should not wait for a large matrix to be checked.
+      const seed = intOption('seed', options.seed, 1, 0, Number.MAX_SAFE_INTEGER);
+      const timeLimitMs = timeLimitOption(options.timeLimitMs);
+      const onProgress = callbackOption('onProgress', options.onProgress);
+      const maxIterations = intOption('maxIterations', options.maxIterations, timeLimitMs > 0 ? 0 : 1000, 0, OR_MAX_ITERATIONS);
+      if (typeof input !== 'object' || input === null)
+        throw new WaybillError('INVALID_ARGUMENT', 'tsp needs { distances } or { coords }', { field: 'input' });
       let dist: Float64Array;
       let n: number;
       if ('coords' in input) {
+        if (input.coords instanceof Float64Array) assertNotDetached(input.coords, 'coords');
         const pts = input.coords instanceof Float64Array ? input.coords : matrix('coords', input.coords).flat;
-        if (pts.length % 2 !== 0) throw new WaybillError('INVALID_LENGTH', 'coords must hold (x, y) pairs');
+        if (pts.length % 2 !== 0) throw new WaybillError('INVALID_LENGTH', 'coords must hold (x, y) pairs', { field: 'coords' });
         for (let t = 0; t < pts.length; t++)
-          if (!Number.isFinite(pts[t])) throw new WaybillError('NOT_FINITE', `coords[${t}] is ${pts[t]}`, { index: t });
+          if (!Number.isFinite(pts[t]))
+            throw new WaybillError('NOT_FINITE', `coords[${t}] is ${pts[t]}`, { field: `coords[${t}]`, index: t });
         n = pts.length / 2;
+        if (n > TSP_MAX_CITIES)
+          throw new WaybillError('TOO_LARGE', `${n} cities: the solver keeps an n x n matrix and takes at most ${TSP_MAX_CITIES}`, {
+            field: 'coords',
+            limit: TSP_MAX_CITIES,
+          });
         const convention = input.convention ?? 'exact';
         if (!['nint', 'exact', 'trunc1', 'att', 'ceil'].includes(convention))
-          throw new WaybillError('INVALID_ARGUMENT', `unknown distance convention ${String(convention)}`);
+          throw new WaybillError('INVALID_ARGUMENT', `unknown distance convention ${describeValue(convention)}`, { field: 'convention' });
         dist = new Float64Array(n * n);
         for (let i = 0; i < n; i++) {
           for (let j = i + 1; j < n; j++) {
             const d = edgeLength(pts, i, j, convention);
             if (!Number.isFinite(d))
               throw new WaybillError('NOT_FINITE', `the distance between cities ${i} and ${j} is ${d}: coordinates too large`, {
+                field: 'coords',
                 row: i,
                 col: j,
               });
@@ -254,45 +318,47 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
         }
       } else if ('distances' in input) {
         const m = matrix('distances', input.distances, input.n, input.n);
-        if (m.rows !== m.cols) throw new WaybillError('INVALID_LENGTH', `distances must be square, got ${m.rows} x ${m.cols}`);
+        if (m.rows !== m.cols)
+          throw new WaybillError('INVALID_LENGTH', `distances must be square, got ${m.rows} x ${m.cols}`, { field: 'distances' });
         n = m.rows;
         dist = m.flat;
         for (let i = 0; i < n; i++) {
           for (let j = 0; j < n; j++) {
             const v = dist[i * n + j] as number;
             if (!Number.isFinite(v) || v < 0)
-              throw new WaybillError('NOT_FINITE', `distances[${i}][${j}] is ${v}: distances must be finite and >= 0`, { row: i, col: j });
+              throw new WaybillError('NOT_FINITE', `distances[${i}][${j}] is ${v}: distances must be finite and >= 0`, {
+                field: `distances[${i}][${j}]`,
+                row: i,
+                col: j,
+              });
             if (j > i && Math.abs(v - (dist[j * n + i] as number)) > 1e-9 * Math.max(1, v)) {
               throw new WaybillError(
                 'INVALID_ARGUMENT',
                 `distances are not symmetric at [${i}][${j}] (this solver is for the symmetric TSP)`,
-                { row: i, col: j },
+                { field: `distances[${i}][${j}]`, row: i, col: j },
               );
             }
           }
         }
       } else {
-        throw new WaybillError('INVALID_ARGUMENT', 'tsp needs { distances } or { coords }');
+        throw new WaybillError('INVALID_ARGUMENT', 'tsp needs { distances } or { coords }', { field: 'input' });
       }
       // A tour sums n edges: its length (and every move's gain) must stay finite.
       let longest = 0;
       for (let t = 0; t < dist.length; t++) longest = Math.max(longest, dist[t] as number);
       if (!Number.isFinite(longest * n))
-        throw new WaybillError('NOT_FINITE', `a tour of ${n} edges up to ${longest} long overflows: distances too large`, { longest, n });
-      const seed = options.seed ?? 1;
-      if (!Number.isInteger(seed) || seed < 0) throw new WaybillError('INVALID_ARGUMENT', 'seed must be a non-negative integer');
-      const timeLimitMs = options.timeLimitMs ?? 0;
-      if (!(timeLimitMs >= 0)) throw new WaybillError('INVALID_ARGUMENT', 'timeLimitMs must be >= 0');
-      const maxIterations = options.maxIterations ?? (timeLimitMs > 0 ? 0 : 1000);
-      if (!Number.isInteger(maxIterations) || maxIterations < 0)
-        throw new WaybillError('INVALID_ARGUMENT', 'maxIterations must be a non-negative integer');
+        throw new WaybillError('NOT_FINITE', `a tour of ${n} edges up to ${longest} long overflows: distances too large`, {
+          field: 'distances' in input ? 'distances' : 'coords',
+          longest,
+          n,
+        });
       const outTour = new Int32Array(n);
       const outStats = new Float64Array(5);
       const progress = new Float64Array(new SharedArrayBuffer(24));
-      const poll = options.onProgress
+      const poll = onProgress
         ? setInterval(() => {
             if ((progress[1] as number) > 0)
-              options.onProgress?.({ best: progress[0] as number, iterations: progress[1] as number, elapsedMs: progress[2] as number });
+              onProgress({ best: progress[0] as number, iterations: progress[1] as number, elapsedMs: progress[2] as number });
           }, 200)
         : undefined;
       try {
@@ -323,20 +389,32 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
       }
     },
 
-    async solveVrp(problem, options = {}) {
-      return solveVrpWith(execute, problem, options);
+    async solveVrp(problem, options) {
+      return solveVrpWith(execute, problem, optionsObject(options));
     },
 
-    async linearProgram(model, options = {}) {
+    async linearProgram(model, options) {
       if (rt.isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
-      return solveLinearProgram(model, options);
+      return solveLinearProgram(model, optionsObject(options));
     },
 
-    async linearAssignment(costInput, options = {}) {
+    async linearAssignment(costInput, optionsIn) {
+      const options = optionsObject(optionsIn);
       const { flat, rows: n, cols: m } = matrix('cost', costInput, options.n, options.m);
+      // The infinity that means "forbidden" is +Infinity when minimising, -Infinity when maximising;
+      // the other one (a "must take" pair) once gave a total of -Infinity (or +Infinity) silently.
+      const wrongInfinity = options.maximize === true ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
       for (let t = 0; t < flat.length; t++) {
+        if (flat[t] === wrongInfinity) {
+          throw new WaybillError(
+            'NOT_FINITE',
+            `cost[${Math.floor(t / m)}][${t % m}] is ${wrongInfinity}: only ${-wrongInfinity} (a forbidden pair) may be infinite when ${options.maximize === true ? 'maximising' : 'minimising'}`,
+            { field: `cost[${Math.floor(t / m)}][${t % m}]`, row: Math.floor(t / m), col: t % m },
+          );
+        }
         if (Number.isNaN(flat[t])) {
           throw new WaybillError('NOT_FINITE', `cost[${Math.floor(t / m)}][${t % m}] is NaN (use +Infinity for a forbidden pair)`, {
+            field: `cost[${Math.floor(t / m)}][${t % m}]`,
             row: Math.floor(t / m),
             col: t % m,
           });
@@ -346,18 +424,27 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
         throw new WaybillError(
           'INVALID_ARGUMENT',
           `more rows (${n}) than columns (${m}): every row needs its own column; transpose the matrix`,
-          { n, m },
+          { field: 'cost', n, m },
         );
       const maximize = options.maximize === true;
       const algorithm = options.algorithm ?? 'jv';
       if (algorithm !== 'jv' && algorithm !== 'auction')
-        throw new WaybillError('INVALID_ARGUMENT', `algorithm must be 'jv' or 'auction', got ${String(algorithm)}`);
+        throw new WaybillError('INVALID_ARGUMENT', `algorithm must be 'jv' or 'auction', got ${String(algorithm)}`, {
+          field: 'algorithm',
+        });
       if (algorithm === 'auction') {
-        if (n !== m) throw new WaybillError('INVALID_ARGUMENT', `the auction needs a square matrix, got ${n} x ${m}`, { n, m });
+        if (n !== m)
+          throw new WaybillError('INVALID_ARGUMENT', `the auction needs a square matrix, got ${n} x ${m}`, {
+            field: 'cost',
+            n,
+            m,
+          });
         const cost = maximize ? flat.map((v) => -v) : flat;
         for (let t = 0; t < cost.length; t++) {
           if (!Number.isFinite(cost[t]))
-            throw new WaybillError('NOT_FINITE', `the auction needs finite costs: cost[${Math.floor(t / m)}][${t % m}] is ${flat[t]}`);
+            throw new WaybillError('NOT_FINITE', `the auction needs finite costs: cost[${Math.floor(t / m)}][${t % m}] is ${flat[t]}`, {
+              field: `cost[${Math.floor(t / m)}][${t % m}]`,
+            });
         }
         const outRowToCol = new Int32Array(n);
         const outStats = new Float64Array(4);
@@ -369,50 +456,68 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
       }
       const outRowToCol = new Int32Array(n);
       const outTotal = new Float64Array(1);
-      return execute({ kernel: 'linearAssignment', cost: flat, n, m, maximize, outRowToCol, outTotal }, { n, m }, options, () => ({
-        rowToCol: outRowToCol,
-        total: outTotal[0] as number,
-      }));
+      return execute({ kernel: 'linearAssignment', cost: flat, n, m, maximize, outRowToCol, outTotal }, { n, m }, options, () => {
+        const total = outTotal[0] as number;
+        // Finite costs near the float64 limit can still sum past it.
+        if (!Number.isFinite(total))
+          throw new WaybillError('NOT_FINITE', `the total of the assignment is ${total}: costs too large`, { field: 'cost' });
+        return { rowToCol: outRowToCol, total };
+      });
     },
 
-    async budgetAllocation(valueInput, costInput, budget, options = {}) {
+    async budgetAllocation(valueInput, costInput, budget, optionsIn) {
+      const options = optionsObject(optionsIn);
       const v = matrix('value', valueInput, options.units, options.options);
       const c = matrix('cost', costInput, options.units, options.options);
       if (v.rows !== c.rows || v.cols !== c.cols) {
-        throw new WaybillError('INVALID_LENGTH', `value is ${v.rows} x ${v.cols} but cost is ${c.rows} x ${c.cols}`);
+        throw new WaybillError('INVALID_LENGTH', `value is ${v.rows} x ${v.cols} but cost is ${c.rows} x ${c.cols}`, {
+          field: 'cost',
+        });
       }
       if (typeof budget !== 'number' || !Number.isFinite(budget) || budget < 0) {
-        throw new WaybillError('INVALID_ARGUMENT', `budget must be a finite number >= 0, got ${String(budget)}`, { argument: 'budget' });
+        throw new WaybillError('INVALID_ARGUMENT', `budget must be a finite number >= 0, got ${String(budget)}`, {
+          argument: 'budget',
+          field: 'budget',
+        });
       }
       for (let t = 0; t < v.flat.length; t++) {
         const val = v.flat[t] as number;
         const cost = c.flat[t] as number;
         const where = { unit: Math.floor(t / v.cols), option: t % v.cols };
         if (!Number.isNaN(val) && !Number.isFinite(val))
-          throw new WaybillError('NOT_FINITE', `value[${where.unit}][${where.option}] is ${val}`, where);
+          throw new WaybillError('NOT_FINITE', `value[${where.unit}][${where.option}] is ${val}`, {
+            ...where,
+            field: `value[${where.unit}][${where.option}]`,
+          });
         if (!Number.isNaN(val) && !(Number.isFinite(cost) && cost >= 0)) {
-          throw new WaybillError(
-            'INVALID_ARGUMENT',
-            `cost[${where.unit}][${where.option}] is ${cost}: costs must be finite and >= 0`,
-            where,
-          );
+          throw new WaybillError('INVALID_ARGUMENT', `cost[${where.unit}][${where.option}] is ${cost}: costs must be finite and >= 0`, {
+            ...where,
+            field: `cost[${where.unit}][${where.option}]`,
+          });
         }
       }
       const units = v.rows;
       let margin: Float64Array | undefined;
       if (options.margin !== undefined || options.marginFloor !== undefined) {
         if (options.margin === undefined || options.marginFloor === undefined) {
-          throw new WaybillError('INVALID_ARGUMENT', 'margin and marginFloor go together');
+          throw new WaybillError('INVALID_ARGUMENT', 'margin and marginFloor go together', {
+            field: options.margin === undefined ? 'margin' : 'marginFloor',
+          });
         }
         const mm = matrix('margin', options.margin, options.units, options.options);
         if (mm.rows !== v.rows || mm.cols !== v.cols)
-          throw new WaybillError('INVALID_LENGTH', `margin is ${mm.rows} x ${mm.cols}, value is ${v.rows} x ${v.cols}`);
+          throw new WaybillError('INVALID_LENGTH', `margin is ${mm.rows} x ${mm.cols}, value is ${v.rows} x ${v.cols}`, {
+            field: 'margin',
+          });
         if (typeof options.marginFloor !== 'number' || !Number.isFinite(options.marginFloor)) {
-          throw new WaybillError('INVALID_ARGUMENT', `marginFloor must be a finite number, got ${String(options.marginFloor)}`);
+          throw new WaybillError('INVALID_ARGUMENT', `marginFloor must be a finite number, got ${String(options.marginFloor)}`, {
+            field: 'marginFloor',
+          });
         }
         for (let t = 0; t < mm.flat.length; t++) {
           if (!Number.isNaN(v.flat[t] as number) && !Number.isFinite(mm.flat[t] as number)) {
             throw new WaybillError('NOT_FINITE', `margin[${Math.floor(t / v.cols)}][${t % v.cols}] is ${mm.flat[t]}`, {
+              field: `margin[${Math.floor(t / v.cols)}][${t % v.cols}]`,
               unit: Math.floor(t / v.cols),
               option: t % v.cols,
             });

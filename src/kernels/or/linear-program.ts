@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { WaybillError } from '../../errors.js';
+import { OR_MAX_TIME_LIMIT_MS } from './limits.js';
 
 export interface LinearProgram {
   sense: 'min' | 'max';
@@ -141,11 +142,15 @@ function expression(terms: Record<string, number>, where: string, vars: Names, l
 
 /** CPLEX LP text of a model, and the caller's names of its columns (`x<i>`) and rows (`r<i>`). */
 function compile(model: LinearProgram): { text: string; columns: string[]; rows: string[] } {
+  // A null model once threw a raw TypeError here.
+  if (typeof model !== 'object' || model === null || Array.isArray(model))
+    throw new WaybillError('INVALID_ARGUMENT', 'the model must be an object { sense, objective, constraints, ... }', { field: 'model' });
   if (model.sense !== 'min' && model.sense !== 'max')
-    throw new WaybillError('INVALID_ARGUMENT', `sense must be 'min' or 'max', got ${String(model.sense)}`);
+    throw new WaybillError('INVALID_ARGUMENT', `sense must be 'min' or 'max', got ${String(model.sense)}`, { field: 'sense' });
   if (typeof model.objective !== 'object' || model.objective === null)
-    throw new WaybillError('INVALID_ARGUMENT', 'objective must map variable names to coefficients');
-  if (!Array.isArray(model.constraints)) throw new WaybillError('INVALID_ARGUMENT', 'constraints must be an array');
+    throw new WaybillError('INVALID_ARGUMENT', 'objective must map variable names to coefficients', { field: 'objective' });
+  if (!Array.isArray(model.constraints))
+    throw new WaybillError('INVALID_ARGUMENT', 'constraints must be an array', { field: 'constraints' });
   const vars = new Names('x');
   const rows = new Names('r');
   const lines = [
@@ -206,10 +211,18 @@ export async function solveLinearProgram(
   const { solver, version } = await loadHighs();
   const highsOptions: Record<string, unknown> = {};
   if (options.timeLimitMs !== undefined) {
-    if (!(options.timeLimitMs > 0)) throw new WaybillError('INVALID_ARGUMENT', 'timeLimitMs must be > 0');
+    if (typeof options.timeLimitMs !== 'number' || !(options.timeLimitMs > 0 && options.timeLimitMs <= OR_MAX_TIME_LIMIT_MS))
+      throw new WaybillError('INVALID_ARGUMENT', `timeLimitMs must be > 0 and at most ${OR_MAX_TIME_LIMIT_MS} (one day)`, {
+        field: 'timeLimitMs',
+      });
     highsOptions.time_limit = options.timeLimitMs / 1000;
   }
-  if (options.mipGap !== undefined) highsOptions.mip_rel_gap = options.mipGap;
+  if (options.mipGap !== undefined) {
+    // HiGHS takes any double here: a NaN or negative gap reached the WebAssembly solver unchecked.
+    if (typeof options.mipGap !== 'number' || !(options.mipGap >= 0 && options.mipGap <= 1))
+      throw new WaybillError('INVALID_ARGUMENT', 'mipGap must be a number in [0, 1]', { field: 'mipGap' });
+    highsOptions.mip_rel_gap = options.mipGap;
+  }
   const t0 = performance.now();
   let sol: HighsSolution;
   try {

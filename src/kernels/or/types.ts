@@ -146,9 +146,15 @@ export interface MinCostFlowResult extends RunRecord {
 export interface TspOptions extends OrOptions {
   /** Random seed of the perturbations (default 1). Same seed + same maxIterations => same tour. */
   seed?: number;
-  /** Iterated-local-search iterations (default 1000 when no time limit is given). */
+  /**
+   * Iterated-local-search iterations (default 1000 when no time limit is given), an integer in
+   * 0..OR_MAX_ITERATIONS (1e9); more is INVALID_ARGUMENT.
+   */
   maxIterations?: number;
-  /** Wall-clock budget in ms (the search stops at whichever limit comes first). */
+  /**
+   * Wall-clock budget in ms (the search stops at whichever limit comes first), at most
+   * OR_MAX_TIME_LIMIT_MS (one day); more, Infinity included, is INVALID_ARGUMENT.
+   */
   timeLimitMs?: number;
   /** Called about every 200 ms with the best length so far. */
   onProgress?: (p: { best: number; iterations: number; elapsedMs: number }) => void;

@@ -4,8 +4,9 @@
  * plan with every route checked by the independent TS checker, so an infeasible plan is never
  * returned silently: `feasible: false` comes with the violations.
  */
-import { WaybillError } from '../../errors.js';
 import type { RunRecord } from '../geo/types.js';
+import { assertNotDetached } from '../options.js';
+import { callbackOption, intOption, OR_MAX_ITERATIONS, timeLimitOption } from './limits.js';
 import type { OrOptions, VrpTask } from './types.js';
 import { type CompiledVrp, checkVrpSolution, compileVrp, type VrpCheck, type VrpProblem, type VrpViolation } from './vrp-model.js';
 
@@ -22,11 +23,12 @@ export interface VrpProgress {
 export interface VrpSolveOptions extends OrOptions {
   /** Seed of the search (default 1). Same seed + workers + maxIterations => same plan. */
   seed?: number;
-  /** Genetic iterations per worker; 0 = no limit (then the time limit rules). */
+  /** Genetic iterations per worker, at most OR_MAX_ITERATIONS (1e9); 0 = no limit (then the time limit rules). */
   maxIterations?: number;
   /**
    * Wall-clock budget in ms. Default when neither limit is given: 24 ms per customer (a tenth of
-   * the DIMACS rule 2.4 n s), at least 1 s and at most 60 s.
+   * the DIMACS rule 2.4 n s), at least 1 s and at most 60 s. At most OR_MAX_TIME_LIMIT_MS (one day);
+   * more (Infinity included) is INVALID_ARGUMENT.
    */
   timeLimitMs?: number;
   /** Independent populations on threads that exchange their best plans (default 1). */
@@ -93,13 +95,6 @@ function isCompiled(p: VrpProblem | CompiledVrp): p is CompiledVrp {
   return (p as CompiledVrp).dist instanceof Float64Array;
 }
 
-function intOption(name: string, v: number | undefined, dflt: number, min: number, max: number): number {
-  const x = v ?? dflt;
-  if (!Number.isInteger(x) || x < min || x > max)
-    throw new WaybillError('INVALID_ARGUMENT', `${name} must be an integer in ${min}..${max}, got ${String(v)}`, { field: name });
-  return x;
-}
-
 /**
  * Missing arcs (+Infinity in a user matrix) become a finite big-M the native solver can add up:
  * larger than any plan that avoids them, so one is used only when no plan avoids it — and then
@@ -143,15 +138,16 @@ export function decodeRoutes(out: Int32Array, slots: number): number[][] {
 }
 
 export async function solveVrpWith(execute: Execute, input: VrpProblem | CompiledVrp, options: VrpSolveOptions = {}): Promise<VrpSolution> {
+  // A compiled problem's arrays may have been transferred since (typeCount then threw a raw TypeError).
+  if (isCompiled(input)) for (const [field, v] of Object.entries(input)) assertNotDetached(v, field);
   const c = isCompiled(input) ? input : compileVrp(input);
   const customers = c.n - c.depots;
   const seed = intOption('seed', options.seed, 1, 0, 2 ** 52);
-  const maxIterations = intOption('maxIterations', options.maxIterations, 0, 0, 2 ** 52);
+  const maxIterations = intOption('maxIterations', options.maxIterations, 0, 0, OR_MAX_ITERATIONS);
   const workers = intOption('workers', options.workers, 1, 1, 64);
   const neighbours = intOption('neighbours', options.neighbours, 20, 1, 1000);
-  let timeLimitMs = options.timeLimitMs ?? 0;
-  if (typeof timeLimitMs !== 'number' || !(timeLimitMs >= 0) || !Number.isFinite(timeLimitMs))
-    throw new WaybillError('INVALID_ARGUMENT', `timeLimitMs must be a finite number >= 0, got ${String(options.timeLimitMs)}`);
+  let timeLimitMs = timeLimitOption(options.timeLimitMs);
+  const onProgress = callbackOption('onProgress', options.onProgress);
   if (timeLimitMs === 0 && maxIterations === 0) timeLimitMs = Math.min(60_000, Math.max(1000, 24 * customers));
   let slots = 0;
   for (const k of c.typeCount) slots += k;
@@ -160,10 +156,10 @@ export async function solveVrpWith(execute: Execute, input: VrpProblem | Compile
   const outStats = new Float64Array(12);
   const progress = new Float64Array(new SharedArrayBuffer(32));
   progress[0] = Number.POSITIVE_INFINITY;
-  const poll = options.onProgress
+  const poll = onProgress
     ? setInterval(() => {
         if ((progress[3] as number) > 0)
-          options.onProgress?.({
+          onProgress({
             best: progress[0] as number,
             feasible: progress[1] === 1,
             iterations: progress[2] as number,

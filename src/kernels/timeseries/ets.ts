@@ -95,6 +95,9 @@ export const ETS_LOWER = 1e-4;
 export const ETS_UPPER = 0.9999;
 export const PHI_LOWER = 0.8;
 export const PHI_UPPER = 0.98;
+/** Largest maxSeason option (the native binding's 32-bit limit). */
+export const MAX_SEASON_LIMIT = 2 ** 31 - 1;
+
 /** Default Nelder-Mead stop: criterion spread per observation (see EtsFitOptions.tolerance). */
 export const ETS_TOLERANCE = 5e-6;
 
@@ -1082,6 +1085,11 @@ export function autoEtsBatch(
   if (!Number.isInteger(maxIter) || maxIter < 1)
     throw new WaybillError('INVALID_ARGUMENT', `maxIter must be an integer >= 1, got ${maxIter}`, { field: 'maxIter' });
   if (!(tolerance > 0)) throw new WaybillError('INVALID_ARGUMENT', `tolerance must be > 0, got ${tolerance}`, { field: 'tolerance' });
+  // The native binding reads it as a 32-bit integer (2^53 was a raw TypeError there).
+  if (!Number.isInteger(maxSeason) || maxSeason < 1 || maxSeason > MAX_SEASON_LIMIT)
+    throw new WaybillError('INVALID_ARGUMENT', `maxSeason must be an integer in 1..${MAX_SEASON_LIMIT}, got ${maxSeason}`, {
+      field: 'maxSeason',
+    });
   const combine = options.combine ?? ETS_COMBINE_DEFAULT;
   if (combine !== 'select' && combine !== 'weights')
     throw new WaybillError('INVALID_ARGUMENT', `combine must be select or weights, got ${String(combine)}`, { field: 'combine' });

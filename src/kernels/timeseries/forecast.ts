@@ -149,8 +149,7 @@ export async function forecastBatch(
     throw new WaybillError('INVALID_ARGUMENT', `unknown model ${String(model)}: use one of ${FORECAST_MODELS.join(', ')}`, {
       field: 'model',
     });
-  if (!Number.isInteger(horizon) || horizon < 1)
-    throw new WaybillError('INVALID_ARGUMENT', `horizon must be an integer >= 1, got ${horizon}`, { field: 'horizon' });
+  checkHorizon(horizon);
   if (!Number.isInteger(m) || m < 1)
     throw new WaybillError('INVALID_ARGUMENT', `seasonLength must be an integer >= 1, got ${m}`, { field: 'seasonLength' });
   if (!['interpolate', 'drop', 'error'].includes(missing))
@@ -172,8 +171,10 @@ export async function forecastBatch(
   };
   if (model === 'ets') {
     parseEtsCode(etsOptions.model as string);
-    if (!Number.isInteger(etsOptions.maxSeason) || (etsOptions.maxSeason as number) < 1)
-      throw new WaybillError('INVALID_ARGUMENT', `maxSeason must be an integer >= 1, got ${etsOptions.maxSeason}`, { field: 'maxSeason' });
+    if (!Number.isInteger(etsOptions.maxSeason) || (etsOptions.maxSeason as number) < 1 || (etsOptions.maxSeason as number) > 2 ** 31 - 1)
+      throw new WaybillError('INVALID_ARGUMENT', `maxSeason must be an integer in 1..2147483647, got ${etsOptions.maxSeason}`, {
+        field: 'maxSeason',
+      });
   }
   const fitter: EtsFitter = etsFitter ?? ((values, offsets, mm, o) => autoEtsBatch(values, offsets, mm, o));
   const count = batch.ids.length;
@@ -181,10 +182,11 @@ export async function forecastBatch(
     throw new WaybillError('INVALID_LENGTH', 'offsets must have one entry per series plus one, start at 0 and end at values.length', {
       field: 'offsets',
     });
+  const L = levels?.length ?? 0;
+  checkOutputSize(count, horizon, L);
   const mean = new Float64Array(count * horizon).fill(Number.NaN);
   const used: string[] = new Array(count).fill(model);
   const notes: Array<string | null> = new Array(count).fill(null);
-  const L = levels?.length ?? 0;
   const intervals: ForecastIntervals | undefined = levels
     ? {
         levels: [...levels],
@@ -330,7 +332,45 @@ export async function forecastBatch(
       mean.set(out.subarray(i * horizon, (i + 1) * horizon), s * horizon);
     });
   }
+  // Values near the float64 limit overflow the models' sums (1e308 gave NaN rows without a note).
+  for (let s = 0; s < count; s++) {
+    if (used[s] === 'none') continue;
+    const row = mean.subarray(s * horizon, (s + 1) * horizon);
+    if (row.every((v) => Number.isFinite(v))) continue;
+    row.fill(Number.NaN);
+    intervals?.lower.fill(Number.NaN, s * L * horizon, (s + 1) * L * horizon);
+    intervals?.upper.fill(Number.NaN, s * L * horizon, (s + 1) * L * horizon);
+    if (etsParams) etsParams[s] = null;
+    used[s] = 'none';
+    const why = 'the forecast overflowed (values too large for the arithmetic of the model): no forecast';
+    notes[s] = notes[s] ? `${notes[s]}; ${why}` : why;
+  }
   return { ids: batch.ids, mean, horizon, used, notes, ...(intervals ? { intervals } : {}), ...(etsParams ? { ets: etsParams } : {}) };
+}
+
+/** Longest forecast horizon (steps). */
+export const MAX_HORIZON = 100_000;
+
+/** Most numbers one forecast call returns (means and interval bounds): 2^27, 1 GiB of float64. */
+export const MAX_FORECAST_OUTPUT = 2 ** 27;
+
+/** INVALID_ARGUMENT unless horizon is an integer in 1..MAX_HORIZON (1e9 once threw a raw RangeError). */
+export function checkHorizon(horizon: unknown): asserts horizon is number {
+  if (typeof horizon !== 'number' || !Number.isInteger(horizon) || horizon < 1 || horizon > MAX_HORIZON)
+    throw new WaybillError('INVALID_ARGUMENT', `horizon must be an integer in 1..${MAX_HORIZON}, got ${String(horizon)}`, {
+      field: 'horizon',
+    });
+}
+
+/** TOO_LARGE when series x horizon x (1 + 2 levels) outputs exceed MAX_FORECAST_OUTPUT. */
+export function checkOutputSize(series: number, horizon: number, levels: number): void {
+  const size = series * horizon * (1 + 2 * levels);
+  if (size > MAX_FORECAST_OUTPUT)
+    throw new WaybillError(
+      'TOO_LARGE',
+      `${series} series x horizon ${horizon}${levels ? ` x (1 + 2 x ${levels} levels)` : ''} = ${size} outputs, more than ${MAX_FORECAST_OUTPUT}`,
+      { field: 'horizon', limit: MAX_FORECAST_OUTPUT },
+    );
 }
 
 function interpolate(x: Float64Array): Float64Array {

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import type { SeriesBatch } from '../../data/m4.js';
 import { WaybillError } from '../../errors.js';
 import { loadAddon } from '../../native/addon.js';
+import { assertNotDetached, optionsObject } from '../options.js';
 import { assertCudaEts, cudaEtsFitter, etsCudaStatus } from './cuda.js';
 import {
   type AutoEtsOptions,
@@ -19,10 +20,19 @@ import {
   etsPointForecast,
   type NativeEtsFit,
 } from './ets.js';
-import { type EtsFitter, type ForecastOptions, type ForecastOutput, forecastBatch, type NativeForecast } from './forecast.js';
+import {
+  checkHorizon,
+  checkOutputSize,
+  type EtsFitter,
+  type ForecastOptions,
+  type ForecastOutput,
+  forecastBatch,
+  type NativeForecast,
+} from './forecast.js';
 
 export type { EtsFit } from './ets.js';
 export type { ForecastModel, ForecastOptions, ForecastOutput } from './forecast.js';
+export { MAX_FORECAST_OUTPUT, MAX_HORIZON } from './forecast.js';
 
 type SeriesInput = SeriesBatch | { series: ReadonlyArray<ReadonlyArray<number | null>>; ids?: readonly string[] };
 
@@ -126,6 +136,8 @@ export function parallelEtsFitter(
  */
 function checkSeriesBatch(batch: SeriesBatch): SeriesBatch {
   const { ids, values, offsets } = batch;
+  assertNotDetached(values, 'values');
+  assertNotDetached(offsets, 'offsets');
   if (!Array.isArray(ids)) throw new WaybillError('INVALID_ARGUMENT', 'ids must be an array with one id per series', { field: 'ids' });
   if (!(offsets instanceof Int32Array))
     throw new WaybillError('INVALID_ARGUMENT', 'offsets must be an Int32Array of series + 1 entries', { field: 'offsets' });
@@ -186,6 +198,7 @@ export function createTimeseriesKernels(isClosed: () => boolean, allowNative = t
     const requested: unknown = options.backend;
     if (requested !== undefined && requested !== 'native' && requested !== 'js' && requested !== 'cuda')
       throw new WaybillError('KERNEL_UNSUPPORTED', `time-series kernels run on 'cuda', 'native' or 'js', not ${String(requested)}`, {
+        field: 'backend',
         backend: String(requested),
       });
     const useCuda = requested === 'cuda';
@@ -210,20 +223,33 @@ export function createTimeseriesKernels(isClosed: () => boolean, allowNative = t
     return useNative && etsFit ? parallelEtsFitter(etsFit, workers) : undefined;
   };
   return {
-    async fitEts(input, options) {
+    async fitEts(input, optionsIn) {
+      const options = optionsObject(optionsIn);
       const { useNative, useCuda, workers, backend } = setup(options);
       const t0 = performance.now();
       const batch = toBatch(input);
-      const m = options.seasonLength ?? 1;
-      if (!Number.isInteger(m) || m < 1)
-        throw new WaybillError('INVALID_ARGUMENT', `seasonLength must be an integer >= 1, got ${m}`, { field: 'seasonLength' });
+      const season = options.seasonLength ?? 1;
+      if (!Number.isInteger(season) || season < 1)
+        throw new WaybillError('INVALID_ARGUMENT', `seasonLength must be an integer >= 1, got ${season}`, { field: 'seasonLength' });
+      const maxSeason = options.maxSeason ?? 24;
+      // The native binding threw a raw TypeError for a bad maxSeason.
+      if (!Number.isInteger(maxSeason) || maxSeason < 1 || maxSeason > 2 ** 31 - 1)
+        throw new WaybillError('INVALID_ARGUMENT', `maxSeason must be an integer in 1..2147483647, got ${maxSeason}`, {
+          field: 'maxSeason',
+        });
       const etsOptions: AutoEtsOptions = {
         model: options.etsModel ?? 'ZZZ',
-        maxSeason: options.maxSeason ?? 24,
+        maxSeason,
         ...(options.etsTolerance !== undefined ? { tolerance: options.etsTolerance } : {}),
         ...(options.etsCombine !== undefined ? { combine: options.etsCombine } : {}),
       };
-      if (useCuda) assertCudaEts(m, etsOptions);
+      if (useCuda) assertCudaEts(season, etsOptions);
+      // Seasonal models need m <= maxSeason (as R's ets), so a longer season fits the non-seasonal
+      // models, as forecast() does: seasonLength 1e9 once sized the native season output at
+      // series x models x 1e9 (a raw RangeError).
+      const m = season > maxSeason ? 1 : season;
+      if (batch.ids.length * m > 2 ** 22)
+        throw new WaybillError('TOO_LARGE', `${batch.ids.length} series x season ${m}: split the batch`, { field: 'seasonLength' });
       const count = batch.ids.length;
       const notes: Array<string | null> = new Array(count).fill(null);
       // Series with a non-finite value are left out (null fit + note); the rest go in one batch.
@@ -247,6 +273,7 @@ export function createTimeseriesKernels(isClosed: () => boolean, allowNative = t
       keep.forEach((i, k) => {
         fits[i] = fitted[k] ?? null;
         if (!fits[i]) notes[i] = `no ETS model allowed by ${etsOptions.model} could be fitted (too few values or none applies)`;
+        else if (m !== season) notes[i] = `season length ${season} > maxSeason ${maxSeason}: non-seasonal ETS models only (as R's ets)`;
       });
       return {
         ids: batch.ids,
@@ -258,13 +285,18 @@ export function createTimeseriesKernels(isClosed: () => boolean, allowNative = t
       };
     },
     forecastFitted(fits, options) {
-      const { horizon, levels } = options;
-      if (!Number.isInteger(horizon) || horizon < 1)
-        throw new WaybillError('INVALID_ARGUMENT', `horizon must be an integer >= 1, got ${horizon}`, { field: 'horizon' });
-      if (levels !== undefined && (!Array.isArray(levels) || levels.length === 0 || levels.some((l) => !(l > 0 && l < 100))))
+      if (!Array.isArray(fits))
+        throw new WaybillError('INVALID_ARGUMENT', 'fits must be an array of fitted models (or null) from fitEts', { field: 'fits' });
+      const { horizon, levels } = optionsObject(options);
+      checkHorizon(horizon);
+      if (
+        levels !== undefined &&
+        (!Array.isArray(levels) || levels.length === 0 || levels.some((l) => typeof l !== 'number' || !(l > 0 && l < 100)))
+      )
         throw new WaybillError('INVALID_ARGUMENT', 'levels must be a non-empty array of numbers in (0, 100)', { field: 'levels' });
       const n = fits.length;
       const L = levels?.length ?? 0;
+      checkOutputSize(n, horizon, L);
       const mean = new Float64Array(n * horizon).fill(Number.NaN);
       const lower = new Float64Array(n * L * horizon).fill(Number.NaN);
       const upper = new Float64Array(n * L * horizon).fill(Number.NaN);
@@ -279,7 +311,8 @@ export function createTimeseriesKernels(isClosed: () => boolean, allowNative = t
       });
       return { mean, horizon, ...(levels ? { intervals: { levels: [...levels], lower, upper } } : {}) };
     },
-    async forecast(input, options) {
+    async forecast(input, optionsIn) {
+      const options = optionsObject(optionsIn);
       const { useNative, useCuda, workers, backend } = setup(options);
       if (useCuda) {
         if (options.model !== 'ets' && options.model !== 'comb')

@@ -840,7 +840,10 @@ export function createEngineGraph(options: { isClosed: () => boolean; dataDir?: 
       if (format === 'graphml') return graphToGraphml(graph);
       if (format === 'json') return graphToJson(graph);
       if (format === 'csv') return graphToCsv(graph);
-      throw new WaybillError('INVALID_ARGUMENT', `format must be graphml, json or csv, got ${String(format)}`, { argument: 'format' });
+      throw new WaybillError('INVALID_ARGUMENT', `format must be graphml, json or csv, got ${String(format)}`, {
+        argument: 'format',
+        field: 'format',
+      });
     }) as EngineGraph['export'],
   };
 }

@@ -18,7 +18,7 @@ namespace waybill::opt {
 Status min_cost_flow_cpu(std::size_t n, const double* supply, std::size_t m, const int32_t* src, const int32_t* dst,
                          const double* capacity, const double* cost, double* flow, double* potential, FlowResult* result,
                          CancelToken cancel) {
-  double total_supply = 0, balance = 0, cost_span = 0;
+  double total_supply = 0, balance = 0, cost_span = 0, finite_caps = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (!std::isfinite(supply[i])) return Status::Error(StatusCode::kInvalidArgument, "supplies must be finite");
     balance += supply[i];
@@ -33,9 +33,17 @@ Status min_cost_flow_cpu(std::size_t n, const double* supply, std::size_t m, con
     }
     if (!(capacity[a] >= 0) || !std::isfinite(cost[a])) return Status::Error(StatusCode::kInvalidArgument, "capacities must be >= 0 and costs finite");
     cost_span += std::fabs(cost[a]);
+    if (!std::isinf(capacity[a])) finite_caps += capacity[a];
   }
-  const double inf_cap = total_supply * 2 + 1;  // no flow ever needs more; larger marks "unbounded"
-  const double big = (cost_span + 1) * 2;       // more than any path of real arcs costs
+  // No arc carries more than the supplies plus every finite capacity (a negative cycle of finite
+  // arcs saturates them), so a push at least this large is limited only by unlimited arcs:
+  // unbounded. (Sized from the supplies alone, it once called finite negative cycles unbounded.)
+  const double inf_cap = (total_supply + finite_caps) * 2 + 1;
+  const double big = (cost_span + 1) * 2;  // more than any path of real arcs costs
+  // Potentials reach n * big and unlimited arcs get 4 * inf_cap: both must stay finite.
+  if (!std::isfinite(inf_cap * 4) || !std::isfinite(big * static_cast<double>(n + 1))) {
+    return Status::Error(StatusCode::kInvalidArgument, "supplies, capacities or costs too large: their sums overflow");
+  }
   const std::size_t N = n + 1, M = m + n, root = n;
   std::vector<int32_t> s(M), t(M);
   std::vector<double> cap(M), c(M), f(M, 0.0);
