@@ -191,13 +191,30 @@ describe('engine.kernels.ml: the tabular MLP', () => {
 });
 
 describe('engine.kernels.ml: detached buffers', () => {
-  it('calibrateApply on scores whose buffer was transferred reads them as empty (a TypeError before)', async () => {
+  it('inputs whose buffer was transferred are INVALID_ARGUMENT naming them (calibrateApply threw a TypeError; others read them as empty), as in the OR and time-series kernels', async () => {
     const cal = await ml.calibrate(Float64Array.of(0, 1, 2, 3), Float64Array.of(0, 0, 1, 1));
     const iso = await ml.calibrate(Float64Array.of(0, 1, 2, 3), Float64Array.of(0, 0, 1, 1), { method: 'isotonic' });
-    for (const c of [cal, iso]) {
-      const scores = Float64Array.of(0.5, 1.5);
-      structuredClone(scores.buffer, { transfer: [scores.buffer] });
-      expect((await ml.calibrateApply(c, scores)).probabilities.length).toBe(0);
+    const detached = (...v: number[]) => {
+      const a = Float64Array.from(v);
+      structuredClone(a.buffer, { transfer: [a.buffer] });
+      return a;
+    };
+    for (const c of [cal, iso]) await expectField(ml.calibrateApply(c, detached(0.5, 1.5)), 'INVALID_ARGUMENT', 'scores');
+    const { model } = await ml.train(
+      { features: Float64Array.of(1, 2, 3, 4), numFeatures: 1, labels: Float64Array.of(1, 2, 3, 4) },
+      {
+        numIterations: 1,
+        minDataInLeaf: 1,
+        backend: 'js',
+      },
+    );
+    for (const backend of ['js', 'auto'] as const) {
+      await expectField(ml.predict(model, detached(1, 2), 1, { backend }), 'INVALID_ARGUMENT', 'features');
+      await expectField(
+        ml.train({ features: Float64Array.of(1, 2), numFeatures: 1, labels: detached(1, 2) }, { backend }),
+        'INVALID_ARGUMENT',
+        'train.labels',
+      );
     }
   });
 });

@@ -12,6 +12,7 @@
  * mean); new scores are interpolated linearly between knots and clamped outside them.
  */
 import { WaybillError } from '../../errors.js';
+import { assertNotDetached } from '../options.js';
 import { fitLogisticNewton } from './logistic-regression.js';
 import { checkBinaryLabels, checkLabels, MAX_LOGISTIC_VALUE } from './validate.js';
 
@@ -119,6 +120,7 @@ export function checkIsotonicModel(model: unknown): IsotonicModel {
 /** Checks the scores of calibrateApply: a Float64Array (NaN allowed: NaN out). */
 export function checkApplyScores(scores: unknown): Float64Array {
   if (!(scores instanceof Float64Array)) throw new WaybillError('INVALID_ARGUMENT', 'scores must be a Float64Array', { field: 'scores' });
+  assertNotDetached(scores, 'scores');
   return scores;
 }
 

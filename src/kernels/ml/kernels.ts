@@ -27,6 +27,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { toWaybillError, WaybillError } from '../../errors.js';
+import { optionsObject } from '../options.js';
 import {
   checkApplyScores,
   checkIsotonicModel,
@@ -225,19 +226,6 @@ function checkBackend(backend: unknown): void {
   throw new WaybillError('INVALID_ARGUMENT', `backend must be auto, js, native or cuda, got ${String(backend)}`, { field: 'backend' });
 }
 
-/**
- * The options argument of a call: {} when omitted; anything but a plain object (null, a string,
- * an array) is INVALID_ARGUMENT naming `options` (null used to be a TypeError from destructuring).
- */
-function optionsOf<T extends object>(options: T | undefined): T {
-  if (options === undefined) return {} as T;
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new WaybillError('INVALID_ARGUMENT', `options must be an object, got ${options === null ? 'null' : typeof options}`, {
-      field: 'options',
-    });
-  return options;
-}
-
 /** Model objects whose trees passed the loader's checks (models are treated as immutable). */
 const checkedModels = new WeakSet<object>();
 
@@ -386,7 +374,7 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
   };
   return {
     async train(train, options) {
-      const { backend, threads, ...rest } = optionsOf(options);
+      const { backend, threads, ...rest } = optionsObject(options);
       if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
       const work = train?.features instanceof Float64Array ? train.features.length : 0;
       if (trainOnCuda(backend, work, rest.gradientRounding)) {
@@ -405,7 +393,7 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       return out;
     },
     async predict(model, features, numFeatures, options) {
-      const { backend, threads, ...rest } = optionsOf(options);
+      const { backend, threads, ...rest } = optionsObject(options);
       const m = checkModel(model);
       const rows = Number.isInteger(numFeatures) && numFeatures > 0 && features instanceof Float64Array ? features.length / numFeatures : 0;
       const trees = Math.min(m.trees.length, rest.numIterations ?? m.trees.length);
@@ -424,7 +412,7 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
     },
     async importance(model, options) {
       const m = checkModel(model);
-      const type = optionsOf(options).type ?? 'gain';
+      const type = optionsObject(options).type ?? 'gain';
       const { backend } = await run(undefined, () => ({}));
       return {
         importance: gbdtImportance(m, type),
@@ -434,7 +422,7 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       };
     },
     async contributions(model, features, numFeatures, options) {
-      const { backend, threads, ...rest } = optionsOf(options);
+      const { backend, threads, ...rest } = optionsObject(options);
       const m = checkModel(model);
       const method = contributionMethod(rest.method);
       // An addon older than TreeSHAP: 'auto' takes the reference, a forced backend says why not.
@@ -487,7 +475,7 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       return Object.assign(result, { backend: device, timings: { totalMs: performance.now() - t0 } });
     },
     async kmeansAssign(centroids, data, numFeatures, opts) {
-      const options = optionsOf(opts);
+      const options = optionsObject(opts);
       const device = kmeansBackend(options.backend, 'lloyd');
       if (device === 'js') return run(undefined, () => kmeansAssign(centroids, data, numFeatures));
       const t0 = performance.now();
@@ -498,7 +486,7 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       return Object.assign(out, { backend: device, timings: { totalMs: performance.now() - t0 } });
     },
     async trainLogistic(features, numFeatures, labels, options) {
-      const { backend, ...rest } = optionsOf(options);
+      const { backend, ...rest } = optionsObject(options);
       return run(backend, () => trainLogisticRegression(features, numFeatures, labels, rest));
     },
     predictLogistic(model, features, numFeatures) {
@@ -511,7 +499,7 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       });
     },
     async calibrate(scores, labels, options) {
-      const method = optionsOf(options).method ?? 'platt';
+      const method = optionsObject(options).method ?? 'platt';
       return run(undefined, (): Calibrator => {
         if (method === 'platt') return { method, model: fitPlatt(scores, labels) };
         if (method === 'isotonic') {
@@ -535,11 +523,11 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
     },
     async tfjsBackend(options) {
       if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
-      return (await loadTfjsHelper()).selectTfjsBackend(optionsOf(options).prefer);
+      return (await loadTfjsHelper()).selectTfjsBackend(optionsObject(options).prefer);
     },
     async trainMlp(train, options) {
       if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
-      return (await loadTfjsHelper()).trainTabularMlp(train, optionsOf(options));
+      return (await loadTfjsHelper()).trainTabularMlp(train, optionsObject(options));
     },
     async predictMlp(model, features, numFeatures) {
       if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
@@ -552,7 +540,7 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
     },
     async loadMlp(artifact, options) {
       if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
-      const model = await (await loadMlpArtifactHelper()).loadTabularMlp(artifact, optionsOf(options));
+      const model = await (await loadMlpArtifactHelper()).loadTabularMlp(artifact, optionsObject(options));
       return { model, backend: model.backend };
     },
   };

@@ -3,6 +3,7 @@
  * names the argument (and `index`, `row`, `feature` where one element is at fault).
  */
 import { WaybillError } from '../../errors.js';
+import { assertNotDetached } from '../options.js';
 
 /**
  * Checks a row-major feature matrix (`rows x numFeatures`). NaN means "missing" and is allowed
@@ -16,6 +17,7 @@ export function checkFeatures(
 ): number {
   if (!(features instanceof Float64Array))
     throw new WaybillError('INVALID_ARGUMENT', `${field} must be a Float64Array (row-major, rows x numFeatures)`, { field });
+  assertNotDetached(features, field);
   if (typeof numFeatures !== 'number' || !Number.isInteger(numFeatures) || numFeatures < 1)
     throw new WaybillError('INVALID_ARGUMENT', `numFeatures must be an integer >= 1, got ${String(numFeatures)}`, {
       field: 'numFeatures',
@@ -78,6 +80,7 @@ export const MAX_LABEL = 1e100;
 /** Checks that labels are a non-empty Float64Array of finite values within +-MAX_LABEL. */
 export function checkLabels(field: string, labels: unknown): Float64Array {
   if (!(labels instanceof Float64Array)) throw new WaybillError('INVALID_ARGUMENT', `${field} must be a Float64Array`, { field });
+  assertNotDetached(labels, field);
   if (labels.length === 0) throw new WaybillError('INVALID_ARGUMENT', `${field} is empty: zero rows`, { field, rows: 0 });
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i] as number;
