@@ -38,10 +38,13 @@ export function isDetached(a: ArrayBufferView): boolean {
   }
 }
 
-/** INVALID_ARGUMENT naming `field` when a typed-array input's buffer was detached (it reads as empty). */
-export function assertNotDetached(a: unknown, field: string): void {
+/**
+ * INVALID_ARGUMENT naming `field` when a typed-array input's buffer was detached (it reads as
+ * empty). The geo and trajectory kernels name arguments in `details.argument`: `key` says which.
+ */
+export function assertNotDetached(a: unknown, field: string, key: 'field' | 'argument' = 'field'): void {
   if (ArrayBuffer.isView(a) && isDetached(a))
     throw new WaybillError('INVALID_ARGUMENT', `${field} is a typed array whose buffer was detached (transferred): pass a live copy`, {
-      field,
+      [key]: field,
     });
 }

@@ -34,6 +34,20 @@ describe('geo input validation', () => {
     expect(await codeOf(geo.haversineMatrix([0, 0], [0, -180.01]))).toBe('COORDINATE_OUT_OF_RANGE');
     expect((await geo.euclideanMatrix([500, 0], [0, -1000])).data.length).toBe(1);
   });
+  it('rejects points whose buffer was transferred (they read as no points: an empty answer)', async () => {
+    const detached = () => {
+      const a = Float64Array.of(0, 0, 1, 1);
+      structuredClone(a.buffer, { transfer: [a.buffer] });
+      return a;
+    };
+    const live = Float64Array.of(0, 0);
+    for (const p of [geo.kNearest(detached(), live, 1), geo.haversineMatrix(live, detached()), geo.euclideanMatrix(detached(), live)]) {
+      const err = await p.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WaybillError);
+      expect((err as WaybillError).code).toBe('INVALID_ARGUMENT');
+      expect((err as WaybillError).message).toMatch(/detached/);
+    }
+  });
   it('rejects bad k', async () => {
     const pts = [0, 0, 1, 1];
     expect(await codeOf(geo.kNearest(pts, pts, 3))).toBe('INVALID_K');

@@ -171,6 +171,27 @@ describe('engine.kernels.trajectory dispatch', () => {
     await expect(traj.simplify(a, { method: 'xx' as never, tolerance: 1 })).rejects.toBeInstanceOf(WaybillError);
   });
 
+  it('a batch or query whose buffer was transferred is INVALID_ARGUMENT naming it (it read as empty: a length error or an empty answer)', async () => {
+    const detach = <T extends ArrayBufferView>(a: T): T => {
+      structuredClone(a.buffer, { transfer: [a.buffer as ArrayBuffer] });
+      return a;
+    };
+    const batch = () => ({ coords: Float64Array.of(1, 2, 1.1, 2.1), times: Float64Array.of(0, 1), offsets: Int32Array.of(0, 2) });
+    for (const [b, argument] of [
+      [{ ...batch(), coords: detach(batch().coords) }, 'batch.coords'],
+      [{ ...batch(), offsets: detach(batch().offsets) }, 'batch.offsets'],
+      [{ ...batch(), times: detach(batch().times) }, 'batch.times'],
+    ] as const)
+      await expect(traj.simplify(b, { method: 'dp', tolerance: 1 })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        details: { argument },
+      });
+    await expect(traj.oneToMany('dtw', detach(Float64Array.of(1, 2)), batch())).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { argument: 'query' },
+    });
+  });
+
   it.skipIf(!hasNative)(`an abort during a native call is a WaybillError ABORTED, not the addon's plain Error${nativeLabel}`, async () => {
     const many = walks(300, 77);
     for (const call of [

@@ -1,4 +1,5 @@
 import { WaybillError } from '../../errors.js';
+import { assertNotDetached } from '../options.js';
 import type { PointsInput } from './types.js';
 
 /**
@@ -10,6 +11,8 @@ export function validatePoints(name: string, points: unknown, geographic: boolea
   if (!(points instanceof Float64Array) && !Array.isArray(points)) {
     throw new WaybillError('INVALID_ARGUMENT', `${name} must be a Float64Array or an array of numbers`, { argument: name });
   }
+  // A transferred buffer read as no points: an empty answer instead of an error.
+  assertNotDetached(points, name, 'argument');
   const arr = points as PointsInput;
   if (arr.length % 2 !== 0) {
     throw new WaybillError('INVALID_LENGTH', `${name} must hold interleaved pairs: length ${arr.length} is odd`, {

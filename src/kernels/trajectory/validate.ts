@@ -5,6 +5,7 @@
  */
 import { WaybillError } from '../../errors.js';
 import { validateRadius } from '../geo/validate.js';
+import { assertNotDetached } from '../options.js';
 import type { GroundMetric, GroundOptions, SpatialBatch, TrajectoryBatch } from './types.js';
 
 /** What a kernel requires of a batch. */
@@ -84,6 +85,10 @@ export function validateBatch(name: string, batch: SpatialBatch | TrajectoryBatc
   if (!(offsets instanceof Int32Array)) {
     throw new WaybillError('INVALID_ARGUMENT', `${name}.offsets must be an Int32Array`, { argument: `${name}.offsets` });
   }
+  // Transferred buffers read as empty: say so instead of a length mismatch (or an empty answer).
+  assertNotDetached(coords, `${name}.coords`, 'argument');
+  assertNotDetached(offsets, `${name}.offsets`, 'argument');
+  assertNotDetached(times, `${name}.times`, 'argument');
   if (coords.length % 2 !== 0) {
     throw new WaybillError('INVALID_LENGTH', `${name}.coords must hold interleaved pairs: length ${coords.length} is odd`, {
       argument: `${name}.coords`,
@@ -196,6 +201,7 @@ export function validateTrajectory(name: string, coords: unknown, geographic: bo
   if (!(coords instanceof Float64Array) && !Array.isArray(coords)) {
     throw new WaybillError('INVALID_ARGUMENT', `${name} must be a Float64Array or an array of interleaved coordinates`, { argument: name });
   }
+  assertNotDetached(coords, name, 'argument');
   const arr = coords instanceof Float64Array ? coords : Float64Array.from(coords as number[]);
   if (arr.length % 2 !== 0) {
     throw new WaybillError('INVALID_LENGTH', `${name} must hold interleaved pairs: length ${arr.length} is odd`, {
