@@ -524,6 +524,24 @@ describe('minCostFlow', () => {
     },
   );
 
+  it.skipIf(nativeSkip)(
+    `with an unused 1e17 big-M arc added, native still matches the reference (it returned plans far off the optimum)${nativeSkip ? ` (skipped: ${native?.reason})` : ''}`,
+    async () => {
+      let compared = 0;
+      for (let t = 0; t < 120; t++) {
+        const input = randomFlow(900 + t);
+        const n = input.supply.length;
+        const arcs = [...input.arcs, { from: 0, to: n - 1, capacity: 1, cost: 1e17 }];
+        const b = await or.minCostFlow({ supply: input.supply, arcs }, { backend: 'js' }).catch((e) => e);
+        if ((b as WaybillError).code || (b as { cost: number }).cost >= 1e16) continue;
+        const a = await or.minCostFlow({ supply: input.supply, arcs }, { backend: 'native' });
+        expect(a.cost, `network ${900 + t}`).toBeCloseTo((b as { cost: number }).cost, 9);
+        compared++;
+      }
+      expect(compared).toBeGreaterThan(30);
+    },
+  );
+
   it.skipIf(nativeSkip)('a transportation problem matches HiGHS, and negative costs work natively', async () => {
     // 3 warehouses -> 4 stores, unlimited lanes: an LP the network simplex must match.
     const supply = [20, 30, 25, -15, -25, -20, -15];

@@ -91,10 +91,11 @@ export interface OrKernels {
    * { from, to, capacity?, cost }. Native: network simplex (any costs); TS reference: successive
    * shortest paths (non-negative costs). Fails with INFEASIBLE when the supplies cannot be routed.
    * Costs, supplies and capacities whose sums would overflow are NOT_FINITE. Precision: the native
-   * simplex starts from artificial arcs priced at 2 (sum |cost| + 1) and stops when no reduced cost
-   * is below -1e-12 of that price, so with cost magnitudes summing beyond about 1e12 (e.g. one 1e17
-   * big-M arc beside arcs of cost 1 and 11.9: 95.2 instead of 8) it can miss improvements smaller
-   * than that tolerance per unit of flow; the TS reference (non-negative costs) has no such limit.
+   * simplex starts from artificial arcs priced at 2 (sum |cost| + 1) and keeps its potentials in
+   * double-double, so a huge big-M arc (1e17) beside small costs no longer hides their differences
+   * (it once answered 95.2 where 8 was optimal); an arc counts as improving when its reduced cost
+   * is below -1e-12 of its own terms (|cost| + |potential difference|), so only improvements
+   * through the huge arc itself are limited to that relative precision.
    */
   minCostFlow(
     input: { supply: Float64Array | readonly number[]; arcs: readonly FlowArc[] },

@@ -6,6 +6,8 @@
 // it closes in the tree, and drops the arc that limits the push. Potentials and depths are
 // recomputed from the root after each tree change (O(n) per pivot: simple, fine for the sizes this
 // serves). Flow left on an artificial arc at the end means the supplies cannot be routed.
+// Potentials are double-double and the pricing tolerance is per arc (see below), so a huge cost
+// beside small ones does not swamp them.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -55,7 +57,11 @@ Status min_cost_flow_cpu(std::size_t n, const double* supply, std::size_t m, con
     c[a] = cost[a];
   }
   std::vector<int32_t> parent(N, -1), pred(N, -1), depth(N, 0);
-  std::vector<double> pi(N, 0.0);
+  // Potentials as unevaluated sums pi + pi_lo (double-double): they carry the artificial cost
+  // `big` (2 x the sum of |cost|), and with a 1e17 arc a plain double potential of big + 8.5
+  // rounds to a multiple of 32, so the reduced costs of the small arcs (differences of such
+  // potentials) lost every digit and a far worse plan came back (95.2 for 8).
+  std::vector<double> pi(N, 0.0), pi_lo(N, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t a = m + i;
     // Strongly feasible start: zero-flow artificial arcs point away from the root.
@@ -82,6 +88,7 @@ Status min_cost_flow_cpu(std::size_t n, const double* supply, std::size_t m, con
     for (std::size_t v = 0; v < N; ++v) if (parent[v] >= 0) children[parent[v]].push_back(static_cast<int32_t>(v));
     stack.assign(1, static_cast<int32_t>(root));
     pi[root] = 0;
+    pi_lo[root] = 0;
     depth[root] = 0;
     while (!stack.empty()) {
       const int32_t u = stack.back();
@@ -89,7 +96,14 @@ Status min_cost_flow_cpu(std::size_t n, const double* supply, std::size_t m, con
       for (const int32_t v : children[u]) {
         const int32_t a = pred[v];
         // Tree arc between v and its parent u: c + pi[s] - pi[t] = 0.
-        pi[v] = s[a] == v ? pi[u] - c[a] : pi[u] + c[a];
+        // pi[v] = pi[u] -/+ c[a], the rounding error of the high part kept in the low part.
+        const double add = s[a] == v ? -c[a] : c[a];
+        const double hi = pi[u] + add;
+        const double bb = hi - pi[u];
+        const double err = (pi[u] - (hi - bb)) + (add - bb);
+        const double lo = err + pi_lo[u];
+        pi[v] = hi + lo;
+        pi_lo[v] = lo - (pi[v] - hi);
         depth[v] = depth[u] + 1;
         stack.push_back(v);
       }
@@ -98,7 +112,6 @@ Status min_cost_flow_cpu(std::size_t n, const double* supply, std::size_t m, con
   refresh();
   const std::size_t block = std::max<std::size_t>(16, static_cast<std::size_t>(std::sqrt(static_cast<double>(M))));
   std::size_t next = 0;
-  const double eps = 1e-12 * std::max(1.0, big);
   int64_t pivots = 0;
   const int64_t max_pivots = static_cast<int64_t>(50 * (N + M) + 1000000);
   while (true) {
@@ -112,8 +125,13 @@ Status min_cost_flow_cpu(std::size_t n, const double* supply, std::size_t m, con
       for (; scanned < end; ++scanned) {
         const std::size_t a = (next + scanned) % M;
         if (state[a] == 0) continue;
-        const double viol = state[a] * (c[a] + pi[s[a]] - pi[t[a]]);
-        if (viol < best - eps) {
+        // c + pi_s - pi_t with the high parts subtracted first (exact when they are close); an
+        // arc violates only beyond the rounding of its own terms (a tolerance of 1e-12 x big for
+        // every arc hid improvements of a few units whenever one cost was huge).
+        const double dh = pi[s[a]] - pi[t[a]], dl = pi_lo[s[a]] - pi_lo[t[a]];
+        const double viol = state[a] * ((c[a] + dh) + dl);
+        const double tol = 1e-12 * (std::fabs(c[a]) + std::fabs(dh)) + 1e-24 * (std::fabs(pi[s[a]]) + std::fabs(pi[t[a]]));
+        if (viol < -tol && viol < best) {
           best = viol;
           enter = a;
         }
@@ -210,7 +228,7 @@ Status min_cost_flow_cpu(std::size_t n, const double* supply, std::size_t m, con
     flow[a] = f[a];
     r.cost += f[a] * cost[a];
   }
-  for (std::size_t i = 0; i < n; ++i) potential[i] = pi[i];
+  for (std::size_t i = 0; i < n; ++i) potential[i] = pi[i] + pi_lo[i];
   r.pivots = pivots;
   *result = r;
   return Status::Ok();
