@@ -126,6 +126,20 @@ describe('MLP artifact', () => {
     };
     await expectCode(loadTabularMlp('{"format": "waybill-mlp", '), 'INVALID_ARGUMENT', { field: 'json' });
     await expectCode(loadTabularMlp([1, 2]), 'INVALID_ARGUMENT', { field: 'artifact' });
+    // A small file claiming 2^30 features made the loader allocate a gigabyte before refusing it:
+    // numFeatures is capped as for GBDT models, and the feature lists are counted first.
+    await expectCode(
+      edit((a) => {
+        a.numFeatures = 2 ** 30;
+      }),
+      'INVALID_ARGUMENT',
+      { field: 'numFeatures' },
+    );
+    const claimed = await edit((a) => {
+      a.numFeatures = 2 ** 24;
+    }).catch((e: unknown) => e);
+    expect((claimed as WaybillError).details).toEqual({ field: 'preprocessing.numericFeatures' });
+    expect((claimed as WaybillError).message).toMatch(/list 6 features; numFeatures is 16777216/);
     await expectCode(
       edit((a) => {
         a.format = 'waybill-gbdt' as never;

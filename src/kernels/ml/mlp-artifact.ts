@@ -26,7 +26,7 @@
  */
 import { WaybillError } from '../../errors.js';
 import { buildMlpNetwork, loadTf, type MlpModel, selectTfjsBackend, type TfjsBackendChoice, type TfjsBackendName } from './tfjs.js';
-import { checkVersionedDocument, isObject } from './validate.js';
+import { checkVersionedDocument, isObject, MAX_FEATURES } from './validate.js';
 
 export const MLP_FORMAT = 'waybill-mlp';
 export const MLP_FORMAT_VERSION = 1;
@@ -181,7 +181,7 @@ function parseArtifact(json: unknown): { spec: Omit<MlpModel, 'network' | 'backe
   const doc = checkVersionedDocument(json, 'artifact', MLP_FORMAT, MLP_FORMAT_VERSION, bad);
   if (doc.objective !== 'l2' && doc.objective !== 'logistic')
     bad('objective', `must be "l2" or "logistic", got ${JSON.stringify(doc.objective)}`);
-  const p = integer('numFeatures', doc.numFeatures, 1, 1 << 30);
+  const p = integer('numFeatures', doc.numFeatures, 1, MAX_FEATURES);
   if (!BACKENDS.includes(doc.trainedOn as TfjsBackendName)) bad('trainedOn', `must be one of ${BACKENDS.join(', ')}`);
   if (!isObject(doc.architecture)) bad('architecture', 'must be an object');
   if (!isObject(doc.preprocessing)) bad('preprocessing', 'must be an object');
@@ -191,6 +191,13 @@ function parseArtifact(json: unknown): { spec: Omit<MlpModel, 'network' | 'backe
   const numericFeatures = integers('preprocessing.numericFeatures', pre.numericFeatures, 0, p - 1);
   const categoricalFeatures = integers('preprocessing.categoricalFeatures', pre.categoricalFeatures, 0, p - 1);
   // Every feature is either numeric or categorical, once, each list ascending (as training builds them).
+  // Counted before anything of size p is allocated: a small file claiming 2^30 features once made
+  // this allocate a gigabyte before it was refused.
+  if (numericFeatures.length + categoricalFeatures.length !== p)
+    bad(
+      'preprocessing.numericFeatures',
+      `and preprocessing.categoricalFeatures list ${numericFeatures.length + categoricalFeatures.length} features; numFeatures is ${p}`,
+    );
   const seen = new Uint8Array(p);
   for (const [field, list] of [
     ['preprocessing.numericFeatures', numericFeatures],
