@@ -224,6 +224,37 @@ describe('engine.kernels.ml: logistic regression and Platt magnitudes', () => {
   const f = Float64Array.from({ length: rows }, (_, i) => Math.sin(i) * 3);
   const labels = Float64Array.from({ length: rows }, (_, i) => ((f[i] as number) + Math.cos(i * 7) > 0 ? 1 : 0));
 
+  it('tiny feature columns: fitted scale-free down to 1e-100 (1e-20 stopped at w = 0 as converged), refused below (the Hessian underflows)', async () => {
+    const unit = await ml.trainLogistic(f, 1, labels, { lambda: 0, fitIntercept: false });
+    for (const scale of [1e-20, 1e-90]) {
+      const tiny = await ml.trainLogistic(
+        f.map((v) => v * scale),
+        1,
+        labels,
+        { lambda: 0, fitIntercept: false },
+      );
+      expect(tiny.converged).toBe(true);
+      expect((tiny.model.weights[0] as number) * scale).toBeCloseTo(unit.model.weights[0] as number, 9);
+    }
+    await expectField(
+      ml.trainLogistic(
+        f.map((v) => v * 1e-200),
+        1,
+        labels,
+      ),
+      'INVALID_ARGUMENT',
+      'features',
+    );
+    await expectField(
+      ml.calibrate(
+        f.map((v) => v * 1e-200),
+        labels,
+      ),
+      'INVALID_ARGUMENT',
+      'scores',
+    );
+  });
+
   it('features beyond +-1e100 fail with the index (the Hessian overflowed: zero weights reported as converged)', async () => {
     await expectField(
       ml.trainLogistic(

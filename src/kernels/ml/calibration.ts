@@ -60,7 +60,7 @@ export function fitPlatt(scores: Float64Array, labels: Float64Array): PlattModel
   const hi = (pos + 1) / (pos + 2);
   const lo = 1 / (neg + 2);
   const t = Float64Array.from(y, (v) => (v === 1 ? hi : lo));
-  const r = fitLogisticNewton(s, s.length, 1, t, 0, true, 100, 1e-12);
+  const r = fitLogisticNewton(s, s.length, 1, t, 0, true, 100, 1e-12, 'scores');
   return { a: -(r.model.weights[0] as number), b: -r.model.intercept };
 }
 

@@ -178,7 +178,10 @@ export interface MlKernels {
     numFeatures: number,
     options?: BackendOption,
   ): Promise<{ labels: Int32Array; distances: Float64Array } & Timed<'js' | 'native' | 'cuda'>>;
-  /** L2 logistic regression (Newton) on finite features within +-1e100 (MAX_LOGISTIC_VALUE) and 0/1 labels. */
+  /**
+   * L2 logistic regression (Newton) on finite features within +-1e100 (MAX_LOGISTIC_VALUE), each
+   * column all zero or with some |value| >= 1e-100 (MIN_LOGISTIC_SCALE), and 0/1 labels.
+   */
   trainLogistic(
     features: Float64Array,
     numFeatures: number,

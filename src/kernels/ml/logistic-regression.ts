@@ -69,8 +69,15 @@ function choleskySolve(a: Float64Array, b: Float64Array, d: number): boolean {
 }
 
 /**
+ * The smallest non-zero scale (max |x| of a column) the Newton fit takes: below it the Hessian
+ * (sums of x^2) underflows and the fit stopped at w = 0 reporting `converged`. With MAX_LOGISTIC_VALUE
+ * this keeps every column within 1e-100..1e100 (or all zero).
+ */
+export const MIN_LOGISTIC_SCALE = 1e-100;
+
+/**
  * Newton fit on already validated input (targets in [0, 1]). Parameter vector: p weights, then
- * the intercept when fitIntercept.
+ * the intercept when fitIntercept. `field` names the input in errors.
  */
 export function fitLogisticNewton(
   x: Float64Array,
@@ -81,6 +88,7 @@ export function fitLogisticNewton(
   fitIntercept: boolean,
   maxIterations: number,
   tolerance: number,
+  field = 'features',
 ): LogisticRegressionResult {
   const d = p + (fitIntercept ? 1 : 0);
   const theta = new Float64Array(d);
@@ -96,6 +104,22 @@ export function fitLogisticNewton(
     for (let f = 0; f < p; f++) s += 0.5 * lambda * (th[f] as number) ** 2;
     return s;
   };
+  // The gradient test is per coefficient and scale-aware: entry f is divided by min(1, max |x_f|),
+  // so a feature column of tiny values (1e-20) is not declared converged at w = 0 only because
+  // its gradient is tiny (its weight must be huge); columns of scale >= 1 are tested as before.
+  const colMax = new Float64Array(p);
+  for (let i = 0; i < n; i++) for (let f = 0; f < p; f++) colMax[f] = Math.max(colMax[f] as number, Math.abs(x[i * p + f] as number));
+  const gradScale = new Float64Array(d).fill(1);
+  for (let f = 0; f < p; f++) {
+    const sc = colMax[f] as number;
+    if (sc > 0 && sc < MIN_LOGISTIC_SCALE)
+      throw new WaybillError(
+        'INVALID_ARGUMENT',
+        `${field}: column ${f} has no value larger than ${sc} in magnitude: below ${MIN_LOGISTIC_SCALE} its Hessian underflows (rescale the data)`,
+        { field, feature: f, limit: MIN_LOGISTIC_SCALE },
+      );
+    if (sc > 0 && sc < 1) gradScale[f] = sc;
+  }
   let j = objective(theta);
   let iterations = 0;
   let converged = false;
@@ -127,7 +151,7 @@ export function fitLogisticNewton(
       for (let b = 0; b < a; b++) hmat[b * d + a] = hmat[a * d + b] as number;
     }
     let gmax = 0;
-    for (let q = 0; q < d; q++) gmax = Math.max(gmax, Math.abs(g[q] as number));
+    for (let q = 0; q < d; q++) gmax = Math.max(gmax, Math.abs(g[q] as number) / (gradScale[q] as number));
     if (gmax <= tolerance * n) {
       converged = true;
       break;
