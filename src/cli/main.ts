@@ -9,6 +9,7 @@
  *                 [--iterations N] [--rounding nint|trunc1|exact] [--vehicles K] [--out F] [--json]
  *   waybill train <file.csv> --target col --out model.json [--objective l2] [--alpha 0.9] ...
  *   waybill eval trajectory [--json]
+ *   waybill bench [suite] [-- suite options]
  */
 import { parseArgs } from 'node:util';
 import { VERSION } from '../version.js';
@@ -70,6 +71,8 @@ commands:
                                                 (leave-one-route-out; challenge route score, lower is better)
                                                 and LaDe next-pickup prediction (split by courier), on the
                                                 shared data (WAYBILL_DATA_DIR or ../shared/data)
+  bench   [suite] [-- suite options]            run a benchmark suite of a source checkout (bench/<suite>.bench.ts;
+                                                without a suite: the list); e.g. waybill bench vrp -- --set x6
   version                                       the waybill version (also --version)
   help                                          this text`;
 
@@ -108,6 +111,8 @@ export const COMMAND_FLAGS: Record<string, { flags: readonly string[]; positiona
   },
   train: { flags: TRAIN_FLAGS, positionals: 1 },
   eval: { flags: ['json'], positionals: 1 },
+  // bench: the suite, then its own options after `--` (they arrive as positionals).
+  bench: { flags: [], positionals: Number.POSITIVE_INFINITY },
 };
 
 function usageError(message: string): never {
@@ -364,6 +369,12 @@ async function main(argv: string[]): Promise<void> {
       }
       const { evalCli } = await import('./eval.js');
       await evalCli({ what, ...(v.json ? { json: true } : {}) });
+      return;
+    }
+    case 'bench': {
+      const [suite, ...suiteArgs] = parsed.positionals;
+      const { benchCli } = await import('./bench.js');
+      process.exitCode = await benchCli(suite, suiteArgs);
       return;
     }
     default:
