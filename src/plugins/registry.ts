@@ -165,7 +165,15 @@ export class ModelRegistry {
     const out: ModelVersionInfo[] = [];
     for (const name of readdirSync(dir).sort()) {
       const sub = join(dir, name);
-      if (!statSync(sub).isDirectory()) continue;
+      let isDirectory: boolean;
+      try {
+        isDirectory = statSync(sub).isDirectory();
+      } catch (err) {
+        // A dangling link or an unreadable entry is one failed plugin, not a failed start.
+        out.push(this.fail(name, '', sub, `cannot read ${sub}: ${thrownMessage(err)}`));
+        continue;
+      }
+      if (!isDirectory) continue;
       out.push(...(await this.loadFrom(sub)));
     }
     return out;

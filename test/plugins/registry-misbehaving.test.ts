@@ -4,7 +4,7 @@
  * unload while loading, outputs JSON cannot carry, non-Error failures in predict and train.
  * Each must end as a catalogue error or a failed version naming the plugin, never a crash or hang.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type } from 'typebox';
@@ -52,6 +52,25 @@ describe('loading misbehaving plugins', () => {
     expect(undef?.reason).toMatch(/could not import .*throws-undefined-on-import: threw undefined/);
     const [str] = await reg.loadFrom(`${bad}/throws-string-on-import`);
     expect(str?.reason).toMatch(/: config.yaml is missing$/);
+  });
+
+  it('a dangling link in a plugins folder is one failed entry; the plugin beside it loads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wb-coll-'));
+    symlinkSync(join(dir, 'no-such-target'), join(dir, 'dangling'));
+    mkdirSync(join(dir, 'plain'));
+    writeFileSync(
+      join(dir, 'plain', 'index.mjs'),
+      `export default { name: 'plain', version: '1.0.0', description: '', kernels: [], input: { type: 'object' },
+        output: { type: 'object' }, load: () => null, predict: (_c, _m, b) => b.map(() => ({})) };`,
+    );
+    const reg = newRegistry();
+    const loaded = await reg.loadDirectory(dir);
+    expect(loaded.map((m) => [m.name, m.state])).toEqual([
+      ['dangling', 'failed'],
+      ['plain', 'ready'],
+    ]);
+    expect(loaded[0]?.reason).toMatch(/cannot read .*dangling: .*ENOENT/);
+    await reg.closeAll();
   });
 
   it('a module exporting an empty list is listed as failed rather than silently ignored', async () => {
