@@ -29,7 +29,7 @@ export interface EngineOptions {
   /** Largest output a single call may allocate, in elements. Default 2^28 (2 GiB of float64). */
   maxOutputElements?: number;
   /** Where plugins find shared data and keep artifacts, and where they log. */
-  plugins?: { dataDir?: string; artifactsDir?: string; logger?: PluginLogger; batching?: 'plugin' | 'off' };
+  plugins?: { dataDir?: string; artifactsDir?: string; logger?: PluginLogger; batching?: 'plugin' | 'off'; loadTimeoutMs?: number };
   /** Background job limits. */
   jobs?: Omit<JobManagerOptions, 'store'> & { store?: JobManagerOptions['store'] };
   /**

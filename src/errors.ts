@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   INVALID_PLUGIN: { status: 422, message: 'the plugin does not follow the plugin contract' },
   PLUGIN_LOAD_FAILED: { status: 500, message: 'the plugin failed to load' },
   PREDICT_FAILED: { status: 500, message: 'the model failed to predict' },
+  TRAIN_FAILED: { status: 500, message: 'the model failed to train' },
   INVALID_OUTPUT: { status: 500, message: 'the model returned output that does not match its schema' },
   TIMEOUT: { status: 504, message: 'the operation took longer than allowed' },
   UNAUTHORIZED: { status: 401, message: 'a valid API key is required' },
@@ -64,7 +65,7 @@ export function toWaybillError(err: unknown): WaybillError {
   const e = err as { code?: unknown; message?: unknown; name?: unknown };
   const message = typeof e?.message === 'string' ? e.message : String(err);
   if (e?.name === 'AbortError') return new WaybillError('ABORTED', message);
-  if (typeof e?.code === 'string' && e.code in ERROR_CATALOGUE) return new WaybillError(e.code as ErrorCode, message);
+  if (typeof e?.code === 'string' && Object.hasOwn(ERROR_CATALOGUE, e.code)) return new WaybillError(e.code as ErrorCode, message);
   if (e?.code === 'UNSUPPORTED') return new WaybillError('KERNEL_UNSUPPORTED', message);
   return new WaybillError('NATIVE_ERROR', message);
 }

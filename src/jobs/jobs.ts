@@ -70,12 +70,20 @@ export interface JobManagerOptions {
   maxRunning?: number;
   /** Jobs waiting to run; beyond it submit() fails with QUEUE_FULL (default 100). */
   maxQueued?: number;
+  /**
+   * How long close() waits for running jobs to stop after cancelling them (ms, default 10 000);
+   * a job still running then is recorded as failed (TIMEOUT) and close() returns.
+   */
+  closeTimeoutMs?: number;
 }
 
 export class JobManager {
   readonly store: JobStore;
   private readonly maxRunning: number;
   private readonly maxQueued: number;
+  private readonly closeTimeoutMs: number;
+  /** Records of running jobs, so close() can finish those that ignore their cancellation. */
+  private readonly active = new Map<string, JobRecord>();
   private readonly controllers = new Map<string, AbortController>();
   private readonly queue: Array<{ id: string; fn: JobFn }> = [];
   private running = 0;
@@ -88,6 +96,7 @@ export class JobManager {
     this.store = options.store ?? new MemoryJobStore();
     this.maxRunning = options.maxRunning ?? 2;
     this.maxQueued = options.maxQueued ?? 100;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
   }
 
   /** Jobs by state since start (finished states are cumulative). */
@@ -150,7 +159,22 @@ export class JobManager {
       if (j) await this.finish(j, 'cancelled', { error: { code: 'ABORTED', message: 'server shutting down' } });
     }
     for (const c of this.controllers.values()) c.abort();
-    await Promise.all([...this.settled.values()].map((s) => s.promise));
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = Promise.all([...this.settled.values()].map((s) => s.promise)).then(() => true);
+    const late = new Promise<false>((r) => {
+      timer = setTimeout(() => r(false), this.closeTimeoutMs);
+    });
+    const inTime = await Promise.race([stopped, late]);
+    clearTimeout(timer);
+    if (inTime) return;
+    // Jobs that ignore their signal must not hold the shutdown open for ever.
+    for (const job of [...this.active.values()]) {
+      const error = {
+        code: 'TIMEOUT',
+        message: `job ${job.id} did not stop within ${this.closeTimeoutMs} ms of its cancellation at shutdown`,
+      };
+      await this.finish(job, 'failed', { error }, true);
+    }
   }
 
   private pump(): void {
@@ -172,14 +196,19 @@ export class JobManager {
     job.state = 'running';
     job.startedAt = new Date().toISOString();
     await this.store.put(job);
+    this.active.set(id, job);
     let last = 0;
     const control: JobControl = {
       signal: ac.signal,
       progress: (fraction, detail) => {
+        // Progress reported after the end (a stray timer) would rewrite a finished record.
+        if (job.finishedAt !== undefined) return;
         const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
         job.progress = Math.max(last, f);
         last = job.progress;
-        if (detail) job.detail = detail;
+        // The detail is shown as a JSON object: a bare message is wrapped, anything else ignored.
+        if (typeof detail === 'string') job.detail = { message: detail };
+        else if (typeof detail === 'object' && detail !== null && !Array.isArray(detail)) job.detail = detail;
         void this.store.put(job);
       },
     };
@@ -206,10 +235,12 @@ export class JobManager {
       );
     } finally {
       this.controllers.delete(id);
+      this.active.delete(id);
     }
   }
 
   private async finish(job: JobRecord, state: JobState, patch: Partial<JobRecord>, wasRunning = false): Promise<void> {
+    if (job.finishedAt !== undefined) return; // finished already (by close(), for a job that ignored its signal)
     if (wasRunning) this.counts.running--;
     else this.counts.queued--;
     this.counts[state]++;

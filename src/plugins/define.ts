@@ -7,6 +7,7 @@
 import type { Static, TSchema } from 'typebox';
 import type { Engine } from '../engine.js';
 import { WaybillError } from '../errors.js';
+import { describeValue } from './values.js';
 
 /** What a plugin's hooks receive. */
 export interface PluginContext {
@@ -100,9 +101,9 @@ export function definePlugin<I extends TSchema, O extends TSchema, M>(def: Plugi
   const problems: string[] = [];
   const d = def as Partial<PluginDefinition<I, O, M>>;
   if (typeof d !== 'object' || d === null) throw new WaybillError('INVALID_PLUGIN', 'definePlugin needs an object');
-  if (typeof d.name !== 'string' || !NAME.test(d.name)) problems.push(`name must match ${NAME} (got ${JSON.stringify(d.name)})`);
+  if (typeof d.name !== 'string' || !NAME.test(d.name)) problems.push(`name must match ${NAME} (got ${describeValue(d.name)})`);
   if (typeof d.version !== 'string' || !VERSION.test(d.version))
-    problems.push(`version must match ${VERSION} (got ${JSON.stringify(d.version)})`);
+    problems.push(`version must match ${VERSION} (got ${describeValue(d.version)})`);
   if (typeof d.description !== 'string') problems.push('description must be a string');
   if (!Array.isArray(d.kernels) || d.kernels.some((k) => typeof k !== 'string')) problems.push('kernels must be an array of strings');
   if (!isSchema(d.input)) problems.push('input must be a TypeBox schema');
@@ -117,7 +118,7 @@ export function definePlugin<I extends TSchema, O extends TSchema, M>(def: Plugi
     problems.push('limits.batching needs an integer maxBatchSize >= 1 and maxWaitMs >= 0');
   }
   if (problems.length > 0) {
-    throw new WaybillError('INVALID_PLUGIN', `invalid plugin ${JSON.stringify(d.name ?? '?')}: ${problems.join('; ')}`, { problems });
+    throw new WaybillError('INVALID_PLUGIN', `invalid plugin ${describeValue(d.name ?? '?')}: ${problems.join('; ')}`, { problems });
   }
   Object.defineProperty(def, PLUGIN_MARK, { value: true });
   return def;

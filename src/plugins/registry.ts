@@ -12,10 +12,11 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Engine } from '../engine.js';
-import { ERROR_CATALOGUE, toWaybillError, WaybillError } from '../errors.js';
+import { ERROR_CATALOGUE, type ErrorCode, toWaybillError, WaybillError } from '../errors.js';
 import { defaultDataDir } from '../paths.js';
 import { definePlugin, isPlugin, type PluginContext, type PluginDefinition, type PluginLogger, type WorkControl } from './define.js';
 import { ModelRunner, type RunnerStats } from './runner.js';
+import { describeValue, jsonProblem, thrownMessage } from './values.js';
 
 export type ModelState = 'loading' | 'ready' | 'failed' | 'unloading';
 
@@ -64,6 +65,11 @@ export interface RegistryOptions {
   batching?: 'plugin' | 'off';
   /** Folder from which npm package names are resolved (default: the working directory). */
   resolveFrom?: string;
+  /**
+   * Time a plugin's load(), warmup() and unload() may each take before the version is failed
+   * (ms; default WAYBILL_LOAD_TIMEOUT_MS, else 120 000). A load that finishes later is unloaded.
+   */
+  loadTimeoutMs?: number;
 }
 
 interface Entry {
@@ -134,16 +140,18 @@ export class ModelRegistry {
   /** Failures that never got a name@version (import errors, invalid definitions). */
   private readonly orphans: Entry[] = [];
   private readonly defaults = new Map<string, string>();
-  private readonly ajv = new Ajv({ strict: true, allErrors: true, strictTuples: false });
   private readonly dataDir: string;
   private readonly artifactsDir: string;
   private log: PluginLogger;
   private reloads = 0;
+  private readonly loadTimeoutMs: number;
 
   constructor(private readonly options: RegistryOptions) {
     this.dataDir = options.dataDir ?? defaultDataDir();
     this.artifactsDir = options.artifactsDir ?? process.env.WAYBILL_ARTIFACTS_DIR ?? resolve('.waybill', 'artifacts');
     this.log = options.logger ?? consoleLogger;
+    const envTimeout = Number(process.env.WAYBILL_LOAD_TIMEOUT_MS);
+    this.loadTimeoutMs = options.loadTimeoutMs ?? (envTimeout > 0 ? envTimeout : 120_000);
   }
 
   /** Routes plugin and registry messages to another logger (the server's). */
@@ -157,7 +165,15 @@ export class ModelRegistry {
     const out: ModelVersionInfo[] = [];
     for (const name of readdirSync(dir).sort()) {
       const sub = join(dir, name);
-      if (!statSync(sub).isDirectory()) continue;
+      let isDirectory: boolean;
+      try {
+        isDirectory = statSync(sub).isDirectory();
+      } catch (err) {
+        // A dangling link or an unreadable entry is one failed plugin, not a failed start.
+        out.push(this.fail(name, '', sub, `cannot read ${sub}: ${thrownMessage(err)}`));
+        continue;
+      }
+      if (!isDirectory) continue;
       out.push(...(await this.loadFrom(sub)));
     }
     return out;
@@ -178,12 +194,13 @@ export class ModelRegistry {
       const defs = Array.isArray(exported) ? exported : [exported];
       if (exported === undefined)
         throw new WaybillError('INVALID_PLUGIN', `${spec} has no default export (export default definePlugin({...}))`);
+      if (defs.length === 0) throw new WaybillError('INVALID_PLUGIN', `${spec} exports an empty list of plugins`);
       const out: ModelVersionInfo[] = [];
       for (const d of defs) out.push(await this.add(d, spec));
       return out;
     } catch (err) {
-      const e = toWaybillError(err);
-      const reason = e.code === 'NATIVE_ERROR' ? `could not import ${spec}: ${(err as Error).message}` : e.message;
+      // Whatever the module threw (a string, undefined) becomes the reason; nothing escapes.
+      const reason = err instanceof WaybillError ? err.message : `could not import ${spec}: ${thrownMessage(err)}`;
       return [this.fail(basename(spec).replace(/\.(m?[jt]s)$/, ''), '', spec, reason)];
     }
   }
@@ -222,8 +239,17 @@ export class ModelRegistry {
     try {
       def = isPlugin(candidate) ? candidate : definePlugin(candidate as PluginDefinition);
     } catch (err) {
-      const c = candidate as { name?: unknown; version?: unknown } | undefined;
-      return this.fail(String(c?.name ?? basename(source)), String(c?.version ?? ''), source, toWaybillError(err).message);
+      // The candidate is untrusted: its name may be anything (or a getter that throws).
+      const field = (key: 'name' | 'version'): unknown => {
+        try {
+          return (candidate as Record<string, unknown> | undefined)?.[key];
+        } catch {
+          return undefined;
+        }
+      };
+      const [name, version] = [field('name'), field('version')];
+      const printable = (v: unknown) => (typeof v === 'string' && v.length <= 64 ? v : v === undefined ? undefined : describeValue(v));
+      return this.fail(printable(name) ?? basename(source), printable(version) ?? '', source, thrownMessage(err));
     }
     const key = `${def.name}@${def.version}`;
     const existing = this.entries.get(key);
@@ -232,9 +258,13 @@ export class ModelRegistry {
     }
     const entry: Entry = { ...newEntry(def.name, def.version, source, 'loading'), def };
     this.entries.set(key, entry);
+    let phase: 'load' | 'warm-up' | undefined;
     try {
-      entry.checkInput = this.compileSchema(def.input, 'input');
-      entry.checkOutput = this.compileSchema(def.output, 'output');
+      // One validator per version: schemas with an $id would clash with another version's, or
+      // with this version's own after a reload, in a shared one.
+      const ajv = new Ajv({ strict: true, allErrors: true, strictTuples: false });
+      entry.checkInput = compileSchema(ajv, def.input, 'input');
+      entry.checkOutput = compileSchema(ajv, def.output, 'output');
       const artifactsDir = join(this.artifactsDir, def.name, def.version);
       mkdirSync(artifactsDir, { recursive: true });
       const prefix = `${key}: `;
@@ -249,9 +279,21 @@ export class ModelRegistry {
           error: (m, d) => this.log.error(prefix + m, d),
         },
       };
+      const ctx = entry.ctx;
       const t0 = performance.now();
-      entry.model = await def.load(entry.ctx);
+      phase = 'load';
+      // A load that outlives its time limit is failed now and released when it finally returns.
+      entry.model = await this.bounded(
+        'load()',
+        () => def.load(ctx),
+        (late) => void this.release(entry, late),
+      );
       entry.loadMs = performance.now() - t0;
+      if (entry.abort.signal.aborted) {
+        // Unloaded while loading: unload() left the release of the model to us.
+        await this.release(entry, entry.model);
+        return this.info(entry);
+      }
       const limits = def.limits ?? {};
       const batchingOff = (this.options.batching ?? process.env.WAYBILL_BATCHING) === 'off';
       entry.runner = new ModelRunner<unknown, unknown>(
@@ -264,23 +306,66 @@ export class ModelRegistry {
         async (batch) => (await def.predict(entry.ctx as PluginContext, entry.model, batch as never)) as unknown[],
       );
       const t1 = performance.now();
-      await def.warmup?.(entry.ctx, entry.model);
+      phase = 'warm-up';
+      const warmup = def.warmup;
+      if (warmup) await this.bounded('warmup()', () => warmup.call(def, ctx, entry.model));
       entry.warmupMs = performance.now() - t1;
+      if (entry.abort.signal.aborted) {
+        await this.release(entry, entry.model); // unloaded during warm-up
+        return this.info(entry);
+      }
       entry.state = 'ready';
       this.log.info(`model ${key} ready (load ${entry.loadMs.toFixed(0)} ms, warm-up ${entry.warmupMs.toFixed(0)} ms)`);
     } catch (err) {
-      entry.state = 'failed';
-      entry.reason = `${err instanceof WaybillError ? '' : 'load failed: '}${(err as Error)?.message ?? String(err)}`;
+      if (entry.state === 'loading') entry.state = 'failed';
+      entry.reason =
+        err instanceof WaybillError
+          ? `${phase === 'warm-up' ? 'warm-up: ' : ''}${err.message}`
+          : `${phase ?? 'load'} failed: ${thrownMessage(err)}`;
       this.log.error(`model ${key} failed: ${entry.reason}`);
+      // What load() acquired is released when warm-up fails.
+      if (phase === 'warm-up') await this.release(entry, entry.model);
     }
     return this.info(entry);
   }
 
-  private compileSchema(schema: unknown, which: string): ValidateFunction {
+  /**
+   * Runs a plugin hook with the registry's time limit (TIMEOUT beyond it). When it times out,
+   * `onLate` receives what the hook returns afterwards, if it ever does.
+   */
+  private async bounded<T>(what: string, hook: () => Promise<T> | T, onLate?: (value: T) => void): Promise<T> {
+    const ms = this.loadTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const running = new Promise<T>((resolve) => resolve(hook()));
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new WaybillError('TIMEOUT', `${what} did not finish within ${ms} ms (loadTimeoutMs / WAYBILL_LOAD_TIMEOUT_MS)`));
+      }, ms);
+    });
     try {
-      return this.ajv.compile(schema as object);
+      return await Promise.race([running, timeout]);
+    } finally {
+      clearTimeout(timer);
+      if (timedOut)
+        running.then(
+          (late) => onLate?.(late),
+          () => {},
+        );
+    }
+  }
+
+  /** Calls the plugin's unload() on `model` (time-limited; a failure is logged, never thrown). */
+  private async release(e: Entry, model: unknown): Promise<void> {
+    e.abort.abort();
+    const unload = e.def?.unload;
+    const ctx = e.ctx;
+    if (!unload || !ctx) return;
+    try {
+      await this.bounded('unload()', () => unload.call(e.def, ctx, model));
     } catch (err) {
-      throw new WaybillError('INVALID_PLUGIN', `${which} schema is invalid: ${(err as Error).message}`);
+      this.log.warn(`unload of ${e.name}@${e.version} failed: ${thrownMessage(err)}`);
     }
   }
 
@@ -338,12 +423,50 @@ export class ModelRegistry {
 
   /** Validates `inputs`, runs predict() through the version's runner, validates the outputs. */
   async infer(name: string, version: string | undefined, inputs: unknown[]): Promise<InferResult> {
+    const e = this.readyEntry(name, version);
+    this.validateInputs(e, inputs);
+    e.requests++;
+    const label = `model ${e.name}@${e.version}`;
+    try {
+      const r = await (e.runner as ModelRunner<unknown, unknown>).submit(inputs);
+      r.outputs.forEach((o, i) => {
+        if (!(e.checkOutput as ValidateFunction)(o)) {
+          const errors = (e.checkOutput as ValidateFunction).errors ?? [];
+          throw new WaybillError(
+            'INVALID_OUTPUT',
+            `${label} returned output ${i} that does not match its schema: ${errors.map((er) => `${er.instancePath || '/'} ${er.message}`).join('; ')}`,
+          );
+        }
+        // The schema passed, but JSON would fail on it (a cycle, a BigInt) or change it (NaN -> null).
+        const problem = jsonProblem(o);
+        if (problem) throw new WaybillError('INVALID_OUTPUT', `${label} returned output ${i} that is not JSON: output ${i}${problem}`);
+      });
+      return { name: e.name, version: e.version, outputs: r.outputs, queueMs: r.queueMs, computeMs: r.computeMs, batchSize: r.batchSize };
+    } catch (err) {
+      e.failures++;
+      throw pluginError(err, label, 'PREDICT_FAILED', 'failed');
+    }
+  }
+
+  /**
+   * Checks `inputs` against a ready version's input schema without running it: MODEL_NOT_READY,
+   * or INVALID_ARGUMENT naming the first bad instance (its index in `inputs`).
+   */
+  checkInputs(name: string, version: string | undefined, inputs: unknown[]): void {
+    this.validateInputs(this.readyEntry(name, version), inputs);
+  }
+
+  private readyEntry(name: string, version: string | undefined): Entry {
     const e = this.entry(name, version);
     if (e.state !== 'ready' || !e.runner || !e.checkInput || !e.checkOutput) {
       throw new WaybillError('MODEL_NOT_READY', `model ${e.name}@${e.version} is ${e.state}${e.reason ? `: ${e.reason}` : ''}`, {
         state: e.state,
       });
     }
+    return e;
+  }
+
+  private validateInputs(e: Entry, inputs: unknown[]): void {
     if (!Array.isArray(inputs) || inputs.length === 0)
       throw new WaybillError('INVALID_ARGUMENT', 'at least one input instance is required');
     inputs.forEach((x, i) => {
@@ -351,7 +474,7 @@ export class ModelRegistry {
         const errors = (e.checkInput as ValidateFunction).errors ?? [];
         throw new WaybillError(
           'INVALID_ARGUMENT',
-          `input ${i} does not match the model's input schema: ${errors.map((er) => `${er.instancePath || '/'} ${er.message}`).join('; ')}`,
+          `input ${i} does not match the input schema of model ${e.name}@${e.version}: ${errors.map((er) => `${er.instancePath || '/'} ${er.message}`).join('; ')}`,
           {
             index: i,
             validation: errors.map((er) => ({ path: er.instancePath, message: er.message, params: er.params })),
@@ -359,27 +482,6 @@ export class ModelRegistry {
         );
       }
     });
-    e.requests++;
-    try {
-      const r = await e.runner.submit(inputs);
-      r.outputs.forEach((o, i) => {
-        if (!(e.checkOutput as ValidateFunction)(o)) {
-          const errors = (e.checkOutput as ValidateFunction).errors ?? [];
-          throw new WaybillError(
-            'INVALID_OUTPUT',
-            `model ${e.name}@${e.version} returned output ${i} that does not match its schema: ${errors.map((er) => `${er.instancePath || '/'} ${er.message}`).join('; ')}`,
-          );
-        }
-      });
-      return { name: e.name, version: e.version, outputs: r.outputs, queueMs: r.queueMs, computeMs: r.computeMs, batchSize: r.batchSize };
-    } catch (err) {
-      e.failures++;
-      // Errors with a catalogue code (ours, the kernels') keep it; anything else the plugin threw
-      // is reported as PREDICT_FAILED with its message.
-      const code = (err as { code?: unknown })?.code;
-      if (err instanceof WaybillError || (typeof code === 'string' && code in ERROR_CATALOGUE)) throw toWaybillError(err);
-      throw new WaybillError('PREDICT_FAILED', `model ${e.name}@${e.version} failed: ${(err as Error)?.message ?? String(err)}`);
-    }
   }
 
   /** Runs the plugin's train() (as a job: `control` carries the signal and progress). */
@@ -387,7 +489,13 @@ export class ModelRegistry {
     const e = this.entry(name, version);
     if (!e.def?.train) throw new WaybillError('INVALID_ARGUMENT', `model ${e.name}@${e.version} has no train()`);
     if (e.state !== 'ready' || !e.ctx) throw new WaybillError('MODEL_NOT_READY', `model ${e.name}@${e.version} is ${e.state}`);
-    return e.def.train(e.ctx, params, control);
+    const def = e.def;
+    const ctx = e.ctx;
+    try {
+      return await def.train?.(ctx, params, control);
+    } catch (err) {
+      throw pluginError(err, `model ${e.name}@${e.version}`, 'TRAIN_FAILED', 'train() failed');
+    }
   }
 
   /** Unloads one version (or every version when `version` is absent): waits for its calls, then calls unload(). */
@@ -396,14 +504,13 @@ export class ModelRegistry {
     if (targets.length === 0) throw new WaybillError('MODEL_NOT_FOUND', `no model named ${name}`, { name });
     const out: ModelVersionInfo[] = [];
     for (const e of targets) {
+      const ready = e.state === 'ready';
       e.state = 'unloading';
       e.abort.abort();
       await e.runner?.drain();
-      try {
-        if (e.def?.unload && e.ctx) await e.def.unload(e.ctx, e.model);
-      } catch (err) {
-        this.log.warn(`unload of ${e.name}@${e.version} threw: ${(err as Error).message}`);
-      }
+      // A version still loading releases its model when load() returns (see add); a failed one
+      // released it already or never had one.
+      if (ready) await this.release(e, e.model);
       this.entries.delete(`${e.name}@${e.version}`);
       if (this.defaults.get(e.name) === e.version) this.defaults.delete(e.name);
       out.push({ ...this.info(e), state: 'unloading' });
@@ -455,4 +562,26 @@ export class ModelRegistry {
     if (e.runner) info.runner = e.runner.stats();
     return info;
   }
+}
+
+function compileSchema(ajv: Ajv, schema: unknown, which: string): ValidateFunction {
+  try {
+    return ajv.compile(schema as object);
+  } catch (err) {
+    throw new WaybillError('INVALID_PLUGIN', `${which} schema is invalid: ${thrownMessage(err)}`);
+  }
+}
+
+/**
+ * What a plugin's failure becomes: an error with a catalogue code (ours, the kernels', or the
+ * plugin's own `code: 'ABORTED'`) keeps its code and details; anything else, Errors and thrown
+ * strings or `undefined` alike, is `fallback`. The message always names the model.
+ */
+function pluginError(err: unknown, label: string, fallback: ErrorCode, verb: string): WaybillError {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  if (err instanceof WaybillError || (typeof code === 'string' && Object.hasOwn(ERROR_CATALOGUE, code))) {
+    const w = toWaybillError(err);
+    return w.message.includes(label.slice('model '.length)) ? w : new WaybillError(w.code, `${label}: ${w.message}`, w.details);
+  }
+  return new WaybillError(fallback, `${label} ${verb}: ${thrownMessage(err)}`);
 }

@@ -9,6 +9,7 @@
  * `maxWaitMs` has passed, or as soon as a slot frees up, whichever comes first.
  */
 import { WaybillError } from '../errors.js';
+import { describeValue } from './values.js';
 
 export interface RunnerOptions {
   maxConcurrency: number;
@@ -182,7 +183,7 @@ export class ModelRunner<I, O> {
       if (!Array.isArray(outputs) || outputs.length !== batch.length) {
         throw new WaybillError(
           'INVALID_OUTPUT',
-          `predict returned ${Array.isArray(outputs) ? outputs.length : typeof outputs} outputs for ${batch.length} inputs`,
+          `predict returned ${Array.isArray(outputs) ? `${outputs.length} outputs` : `${describeValue(outputs)} instead of an array`} for ${batch.length} inputs`,
         );
       }
       const computeMs = performance.now() - started;

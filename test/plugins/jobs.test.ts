@@ -65,4 +65,31 @@ describe('JobManager', () => {
     const kept = (await jobs.store.list()).map((j) => j.id);
     expect(kept).toEqual(ids.slice(2));
   });
+
+  it('progress after the end leaves the record alone; a bare message detail is kept as { message }', async () => {
+    const jobs = new JobManager();
+    let report: ((f: number, d?: Record<string, unknown>) => void) | undefined;
+    const job = await jobs.submit('n', async (c) => {
+      report = c.progress;
+      c.progress(0.5, 'halfway' as never);
+      c.progress(0.6, [1, 2] as never); // not an object: ignored
+      return 'done';
+    });
+    await jobs.wait(job.id);
+    report?.(0.7, { late: true });
+    await sleep(1);
+    expect(await jobs.get(job.id)).toMatchObject({ state: 'succeeded', progress: 1, detail: { message: 'halfway' } });
+  });
+
+  it('close() gives up on a job that ignores its cancellation after closeTimeoutMs, recording it failed', async () => {
+    const jobs = new JobManager({ closeTimeoutMs: 50 });
+    const stuck = await jobs.submit('stuck', () => new Promise(() => {}));
+    await sleep(1);
+    const t0 = performance.now();
+    await jobs.close();
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(await jobs.get(stuck.id)).toMatchObject({ state: 'failed', error: { code: 'TIMEOUT' } });
+    expect((await jobs.get(stuck.id)).error?.message).toMatch(/did not stop within 50 ms/);
+    expect(jobs.stateCounts()).toMatchObject({ running: 0, failed: 1 });
+  });
 });

@@ -11,6 +11,7 @@ import { Type } from 'typebox';
 import type { Engine } from '../../engine.js';
 import { WaybillError } from '../../errors.js';
 import { JOB_STATES } from '../../jobs/jobs.js';
+import { jsonProblem } from '../../plugins/values.js';
 import { errorResponses } from '../schemas.js';
 
 const Job = Type.Object({
@@ -73,6 +74,9 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
       if (body.type === 'infer') {
         const { instances } = body;
         const chunk = body.chunk_size ?? 1000;
+        // A model that is not ready, or an instance that does not fit its schema (with its index in
+        // the whole list, not in a chunk), is an answer now rather than a failed job later.
+        engine.plugins.checkInputs(model.name, model.version, instances);
         job = await engine.jobs.submit(
           'infer',
           async (control) => {
@@ -96,7 +100,19 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
         const params = body.params ?? {};
         job = await engine.jobs.submit(
           'train',
-          (control) => engine.plugins.train(model.name, model.version, params, control) as Promise<unknown>,
+          async (control) => {
+            const result = await engine.plugins.train(model.name, model.version, params, control);
+            // GET /v1/jobs/:id sends the result as JSON: one that cannot be (a cycle, a BigInt)
+            // fails the job now, naming the model, instead of every later GET with a bare 500.
+            const problem = jsonProblem(result);
+            if (problem) {
+              throw new WaybillError(
+                'INVALID_OUTPUT',
+                `model ${model.name}@${model.version} train() returned a result that is not JSON: result${problem}`,
+              );
+            }
+            return result;
+          },
           {
             model: model.name,
             version: model.version,
