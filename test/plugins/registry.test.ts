@@ -309,6 +309,46 @@ describe('runner', () => {
     expect(await codeOf(runner.submit([1]))).toBe('TIMEOUT');
   });
 
+  it('a timed-out call keeps its slot until it ends: a model that hangs no longer piles up calls; waits are bounded too', async () => {
+    let calls = 0;
+    let release: () => void = () => {};
+    const hang = new Promise<void>((r) => {
+      release = r;
+    });
+    const runner = new ModelRunner<number, number>({ maxConcurrency: 1, maxQueue: 4, timeoutMs: 40 }, async (b) => {
+      calls++;
+      await hang;
+      return b;
+    });
+    expect(await codeOf(runner.submit([1]))).toBe('TIMEOUT');
+    expect(runner.stats()).toMatchObject({ inFlight: 1, timedOut: 1, queued: 0 });
+    // Before, each of these started another never-ending call (4 calls running for maxConcurrency 1).
+    const waiting = [runner.submit([2]), runner.submit([3]), runner.submit([4])];
+    expect(runner.stats()).toMatchObject({ inFlight: 1, queued: 3 });
+    const errors = await Promise.all(
+      waiting.map((w) =>
+        w.then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ),
+    );
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(WaybillError);
+      expect((e as WaybillError).code).toBe('TIMEOUT');
+      expect((e as WaybillError).message).toMatch(/for a free slot \(1 calls running, 1 of them past their time limit\)/);
+    }
+    expect(calls).toBe(1);
+    expect(runner.stats()).toMatchObject({ inFlight: 1, timedOut: 1, queued: 0 });
+    // Unloading does not wait for the hung call; once it ends, the slot serves again.
+    await runner.drain();
+    release();
+    await sleep(5);
+    expect(runner.stats()).toMatchObject({ inFlight: 0, timedOut: 0 });
+    expect((await runner.submit([7])).outputs).toEqual([7]);
+    expect(calls).toBe(2);
+  });
+
   it('reports a predict returning the wrong number of outputs', async () => {
     const runner = new ModelRunner<number, number>({ maxConcurrency: 1, maxQueue: 1, timeoutMs: 1000 }, async () => [1]);
     expect(await codeOf(runner.submit([1, 2]))).toBe('INVALID_OUTPUT');

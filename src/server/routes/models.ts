@@ -29,7 +29,13 @@ const ModelInfo = Type.Object(
     trainable: Type.Optional(Type.Boolean()),
     backends: Type.Optional(Type.Array(Type.String(), { description: 'backends that served this version so far' })),
     runner: Type.Optional(
-      Type.Object({ inFlight: Type.Integer(), queued: Type.Integer(), maxConcurrency: Type.Integer(), maxQueue: Type.Integer() }),
+      Type.Object({
+        inFlight: Type.Integer(),
+        timedOut: Type.Integer(),
+        queued: Type.Integer(),
+        maxConcurrency: Type.Integer(),
+        maxQueue: Type.Integer(),
+      }),
     ),
     requests: Type.Integer(),
     failures: Type.Integer(),
