@@ -36,15 +36,45 @@ export interface JobStore {
   list(): Promise<JobRecord[]>;
 }
 
-/** In-process store keeping at most `capacity` finished jobs (plus every unfinished one). */
+/** The size of a finished job's result as JSON (what GET /v1/jobs/:id sends), 0 when it has none. */
+function resultBytes(job: JobRecord): number {
+  if (job.result === undefined) return 0;
+  try {
+    return JSON.stringify(job.result)?.length ?? 0;
+  } catch {
+    return 0; // not JSON (the jobs layer fails such jobs): nothing of it is sent
+  }
+}
+
+/**
+ * In-process store keeping every unfinished job and, of the finished ones, the most recent: at
+ * most `capacity` of them whose results take at most `maxResultBytes` as JSON together (default
+ * 256 MiB; the latest finished job is kept even when it alone is larger). The count alone once
+ * let 1000 batch-inference results of up to 16 MiB each hold gigabytes.
+ */
 export class MemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, JobRecord>();
-  constructor(private readonly capacity = 1000) {}
+  /** Finished jobs in the order they finished, with their result sizes. */
+  private readonly finished = new Map<string, number>();
+  private finishedBytes = 0;
+  constructor(
+    private readonly capacity = 1000,
+    private readonly maxResultBytes = 256 * 1024 * 1024,
+  ) {}
 
   async put(job: JobRecord): Promise<void> {
     this.jobs.set(job.id, { ...job });
-    const finished = [...this.jobs.values()].filter((j) => j.finishedAt !== undefined);
-    for (let i = 0; finished.length - i > this.capacity; i++) this.jobs.delete((finished[i] as JobRecord).id);
+    if (job.finishedAt === undefined || this.finished.has(job.id)) return;
+    const bytes = resultBytes(job);
+    this.finished.set(job.id, bytes);
+    this.finishedBytes += bytes;
+    // Oldest first (a Map iterates in insertion order), never the job just finished.
+    for (const [id, b] of this.finished) {
+      if (this.finished.size <= 1 || (this.finished.size <= this.capacity && this.finishedBytes <= this.maxResultBytes)) break;
+      this.finished.delete(id);
+      this.finishedBytes -= b;
+      this.jobs.delete(id);
+    }
   }
 
   async get(id: string): Promise<JobRecord | undefined> {

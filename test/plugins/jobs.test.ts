@@ -66,6 +66,27 @@ describe('JobManager', () => {
     expect(kept).toEqual(ids.slice(2));
   });
 
+  it('the memory store also bounds the bytes of finished results (the count alone let big results hold gigabytes)', async () => {
+    const jobs = new JobManager({ store: new MemoryJobStore(100, 2500) });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const j = await jobs.submit('n', async () => 'x'.repeat(1000));
+      ids.push(j.id);
+      await jobs.wait(j.id);
+    }
+    // Each result is 1002 bytes of JSON: two fit in 2500.
+    expect((await jobs.store.list()).map((j) => j.id)).toEqual(ids.slice(2));
+    // A running job is never forgotten, and the latest finished one stays even when alone too big.
+    let release: () => void = () => {};
+    const running = await jobs.submit('slow', () => new Promise((r) => (release = () => r(1))));
+    const big = await jobs.submit('big', async () => 'y'.repeat(5000));
+    await jobs.wait(big.id);
+    const kept = (await jobs.store.list()).map((j) => j.id);
+    expect(kept).toEqual([running.id, big.id]);
+    release();
+    await jobs.wait(running.id);
+  });
+
   it('progress after the end leaves the record alone; a bare message detail is kept as { message }', async () => {
     const jobs = new JobManager();
     let report: ((f: number, d?: Record<string, unknown>) => void) | undefined;
