@@ -122,8 +122,45 @@ const consoleLogger: PluginLogger = {
   error: (m, d) => console.error(`[plugin] ${m}`, d ?? ''),
 };
 
-/** Numeric-aware version order: 1.10.0 > 1.9.0. */
+/** Order of dot-separated identifiers, numeric-aware (SemVer's rule for pre-release parts, nearly). */
+function compareIdentifiers(a: string, b: string): number {
+  const x = a.split('.');
+  const y = b.split('.');
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const p = x[i] as string;
+    const q = y[i] as string;
+    const pn = /^\d+$/.test(p);
+    const qn = /^\d+$/.test(q);
+    // Numeric identifiers rank below alphanumeric ones (SemVer 11.4.3); alphanumeric ones compare
+    // numeric-aware (v2 < v10, beta9 < beta10) where SemVer compares them as ASCII.
+    const c = pn !== qn ? (pn ? -1 : 1) : p.localeCompare(q, 'en', { numeric: true });
+    if (c !== 0) return c;
+  }
+  return x.length - y.length;
+}
+
+/**
+ * Version order, SemVer precedence for SemVer-shaped versions: 1.10.0 > 1.9.0, and a pre-release
+ * ranks below its release (1.0.0-beta < 1.0.0: the text order made the beta the default);
+ * build metadata (+...) is ignored. Other version strings: numeric-aware text order.
+ */
 export function compareVersions(a: string, b: string): number {
+  const split = (v: string) => {
+    const core = v.split('+')[0] as string;
+    const dash = core.indexOf('-');
+    return dash < 0 ? { main: core, pre: undefined } : { main: core.slice(0, dash), pre: core.slice(dash + 1) };
+  };
+  const x = split(a);
+  const y = split(b);
+  const c = compareIdentifiers(x.main, y.main);
+  if (c !== 0) return c;
+  if (x.pre === undefined || y.pre === undefined) {
+    if (x.pre !== y.pre) return x.pre === undefined ? 1 : -1;
+  } else {
+    const d = compareIdentifiers(x.pre, y.pre);
+    if (d !== 0) return d;
+  }
+  // Equal precedence (build metadata differs, or 1.0 vs 1.0.0): a stable order all the same.
   return a.localeCompare(b, 'en', { numeric: true });
 }
 

@@ -10,7 +10,7 @@ import { Type } from 'typebox';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine, WaybillError } from '../../src/index.js';
 import { definePlugin } from '../../src/plugins/define.js';
-import { ModelRegistry } from '../../src/plugins/registry.js';
+import { compareVersions, ModelRegistry } from '../../src/plugins/registry.js';
 import { ModelRunner } from '../../src/plugins/runner.js';
 
 const engine = createEngine({ workers: 0 });
@@ -228,6 +228,27 @@ describe('registry: validation', () => {
     const err = (await reg.infer('throws-on-load', undefined, [{}]).catch((e) => e)) as WaybillError;
     expect(err.code).toBe('MODEL_NOT_READY');
     expect(err.message).toContain('artifact file missing');
+  });
+});
+
+describe('compareVersions', () => {
+  it('orders by SemVer precedence: a pre-release below its release (the text order made 1.0.0-beta the default over 1.0.0)', () => {
+    const order = [
+      '1.0.0-alpha',
+      '1.0.0-alpha.1',
+      '1.0.0-alpha.beta',
+      '1.0.0-beta',
+      '1.0.0-beta.2',
+      '1.0.0-beta.11',
+      '1.0.0-rc.1',
+      '1.0.0',
+    ];
+    for (let k = 0; k < 5; k++) {
+      const shuffled = [...order].sort((a, b) => ((a.length * 7 + k) % 5) - ((b.length * 7 + k) % 5) || a.localeCompare(b));
+      expect(shuffled.sort(compareVersions)).toEqual(order);
+    }
+    expect(['1.10.0', '2.0.0', '1.9.0', 'v10', 'v2'].sort(compareVersions)).toEqual(['1.9.0', '1.10.0', '2.0.0', 'v2', 'v10']);
+    expect(compareVersions('1.0.0+build.5', '1.0.0')).toBeGreaterThan(0); // equal precedence, still a stable order
   });
 });
 
