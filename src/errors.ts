@@ -42,11 +42,17 @@ export class WaybillError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
 
+  /**
+   * `details.field` names the bad argument wherever one is at fault. The geo and trajectory
+   * kernels (and a few other places) name it `details.argument`, which stays; `field` is then
+   * added with the same value so callers can read one key everywhere.
+   */
   constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>) {
     super(message ?? ERROR_CATALOGUE[code].message);
     this.name = 'WaybillError';
     this.code = code;
-    this.details = details;
+    this.details =
+      details && typeof details.argument === 'string' && details.field === undefined ? { ...details, field: details.argument } : details;
   }
 
   /** HTTP status for this error's code. */

@@ -25,7 +25,8 @@ describe('geo input validation', () => {
     const err = await geo.haversineMatrix([0, 0, Number.NaN, 1], [0, 0]).catch((e: WaybillError) => e);
     expect(err).toBeInstanceOf(WaybillError);
     expect((err as WaybillError).code).toBe('NOT_FINITE');
-    expect((err as WaybillError).details).toMatchObject({ argument: 'origins', index: 2, point: 1 });
+    // `field` too, as every kernel family names the bad argument (`argument` kept for older callers).
+    expect((err as WaybillError).details).toMatchObject({ argument: 'origins', field: 'origins', index: 2, point: 1 });
     expect(await codeOf(geo.euclideanMatrix([0, Number.POSITIVE_INFINITY], [0, 0]))).toBe('NOT_FINITE');
     expect(await codeOf(geo.kNearest([0, 0], [0, Number.NaN], 1))).toBe('NOT_FINITE');
   });
