@@ -1,7 +1,8 @@
 /**
  * Time-series kernels on input found by fuzzing the embedding API: null options, detached
  * buffers and huge horizons threw raw TypeErrors / RangeErrors, a huge season sized a native
- * output past memory, and values near the float64 limit gave NaN forecasts without a note.
+ * output past memory, and values near the float64 limit gave NaN forecasts without a note (now
+ * such series are fitted rescaled by a power of two).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine, WaybillError } from '../../src/index.js';
@@ -91,23 +92,31 @@ describe('time-series input checks', () => {
       });
     });
 
-    it(`${backend}: a series near the float64 limit gets a note and NaN, never NaN without a note`, async () => {
-      const huge = wave(30).map((v) => v * 1e306);
-      // ses, theta and otm overflow on these values (their rows were NaN without a note).
-      for (const model of ['otm', 'theta', 'ses'] as const) {
-        const r = await ts.forecast({ series: [huge, wave(30)] }, { model, horizon: 3, backend });
-        expect(r.notes[0], model).toMatch(/overflow/);
-        expect(r.used[0]).toBe('none');
-        expect(Array.from(r.mean.subarray(0, 3)).every(Number.isNaN)).toBe(true);
-        // The ordinary series is untouched.
-        expect(r.notes[1]).toBeNull();
-        expect(Array.from(r.mean.subarray(3)).every(Number.isFinite)).toBe(true);
+    it(`${backend}: series of huge or tiny magnitude are fitted rescaled by a power of two (ses, theta, otm overflowed or drifted), and a forecast past the float64 range is NaN with a note`, async () => {
+      for (const scale of [1e306, 1e160, 1e-300]) {
+        const scaled = wave(30).map((v) => v * scale);
+        for (const model of ['otm', 'theta', 'ses', 'comb'] as const) {
+          const plain = await ts.forecast({ series: [wave(30)] }, { model, horizon: 3, backend });
+          const r = await ts.forecast({ series: [scaled, wave(30)] }, { model, horizon: 3, backend });
+          expect(r.notes[0], `${model} x ${scale}`).toMatch(/values rescaled by 2\^-?\d+ for the arithmetic/);
+          expect(r.used[0]).toBe(plain.used[0]);
+          for (let h = 0; h < 3; h++) expect((r.mean[h] as number) / scale, `${model} x ${scale}`).toBeCloseTo(plain.mean[h] as number, 6);
+          // The ordinary series is untouched.
+          expect(r.notes[1]).toBeNull();
+          expect(Array.from(r.mean.subarray(3))).toEqual(Array.from(plain.mean));
+        }
       }
-      // drift stays finite there: its forecast is kept.
+      // drift is rescaled too, by a power of two, so it stays exact: the last value plus the mean
+      // step, (y[n-1] - y[0]) / (n - 1).
+      const huge = wave(30).map((v) => v * 1e306);
       const d = await ts.forecast({ series: [huge] }, { model: 'drift', horizon: 2, backend });
-      expect(d.notes[0]).toBeNull();
-      // drift: the last value plus the mean step, (y[n-1] - y[0]) / (n - 1).
       expect(d.mean[0]).toBe((huge[29] as number) + ((huge[29] as number) - (huge[0] as number)) / 29);
+      // A steep rise near the largest double: its forecast leaves the float64 range.
+      const edge = Array.from({ length: 10 }, (_, t) => 1e307 * (1 + 2 * t));
+      const o = await ts.forecast({ series: [edge] }, { model: 'drift', horizon: 3, backend });
+      expect(o.notes[0]).toMatch(/overflow/);
+      expect(o.used[0]).toBe('none');
+      expect(Array.from(o.mean).every(Number.isNaN)).toBe(true);
     });
   }
 });

@@ -195,6 +195,8 @@ export async function forecastBatch(
       }
     : undefined;
   const etsParams: ForecastOutput['ets'] = model === 'ets' ? new Array(count).fill(null) : undefined;
+  // Per series: the power of two its forecasts are multiplied by (see the rescaling below).
+  const unscale = new Float64Array(count).fill(1);
   // Clean each series, then group the usable ones by the season length they can take.
   const groups = new Map<number, { idx: number[]; chunks: Float64Array[] }>();
   for (let s = 0; s < count; s++) {
@@ -221,6 +223,19 @@ export async function forecastBatch(
     const add = (why: string) => {
       notes[s] = notes[s] ? `${notes[s]}; ${why}` : why;
     };
+    // Magnitudes beyond 2^+-500 (about 1e+-150) break the models' sums of squares (they overflow
+    // or underflow): SES at 1e160 forecast the series mean, Theta drifted, without a word. Such a
+    // series is fitted scaled by a power of two (exact) and its forecasts scaled back.
+    const amax = x.reduce((mx, v) => Math.max(mx, Math.abs(v)), 0);
+    if (amax > 2 ** 500 || (amax > 0 && amax < 2 ** -500)) {
+      const k = Math.max(-1023, Math.min(1023, -Math.round(Math.log2(amax))));
+      const f = 2 ** k;
+      x = x.map((v) => v * f);
+      unscale[s] = 2 ** -k;
+      add(
+        `values rescaled by 2^${k} for the arithmetic (largest |value| ${amax.toExponential(2)})${model === 'ets' ? '; sigma2 and aicc refer to the rescaled series' : ''}`,
+      );
+    }
     if (m > 1 && x.length < (model === 'snaive' ? m : 3 * m)) {
       mm = 1;
       if (model === 'snaive') used[s] = 'naive';
@@ -336,6 +351,15 @@ export async function forecastBatch(
   for (let s = 0; s < count; s++) {
     if (used[s] === 'none') continue;
     const row = mean.subarray(s * horizon, (s + 1) * horizon);
+    const u = unscale[s] as number;
+    if (u !== 1) {
+      for (let h = 0; h < horizon; h++) row[h] = (row[h] as number) * u;
+      if (intervals)
+        for (let j = s * L * horizon; j < (s + 1) * L * horizon; j++) {
+          intervals.lower[j] = (intervals.lower[j] as number) * u;
+          intervals.upper[j] = (intervals.upper[j] as number) * u;
+        }
+    }
     if (row.every((v) => Number.isFinite(v))) continue;
     row.fill(Number.NaN);
     intervals?.lower.fill(Number.NaN, s * L * horizon, (s + 1) * L * horizon);
