@@ -370,6 +370,32 @@ describe('runner', () => {
     expect(calls).toBe(2);
   });
 
+  it('with dynamic batching too: requests waiting in the open batch behind a hung call time out and leave it', async () => {
+    let calls = 0;
+    let release: () => void = () => {};
+    const hang = new Promise<void>((r) => {
+      release = r;
+    });
+    const runner = new ModelRunner<number, number>(
+      { maxConcurrency: 1, maxQueue: 8, timeoutMs: 40, batching: { maxBatchSize: 8, maxWaitMs: 10_000 } },
+      async (b) => {
+        calls++;
+        await hang;
+        return b;
+      },
+    );
+    expect(await codeOf(runner.submit([1]))).toBe('TIMEOUT');
+    const waiting = [runner.submit([2]), runner.submit([3])];
+    expect(runner.stats()).toMatchObject({ inFlight: 1, timedOut: 1, queued: 2 });
+    for (const w of waiting) expect(await codeOf(w)).toBe('TIMEOUT');
+    expect(runner.stats()).toMatchObject({ queued: 0 });
+    expect(calls).toBe(1);
+    await runner.drain();
+    release();
+    await sleep(5);
+    expect((await runner.submit([9])).outputs).toEqual([9]);
+  });
+
   it('reports a predict returning the wrong number of outputs', async () => {
     const runner = new ModelRunner<number, number>({ maxConcurrency: 1, maxQueue: 1, timeoutMs: 1000 }, async () => [1]);
     expect(await codeOf(runner.submit([1, 2]))).toBe('INVALID_OUTPUT');
