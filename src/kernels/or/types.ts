@@ -134,7 +134,7 @@ export interface MinCostFlowResult extends RunRecord {
   cost: number;
   /**
    * Node potentials (duals): reduced cost cost + p[from] - p[to] is 0 on arcs strictly inside their
-   * bounds. Duals are not unique (a shift by a constant, and more on degenerate problems), so the js
+   * bounds (native: shifted so that node 0 has 0). Duals are not unique (a shift by a constant, and more on degenerate problems), so the js
    * and native backends may return different but equally valid potentials (and flows, when several
    * are optimal); the cost agrees.
    */

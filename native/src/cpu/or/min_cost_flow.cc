@@ -228,7 +228,10 @@ Status min_cost_flow_cpu(std::size_t n, const double* supply, std::size_t m, con
     flow[a] = f[a];
     r.cost += f[a] * cost[a];
   }
-  for (std::size_t i = 0; i < n; ++i) potential[i] = pi[i] + pi_lo[i];
+  // Shifted so that node 0 has potential 0 (duals are defined up to a constant): the artificial
+  // price `big` sits in every potential, and rounded to one double each, the small differences
+  // between them (8 beside 2e17) were lost.
+  for (std::size_t i = 0; i < n; ++i) potential[i] = (pi[i] - pi[0]) + (pi_lo[i] - pi_lo[0]);
   r.pivots = pivots;
   *result = r;
   return Status::Ok();
