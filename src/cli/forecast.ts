@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseM4Csv, type SeriesBatch } from '../data/m4.js';
+import { utcMillis } from '../data/trajectory-loaders.js';
 import { WaybillError } from '../errors.js';
 import { baselineForecast } from '../kernels/timeseries/baselines.js';
 import { FORECAST_MODELS, type ForecastModel, forecastBatch } from '../kernels/timeseries/forecast.js';
@@ -48,18 +49,8 @@ export function longCsvDateKey(cell: string): { key: number; kind: 'period' | 'd
   const m = ISO_DATE.exec(cell);
   if (!m) return undefined;
   const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3] ?? '1', m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number) as number[];
-  const ms = Date.UTC(y as number, (mo as number) - 1, d, h, mi, sec);
-  const back = new Date(ms);
-  if (
-    back.getUTCFullYear() !== y ||
-    back.getUTCMonth() !== (mo as number) - 1 ||
-    back.getUTCDate() !== d ||
-    back.getUTCHours() !== h ||
-    back.getUTCMinutes() !== mi ||
-    back.getUTCSeconds() !== sec
-  )
-    return undefined;
-  return { key: ms, kind: 'date' };
+  const ms = utcMillis(y as number, mo as number, d as number, h, mi, sec);
+  return Number.isNaN(ms) ? undefined : { key: ms, kind: 'date' };
 }
 
 /**

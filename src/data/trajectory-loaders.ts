@@ -34,18 +34,24 @@ export function parseDateTime(text: string, utcOffsetHours = 0): number {
   const m = DIGITS.exec(text.trim());
   if (!m) return Number.NaN;
   const [, y, mo, d, h, mi, s] = m as unknown as [string, string, string, string, string, string, string];
-  const ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s);
+  return utcMillis(+y, +mo, +d, +h, +mi, +s) / 1000 - utcOffsetHours * 3600;
+}
+
+/**
+ * Epoch milliseconds of a UTC calendar time (month 1..12), or NaN when a field is out of range
+ * (month 13, February 30, hour 24, minute 60), which Date.UTC would silently roll over.
+ */
+export function utcMillis(y: number, mo: number, d: number, h = 0, mi = 0, s = 0): number {
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
   const back = new Date(ms);
-  if (
-    back.getUTCFullYear() !== +y ||
-    back.getUTCMonth() !== +mo - 1 ||
-    back.getUTCDate() !== +d ||
-    back.getUTCHours() !== +h ||
-    back.getUTCMinutes() !== +mi ||
-    back.getUTCSeconds() !== +s
-  )
-    return Number.NaN;
-  return ms / 1000 - utcOffsetHours * 3600;
+  return back.getUTCFullYear() === y &&
+    back.getUTCMonth() === mo - 1 &&
+    back.getUTCDate() === d &&
+    back.getUTCHours() === h &&
+    back.getUTCMinutes() === mi &&
+    back.getUTCSeconds() === s
+    ? ms
+    : Number.NaN;
 }
 
 const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
