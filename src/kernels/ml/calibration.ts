@@ -30,6 +30,7 @@ export interface IsotonicModel {
 
 function checkScores(scores: unknown, labels: Float64Array, maxAbs = Number.MAX_VALUE): Float64Array {
   if (!(scores instanceof Float64Array)) throw new WaybillError('INVALID_ARGUMENT', 'scores must be a Float64Array', { field: 'scores' });
+  assertNotDetached(scores, 'scores');
   if (scores.length !== labels.length)
     throw new WaybillError('INVALID_LENGTH', `scores has ${scores.length} entries, labels ${labels.length}`, {
       field: 'scores',
@@ -74,10 +75,7 @@ export function plattTransform(model: PlattModel, scores: Float64Array): Float64
   return mapScores(scores, (s) => (Number.isNaN(s) ? Number.NaN : 1 / (1 + Math.exp(a === 0 ? b : a * s + b))));
 }
 
-/**
- * fn of every score, by index: Float64Array.from threw a TypeError on a detached buffer, which
- * reads as empty here as everywhere else in the ML kernels.
- */
+/** fn of every score, by index. */
 function mapScores(scores: Float64Array, fn: (s: number) => number): Float64Array {
   const out = new Float64Array(scores.length);
   for (let i = 0; i < out.length; i++) out[i] = fn(scores[i] as number);
