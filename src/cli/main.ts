@@ -8,6 +8,8 @@
  *   waybill solve <file.tsp|.vrp|.vrptw|solomon.txt|.json> [--time 30s] [--seed N] [--workers N]
  *                 [--iterations N] [--rounding nint|trunc1|exact] [--vehicles K] [--out F] [--json]
  *   waybill train <file.csv> --target col --out model.json [--objective l2] [--alpha 0.9] ...
+ *   waybill predict <model.json> <file.csv> [--out preds.csv] [--id col] [--raw] [--iterations N]
+ *                   [--contributions saabas|treeshap] [--json]
  *   waybill eval trajectory [--json]
  *   waybill bench [suite] [-- suite options]
  */
@@ -67,6 +69,15 @@ commands:
                                                 --lambda: L2 on leaf values; --min-data: rows a leaf;
                                                 --cat-smooth / --min-data-per-group / --max-cat-threshold /
                                                 --cat-l2 / --max-cat-to-onehot: categorical splits)
+  predict <model.json> <file.csv> [--out preds.csv] [--id col] [--raw] [--iterations N]
+          [--contributions saabas|treeshap] [--json]
+                                                score a CSV with a GBDT model (waybill train's JSON maps the
+                                                columns by name and text categories to their codes; other
+                                                models need feature names); writes id?, prediction and, with
+                                                --contributions, contrib_<feature> and contrib_bias columns
+                                                to --out or stdout; --raw: the margin; --iterations: the first
+                                                N trees; prints the objective's metrics when the CSV has the
+                                                model's target column (--json: summary on stdout, needs --out)
   eval    trajectory [--json]                   stop-sequence prediction on the 13 Amazon LMRRC routes
                                                 (leave-one-route-out; challenge route score, lower is better)
                                                 and LaDe next-pickup prediction (split by courier), on the
@@ -110,6 +121,7 @@ export const COMMAND_FLAGS: Record<string, { flags: readonly string[]; positiona
     positionals: 1,
   },
   train: { flags: TRAIN_FLAGS, positionals: 1 },
+  predict: { flags: ['out', 'id', 'raw', 'iterations', 'contributions', 'json'], positionals: 2 },
   eval: { flags: ['json'], positionals: 1 },
   // bench: the suite, then its own options after `--` (they arrive as positionals).
   bench: { flags: [], positionals: Number.POSITIVE_INFINITY },
@@ -188,6 +200,9 @@ async function main(argv: string[]): Promise<void> {
         'max-cat-threshold': { type: 'string' },
         'cat-l2': { type: 'string' },
         'max-cat-to-onehot': { type: 'string' },
+        id: { type: 'string' },
+        raw: { type: 'boolean' },
+        contributions: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -359,6 +374,31 @@ async function main(argv: string[]): Promise<void> {
         process.exit(2);
       }
       await trainFile(args);
+      return;
+    }
+    case 'predict': {
+      const [modelFile, file] = parsed.positionals;
+      if (!modelFile || !file) {
+        console.error(`waybill: predict needs a model file and a CSV file\n\n${USAGE}`);
+        process.exit(2);
+      }
+      const pv = parsed.values as { out?: string; id?: string; raw?: boolean; iterations?: string; contributions?: string };
+      if (pv.contributions !== undefined && pv.contributions !== 'saabas' && pv.contributions !== 'treeshap') {
+        console.error(`waybill: --contributions must be saabas or treeshap, got '${pv.contributions}'`);
+        process.exit(2);
+      }
+      const iterations = intArg('iterations', pv.iterations, 1);
+      const { predictFile } = await import('./predict.js');
+      await predictFile({
+        model: modelFile,
+        file,
+        ...(pv.out !== undefined ? { out: pv.out } : {}),
+        ...(pv.id !== undefined ? { id: pv.id } : {}),
+        ...(pv.raw ? { raw: true } : {}),
+        ...(iterations !== undefined ? { iterations } : {}),
+        ...(pv.contributions ? { contributions: pv.contributions as 'saabas' | 'treeshap' } : {}),
+        ...(v.json ? { json: true } : {}),
+      });
       return;
     }
     case 'eval': {
