@@ -18,6 +18,8 @@ import { definePlugin, isPlugin, type PluginContext, type PluginDefinition, type
 import { ModelRunner, type RunnerStats } from './runner.js';
 import { describeValue, jsonProblem, thrownMessage } from './values.js';
 
+/** How a failed record's reason starts when the version was already loaded (see add). */
+export const NAME_CLASH = 'name clash';
 export type ModelState = 'loading' | 'ready' | 'failed' | 'unloading';
 
 /** What GET /v2/models and GET /v2/models/:name report for one version. */
@@ -265,6 +267,10 @@ export class ModelRegistry {
   /** Records a plugin that never got to serve (import error, invalid definition, name clash). */
   private fail(name: string, version: string, source: string, reason: string): ModelVersionInfo {
     const orphan: Entry = { ...newEntry(name, version, source, 'failed'), reason };
+    // The same source failing again (a repeated load request) replaces its earlier record rather
+    // than adding one more failed entry to the model list on every attempt.
+    const again = this.orphans.findIndex((o) => o.name === name && o.version === version && o.source === source);
+    if (again >= 0) this.orphans.splice(again, 1);
     this.orphans.push(orphan);
     this.log.error(`plugin ${name}@${version || '?'} from ${source} failed: ${reason}`);
     return this.info(orphan);
@@ -291,7 +297,7 @@ export class ModelRegistry {
     const key = `${def.name}@${def.version}`;
     const existing = this.entries.get(key);
     if (existing && existing.state !== 'failed') {
-      return this.fail(def.name, def.version, source, `name clash: ${key} is already loaded from ${existing.source}`);
+      return this.fail(def.name, def.version, source, `${NAME_CLASH}: ${key} is already loaded from ${existing.source}`);
     }
     const entry: Entry = { ...newEntry(def.name, def.version, source, 'loading'), def };
     this.entries.set(key, entry);

@@ -18,7 +18,12 @@ async function docsPlugin(app: FastifyInstance): Promise<void> {
         { name: 'jobs', description: 'long work with progress and cancellation' },
         { name: 'admin', description: 'load and unload models (API key, or localhost only)' },
         { name: 'geo', description: 'distance matrices and nearest neighbours' },
-        { name: 'or', description: 'assignment, budget allocation, TSP, LP/MIP' },
+        { name: 'or', description: 'assignment, budget allocation, min-cost flow, TSP, LP/MIP, vehicle routing' },
+        { name: 'timeseries', description: 'forecasts with prediction intervals' },
+        { name: 'trajectory', description: 'trajectory similarity, simplification, stay points, stop-sequence and next-pickup prediction' },
+        { name: 'network', description: 'the delivery network graph: neighbours, k-shortest paths, lanes, drift, export' },
+        { name: 'ml', description: 'gradient-boosted trees: training as a job, prediction' },
+        { name: 'metrics', description: 'Prometheus metrics' },
       ],
     },
     // Shared schemas appear under their own $id (components.schemas.ErrorBody), not def-0.

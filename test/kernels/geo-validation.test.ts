@@ -63,6 +63,25 @@ describe('geo input validation', () => {
     expect(await codeOf(geo.kNearest([0, 0], [0, 0], 1, { metric: 'manhattan' as never }))).toBe('INVALID_ARGUMENT');
     expect(await codeOf(geo.haversineMatrix('0,0' as never, [0, 0]))).toBe('INVALID_ARGUMENT');
   });
+  it('bad options name the option in details.field (and details.argument), as the README promises', async () => {
+    const fieldOf = async (p: Promise<unknown>) => {
+      try {
+        await p;
+      } catch (err) {
+        expect(err).toBeInstanceOf(WaybillError);
+        const e = err as WaybillError;
+        expect(e.code).toBe('INVALID_ARGUMENT');
+        expect(e.details?.argument).toBe(e.details?.field);
+        return e.details?.field;
+      }
+      throw new Error('expected a rejection');
+    };
+    expect(await fieldOf(geo.haversineMatrix([0, 0], [0, 0], 5 as never))).toBe('options');
+    expect(await fieldOf(geo.kNearest([0, 0], [0, 0], 1, null as never))).toBe('options');
+    expect(await fieldOf(geo.haversineMatrix([0, 0], [0, 0], { backend: 'tpu' as never }))).toBe('backend');
+    expect(await fieldOf(geo.euclideanMatrix([0, 0], [0, 0], { output: 'int8' as never }))).toBe('output');
+    expect(await fieldOf(geo.kNearest([0, 0], [0, 0], 1, { metric: 'manhattan' as never }))).toBe('metric');
+  });
   it('rejects outputs over the size limit before allocating', async () => {
     const small = createEngine({ workers: 0, maxOutputElements: 100 });
     expect(await codeOf(small.kernels.geo.haversineMatrix(new Float64Array(22), new Float64Array(20)))).toBe('TOO_LARGE');

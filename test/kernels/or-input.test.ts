@@ -87,6 +87,43 @@ describe('every refusal names its field', () => {
   });
 });
 
+describe('linearProgram refusals name their field', () => {
+  const lp = (extra: object) => or.linearProgram({ sense: 'max', objective: { x: 1 }, constraints: [], ...extra } as never);
+  it('coefficients, right-hand sides, ops, bounds and integer lists', async () => {
+    const row = (c: object) => lp({ constraints: [{ terms: { x: 1 }, op: '<=', rhs: 1 }, c] });
+    expect(await failure(lp({ objective: { x: Number.NaN } }))).toEqual({ code: 'NOT_FINITE', field: 'objective.x' });
+    expect(await failure(lp({ objective: { x: 1e20 } }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'objective.x' });
+    expect(await failure(row({ terms: { y: 1e-10 }, op: '<=', rhs: 1 }))).toEqual({
+      code: 'INVALID_ARGUMENT',
+      field: 'constraints[1].terms.y',
+    });
+    expect(await failure(row({ terms: { y: 1e15 }, op: '<=', rhs: 1 }))).toEqual({
+      code: 'INVALID_ARGUMENT',
+      field: 'constraints[1].terms.y',
+    });
+    expect(await failure(row({ terms: { 'y z': 1 }, op: '<=', rhs: 1 }))).toEqual({
+      code: 'INVALID_ARGUMENT',
+      field: 'constraints[1].terms.y z',
+    });
+    expect(await failure(row({ terms: { y: 1 }, op: '<', rhs: 1 }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'constraints[1].op' });
+    expect(await failure(row({ terms: { y: 1 }, op: '<=', rhs: 1e20 }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'constraints[1].rhs' });
+    expect(await failure(row({ terms: { y: 1 }, op: '<=', rhs: Number.NaN }))).toEqual({ code: 'NOT_FINITE', field: 'constraints[1].rhs' });
+    expect(await failure(row({ name: 'c0', terms: { y: 1 }, op: '<=', rhs: 1 }))).toEqual({
+      code: 'INVALID_ARGUMENT',
+      field: 'constraints[1].name',
+    });
+    expect(await failure(lp({ bounds: { x: [2, 1] } }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'bounds.x' });
+    expect(await failure(lp({ bounds: { x: [0, 1e20] } }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'bounds.x' });
+    expect(await failure(lp({ integers: ['1x'] }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'integers' });
+    expect(await failure(lp({ binaries: ['1x'] }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'binaries' });
+  });
+  it('a constraint that is not an object, bounds that are not a pair, integers that are not an array: codes, not raw TypeErrors', async () => {
+    expect(await failure(lp({ constraints: [null] }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'constraints[0]' });
+    expect(await failure(lp({ bounds: { x: 5 } }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'bounds.x' });
+    expect(await failure(lp({ integers: 'x' }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'integers' });
+  });
+});
+
 describe('detached typed arrays', () => {
   it('minCostFlow supply, assignment and budget matrices, tsp input: INVALID_ARGUMENT naming the array', async () => {
     expect(await failure(or.minCostFlow({ supply: detached([1, -1]), arcs: [] }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'supply' });

@@ -171,6 +171,12 @@ describe('engine.kernels.trajectory dispatch', () => {
     await expect(traj.simplify(a, { method: 'xx' as never, tolerance: 1 })).rejects.toBeInstanceOf(WaybillError);
   });
 
+  it('options that are not an object are INVALID_ARGUMENT naming options in details.field', async () => {
+    const bad = { code: 'INVALID_ARGUMENT', details: { argument: 'options', field: 'options' } };
+    await expect(traj.pairwise('dtw', a, a, 5 as never)).rejects.toMatchObject(bad);
+    await expect(traj.stayPoints(a, null as never)).rejects.toMatchObject(bad);
+  });
+
   it('a batch or query whose buffer was transferred is INVALID_ARGUMENT naming it (it read as empty: a length error or an empty answer)', async () => {
     const detach = <T extends ArrayBufferView>(a: T): T => {
       structuredClone(a.buffer, { transfer: [a.buffer as ArrayBuffer] });

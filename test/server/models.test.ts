@@ -200,6 +200,18 @@ describe('admin', () => {
     expect((await post('/v2/repository/models/nope/unload')).statusCode).toBe(404);
   });
 
+  it('loading a version that is already served is 409 CONFLICT, and repeating it does not pile up failed records', async () => {
+    const count = async () => (await get('/v2/models')).json().models.filter((m: { name: string }) => m.name === 'example-distance').length;
+    const before = await count();
+    for (let i = 0; i < 3; i++) {
+      const res = await post('/v2/repository/models/example-distance/load', { source: 'plugins/example-distance' });
+      expect(res.statusCode).toBe(409);
+      expect(res.json()).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('already loaded') });
+    }
+    expect(await count()).toBeLessThanOrEqual(before + 1);
+    expect((await get('/v2/models/example-distance/ready')).statusCode).toBe(200);
+  });
+
   it('with an API key configured, admin calls need it', async () => {
     const keyed = await buildServer({ engine: createEngine({ workers: 0 }), plugins: ['test/fixtures/plugins/echo-v1'], apiKey: 's3cret' });
     const denied = await keyed.app.inject({ method: 'POST', url: '/v2/repository/models/echo/unload' });

@@ -244,6 +244,62 @@ describe('docs', () => {
   });
 });
 
+/** Every route the server registered (from Fastify's route tree), as 'METHOD /path/{param}', HEAD left out. */
+function registeredRoutes(tree: string): string[] {
+  const stack: string[] = [];
+  const out: string[] = [];
+  for (const line of tree.split('\n')) {
+    const m = /^([│ ]*)[├└]── (.*?) \(([A-Z, ]+)\)$/.exec(line);
+    if (!m) continue;
+    const depth = (m[1] as string).length / 4;
+    const path = (depth > 0 ? (stack[depth - 1] as string) : '') + (m[2] as string);
+    stack[depth] = path;
+    for (const method of (m[3] as string).split(', '))
+      if (method !== 'HEAD') out.push(`${method} ${path.replace(/:([A-Za-z]+)/g, '{$1}')}`);
+  }
+  return out;
+}
+
+describe('OpenAPI document', () => {
+  it('holds every registered route (but the docs UI itself), each with its 2xx response schema and a body schema on POST', async () => {
+    const registered = registeredRoutes(server.app.printRoutes({ commonPrefix: false })).filter((r) => !r.includes(' /docs'));
+    expect(registered.length).toBeGreaterThan(30);
+    const { paths } = (await server.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    const documented = Object.entries(paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    expect(documented.sort()).toEqual(registered.sort());
+    for (const route of registered) {
+      const [method, path] = route.split(' ') as [string, string];
+      const op = paths[path][method.toLowerCase()];
+      const ok = Object.entries(op.responses as Record<string, { content?: Record<string, { schema?: unknown }> }>).filter(([code]) =>
+        code.startsWith('2'),
+      );
+      expect(ok.length, route).toBeGreaterThan(0);
+      for (const [, r] of ok) for (const c of Object.values(r.content ?? {})) expect(c.schema, route).toBeDefined();
+      expect(
+        ok.every(([, r]) => r.content !== undefined),
+        route,
+      ).toBe(true);
+      if (method === 'POST') expect(op.requestBody?.content?.['application/json']?.schema, route).toBeDefined();
+    }
+  });
+
+  it('documents what /metrics and the network export really send', async () => {
+    const { paths } = (await server.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(Object.keys(paths['/metrics'].get.responses['200'].content)).toEqual(['text/plain']);
+    expect(Object.keys(paths['/v1/network/export'].get.responses['200'].content).sort()).toEqual([
+      'application/graphml+xml',
+      'application/json',
+      'text/csv',
+    ]);
+    const metrics = await server.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.headers['content-type']).toContain('text/plain');
+    expect(metrics.body).toContain('# TYPE');
+  });
+});
+
 describe('backpressure', () => {
   it('a full pool queue answers 503 QUEUE_FULL with Retry-After', async () => {
     // queueLimit 0 with one worker: a call split into 2 blocks can never queue its second block.

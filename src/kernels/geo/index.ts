@@ -83,10 +83,12 @@ const BACKEND_OPTION = new Set<BackendName | undefined>([undefined, 'cuda', 'nat
 
 function checkCommon(options: { backend?: unknown; signal?: unknown } | undefined): void {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new WaybillError('INVALID_ARGUMENT', 'options must be an object');
+    throw new WaybillError('INVALID_ARGUMENT', 'options must be an object', { argument: 'options' });
   }
   if (!BACKEND_OPTION.has(options?.backend as BackendName | undefined)) {
-    throw new WaybillError('INVALID_ARGUMENT', `unknown backend '${String(options?.backend)}': expected cuda, native, gpujs or js`);
+    throw new WaybillError('INVALID_ARGUMENT', `unknown backend '${String(options?.backend)}': expected cuda, native, gpujs or js`, {
+      argument: 'backend',
+    });
   }
   if ((options?.signal as AbortSignal | undefined)?.aborted) throw new WaybillError('ABORTED');
 }
@@ -171,7 +173,7 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
     const radius = validateRadius(geographic ? options?.radius : undefined);
     const output = options?.output ?? 'float64';
     if (output !== 'float64' && output !== 'float32') {
-      throw new WaybillError('INVALID_ARGUMENT', `output must be 'float64' or 'float32', got ${String(output)}`);
+      throw new WaybillError('INVALID_ARGUMENT', `output must be 'float64' or 'float32', got ${String(output)}`, { argument: 'output' });
     }
     const n = o.length / 2;
     const m = d.length / 2;
@@ -219,7 +221,9 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
       checkCommon(options);
       const metric = options?.metric ?? 'haversine';
       if (metric !== 'haversine' && metric !== 'euclidean') {
-        throw new WaybillError('INVALID_ARGUMENT', `metric must be 'haversine' or 'euclidean', got ${String(metric)}`);
+        throw new WaybillError('INVALID_ARGUMENT', `metric must be 'haversine' or 'euclidean', got ${String(metric)}`, {
+          argument: 'metric',
+        });
       }
       const geographic = metric === 'haversine';
       let o = validatePoints('origins', origins, geographic);

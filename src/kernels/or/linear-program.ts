@@ -119,13 +119,21 @@ class Names {
   }
 }
 
-function expression(terms: Record<string, number>, where: string, vars: Names, limit: number, smallest = 0): string {
+function expression(terms: Record<string, number>, where: string, vars: Names, limit: number, smallest: number, base: string): string {
   const parts: string[] = [];
   for (const [name, coeff] of Object.entries(terms)) {
     if (!NAME.test(name))
-      throw new WaybillError('INVALID_ARGUMENT', `${where}: variable name "${name}" must match ${NAME}`, { where, name });
+      throw new WaybillError('INVALID_ARGUMENT', `${where}: variable name "${name}" must match ${NAME}`, {
+        field: `${base}.${name}`,
+        where,
+        name,
+      });
     if (typeof coeff !== 'number' || !Number.isFinite(coeff)) {
-      throw new WaybillError('NOT_FINITE', `${where}: coefficient of ${name} is ${String(coeff)}`, { where, name });
+      throw new WaybillError('NOT_FINITE', `${where}: coefficient of ${name} is ${String(coeff)}`, {
+        field: `${base}.${name}`,
+        where,
+        name,
+      });
     }
     const id = vars.id(name);
     if (coeff === 0) continue;
@@ -133,9 +141,11 @@ function expression(terms: Record<string, number>, where: string, vars: Names, l
       throw new WaybillError(
         'INVALID_ARGUMENT',
         `${where}: coefficient of ${name} is ${coeff}: HiGHS takes magnitudes at or below ${smallest.toExponential()} as zero; rescale the variable or the constraint`,
-        { where, name, limit: smallest },
+        { field: `${base}.${name}`, where, name, limit: smallest },
       );
-    parts.push(`${coeff < 0 ? '-' : '+'} ${num(Math.abs(coeff), `${where}: coefficient of ${name}`, limit, { name })} ${id}`);
+    parts.push(
+      `${coeff < 0 ? '-' : '+'} ${num(Math.abs(coeff), `${where}: coefficient of ${name}`, limit, { field: `${base}.${name}`, name })} ${id}`,
+    );
   }
   return parts.length > 0 ? parts.join(' ') : `+ 0 ${vars.id(vars.names[0] ?? 'x')}`;
 }
@@ -155,32 +165,49 @@ function compile(model: LinearProgram): { text: string; columns: string[]; rows:
   const rows = new Names('r');
   const lines = [
     model.sense === 'max' ? 'Maximize' : 'Minimize',
-    ` obj: ${expression(model.objective, 'objective', vars, MAX_VALUE)}`,
+    ` obj: ${expression(model.objective, 'objective', vars, MAX_VALUE, 0, 'objective')}`,
     'Subject To',
   ];
   model.constraints.forEach((c, i) => {
+    if (typeof c !== 'object' || c === null || Array.isArray(c))
+      throw new WaybillError('INVALID_ARGUMENT', `constraint ${i} must be an object { terms, op, rhs }`, {
+        field: `constraints[${i}]`,
+        index: i,
+      });
     const name = c.name ?? `c${i}`;
     if (!NAME.test(name) || rows.has(name))
-      throw new WaybillError('INVALID_ARGUMENT', `constraint ${i}: name "${name}" is invalid or repeated`, { index: i });
+      throw new WaybillError('INVALID_ARGUMENT', `constraint ${i}: name "${name}" is invalid or repeated`, {
+        field: `constraints[${i}].name`,
+        index: i,
+      });
     const row = rows.id(name);
     if (!['<=', '>=', '='].includes(c.op))
-      throw new WaybillError('INVALID_ARGUMENT', `constraint ${name}: op must be <=, >= or =`, { index: i });
+      throw new WaybillError('INVALID_ARGUMENT', `constraint ${name}: op must be <=, >= or =`, { field: `constraints[${i}].op`, index: i });
     if (typeof c.rhs !== 'number' || !Number.isFinite(c.rhs))
-      throw new WaybillError('NOT_FINITE', `constraint ${name}: rhs is ${String(c.rhs)}`, { index: i });
-    const terms = expression(c.terms ?? {}, `constraint ${name}`, vars, MAX_COEFFICIENT, MIN_COEFFICIENT);
-    lines.push(` ${row}: ${terms} ${c.op} ${num(c.rhs, `constraint ${name}: rhs`, MAX_VALUE, { index: i })}`);
+      throw new WaybillError('NOT_FINITE', `constraint ${name}: rhs is ${String(c.rhs)}`, { field: `constraints[${i}].rhs`, index: i });
+    const terms = expression(c.terms ?? {}, `constraint ${name}`, vars, MAX_COEFFICIENT, MIN_COEFFICIENT, `constraints[${i}].terms`);
+    lines.push(
+      ` ${row}: ${terms} ${c.op} ${num(c.rhs, `constraint ${name}: rhs`, MAX_VALUE, { field: `constraints[${i}].rhs`, index: i })}`,
+    );
   });
   const bounds = Object.entries(model.bounds ?? {});
   if (bounds.length > 0) {
     lines.push('Bounds');
-    for (const [name, [lo, hi]] of bounds) {
-      if (!NAME.test(name)) throw new WaybillError('INVALID_ARGUMENT', `bounds: variable name "${name}" is invalid`);
+    for (const [name, pair] of bounds) {
+      if (!Array.isArray(pair) || pair.length !== 2)
+        throw new WaybillError('INVALID_ARGUMENT', `bounds of ${name} must be [lower, upper] (null = infinite)`, {
+          field: `bounds.${name}`,
+          name,
+        });
+      const [lo, hi] = pair as [number | null, number | null];
+      if (!NAME.test(name))
+        throw new WaybillError('INVALID_ARGUMENT', `bounds: variable name "${name}" is invalid`, { field: `bounds.${name}`, name });
       const id = vars.id(name);
       if (lo !== null && hi !== null && lo > hi)
-        throw new WaybillError('INVALID_ARGUMENT', `bounds of ${name}: lower ${lo} > upper ${hi}`, { name });
+        throw new WaybillError('INVALID_ARGUMENT', `bounds of ${name}: lower ${lo} > upper ${hi}`, { field: `bounds.${name}`, name });
       const at = `bounds of ${name}`;
       lines.push(
-        ` ${lo === null ? '-inf' : num(lo, at, MAX_VALUE, { name })} <= ${id} <= ${hi === null ? '+inf' : num(hi, at, MAX_VALUE, { name })}`,
+        ` ${lo === null ? '-inf' : num(lo, at, MAX_VALUE, { field: `bounds.${name}`, name })} <= ${id} <= ${hi === null ? '+inf' : num(hi, at, MAX_VALUE, { field: `bounds.${name}`, name })}`,
       );
     }
   }
@@ -188,9 +215,18 @@ function compile(model: LinearProgram): { text: string; columns: string[]; rows:
     ['General', model.integers],
     ['Binary', model.binaries],
   ] as const) {
-    if (!list || list.length === 0) continue;
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list))
+      throw new WaybillError('INVALID_ARGUMENT', `${section === 'General' ? 'integers' : 'binaries'} must be an array of variable names`, {
+        field: section === 'General' ? 'integers' : 'binaries',
+      });
+    if (list.length === 0) continue;
     for (const v of list)
-      if (!NAME.test(v)) throw new WaybillError('INVALID_ARGUMENT', `${section.toLowerCase()} variable "${v}" is invalid`);
+      if (!NAME.test(v))
+        throw new WaybillError('INVALID_ARGUMENT', `${section.toLowerCase()} variable "${v}" is invalid`, {
+          field: section === 'General' ? 'integers' : 'binaries',
+          name: v,
+        });
     lines.push(section, ` ${list.map((v) => vars.id(v)).join(' ')}`);
   }
   lines.push('End');

@@ -28,7 +28,7 @@ export interface Ground {
 /** Checks `options.metric` and `options.radius`. */
 export function validateGround(options: GroundOptions | undefined): Ground {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new WaybillError('INVALID_ARGUMENT', 'options must be an object');
+    throw new WaybillError('INVALID_ARGUMENT', 'options must be an object', { argument: 'options' });
   }
   const metric = options?.metric ?? 'haversine';
   if (metric !== 'haversine' && metric !== 'euclidean') {

@@ -9,6 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Engine } from '../../engine.js';
 import { WaybillError } from '../../errors.js';
+import { NAME_CLASH } from '../../plugins/registry.js';
 import { errorResponses } from '../schemas.js';
 
 export interface AdminOptions {
@@ -54,7 +55,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (app, 
           },
           { additionalProperties: false },
         ),
-        response: { 200: Models, 401: errorResponses[400], 404: errorResponses[400], ...errorResponses },
+        response: { 200: Models, 401: errorResponses[400], 404: errorResponses[400], 409: errorResponses[400], ...errorResponses },
       },
     },
     async (request) => {
@@ -62,6 +63,14 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (app, 
       const body = request.body;
       const loaded = body.source ? await engine.plugins.loadFrom(body.source) : await engine.plugins.reload(name);
       const failed = loaded.filter((m) => m.state === 'failed');
+      if (failed.length > 0 && failed.every((m) => m.reason?.startsWith(`${NAME_CLASH}:`))) {
+        // Loading a version that is already served is the caller's conflict, not a server failure.
+        throw new WaybillError(
+          'CONFLICT',
+          `${failed.map((m) => m.reason).join('; ')}: reload it with a POST without a body, or unload it first`,
+          { models: loaded },
+        );
+      }
       if (failed.length > 0) {
         throw new WaybillError('PLUGIN_LOAD_FAILED', failed.map((m) => `${m.name}@${m.version || '?'}: ${m.reason}`).join('; '), {
           models: loaded,

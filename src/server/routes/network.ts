@@ -260,7 +260,14 @@ export const networkRoutes: FastifyPluginAsyncTypebox<NetworkRouteOptions> = asy
           { additionalProperties: false },
         ),
         response: {
-          200: Type.String({ description: 'application/graphml+xml, application/json (waybill-network document) or text/csv' }),
+          200: {
+            description: 'format=graphml: GraphML; format=json: the waybill-network document; format=csv: the Neo4j import CSV of part',
+            content: {
+              'application/graphml+xml': { schema: Type.String() },
+              'application/json': { schema: Type.Object({}, { additionalProperties: true, description: 'the waybill-network document' }) },
+              'text/csv': { schema: Type.String() },
+            },
+          },
           ...errors,
         },
       },
