@@ -244,3 +244,32 @@ export function takeRows(
   });
   return { features, numFeatures: p, labels: Float64Array.from(idx, (r) => labels[r] as number) };
 }
+
+/** Hillstrom's arms as an uplift test numbers them: 0 = No E-Mail (control), 1 = Mens E-Mail, 2 = Womens E-Mail. */
+export const HILLSTROM_ARMS = ['No E-Mail', 'Mens E-Mail', 'Womens E-Mail'] as const;
+
+/**
+ * Hillstrom as a randomised uplift test: the feature table without `segment` (the treatment) and
+ * each customer's arm (HILLSTROM_ARMS). The segment codes are the sorted names (codeBook):
+ * Mens E-Mail 0, No E-Mail 1, Womens E-Mail 2.
+ */
+export function hillstromUplift(t: HillstromTable): RealTable & { arm: Int32Array } {
+  const p0 = t.numFeatures;
+  if (t.featureNames[p0 - 1] !== 'segment') throw new Error('hillstromUplift: segment must be the last feature');
+  const p = p0 - 1;
+  const armOfCode = [1, 0, 2];
+  const features = new Float64Array(t.rows * p);
+  const arm = new Int32Array(t.rows);
+  for (let r = 0; r < t.rows; r++) {
+    features.set(t.features.subarray(r * p0, r * p0 + p), r * p);
+    arm[r] = armOfCode[t.features[r * p0 + p] as number] as number;
+  }
+  return {
+    features,
+    numFeatures: p,
+    featureNames: t.featureNames.slice(0, p),
+    categoricalFeatures: t.categoricalFeatures.filter((f) => f < p),
+    rows: t.rows,
+    arm,
+  };
+}

@@ -17,6 +17,8 @@ export {
   type RunRecord,
 } from './kernels/geo/index.js';
 export {
+  evaluatePolicy,
+  evaluateUplift,
   type GbdtDataset,
   type GbdtModel,
   type GbdtOptions,
@@ -24,11 +26,20 @@ export {
   type GbdtTrainResult,
   loadGbdtModel,
   loadGbdtModelBinary,
+  loadUpliftModel,
   makeSyntheticTabular,
   type ObjectiveName,
   type ObjectiveSpec,
+  type PolicyEvaluation,
   saveGbdtModel,
   saveGbdtModelBinary,
+  type UpliftDataset,
+  type UpliftEvaluation,
+  type UpliftMethod,
+  type UpliftModel,
+  type UpliftOptions,
+  type UpliftPrediction,
+  upliftToJson,
 } from './kernels/ml/index.js';
 export {
   type Calibrator,

@@ -2,7 +2,8 @@
  * The ML kernel family, TS reference: histogram GBDT, k-means, L2 logistic regression, Platt /
  * isotonic calibration, metrics, and the seeded synthetic data generator. The C++ GBDT is in
  * native.ts (same trees), the engine surface in kernels.ts (`engine.kernels.ml`), the
- * TensorFlow.js MLP in tfjs.ts. No CUDA version yet.
+ * TensorFlow.js MLP in tfjs.ts, uplift meta-learners on the GBDT in uplift.ts (their evaluation in
+ * uplift-metrics.ts).
  */
 export type { FeatureBins } from './binning.js';
 export {
@@ -60,3 +61,22 @@ export {
   splitRows,
   syntheticQuantile,
 } from './synthetic.js';
+export {
+  loadUpliftModel,
+  MAX_UPLIFT_ARMS,
+  predictUplift,
+  referenceUpliftLearner,
+  trainUplift,
+  UPLIFT_FORMAT,
+  UPLIFT_FORMAT_VERSION,
+  UPLIFT_METHODS,
+  type UpliftDataset,
+  type UpliftLearner,
+  type UpliftMethod,
+  type UpliftModel,
+  type UpliftModelJson,
+  type UpliftOptions,
+  type UpliftPrediction,
+  upliftToJson,
+} from './uplift.js';
+export { evaluatePolicy, evaluateUplift, type PolicyEvaluation, type UpliftEvaluation } from './uplift-metrics.js';

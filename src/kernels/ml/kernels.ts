@@ -81,6 +81,15 @@ import {
   nativeTreeShapAvailable,
 } from './native.js';
 import type { MlpModel, MlpTrainOptions, MlpTrainResult, TfjsBackendChoice, TfjsBackendName, TfjsBackendReport } from './tfjs.js';
+import {
+  predictUplift,
+  trainUplift,
+  type UpliftDataset,
+  type UpliftLearner,
+  type UpliftModel,
+  type UpliftOptions,
+  type UpliftPrediction,
+} from './uplift.js';
 import { checkBinaryLabels, checkLabels } from './validate.js';
 
 /** Backends an ML call may ask for ('auto': native GBDT when the addon has it, else js). */
@@ -214,6 +223,22 @@ export interface MlKernels {
     artifact: MlpArtifact | string | object,
     options?: { prefer?: TfjsBackendChoice },
   ): Promise<{ model: MlpModel; backend: TfjsBackendName }>;
+  /**
+   * An uplift model of a randomised test (uplift.ts: T-, S- or X-learner on GBDTs; arms 0 =
+   * control, 1..K): the base GBDTs train on this family's GBDT kernel, so on the C++ core when
+   * the addon has it. `backend` / `threads` go to the base models; the result reports theirs.
+   */
+  trainUplift(
+    data: UpliftDataset,
+    options?: UpliftOptions & BackendOption,
+  ): Promise<{ model: UpliftModel } & Timed<'js' | 'native' | 'cuda'>>;
+  /** Each treatment's predicted effect against control, the best arm per row (uplift.ts predictUplift). */
+  predictUplift(
+    model: UpliftModel,
+    features: Float64Array,
+    numFeatures: number,
+    options?: BackendOption,
+  ): Promise<UpliftPrediction & Timed<'js' | 'native' | 'cuda'>>;
 }
 
 function checkBackend(backend: unknown): void {
@@ -375,7 +400,7 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
     checkBackend(backend);
     return 'js';
   };
-  return {
+  const kernels: MlKernels = {
     async train(train, options) {
       const { backend, threads, ...rest } = optionsObject(options);
       if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
@@ -546,5 +571,43 @@ export function createMlKernels(isClosed: () => boolean = () => false, allowCuda
       const model = await (await loadMlpArtifactHelper()).loadTabularMlp(artifact, optionsObject(options));
       return { model, backend: model.backend };
     },
+    async trainUplift(data, options) {
+      const { backend, threads, ...rest } = optionsObject(options);
+      if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+      const learner = upliftLearner(backend, threads);
+      const t0 = performance.now();
+      const model = await trainUplift(data, rest, learner);
+      return { model, backend: learner.used(), timings: { totalMs: performance.now() - t0 } };
+    },
+    async predictUplift(model, features, numFeatures, options) {
+      const { backend, threads } = optionsObject(options);
+      if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+      const learner = upliftLearner(backend, threads);
+      const t0 = performance.now();
+      const out = await predictUplift(model, features, numFeatures, learner);
+      return Object.assign(out, { backend: learner.used(), timings: { totalMs: performance.now() - t0 } });
+    },
   };
+  /** The base GBDTs of an uplift model through these kernels (backend choice, native when present); `used` is the backend of the last call. */
+  const upliftLearner = (backend: unknown, threads: number | undefined): UpliftLearner & { used: () => 'js' | 'native' | 'cuda' } => {
+    let used: 'js' | 'native' | 'cuda' = 'js';
+    const pass = {
+      ...(backend === undefined ? {} : { backend: backend as BackendOption['backend'] }),
+      ...(threads === undefined ? {} : { threads }),
+    };
+    return {
+      async train(data, options) {
+        const r = await kernels.train(data, { ...options, ...pass });
+        used = r.backend;
+        return r.model;
+      },
+      async predict(model, features, numFeatures) {
+        const r = await kernels.predict(model, features, numFeatures, pass);
+        used = r.backend;
+        return r.predictions;
+      },
+      used: () => used,
+    };
+  };
+  return kernels;
 }
