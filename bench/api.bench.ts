@@ -9,10 +9,9 @@
  *   BENCH_QUICK=1 npm run bench:api   2-second runs (smoke test)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
-import { writeResultsSection } from './results-md.js';
+import { writeResultsFile, writeResultsSection } from './results-md.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const DURATION_S = quick ? 2 : 8;
@@ -90,7 +89,7 @@ for (const batching of ['on', 'off'] as const) {
 
 if (!quick) {
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`;
-  writeFileSync(new URL('./results/api.json', import.meta.url), `${JSON.stringify({ machine, durationS: DURATION_S, rows }, null, 2)}\n`);
+  writeResultsFile('api.json', `${JSON.stringify({ machine, durationS: DURATION_S, rows }, null, 2)}\n`);
   const table = [
     `Machine: ${machine}; server \`waybill serve --workers 1\` in a child process, load from autocannon in the bench process (same cores). ${DURATION_S} s per row. Each request: one point, POST /v2/models/example-distance/infer (plain JSON). Latencies as autocannon reports them, in whole milliseconds. Date ${new Date().toISOString().slice(0, 10)}.`,
     '',

@@ -1,17 +1,8 @@
-/**
- * geo benchmark (npm run bench): throughput of haversineMatrix per backend and size, worker
- * scaling 1 vs 2, and kNearest. Inputs are synthetic uniform random points (seeded), labelled
- * as such. Writes bench/results/geo.json and the geo section of bench/RESULTS.md.
- *
- *   npm run bench                 full run (500², 2000², 4000²)
- *   BENCH_QUICK=1 npm run bench   smaller sizes, fewer iterations (smoke test)
- */
-import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Bench } from 'tinybench';
 import { createEngine, type Engine } from '../src/index.js';
 import { loadAddon } from '../src/native/addon.js';
-import { writeResultsSection } from './results-md.js';
+import { writeResultsFile, writeResultsSection } from './results-md.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const SIZES = quick ? [200, 500, 1000] : [500, 2000, 4000];
@@ -184,7 +175,7 @@ console.log(`native w2 / native w1 at ${targets.twoWorkersOverOne.size}: ${scali
 for (const e of Object.values(engines)) await e.close();
 
 if (!quick) {
-  writeFileSync(new URL('./results/geo.json', import.meta.url), `${JSON.stringify({ machine, targets, rows }, null, 2)}\n`);
+  writeResultsFile('geo.json', `${JSON.stringify({ machine, targets, rows }, null, 2)}\n`);
   const table = [
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, native SIMD: ${machine.simd}; CUDA: ${machine.cuda}; gpu.js: ${machine.gpujs}. Date ${machine.date}.`,
     'Inputs: synthetic uniform random points on the sphere (seeded). Times are medians of tinybench samples of one full call (validation, dispatch, compute) into a reused output buffer (`out` option, on a SharedArrayBuffer); "fresh output" rows allocate a new output per call, which adds page faults of the new memory; kNearest allocates its (small) outputs per call. `workers` is the pool size (0 = calling thread).',

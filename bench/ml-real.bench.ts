@@ -38,7 +38,7 @@ import { coverage, logLoss, pinballLoss, rmse, rocAuc } from '../src/kernels/ml/
 import { nativeGbdtContributions, nativeGbdtPredictSync, nativeGbdtStatus, nativeTrainGbdtSync } from '../src/kernels/ml/native.js';
 import { defaultDataDir } from '../src/paths.js';
 import { loadHillstromTable, loadLadeTable, type RealTable, seededFolds, seededSplit, takeRows } from './ml-real-data.js';
-import { sectionKey, writeResultsSection } from './results-md.js';
+import { sectionKey, writeResultsFile, writeResultsSection } from './results-md.js';
 import { PYTHON, xgbMajor, xgbOrigin, xgbVersion } from './xgboost-probe.js';
 
 const { values } = parseArgs({ options: { repeats: { type: 'string' }, folds: { type: 'string' }, section: { type: 'string' } } });
@@ -647,8 +647,8 @@ const lines = [
     );
   }),
 ];
-writeFileSync(
-  `bench/results/${SECTION}.json`,
+writeResultsFile(
+  `${SECTION}.json`,
   `${JSON.stringify(
     {
       date: new Date().toISOString(),

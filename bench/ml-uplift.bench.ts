@@ -1,22 +1,3 @@
-/**
- * Uplift models on the real Hillstrom e-mail test (uplift/hillstrom.csv in the shared data folder;
- * 64,000 customers given No E-Mail, a Mens or a Womens e-mail at random, 1/3 each).
- *
- *   npx tsx bench/ml-uplift.bench.ts [--seed 7] [--permutations 200] [--no-md]
- *
- * Split: seeded 70 / 30 (seededSplit, seed 7); everything below is measured on the 30 % held out.
- * For each outcome (visit, conversion: binary; spend: dollars) and each meta-learner (T, S, X on
- * the native GBDT: 100 trees of 15 leaves, learning rate 0.05, at least 100 rows a leaf, the
- * three text columns categorical), each e-mail against No E-Mail: the Qini coefficient and the
- * measured effect on the top 10 / 30 / 50 % ranked by the predicted effect. Baselines: random
- * ranking (Qini mean and standard deviation over seeded permutations: the noise floor of this
- * hold-out) and the marketer's rule "send the Womens e-mail to women's-merchandise buyers" (score
- * = the `womens` flag; `mens` for the Mens e-mail). Targeting: the inverse-propensity value of the
- * best-arm policy (each customer gets the arm with the largest predicted visit effect, or none)
- * against sending everyone one arm. Writes the `ml-uplift` section of bench/RESULTS.md (unless
- * --no-md) and bench/results/ml-uplift.json.
- */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../src/engine.js';
@@ -25,7 +6,7 @@ import type { UpliftMethod } from '../src/kernels/ml/uplift.js';
 import { evaluatePolicy, evaluateUplift, type UpliftEvaluation } from '../src/kernels/ml/uplift-metrics.js';
 import { defaultDataDir } from '../src/paths.js';
 import { HILLSTROM_ARMS, hillstromUplift, loadHillstromTable, seededSplit } from './ml-real-data.js';
-import { writeResultsSection } from './results-md.js';
+import { writeResultsFile, writeResultsSection } from './results-md.js';
 
 const { values } = parseArgs({
   options: { seed: { type: 'string' }, permutations: { type: 'string' }, 'no-md': { type: 'boolean' } },
@@ -216,9 +197,8 @@ if (mens && best)
   );
 const body = lines.join('\n');
 console.log(body);
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(
-  new URL('./results/ml-uplift.json', import.meta.url),
+writeResultsFile(
+  'ml-uplift.json',
   `${JSON.stringify({ machine, seed, permutations, gbdt: GBDT, backend: backendUsed, rows, noise, policies }, null, 1)}\n`,
 );
 if (!values['no-md'])

@@ -30,7 +30,7 @@ import { gbdtToJson } from '../src/kernels/ml/gbdt-json.js';
 import { logLoss, pinballLoss, rmse, rocAuc } from '../src/kernels/ml/metrics.js';
 import { nativeGbdtPredictSync, nativeGbdtStatus, nativeTrainGbdtSync } from '../src/kernels/ml/native.js';
 import { makeSyntheticTabular, type SyntheticTask, splitRows, syntheticQuantile } from '../src/kernels/ml/synthetic.js';
-import { sectionKey, writeResultsSection } from './results-md.js';
+import { sectionKey, writeResultsFile, writeResultsSection } from './results-md.js';
 import { PYTHON, xgbMajor, xgbOrigin, xgbVersion } from './xgboost-probe.js';
 
 const { values } = parseArgs({
@@ -279,8 +279,8 @@ const lines = [
       : '') +
     "Train s is wall time including binning; CPU s is this process's CPU time over the same span (the machine is shared: when other work competes, wall time grows and CPU time much less).",
 ];
-writeFileSync(
-  `bench/results/${SECTION}.json`,
+writeResultsFile(
+  `${SECTION}.json`,
   `${JSON.stringify({ date: new Date().toISOString(), machine, seed: SEED, rows: ROWS, rounds: ROUNDS, settings: SETTINGS, xgboost: xgbVersion ?? null, results: rows }, null, 2)}\n`,
 );
 writeResultsSection(

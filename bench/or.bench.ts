@@ -14,7 +14,7 @@ import { parseTsplib } from '../src/data/tsplib.js';
 import { createEngine } from '../src/index.js';
 import { conventionOf } from '../src/kernels/or/routes.js';
 import { defaultDataDir } from '../src/paths.js';
-import { writeResultsSection } from './results-md.js';
+import { writeResultsFile, writeResultsSection } from './results-md.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
@@ -138,10 +138,7 @@ await engine.close();
 
 if (!quick) {
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`;
-  writeFileSync(
-    new URL('./results/or.json', import.meta.url),
-    `${JSON.stringify({ machine, lap: lapRows, mckp: mckpRows, tsp: tspRows }, null, 2)}\n`,
-  );
+  writeResultsFile('or.json', `${JSON.stringify({ machine, lap: lapRows, mckp: mckpRows, tsp: tspRows }, null, 2)}\n`);
   const fmt = (x: unknown) => (typeof x === 'number' ? x.toFixed(1) : String(x ?? 'n/a'));
   const table = [
     `Machine: ${machine}; one thread. Assignment and budget allocation: synthetic seeded inputs; TSP: real TSPLIB instances. Date ${new Date().toISOString().slice(0, 10)}.`,

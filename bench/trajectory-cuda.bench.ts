@@ -1,20 +1,7 @@
-/**
- * CUDA vs C++ CPU pairwise trajectory distances (not a test): `npx tsx bench/trajectory-cuda.bench.ts
- * [--pairs N] [--threads T] [--write]`, with WAYBILL_ADDON pointing at a CUDA build. The first N
- * even-numbered GeoLife segments (~100 fixes, bench/trajectory-segments.ts) against the first N
- * odd-numbered ones (default 1000 x 1000), haversine: DTW full and band 10, discrete Fréchet,
- * Hausdorff. CUDA: one warm-up call (context creation), then the best of 3; native: one call on
- * T threads (default: every core). Also reports how many of the N x N distances differ from the
- * CPU's and the worst relative difference (expected: 0 differing on one city's data).
- * Without a device it prints "not measured: <reason>" and exits 0. `--write` records the table in
- * bench/results/trajectory-cuda.json and the "trajectory-cuda" section of bench/RESULTS.md.
- * The same CUDA column is in bench/trajectory.bench.ts with `--cuda`.
- */
-import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { nativePairwiseDistances, nativeTrajectoryCudaStatus, nativeTrajectoryStatus } from '../src/kernels/trajectory/native.js';
 import type { SimilarityMeasure, SimilarityOptions } from '../src/kernels/trajectory/types.js';
-import { writeResultsSection } from './results-md.js';
+import { writeResultsFile, writeResultsSection } from './results-md.js';
 import { evenOddSegments } from './trajectory-segments.js';
 
 function arg(name: string, fallback: number): number {
@@ -96,8 +83,8 @@ const lines = [
 ];
 console.log(lines.join('\n'));
 if (process.argv.includes('--write')) {
-  writeFileSync(
-    new URL('./results/trajectory-cuda.json', import.meta.url),
+  writeResultsFile(
+    'trajectory-cuda.json',
     `${JSON.stringify({ date: new Date().toISOString(), machine, pairs: N, threads: THREADS, rows }, null, 2)}\n`,
   );
   writeResultsSection('trajectory-cuda', 'trajectory on CUDA (npx tsx bench/trajectory-cuda.bench.ts)', lines.join('\n'));

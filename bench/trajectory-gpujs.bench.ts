@@ -1,23 +1,9 @@
-/**
- * gpu.js pairwise trajectory distances vs the TypeScript reference and the C++ core (not a test):
- * `npx tsx bench/trajectory-gpujs.bench.ts [--pairs N] [--write]`. The first N even-numbered
- * GeoLife segments (~100 fixes, bench/trajectory-segments.ts) against the first N odd-numbered
- * ones (default 100 x 100), haversine: DTW full and band 10, discrete Fréchet, Hausdorff.
- *
- * gpu.js: the first call (it compiles the kernel: ~0.5 s per unroll width in webasm mode), then
- * the best of 2; the mode is the one gpu.js really ran in (webasm on a machine without GL: a CPU
- * fallback, not a GPU figure). TS reference and native (1 thread, when the addon has the
- * trajectory kernels): one call each. Also the worst difference from the reference, relative and
- * in metres. `--write` records bench/results/trajectory-gpujs.json and the "trajectory-gpujs"
- * section of bench/RESULTS.md.
- */
-import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { gpujsPairwiseDistances, gpujsTrajectoryStatus } from '../src/kernels/trajectory/gpujs.js';
 import { nativePairwiseDistances, nativeTrajectoryStatus } from '../src/kernels/trajectory/native.js';
 import { pairwiseDistances } from '../src/kernels/trajectory/similarity.js';
 import type { SimilarityMeasure, SimilarityOptions } from '../src/kernels/trajectory/types.js';
-import { writeResultsSection } from './results-md.js';
+import { writeResultsFile, writeResultsSection } from './results-md.js';
 import { evenOddSegments } from './trajectory-segments.js';
 
 function arg(name: string, fallback: number): number {
@@ -105,8 +91,8 @@ const lines = [
 ];
 console.log(lines.join('\n'));
 if (process.argv.includes('--write')) {
-  writeFileSync(
-    new URL('./results/trajectory-gpujs.json', import.meta.url),
+  writeResultsFile(
+    'trajectory-gpujs.json',
     `${JSON.stringify({ date: new Date().toISOString(), machine, mode, pairs: N, rows }, null, 2)}\n`,
   );
   writeResultsSection('trajectory-gpujs', 'trajectory on gpu.js (npx tsx bench/trajectory-gpujs.bench.ts)', lines.join('\n'));

@@ -38,7 +38,7 @@ import { pairwiseDistances } from '../src/kernels/trajectory/similarity.js';
 import type { GroundMetric, SimilarityMeasure, TrajectoryBatch } from '../src/kernels/trajectory/types.js';
 import { loadAddon } from '../src/native/addon.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
-import { writeResultsSection } from './results-md.js';
+import { writeResultsFile, writeResultsSection } from './results-md.js';
 import { evenOddSegments } from './trajectory-segments.js';
 
 const argPairs = process.argv.indexOf('--pairs');
@@ -323,8 +323,8 @@ const lines = [
   '',
   'Not measured: tslearn and traj-dist (PyPI), the peers issue 9 names, cannot be installed on this machine (no PyPI access); no npm or Debian package found here offers Fréchet or Hausdorff over a haversine ground distance, so those two are compared on Euclidean only. The npm package `dtw` (langholz) takes scalar sequences only, so it cannot compare 2-D trajectories.',
 ];
-writeFileSync(
-  new URL('./results/trajectory-peers.json', import.meta.url),
+writeResultsFile(
+  'trajectory-peers.json',
   `${JSON.stringify({ date: new Date().toISOString(), machine, loadAtStart, simd, pairs: P * P, rows, skipped }, null, 2)}\n`,
 );
 writeResultsSection('trajectory-peers', 'trajectory side by side with peers (npm run bench:trajectory)', lines.join('\n'));

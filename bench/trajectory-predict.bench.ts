@@ -17,13 +17,12 @@
  * bench/results/trajectory-predict.json and the "trajectory-predict" section of bench/RESULTS.md.
  */
 
-import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { relative } from 'node:path';
 import { runTrajectoryEval } from '../src/cli/eval.js';
 import { nativeGbdtStatus } from '../src/kernels/ml/native.js';
 import type { SequenceEvaluation } from '../src/kernels/trajectory/predict/stop-sequence.js';
-import { writeResultsSection } from './results-md.js';
+import { writeResultsFile, writeResultsSection } from './results-md.js';
 
 const argData = process.argv.indexOf('--data');
 const dataDir = argData > 0 ? process.argv[argData + 1] : undefined;
@@ -93,8 +92,8 @@ const lines = [
 const body = lines.join('\n');
 console.log(body);
 // The data directory as a path relative to the working directory (no machine paths in committed results).
-writeFileSync(
-  new URL('./results/trajectory-predict.json', import.meta.url),
+writeResultsFile(
+  'trajectory-predict.json',
   `${JSON.stringify({ seconds, ...report, dataDir: relative(process.cwd(), report.dataDir) || '.' }, null, 2)}\n`,
 );
 writeResultsSection('trajectory-predict', 'Trajectory prediction on real last-mile data (npm run bench:trajectory)', body);

@@ -1,25 +1,3 @@
-/**
- * Trajectory benchmark (npm run bench:trajectory; not a test). Real data: the GeoLife sample in
- * <dataDir>/traj/geolife_sample (users 001 and 005, 217,653 fixes), cut into trips at time gaps
- * over 300 s and the trips into consecutive windows of 100 fixes (a trip's last window is kept
- * when it has >= 50 fixes), so every segment has ~100 points (bench/trajectory-segments.ts).
- *
- * - Pairwise DTW and discrete Fréchet, N x N (default 1,000 x 1,000; `--pairs N`): the even
- *   windows against the odd ones, C++ core on 1 and on 2 native threads, and the TypeScript
- *   reference on a 40 x 40 subset, extrapolated per pair (stated in the output).
- * - Douglas–Peucker, TD-TR and stay points over every trip: points per second, C++ 1 and 2
- *   threads vs the reference.
- *
- * - `--cuda`: adds a CUDA column to the pairwise table (the same call with device 'cuda', best of
- *   3 after a warm-up, and its worst relative difference from native), filled only when a device
- *   is present, else "not measured: <reason>". bench/trajectory-cuda.bench.ts times the CUDA
- *   kernel alone (all its measures), without the rest of this benchmark.
- *
- * Run with WAYBILL_ADDON pointing at the addon to measure. Writes bench/results/trajectory.json
- * and the "trajectory" section of bench/RESULTS.md. The side by side with peers is
- * bench/trajectory-peers.bench.ts (run after this one by npm run bench:trajectory).
- */
-import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { coordsOf, selectTrajectories } from '../src/kernels/trajectory/batch.js';
 import {
@@ -35,7 +13,7 @@ import { douglasPeucker, tdTr } from '../src/kernels/trajectory/simplify.js';
 import { detectStayPoints } from '../src/kernels/trajectory/stay-points.js';
 import { topKSimilar } from '../src/kernels/trajectory/top-k.js';
 import { loadAddon } from '../src/native/addon.js';
-import { writeResultsSection } from './results-md.js';
+import { writeResultsFile, writeResultsSection } from './results-md.js';
 import { geolifeSegments } from './trajectory-segments.js';
 
 const argPairs = process.argv.indexOf('--pairs');
@@ -321,8 +299,8 @@ const lines = [
   '',
   `Issue 9 targets: native vs TS >= 10x and 2 vs 1 workers >= 1.8x on DTW / Fréchet. CUDA: ${withCuda ? (cudaStatus.ok ? `the cuda column (${cudaStatus.device}; best of 3 after a warm-up call, host-device copies included)` : cudaNote) : 'not run (pass --cuda; bench/trajectory-cuda.bench.ts times it alone)'}. Peers (dynamic-time-warping, curve-matcher, SciPy; tslearn / traj-dist cannot be installed here): the next section, from bench/trajectory-peers.bench.ts.`,
 ];
-writeFileSync(
-  new URL('./results/trajectory.json', import.meta.url),
+writeResultsFile(
+  'trajectory.json',
   `${JSON.stringify({ date: new Date().toISOString(), machine, loadAtStart, simd, segments: count, meanLen, pairs: pairRows, throughput: tpRows, topK: topRows }, null, 2)}\n`,
 );
 writeResultsSection('trajectory', 'trajectory (npm run bench:trajectory)', lines.join('\n'));

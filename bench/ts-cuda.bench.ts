@@ -15,7 +15,7 @@
  * (`--cpu-only` then times the CPU side alone, nothing written). `--write` records the table in
  * bench/results/ts-cuda.json and the "timeseries-cuda" section of bench/RESULTS.md (device only).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseM4Csv, type SeriesBatch } from '../src/data/m4.js';
@@ -25,7 +25,7 @@ import { loadAddon, type NativeAddon } from '../src/native/addon.js';
 import { defaultDataDir } from '../src/paths.js';
 import { compareEtsFits, describeParity, type EtsParity } from '../test/helpers/ets-parity.js';
 import { syntheticSeasonalSeries, syntheticTrendedSeries } from '../test/helpers/ts-synthetic.js';
-import { writeResultsSection } from './results-md.js';
+import { writeResultsFile, writeResultsSection } from './results-md.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -208,8 +208,8 @@ const lines = [
 ];
 console.log(lines.join('\n'));
 if (process.argv.includes('--write')) {
-  writeFileSync(
-    new URL('./results/ts-cuda.json', import.meta.url),
+  writeResultsFile(
+    'ts-cuda.json',
     `${JSON.stringify({ date: new Date().toISOString(), machine, threads: THREADS, synthetic: SYNTHETIC, seasonal: SEASONAL, rows }, null, 2)}\n`,
   );
   writeResultsSection('timeseries-cuda', 'Time series: AutoETS on CUDA (npx tsx bench/ts-cuda.bench.ts)', lines.join('\n'));

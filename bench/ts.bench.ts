@@ -6,7 +6,7 @@
  * reference figures of issue 6 are printed beside ours. Writes bench/results/ts.json and the
  * "timeseries" section of bench/RESULTS.md.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseM4Csv } from '../src/data/m4.js';
@@ -16,7 +16,7 @@ import { parallelEtsFitter } from '../src/kernels/timeseries/index.js';
 import { coverage, msis, owa, rmsse, scoreForecasts } from '../src/kernels/timeseries/metrics.js';
 import { loadAddon } from '../src/native/addon.js';
 import { defaultDataDir } from '../src/paths.js';
-import { writeResultsSection } from './results-md.js';
+import { writeResultsFile, writeResultsSection } from './results-md.js';
 
 const TS = join(defaultDataDir(), 'ts');
 const SETS = [
@@ -208,5 +208,5 @@ lines.push(
   '',
   'M4 Hourly / Weekly: Naive2, Naive, sNaive and Theta reproduce the published M4 figures to the 3 decimals given (asserted in test/kernels/ts-baselines.test.ts). The AutoETS models also run on CUDA (backend cuda, seasonal ones for m <= 24; section timeseries-cuda, bench/ts-cuda.bench.ts); the other time-series kernels have no CUDA version.',
 );
-writeFileSync('bench/results/ts.json', `${JSON.stringify({ date: new Date().toISOString(), rows }, null, 2)}\n`);
+writeResultsFile('ts.json', `${JSON.stringify({ date: new Date().toISOString(), rows }, null, 2)}\n`);
 writeResultsSection('timeseries', 'Time series (npm run bench:ts)', lines.join('\n'));

@@ -16,14 +16,14 @@
  * convention of its BKS rows (distances truncated to 1 decimal, total distance only, the file's
  * fleet).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseTsplib } from '../src/data/tsplib.js';
 import { createEngine } from '../src/engine.js';
 import { checkVrpSolution, compileVrp, vrpFromRoutingInstance } from '../src/kernels/or/vrp-model.js';
 import { defaultDataDir } from '../src/paths.js';
-import { writeResultsSection } from './results-md.js';
+import { writeResultsFile, writeResultsSection } from './results-md.js';
 
 const X6 = ['X-n101-k25', 'X-n233-k16', 'X-n303-k21', 'X-n401-k29', 'X-n502-k39', 'X-n701-k44'];
 
@@ -146,10 +146,12 @@ async function main(): Promise<void> {
   } finally {
     await engine.close();
   }
-  const out = arg('out', `bench/results/vrp-${set}.json`) as string;
-  mkdirSync('bench/results', { recursive: true });
+  const out = arg('out');
   const machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`;
-  writeFileSync(out, `${JSON.stringify({ machine, factor, seed, date: new Date().toISOString(), rows }, null, 2)}\n`);
+  const json = `${JSON.stringify({ machine, factor, seed, date: new Date().toISOString(), rows }, null, 2)}\n`;
+  // --out: where the user asked; else bench/results/vrp-<set>.json when the run records its results.
+  if (out !== undefined) writeFileSync(out, json);
+  else writeResultsFile(`vrp-${set}.json`, json);
   if (!process.argv.includes('--no-md'))
     writeResultsSection(`vrp-${set}`, `VRP: ${set} (npm run bench:vrp)`, markdown(rows, machine, factor, tw));
 }
