@@ -181,20 +181,26 @@ function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new WaybillError('ABORTED', 'uplift training was aborted', { field: 'signal' });
 }
 
-/**
- * Fits an uplift model (see the file comment). Errors: INVALID_ARGUMENT / INVALID_LENGTH /
- * NOT_FINITE naming the field (and the row), ABORTED when `signal` fires between base models.
- */
-export async function trainUplift(
-  data: UpliftDataset,
-  options?: UpliftOptions,
-  learner: UpliftLearner = referenceUpliftLearner,
-): Promise<UpliftModel> {
+interface PreparedUplift {
+  o: UpliftOptions;
+  method: UpliftMethod;
+  rows: number;
+  arm: Int32Array;
+  arms: number;
+  armRows: number[];
+  kind: 'binary' | 'continuous';
+  objective: 'logistic' | 'l2';
+  gbdt: GbdtOptions;
+  propensity?: number[];
+}
+
+/** Every check of trainUplift's arguments, before any model is fitted. */
+function prepareUplift(data: UpliftDataset, options: UpliftOptions | undefined): PreparedUplift {
   const o = optionsObject(options);
   const method = o.method ?? 't-learner';
   if (!UPLIFT_METHODS.includes(method)) bad('method', `method must be one of ${UPLIFT_METHODS.join(', ')}, got ${String(method)}`);
   const { rows, arm, arms, armRows } = checkData(data);
-  const { features, numFeatures: p, outcome } = data;
+  const { outcome } = data;
   const binaryData = outcome.every((y) => y === 0 || y === 1);
   const kind = o.outcome ?? (binaryData ? 'binary' : 'continuous');
   if (kind !== 'binary' && kind !== 'continuous') bad('outcome', `options.outcome must be 'binary' or 'continuous', got ${String(kind)}`);
@@ -216,6 +222,36 @@ export async function trainUplift(
     if (Math.abs(pr.reduce((a, b) => a + b, 0) - 1) > 1e-9) bad('propensity', 'propensity must sum to 1');
     propensity = [...pr];
   }
+  return { o, method, rows, arm, arms, armRows, kind, objective, gbdt, ...(propensity ? { propensity } : {}) };
+}
+
+/**
+ * Checks trainUplift's arguments without fitting anything (the HTTP route answers 400 before a
+ * job exists): the data, the options, and the base GBDT options through `checkGbdt` (given the
+ * whole data with the outcome as labels and the base models' objective).
+ */
+export function checkUpliftTrain(
+  data: UpliftDataset,
+  options: UpliftOptions | undefined,
+  checkGbdt?: (train: GbdtDataset, options: GbdtOptions) => void,
+): { arms: number; armRows: number[]; outcome: 'binary' | 'continuous'; method: UpliftMethod } {
+  const u = prepareUplift(data, options);
+  checkGbdt?.({ features: data.features, numFeatures: data.numFeatures, labels: data.outcome }, { ...u.gbdt, objective: u.objective });
+  return { arms: u.arms, armRows: u.armRows, outcome: u.kind, method: u.method };
+}
+
+/**
+ * Fits an uplift model (see the file comment). Errors: INVALID_ARGUMENT / INVALID_LENGTH /
+ * NOT_FINITE naming the field (and the row), ABORTED when `signal` fires (a partial model is
+ * never returned).
+ */
+export async function trainUplift(
+  data: UpliftDataset,
+  options?: UpliftOptions,
+  learner: UpliftLearner = referenceUpliftLearner,
+): Promise<UpliftModel> {
+  const { o, method, rows, arm, arms, armRows, kind, objective, gbdt, propensity } = prepareUplift(data, options);
+  const { features, numFeatures: p, outcome } = data;
   const featureNames = gbdt.featureNames ? [...gbdt.featureNames] : undefined;
   const byArm: number[][] = Array.from({ length: arms }, () => []);
   for (let i = 0; i < rows; i++) (byArm[arm[i] as number] as number[]).push(i);

@@ -13,6 +13,12 @@
  *
  * POST /v1/ml/predict: a model JSON (`waybill-gbdt`, or a `waybill-mlp` artifact from
  * saveTabularMlp) and rows -> predictions, plus Saabas or TreeSHAP contributions for GBDT models on request.
+ *
+ * POST /v1/ml/uplift/train: an uplift model of a randomised test (engine.kernels.ml.trainUplift:
+ * T-, S- or X-learner on GBDTs; `treatment` 0 = control, 1..K) as a job, checked before the job
+ * exists; progress counts the base models; DELETE cancels (no partial model). The result is the
+ * `waybill-uplift` JSON. POST /v1/ml/uplift/predict: that model and rows -> each treatment's
+ * effect against control per row and the best arm.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -22,6 +28,7 @@ import type { GbdtDataset, GbdtModel, GbdtOptions } from '../../kernels/ml/gbdt.
 import { GBDT_FORMAT, gbdtToJson } from '../../kernels/ml/gbdt-json.js';
 import { validateGbdtTrain } from '../../kernels/ml/native.js';
 import { OBJECTIVES, type ObjectiveName } from '../../kernels/ml/objectives.js';
+import { checkUpliftTrain, loadUpliftModel, UPLIFT_FORMAT, UPLIFT_METHODS, upliftToJson } from '../../kernels/ml/uplift.js';
 import { answerJob } from '../job-reply.js';
 import { errorResponses } from '../schemas.js';
 
@@ -189,6 +196,78 @@ const PredictResponse = Type.Object({
   timings: Type.Object({ totalMs: Type.Number() }),
 });
 
+const UpliftTrainBody = Type.Object(
+  {
+    features: Features,
+    treatment: Type.Array(Type.Integer({ minimum: 0 }), {
+      description: 'the arm each row received in the randomised test: 0 = control, 1..K = treatments (every arm needs rows)',
+    }),
+    outcome: Labels,
+    featureNames: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'rows: a name per feature; columns: which columns, in which order (default: all, key order)',
+      }),
+    ),
+    categoricalFeatures: Type.Optional(
+      Type.Array(Type.Union([Type.Integer(), Type.String()]), {
+        description: 'categorical features by index or name; their values are integer codes >= 0',
+      }),
+    ),
+    method: Type.Optional(
+      Type.Union(
+        UPLIFT_METHODS.map((m) => Type.Literal(m)),
+        { description: "'t-learner' (default), 's-learner' or 'x-learner'" },
+      ),
+    ),
+    outcomeType: Type.Optional(
+      Type.Union([Type.Literal('binary'), Type.Literal('continuous')], {
+        description: 'binary (logistic base models; outcomes 0 / 1) or continuous (L2); default binary when every outcome is 0 or 1',
+      }),
+    ),
+    propensity: Type.Optional(
+      Type.Array(Type.Number(), { description: 'x-learner: the assignment probability of each arm (default the observed shares)' }),
+    ),
+    options: Type.Optional(TrainOptions),
+  },
+  { additionalProperties: false },
+);
+
+const UpliftModelBody = Type.Object(
+  { format: Type.Literal(UPLIFT_FORMAT), formatVersion: Type.Integer() },
+  {
+    additionalProperties: true,
+    description: 'the uplift model, versioned JSON (src/kernels/ml/uplift.ts); POST it to /v1/ml/uplift/predict',
+  },
+);
+
+const UpliftTrainResultBody = Type.Object(
+  {
+    model: UpliftModelBody,
+    method: Type.String(),
+    outcome: Type.Union([Type.Literal('binary'), Type.Literal('continuous')]),
+    arms: Type.Integer({ description: 'including control' }),
+    armRows: Type.Array(Type.Integer(), { description: 'training rows of each arm' }),
+    backend: Type.String({ description: 'the backend of the base GBDTs' }),
+    timings: Type.Object({ totalMs: Type.Number() }),
+  },
+  { title: 'UpliftTrainResult' },
+);
+
+const UpliftPredictBody = Type.Object({ model: UpliftModelBody, features: Features }, { additionalProperties: false });
+
+const UpliftPredictResponse = Type.Object({
+  uplift: Type.Array(Type.Array(Loss), {
+    description: "rows x K: each treatment's predicted effect on the outcome against control (null where not finite)",
+  }),
+  bestArm: Type.Array(Type.Integer(), { description: 'per row, the arm with the largest positive effect, 0 (control) when none' }),
+  treatments: Type.Integer({ description: 'K' }),
+  outcomes: Type.Optional(
+    Type.Array(Type.Array(Loss), { description: 't- and s-learner: rows x (K + 1) predicted outcome under each arm' }),
+  ),
+  backend: Type.String(),
+  timings: Type.Object({ totalMs: Type.Number() }),
+});
+
 type FeaturesIn = Array<Array<number | null>> | Record<string, Array<number | null>>;
 
 /** Row-major Float64Array (null -> NaN) from rows or columns; names when columns or `order` give them. */
@@ -245,6 +324,34 @@ function toMatrix(
   return { values, numFeatures: p, rows: n, names };
 }
 
+/**
+ * The training features of a request as a matrix with their names (rows with featureNames, or
+ * columns), and its categorical features as indices (given by index or name). Errors name the field.
+ */
+function trainingMatrix(b: { features: FeaturesIn; featureNames?: string[]; categoricalFeatures?: Array<number | string> }) {
+  if (b.featureNames && !Array.isArray(b.features) && new Set(b.featureNames).size !== b.featureNames.length)
+    throw new WaybillError('INVALID_ARGUMENT', 'featureNames repeats a name', { field: 'featureNames' });
+  const x = toMatrix('features', b.features, b.featureNames, undefined);
+  if (x.rows === 0) throw new WaybillError('INVALID_ARGUMENT', 'features has zero rows', { field: 'features', rows: 0 });
+  if (x.names && x.names.length !== x.numFeatures)
+    throw new WaybillError('INVALID_LENGTH', `featureNames lists ${x.names.length} names for ${x.numFeatures} features`, {
+      field: 'featureNames',
+      expected: x.numFeatures,
+      actual: x.names.length,
+    });
+  const categoricalFeatures = (b.categoricalFeatures ?? []).map((c, i) => {
+    if (typeof c === 'number') return c;
+    const f = x.names?.indexOf(c) ?? -1;
+    if (f < 0)
+      throw new WaybillError('INVALID_ARGUMENT', `categoricalFeatures[${i}] = ${JSON.stringify(c)} is not a feature name`, {
+        field: 'categoricalFeatures',
+        index: i,
+      });
+    return f;
+  });
+  return { x, categoricalFeatures };
+}
+
 /** Values sent (rows x features), counted before anything is allocated. */
 const valueCount = (features: FeaturesIn) => Object.values(features).reduce((sum, v) => sum + v.length, 0);
 const toLabels = (labels: Array<number | null>) => Float64Array.from(labels, (v) => v ?? Number.NaN);
@@ -291,28 +398,9 @@ export const mlRoutes: FastifyPluginAsyncTypebox<MlRouteOptions> = async (app, {
     },
     async (request, reply) => {
       const b = request.body;
-      if (b.featureNames && !Array.isArray(b.features) && new Set(b.featureNames).size !== b.featureNames.length)
-        throw new WaybillError('INVALID_ARGUMENT', 'featureNames repeats a name', { field: 'featureNames' });
       checkSize(valueCount(b.features) + (b.valid ? valueCount(b.valid.features) : 0));
-      const x = toMatrix('features', b.features, b.featureNames, undefined);
-      if (x.rows === 0) throw new WaybillError('INVALID_ARGUMENT', 'features has zero rows', { field: 'features', rows: 0 });
-      if (x.names && x.names.length !== x.numFeatures)
-        throw new WaybillError('INVALID_LENGTH', `featureNames lists ${x.names.length} names for ${x.numFeatures} features`, {
-          field: 'featureNames',
-          expected: x.numFeatures,
-          actual: x.names.length,
-        });
+      const { x, categoricalFeatures } = trainingMatrix(b);
       const train: GbdtDataset = { features: x.values, numFeatures: x.numFeatures, labels: toLabels(b.labels) };
-      const categoricalFeatures = (b.categoricalFeatures ?? []).map((c, i) => {
-        if (typeof c === 'number') return c;
-        const f = x.names?.indexOf(c) ?? -1;
-        if (f < 0)
-          throw new WaybillError('INVALID_ARGUMENT', `categoricalFeatures[${i}] = ${JSON.stringify(c)} is not a feature name`, {
-            field: 'categoricalFeatures',
-            index: i,
-          });
-        return f;
-      });
       const options: GbdtOptions = {
         ...(b.options ?? {}),
         objective: b.objective ?? 'l2',
@@ -435,6 +523,98 @@ export const mlRoutes: FastifyPluginAsyncTypebox<MlRouteOptions> = async (app, {
         predictions: finiteOrNull(out.predictions),
         ...(contributions ? { contributions } : {}),
         format: GBDT_FORMAT,
+        backend: out.backend,
+        timings: { totalMs: performance.now() - t0 },
+      };
+    },
+  );
+
+  app.post(
+    '/v1/ml/uplift/train',
+    {
+      schema: {
+        tags: ['ml'],
+        summary: 'Train an uplift model (T-, S- or X-learner on GBDTs) of a randomised test as a job',
+        description:
+          'treatment: 0 = control, 1..K = treatments. Answers 202 with the job id and a Location header; GET /v1/jobs/{id} shows ' +
+          'progress (detail: done and total base models, stage) and, once succeeded, the waybill-uplift model JSON as result. ' +
+          'DELETE /v1/jobs/{id} cancels (no partial model). With ?wait=true the answer is 200 with the result.',
+        querystring: Type.Object(
+          {
+            wait: Type.Optional(
+              Type.Union([Type.Literal('true'), Type.Literal('false')], {
+                description: 'true: answer 200 with the result when training ends',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        body: UpliftTrainBody,
+        response: { 200: UpliftTrainResultBody, 202: Accepted, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      checkSize(valueCount(b.features));
+      const { x, categoricalFeatures } = trainingMatrix(b);
+      const data = { features: x.values, numFeatures: x.numFeatures, treatment: b.treatment, outcome: toLabels(b.outcome) };
+      const options = {
+        ...(b.method ? { method: b.method } : {}),
+        ...(b.outcomeType ? { outcome: b.outcomeType } : {}),
+        ...(b.propensity ? { propensity: b.propensity } : {}),
+        gbdt: { ...(b.options ?? {}), categoricalFeatures, ...(x.names ? { featureNames: x.names } : {}) },
+      };
+      // Every check (arms, outcomes, options, the base GBDTs' parameters and categorical codes) now, as a 400.
+      const checked = checkUpliftTrain(data, options, (train, o) => {
+        validateGbdtTrain(train, o);
+      });
+      const job = await engine.jobs.submit(
+        'ml-uplift-train',
+        async (control) => {
+          const out = await engine.kernels.ml.trainUplift(data, {
+            ...options,
+            signal: control.signal,
+            onProgress: (p) => control.progress(p.done / p.total, { done: p.done, total: p.total, stage: p.stage }),
+          });
+          return {
+            model: upliftToJson(out.model),
+            method: out.model.method,
+            outcome: out.model.outcome,
+            arms: out.model.arms,
+            armRows: out.model.armRows,
+            backend: out.backend,
+            timings: out.timings,
+          };
+        },
+        { rows: x.rows, numFeatures: x.numFeatures, arms: checked.arms, method: checked.method, outcome: checked.outcome },
+      );
+      return (await answerJob(engine, reply, job, request.query.wait === 'true')) as never;
+    },
+  );
+
+  app.post(
+    '/v1/ml/uplift/predict',
+    {
+      schema: {
+        tags: ['ml'],
+        summary: "Each treatment's predicted effect against control, and the best arm, per row (a waybill-uplift model)",
+        body: UpliftPredictBody,
+        response: { 200: UpliftPredictResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      const t0 = performance.now();
+      checkSize(valueCount(b.features));
+      const model = loadUpliftModel(b.model);
+      const x = toMatrix('features', b.features, Array.isArray(b.features) ? undefined : model.featureNames, model.numFeatures);
+      const out = await engine.kernels.ml.predictUplift(model, x.values, x.numFeatures);
+      const rowsOf = (a: Float64Array, w: number) => Array.from({ length: x.rows }, (_, i) => finiteOrNull(a.subarray(i * w, (i + 1) * w)));
+      return {
+        uplift: rowsOf(out.uplift, out.treatments),
+        bestArm: Array.from(out.bestArm),
+        treatments: out.treatments,
+        ...(out.outcomes ? { outcomes: rowsOf(out.outcomes, out.treatments + 1) } : {}),
         backend: out.backend,
         timings: { totalMs: performance.now() - t0 },
       };
