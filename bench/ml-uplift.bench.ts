@@ -1,4 +1,4 @@
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../src/engine.js';
 import { mulberry32 } from '../src/kernels/ml/random.js';
@@ -21,7 +21,10 @@ const GBDT = { numIterations: 100, learningRate: 0.05, maxLeaves: 15, minDataInL
 const METHODS: UpliftMethod[] = ['t-learner', 's-learner', 'x-learner'];
 const OUTCOMES = ['visit', 'conversion', 'spend'] as const;
 const FRACTIONS = [0.1, 0.3, 0.5, 1];
+/** The e-mail budget of the targeting rows: this share of the held-out customers. */
+const BUDGET_SHARE = 0.3;
 
+const loadAtStart = loadavg()[0] as number;
 const table = loadHillstromTable();
 const up = hillstromUplift(table);
 const p = up.numFeatures;
@@ -115,6 +118,23 @@ for (const outcomeName of OUTCOMES) {
       });
     }
     if (outcomeName === 'visit') {
+      // A budget of e-mails for BUDGET_SHARE of the customers (each e-mail costs 1): the
+      // multiple-choice knapsack of the OR kernels picks who gets which e-mail by predicted effect.
+      const n = test.arm.length;
+      const budget = Math.round(BUDGET_SHARE * n);
+      const alloc = await engine.kernels.or.budgetAllocation(pred.uplift, new Float64Array(2 * n).fill(1), budget, {
+        units: n,
+        options: 2,
+      });
+      const choice = Int32Array.from(alloc.choice, (c) => c + 1);
+      const b = evaluatePolicy(choice, test.arm, yTest);
+      policies.push({
+        outcome: outcomeName,
+        policy: `${Math.round(100 * BUDGET_SHARE)} % budget, allocated by the ${method} (budgetAllocation, gap ${(100 * alloc.gap).toFixed(2)} %)`,
+        value: b.value,
+        standardError: b.standardError,
+        share: b.share,
+      });
       const v = evaluatePolicy(pred.bestArm, test.arm, yTest);
       policies.push({
         outcome: outcomeName,
@@ -125,6 +145,21 @@ for (const outcomeName of OUTCOMES) {
       });
     }
     console.error(`${outcomeName} ${method}: trained in ${trainS.toFixed(1)} s on ${backend}`);
+  }
+  if (outcomeName === 'visit') {
+    // The same budget spent at random: each e-mail to a random BUDGET_SHARE of the customers.
+    for (let k = 1; k <= 2; k++) {
+      const rng = mulberry32(2000 + k);
+      const choice = Int32Array.from(test.arm, () => (rng() < BUDGET_SHARE ? k : 0));
+      const v = evaluatePolicy(choice, test.arm, yTest);
+      policies.push({
+        outcome: outcomeName,
+        policy: `${Math.round(100 * BUDGET_SHARE)} % budget: the ${HILLSTROM_ARMS[k]} to random customers`,
+        value: v.value,
+        standardError: v.standardError,
+        share: v.share,
+      });
+    }
   }
   if (outcomeName === 'visit')
     for (let k = 0; k <= 2; k++) {
@@ -139,7 +174,7 @@ for (const outcomeName of OUTCOMES) {
 }
 await engine.close();
 
-const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'} (${availableParallelism()} cores), Node ${process.version}`;
+const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'} (${availableParallelism()} cores), Node ${process.version}, load average ${loadAtStart.toFixed(1)} at the start (a shared machine: train times include other jobs' load)`;
 const lines: string[] = [];
 lines.push(
   `Machine: ${machine}; base GBDTs on the ${backendUsed} backend (4 threads at most). Data: ${defaultDataDir().endsWith('data') ? '../shared/data' : defaultDataDir()}/uplift/hillstrom.csv (real; 64,000 customers, arms assigned at random). Split: seeded 70 / 30 (seed ${seed}): ${train.idx.length} training rows, ${test.idx.length} held out; every figure below is on the held-out rows. Features: recency, history_segment, history, mens, womens, zip_code, newbie, channel (the text columns categorical); segment is the arm. Base GBDTs: ${GBDT.numIterations} trees of ${GBDT.maxLeaves} leaves, learning rate ${GBDT.learningRate}, at least ${GBDT.minDataInLeaf} rows a leaf; logistic for visit and conversion, L2 for spend.`,
@@ -194,6 +229,13 @@ const best = policies.filter((x) => x.policy.startsWith('best arm')).sort((a, b)
 if (mens && best)
   lines.push(
     `- Targeting visits: the best learner's policy (${best.policy}) reaches ${fmt(best.value)} against ${fmt(mens.value)} for the Mens e-mail to everyone, a difference of ${fmt(best.value - mens.value)}, ${Math.abs(best.value - mens.value) < 2 * Math.max(best.standardError, mens.standardError) ? 'within' : 'beyond'} twice either standard error.`,
+  );
+const budgeted = policies.filter((x) => x.policy.includes('budget, allocated')).sort((a, b) => b.value - a.value)[0];
+const randomBudget = policies.filter((x) => x.policy.includes('to random customers')).sort((a, b) => b.value - a.value)[0];
+const none = policies.find((x) => x.policy === 'no e-mail to anyone');
+if (budgeted && randomBudget && none)
+  lines.push(
+    `- With e-mails for ${Math.round(100 * BUDGET_SHARE)} % of the customers: ${fmt(budgeted.value - none.value)} extra visits a customer allocated by the predicted effects of the ${budgeted.policy.replace(/^.*allocated by the /, '').replace(/ \(.*$/, '')} against ${fmt(randomBudget.value - none.value)} for the better e-mail sent at random: a difference of ${fmt(budgeted.value - randomBudget.value)}, ${Math.abs(budgeted.value - randomBudget.value) < 2 * Math.max(budgeted.standardError, randomBudget.standardError) ? 'within' : 'beyond'} twice the larger standard error (${fmt(Math.max(budgeted.standardError, randomBudget.standardError))}).`,
   );
 const body = lines.join('\n');
 console.log(body);

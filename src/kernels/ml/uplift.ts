@@ -279,7 +279,10 @@ export async function trainUplift(
   if (method === 's-learner') {
     checkAborted(o.signal);
     const cats = [...(gbdt.categoricalFeatures ?? []), p];
-    const names = featureNames ? [...featureNames, 'arm'] : undefined;
+    // The arm column's name, unlike any feature's.
+    let armName = 'arm';
+    while (featureNames?.includes(armName)) armName = `_${armName}`;
+    const names = featureNames ? [...featureNames, armName] : undefined;
     const model = await learner.train(
       { features: withArm(features, p, (i) => arm[i] as number), numFeatures: p + 1, labels: outcome },
       { ...gbdt, objective, categoricalFeatures: cats, ...(names ? { featureNames: names } : {}), ...signal },
