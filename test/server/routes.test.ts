@@ -328,3 +328,23 @@ describe('a real listener', () => {
     expect(own.app.server.listening).toBe(false);
   });
 });
+
+describe('schema errors name the field, as the kernels do', () => {
+  it('details.field is the path of the first schema error (required and unknown properties included)', async () => {
+    const cases: Array<[string, unknown, string]> = [
+      ['/v1/ml/predict', { features: [[1]] }, 'model'],
+      ['/v1/ml/predict', { model: { format: 'waybill-gbdt' }, features: [['a']] }, 'features[0][0]'],
+      ['/v1/geo/distance-matrix', { origins: [PARIS] }, 'destinations'],
+      ['/v1/routes/predict-sequence', { station: { lat: 1 }, stops: [] }, 'station.lng'],
+      ['/v1/ml/uplift/train', { features: [[1]], treatment: [1], outcome: [1], bogus: 1 }, 'bogus'],
+    ];
+    for (const [url, payload, field] of cases) {
+      const res = await post(url, payload);
+      expect(res.statusCode, url).toBe(400);
+      const body = res.json() as { code: string; details: { field: string; validation: unknown[] } };
+      expect(body.code).toBe('INVALID_ARGUMENT');
+      expect(body.details.field, JSON.stringify(payload)).toBe(field);
+      expect(body.details.validation.length).toBeGreaterThan(0);
+    }
+  });
+});
