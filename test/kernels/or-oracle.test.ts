@@ -1,0 +1,133 @@
+/**
+ * LP/MIP answers found wrong by a seeded fuzzer that checked them against an oracle (vertex
+ * enumeration for small LPs, enumeration of integer boxes for MIPs). Each case here once answered
+ * wrongly, hung, or failed without a catalogue code and a `field`.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { createEngine, WaybillError } from '../../src/index.js';
+import { toLpText } from '../../src/kernels/or/linear-program.js';
+
+const engine = createEngine({ workers: 0 });
+afterAll(() => engine.close());
+const or = engine.kernels.or;
+
+async function failure(p: Promise<unknown>): Promise<{ code: string; field: unknown }> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (e instanceof WaybillError) return { code: e.code, field: e.details?.field };
+  return { code: `raw ${(e as Error)?.name}`, field: undefined };
+}
+
+describe('linearProgram against an oracle', () => {
+  it('a binary variable stays 0 or 1 whatever bounds it is given', async () => {
+    // HiGHS let explicit bounds replace the binary's [0, 1]: a came back as 5, then -3.
+    const up = await or.linearProgram({ sense: 'max', objective: { a: 1 }, constraints: [], bounds: { a: [-3, 5] }, binaries: ['a'] });
+    expect(up).toMatchObject({ status: 'optimal', objective: 1, values: { a: 1 } });
+    const down = await or.linearProgram({ sense: 'min', objective: { a: 1 }, constraints: [], bounds: { a: [-3, 5] }, binaries: ['a'] });
+    expect(down).toMatchObject({ status: 'optimal', objective: 0, values: { a: 0 } });
+    // Bounds that leave a binary no value are refused, like lower > upper.
+    expect(
+      await failure(or.linearProgram({ sense: 'max', objective: { a: 1 }, constraints: [], bounds: { a: [2, 5] }, binaries: ['a'] })),
+    ).toEqual({ code: 'INVALID_ARGUMENT', field: 'bounds.a' });
+  });
+
+  it('every variable of the model has a value, and no other one', async () => {
+    // b (coefficient 0 only) had no column in HiGHS and no value; an empty objective added an "x".
+    const zero = await or.linearProgram({
+      sense: 'max',
+      objective: { a: 1, b: 0 },
+      constraints: [{ terms: { a: 1, c: 0 }, op: '<=', rhs: 3 }],
+    });
+    expect(zero.values).toEqual({ a: 3, b: 0, c: 0 });
+    const empty = await or.linearProgram({ sense: 'max', objective: {}, constraints: [{ terms: { y: 1 }, op: '<=', rhs: 3 }] });
+    expect(empty.status).toBe('optimal');
+    expect(Object.keys(empty.values)).toEqual(['y']);
+    const nothing = await or.linearProgram({ sense: 'min', objective: {}, constraints: [] });
+    expect(nothing).toMatchObject({ status: 'optimal', objective: 0, values: {} });
+    // A variable named __proto__ (a JSON model has it as an own key) was lost from values.
+    const proto = await or.linearProgram(
+      JSON.parse('{"sense":"max","objective":{"__proto__":1,"b":1},"constraints":[{"terms":{"__proto__":1,"b":1},"op":"<=","rhs":4}]}'),
+    );
+    expect(proto.objective).toBe(4);
+    expect(Object.hasOwn(proto.values, '__proto__')).toBe(true);
+  });
+
+  it('an infeasible MIP with an unbounded ray is infeasible, not unbounded', async () => {
+    // HiGHS says "Primal infeasible or unbounded"; it was mapped to 'unbounded'. b = 1 leaves
+    // -3 - 3c >= 4 no solution; a alone would be unbounded.
+    const r = await or.linearProgram({
+      sense: 'min',
+      objective: { a: -3, b: 3, c: 1 },
+      constraints: [
+        { terms: { a: 3 }, op: '>=', rhs: 5 },
+        { terms: { b: -3, c: -3 }, op: '>=', rhs: 4 },
+      ],
+      bounds: { b: [1, 1], c: [0, 2] },
+      integers: ['b', 'c'],
+    });
+    expect(r.status).toBe('infeasible');
+    const unbounded = await or.linearProgram({
+      sense: 'min',
+      objective: { a: -3, c: 1 },
+      constraints: [{ terms: { a: 3 }, op: '>=', rhs: 5 }],
+      integers: ['c'],
+    });
+    expect(unbounded.status).toBe('unbounded');
+  });
+
+  it('an unbounded LP that HiGHS presolve calls infeasible is unbounded', async () => {
+    // Feasible (x0 = 0, x1 = -1, x2 = 0, x3 = 3) and unbounded along x0 = x2 = t; HiGHS said Infeasible.
+    const r = await or.linearProgram({
+      sense: 'min',
+      objective: { x0: -4, x1: 2, x2: -2, x3: -3 },
+      constraints: [
+        { terms: { x0: 2, x2: -3, x3: -3 }, op: '<=', rhs: 8 },
+        { terms: { x0: -2, x1: 3, x2: 2, x3: 1 }, op: '<=', rhs: 8 },
+      ],
+      bounds: { x1: [-1, 5], x3: [3, 6] },
+    });
+    expect(r.status).toBe('unbounded');
+  });
+
+  it('a MIP with two parallel equations is solved (HiGHS presolve looped on it, past its time limit)', async () => {
+    const model = {
+      sense: 'min' as const,
+      objective: { a: 3, b: 4, c: -3, d: 3 },
+      constraints: [
+        { terms: { a: -3, b: -1, c: 1 }, op: '=' as const, rhs: -7 },
+        { terms: { a: -6, b: -2, c: 2 }, op: '=' as const, rhs: -14 },
+      ],
+      bounds: { a: [1, 1] as [number, number], c: [null, null] as [null, null] },
+      integers: ['a'],
+      binaries: ['b'],
+    };
+    // Checked on the LP text first: with both equations there, the solve below never returns.
+    expect(toLpText(model).match(/ = /g)).toHaveLength(1);
+    const r = await or.linearProgram(model);
+    expect(r).toMatchObject({ status: 'optimal', objective: 15, values: { a: 1, b: 0, c: -4, d: 0 } });
+  });
+
+  it('malformed parts of a model are INVALID_ARGUMENT naming them, never a raw TypeError', async () => {
+    const base = { sense: 'max' as const, objective: { a: 1 }, constraints: [] as never[] };
+    const cases: Array<[unknown, string, string]> = [
+      [{ ...base, bounds: { a: 3 } }, 'INVALID_ARGUMENT', 'bounds.a'],
+      [{ ...base, bounds: { a: null } }, 'INVALID_ARGUMENT', 'bounds.a'],
+      [{ ...base, bounds: { a: [2, 1] } }, 'INVALID_ARGUMENT', 'bounds.a'],
+      [{ ...base, bounds: { a: [Number.NaN, 1] } }, 'NOT_FINITE', 'bounds.a'],
+      [{ ...base, constraints: [null] }, 'INVALID_ARGUMENT', 'constraints[0]'],
+      [{ ...base, constraints: [{ terms: { a: 1 }, op: '<', rhs: 1 }] }, 'INVALID_ARGUMENT', 'constraints[0].op'],
+      [{ ...base, constraints: [{ terms: { a: 1 }, op: '<=', rhs: Number.NaN }] }, 'NOT_FINITE', 'constraints[0].rhs'],
+      [{ ...base, constraints: [{ terms: { a: Number.NaN }, op: '<=', rhs: 1 }] }, 'NOT_FINITE', 'constraints[0].terms.a'],
+      [{ ...base, constraints: [{ terms: [1], op: '<=', rhs: 1 }] }, 'INVALID_ARGUMENT', 'constraints[0].terms'],
+      [{ ...base, constraints: [{ name: 'bad name', terms: { a: 1 }, op: '<=', rhs: 1 }] }, 'INVALID_ARGUMENT', 'constraints[0].name'],
+      [{ ...base, objective: { 'bad name': 1 } }, 'INVALID_ARGUMENT', 'objective.bad name'],
+      [{ ...base, objective: { a: Number.POSITIVE_INFINITY } }, 'NOT_FINITE', 'objective.a'],
+      [{ ...base, integers: 'a' }, 'INVALID_ARGUMENT', 'integers'],
+      [{ ...base, binaries: [1] }, 'INVALID_ARGUMENT', 'binaries[0]'],
+    ];
+    for (const [model, code, field] of cases)
+      expect(await failure(or.linearProgram(model as never)), JSON.stringify(model)).toEqual({ code, field });
+  });
+});
