@@ -1,7 +1,8 @@
 /**
- * LP/MIP answers found wrong by a seeded fuzzer that checked them against an oracle (vertex
- * enumeration for small LPs, enumeration of integer boxes for MIPs). Each case here once answered
- * wrongly, hung, or failed without a catalogue code and a `field`.
+ * LP/MIP and budget-allocation answers found wrong by a seeded fuzzer that checked them against an
+ * oracle (vertex enumeration for small LPs, enumeration of integer boxes for MIPs, enumeration of
+ * every choice for budget allocation). Each case here once answered wrongly, hung, or failed
+ * without a catalogue code and a `field`.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine, WaybillError } from '../../src/index.js';
@@ -10,6 +11,8 @@ import { toLpText } from '../../src/kernels/or/linear-program.js';
 const engine = createEngine({ workers: 0 });
 afterAll(() => engine.close());
 const or = engine.kernels.or;
+const native = engine.backends().find((b) => b.name === 'native');
+const backends = native?.available ? (['js', 'native'] as const) : (['js'] as const);
 
 async function failure(p: Promise<unknown>): Promise<{ code: string; field: unknown }> {
   const e = await p.then(
@@ -130,4 +133,19 @@ describe('linearProgram against an oracle', () => {
     for (const [model, code, field] of cases)
       expect(await failure(or.linearProgram(model as never)), JSON.stringify(model)).toEqual({ code, field });
   });
+});
+
+describe('budgetAllocation with a margin floor against an oracle', () => {
+  for (const backend of backends) {
+    it(`${backend}: no options at all cannot meet a positive floor`, async () => {
+      // Native: the empty margin array reached the solver as "no margin" and the floor was ignored.
+      for (const value of [[], [[], []]]) {
+        expect(await failure(or.budgetAllocation(value, value, 5, { backend, margin: value, marginFloor: 1000 }))).toMatchObject({
+          code: 'INFEASIBLE',
+        });
+        const r = await or.budgetAllocation(value, value, 5, { backend, margin: value, marginFloor: -1 });
+        expect(r).toMatchObject({ value: 0, cost: 0, margin: 0, chosen: 0 });
+      }
+    });
+  }
 });

@@ -524,7 +524,10 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
             });
           }
         }
-        margin = mm.flat;
+        // With no options at all the native binding saw an empty margin array as no margin (its
+        // data pointer is null) and ignored the floor: 0 units with marginFloor 1000 came back as a
+        // plan with margin 0. One spare element keeps the floor; no solver reads it.
+        margin = mm.flat.length > 0 ? mm.flat : new Float64Array(1);
       }
       const outChoice = new Int32Array(units);
       const outStats = new Float64Array(7);
