@@ -147,5 +147,38 @@ describe('budgetAllocation with a margin floor against an oracle', () => {
         expect(r).toMatchObject({ value: 0, cost: 0, margin: 0, chosen: 0 });
       }
     });
+
+    it(`${backend}: finds the plan that only the margin-first search reaches`, async () => {
+      // The value-led multipliers find no plan meeting the floor; the native backend then looks for
+      // the most margin the budget buys, the reference answered INFEASIBLE.
+      const r = await or.budgetAllocation([[1, 0, 3]], [[6, 3, 4]], 3.74, { backend, margin: [[4, 1, 0]], marginFloor: 1 });
+      expect(Array.from(r.choice)).toEqual([1]);
+      expect(r).toMatchObject({ value: 0, cost: 3, margin: 1 });
+      const two = await or.budgetAllocation(
+        [
+          [13.21, 3.2],
+          [7.21, 7.81],
+          [-3.76, 14.15],
+        ],
+        [
+          [0, 7.58],
+          [4.84, 6.09],
+          [4.28, 4.73],
+        ],
+        4.52,
+        {
+          backend,
+          margin: [
+            [2, 6],
+            [6, 5],
+            [1, 4],
+          ],
+          marginFloor: 3,
+        },
+      );
+      expect(two.cost).toBeLessThanOrEqual(4.52);
+      expect(two.margin).toBeGreaterThanOrEqual(3);
+      expect(two.value).toBeCloseTo(9.45, 9);
+    });
   }
 });
