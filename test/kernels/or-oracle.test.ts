@@ -182,3 +182,48 @@ describe('budgetAllocation with a margin floor against an oracle', () => {
     });
   }
 });
+
+describe('budgetAllocation gap', () => {
+  for (const backend of backends) {
+    it(`${backend}: a bound at or below 0 does not certify a worse value as optimal`, async () => {
+      // Every value negative, a floor that forces some: the heuristic answers -5 under a bound of
+      // -1.25 while -2 is optimal (unit 3, option 0); the gap was 0.
+      const nan = Number.NaN;
+      const r = await or.budgetAllocation(
+        [
+          [-4, -8, -9],
+          [-5, nan, -5],
+          [nan, -9, nan],
+          [-2, nan, -4],
+          [-4, -8, -3],
+        ],
+        [
+          [3, 2, 6],
+          [2, 5, 3],
+          [0, 0, 6],
+          [3, 2, 0],
+          [2, 0, 0],
+        ],
+        17.23,
+        {
+          backend,
+          margin: [
+            [3, 0, -1],
+            [4, 0, -1],
+            [-3, -3, 1],
+            [1, -3, 2],
+            [2, 3, 1],
+          ],
+          marginFloor: 1,
+        },
+      );
+      const optimum = -2;
+      expect(r.dualBound).toBeGreaterThanOrEqual(optimum);
+      if (r.value < optimum) {
+        expect(r.gap).toBeGreaterThan(0);
+        expect(r.value + r.gap * Math.max(Math.abs(r.dualBound), Math.abs(r.value))).toBeGreaterThanOrEqual(optimum - 1e-9);
+      }
+      expect(r.gap === 0).toBe(r.value === r.dualBound);
+    });
+  }
+});

@@ -547,7 +547,10 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
         options,
         () => {
           const [value = 0, cost = 0, dualBound = 0, lambda = 0, chosen = 0, marginTotal = 0, mu = 0] = outStats;
-          const gap = dualBound > 0 ? (dualBound - value) / dualBound : 0;
+          // With a margin floor the value and its bound can be <= 0, where the gap was reported 0
+          // (optimal) whatever the value: -5 under a bound of -1.25 while -2 was optimal.
+          const gap =
+            dualBound > 0 ? (dualBound - value) / dualBound : dualBound > value ? (dualBound - value) / Math.max(-dualBound, -value) : 0;
           // Values or costs near the float64 limit overflow the sums and the Lagrangian search.
           for (const [field, x] of Object.entries({ value, cost, dualBound, gap, lambda, ...(margin ? { margin: marginTotal } : {}) })) {
             if (!Number.isFinite(x))
