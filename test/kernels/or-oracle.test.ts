@@ -227,3 +227,33 @@ describe('budgetAllocation gap', () => {
     });
   }
 });
+
+describe('budgetAllocation INFEASIBLE with a margin floor', () => {
+  for (const backend of backends) {
+    it(`${backend}: names marginFloor and says whether infeasibility is proven`, async () => {
+      const err = async (p: Promise<unknown>) =>
+        (await p.then(
+          () => undefined,
+          (e: unknown) => e,
+        )) as WaybillError;
+      // One option of margin 1: a floor of 5 is out of reach, and the bound proves it.
+      const proven = await err(or.budgetAllocation([[1]], [[1]], 1, { backend, margin: [[1]], marginFloor: 5 }));
+      expect(proven.code).toBe('INFEASIBLE');
+      expect(proven.details).toEqual({ field: 'marginFloor', marginBound: 1, proven: true });
+      // Units 0, 3 and 4 meet the floor of 16 at cost 10.66 <= 12.2, but the greedy search misses
+      // them: INFEASIBLE said "no feasible solution" without saying it was not proven.
+      const missed = await err(
+        or.budgetAllocation([[11.22], [0.03], [9.35], [6.82], [11.59], [15.89]], [[3.9], [4.38], [2.32], [0.85], [5.91], [6.76]], 12.2, {
+          backend,
+          margin: [[5], [-1], [2], [6], [5], [3]],
+          marginFloor: 16,
+        }),
+      );
+      if (missed !== undefined) {
+        expect(missed.code).toBe('INFEASIBLE');
+        expect(missed.details).toMatchObject({ field: 'marginFloor', proven: false });
+        expect(missed.details?.marginBound as number).toBeGreaterThanOrEqual(16);
+      }
+    });
+  }
+});
