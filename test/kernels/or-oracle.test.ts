@@ -110,6 +110,10 @@ describe('linearProgram against an oracle', () => {
     expect(toLpText(model).match(/ = /g)).toHaveLength(1);
     const r = await or.linearProgram(model);
     expect(r).toMatchObject({ status: 'optimal', objective: 15, values: { a: 1, b: 0, c: -4, d: 0 } });
+    // A multiple that is not exact in binary (the row times 0.1) looped just the same.
+    const tenth = { ...model, constraints: [model.constraints[0], { terms: { a: -0.3, b: -0.1, c: 0.1 }, op: '=' as const, rhs: -0.7 }] };
+    expect(toLpText(tenth as typeof model).match(/ = /g)).toHaveLength(1);
+    expect(await or.linearProgram(tenth as typeof model)).toMatchObject({ status: 'optimal', objective: 15 });
   });
 
   it('malformed parts of a model are INVALID_ARGUMENT naming them, never a raw TypeError', async () => {

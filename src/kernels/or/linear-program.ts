@@ -148,7 +148,11 @@ function expression(terms: unknown, where: string, field: string, vars: Names, l
   return parts;
 }
 
-/** The same string for equations a.x = b that are multiples of each other (undefined when empty). */
+/**
+ * The same string for equations a.x = b that are multiples of each other (undefined when empty):
+ * each coefficient and b divided by the first coefficient, to 12 significant digits, so that
+ * multiples that are not exact in binary (a row times 0.1) match too.
+ */
 function parallelKey(terms: Record<string, number>, rhs: number, vars: Names): string | undefined {
   const t = Object.entries(terms)
     .filter(([, a]) => a !== 0)
@@ -156,7 +160,8 @@ function parallelKey(terms: Record<string, number>, rhs: number, vars: Names): s
     .sort((p, q) => p[0] - q[0]);
   const first = t[0]?.[1];
   if (first === undefined) return undefined;
-  return `${t.map(([j, a]) => `${j}:${a / first}`).join(' ')} = ${rhs / first}`;
+  const r = (x: number) => (x === 0 ? '0' : x.toPrecision(12));
+  return `${t.map(([j, a]) => `${j}:${r(a / first)}`).join(' ')} = ${r(rhs / first)}`;
 }
 
 /** CPLEX LP text of a model, and the caller's names of its columns (`x<i>`) and rows (`r<i>`). */
