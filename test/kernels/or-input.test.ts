@@ -114,8 +114,8 @@ describe('linearProgram refusals name their field', () => {
     });
     expect(await failure(lp({ bounds: { x: [2, 1] } }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'bounds.x' });
     expect(await failure(lp({ bounds: { x: [0, 1e20] } }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'bounds.x' });
-    expect(await failure(lp({ integers: ['1x'] }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'integers' });
-    expect(await failure(lp({ binaries: ['1x'] }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'binaries' });
+    expect(await failure(lp({ integers: ['1x'] }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'integers[0]' });
+    expect(await failure(lp({ binaries: ['1x'] }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'binaries[0]' });
   });
   it('a constraint that is not an object, bounds that are not a pair, integers that are not an array: codes, not raw TypeErrors', async () => {
     expect(await failure(lp({ constraints: [null] }))).toEqual({ code: 'INVALID_ARGUMENT', field: 'constraints[0]' });

@@ -58,7 +58,9 @@ export interface OrKernels {
    * (treatment) to maximise total value with total cost <= budget. `value` and `cost` are
    * units x options (row-major, or nested arrays); a NaN value marks an option a unit does not
    * have. Costs must be >= 0. Returns the choice, its value and cost, and a Lagrangian dual bound
-   * so the optimality gap is known.
+   * so the optimality gap is known. With a margin floor the search for a plan meeting it is
+   * heuristic: INFEASIBLE (details.field 'marginFloor') means none was found, and details.proven
+   * says whether the bound on the margin the budget buys (details.marginBound) rules one out.
    */
   budgetAllocation(
     value: Float64Array | readonly (readonly number[])[],
@@ -159,6 +161,47 @@ function matrix(name: string, data: unknown, rows?: number, cols?: number): { fl
     });
   });
   return { flat, rows: r, cols: c };
+}
+
+/**
+ * Upper bound on the margin a budget buys (at most one option per unit):
+ * min over lambda >= 0 of lambda B + sum_u max(0, max_k m - lambda c), by bisection on its slope.
+ */
+function marginBound(value: Float64Array, cost: Float64Array, margin: Float64Array, units: number, options: number, budget: number) {
+  const at = (lambda: number) => {
+    let total = lambda * budget;
+    let spent = 0;
+    for (let u = 0; u < units; u++) {
+      let best = 0;
+      let bestCost = 0;
+      for (let k = 0; k < options; k++) {
+        const t = u * options + k;
+        if (Number.isNaN(value[t] as number)) continue;
+        const score = (margin[t] as number) - lambda * (cost[t] as number);
+        if (score > best || (score === best && (cost[t] as number) < bestCost)) {
+          best = score;
+          bestCost = cost[t] as number;
+        }
+      }
+      total += best;
+      spent += bestCost;
+    }
+    return { total, spent };
+  };
+  let lo = 0;
+  let hi = 1;
+  for (let t = 0; t < units * options; t++)
+    if (!Number.isNaN(value[t] as number) && (cost[t] as number) > 0)
+      hi = Math.max(hi, (Math.abs(margin[t] as number) / (cost[t] as number)) * 2);
+  let bound = Math.min(at(0).total, at(hi).total);
+  for (let it = 0; it < 100 && hi - lo > 1e-12 * Math.max(1, hi); it++) {
+    const mid = 0.5 * (lo + hi);
+    const e = at(mid);
+    bound = Math.min(bound, e.total);
+    if (e.spent > budget) lo = mid;
+    else hi = mid;
+  }
+  return bound;
 }
 
 export function createOrKernels(rt: OrRuntime): OrKernels {
@@ -524,10 +567,14 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
             });
           }
         }
-        margin = mm.flat;
+        // With no options at all the native binding saw an empty margin array as no margin (its
+        // data pointer is null) and ignored the floor: 0 units with marginFloor 1000 came back as a
+        // plan with margin 0. One spare element keeps the floor; no solver reads it.
+        margin = mm.flat.length > 0 ? mm.flat : new Float64Array(1);
       }
       const outChoice = new Int32Array(units);
       const outStats = new Float64Array(7);
+      const floor = options.marginFloor as number;
       return execute(
         {
           kernel: 'budgetAllocation',
@@ -544,7 +591,10 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
         options,
         () => {
           const [value = 0, cost = 0, dualBound = 0, lambda = 0, chosen = 0, marginTotal = 0, mu = 0] = outStats;
-          const gap = dualBound > 0 ? (dualBound - value) / dualBound : 0;
+          // With a margin floor the value and its bound can be <= 0, where the gap was reported 0
+          // (optimal) whatever the value: -5 under a bound of -1.25 while -2 was optimal.
+          const gap =
+            dualBound > 0 ? (dualBound - value) / dualBound : dualBound > value ? (dualBound - value) / Math.max(-dualBound, -value) : 0;
           // Values or costs near the float64 limit overflow the sums and the Lagrangian search.
           for (const [field, x] of Object.entries({ value, cost, dualBound, gap, lambda, ...(margin ? { margin: marginTotal } : {}) })) {
             if (!Number.isFinite(x))
@@ -555,7 +605,20 @@ export function createOrKernels(rt: OrRuntime): OrKernels {
           const base = { choice: outChoice, value, cost, dualBound, gap, lambda, chosen };
           return margin ? { ...base, margin: marginTotal, mu } : base;
         },
-      );
+      ).catch((err: unknown) => {
+        // The search for a plan meeting the floor is heuristic: INFEASIBLE is proven only when even
+        // the Lagrangian bound on the margin the budget buys is below the floor. Say which.
+        if (!margin || !(err instanceof WaybillError) || err.code !== 'INFEASIBLE') throw err;
+        const bound = marginBound(v.flat, c.flat, margin, units, v.cols, budget);
+        const proven = bound + 1e-9 * Math.max(Math.abs(bound), Math.abs(floor)) < floor;
+        throw new WaybillError(
+          'INFEASIBLE',
+          proven
+            ? `no allocation meets the margin floor ${floor} within the budget: at most ${bound} margin is reachable`
+            : `no allocation found that meets the margin floor ${floor} within the budget (the search is heuristic; up to ${bound} margin may be reachable)`,
+          { field: 'marginFloor', marginBound: bound, proven },
+        );
+      });
     },
   };
 }

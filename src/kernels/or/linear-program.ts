@@ -84,7 +84,8 @@ const MIN_COEFFICIENT = 1e-9;
 const MAX_VALUE = 1e20;
 
 function num(v: number, where: string, limit = MAX_VALUE, details: Record<string, unknown> = {}): string {
-  if (!Number.isFinite(v)) throw new WaybillError('NOT_FINITE', `${where}: ${v} is not finite`, { where, ...details });
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new WaybillError('NOT_FINITE', `${where}: ${String(v)} is not finite`, { where, ...details });
   if (Math.abs(v) >= limit) {
     throw new WaybillError('INVALID_ARGUMENT', `${where}: ${v} is too large: magnitudes must be below ${limit.toExponential()}`, {
       where,
@@ -119,35 +120,48 @@ class Names {
   }
 }
 
-function expression(terms: Record<string, number>, where: string, vars: Names, limit: number, smallest: number, base: string): string {
+/** A map of names (objective, terms, bounds) as its entries, else INVALID_ARGUMENT naming `field`. */
+function entries<T>(v: unknown, field: string, what: string): Array<[string, T]> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new WaybillError('INVALID_ARGUMENT', `${field} must be an object mapping variable names to ${what}`, { field });
+  return Object.entries(v) as Array<[string, T]>;
+}
+
+/** Terms of an expression (`+ 2 x0 - 1 x3`); empty when every coefficient is 0 (the caller fills in). */
+function expression(terms: unknown, where: string, field: string, vars: Names, limit: number, smallest = 0): string[] {
   const parts: string[] = [];
-  for (const [name, coeff] of Object.entries(terms)) {
-    if (!NAME.test(name))
-      throw new WaybillError('INVALID_ARGUMENT', `${where}: variable name "${name}" must match ${NAME}`, {
-        field: `${base}.${name}`,
-        where,
-        name,
-      });
-    if (typeof coeff !== 'number' || !Number.isFinite(coeff)) {
-      throw new WaybillError('NOT_FINITE', `${where}: coefficient of ${name} is ${String(coeff)}`, {
-        field: `${base}.${name}`,
-        where,
-        name,
-      });
-    }
+  for (const [name, coeff] of entries<unknown>(terms, field, 'coefficients')) {
+    const at = { where, name, field: `${field}.${name}` };
+    if (!NAME.test(name)) throw new WaybillError('INVALID_ARGUMENT', `${where}: variable name "${name}" must match ${NAME}`, at);
+    if (typeof coeff !== 'number' || !Number.isFinite(coeff))
+      throw new WaybillError('NOT_FINITE', `${where}: coefficient of ${name} is ${String(coeff)}`, at);
     const id = vars.id(name);
     if (coeff === 0) continue;
     if (Math.abs(coeff) <= smallest)
       throw new WaybillError(
         'INVALID_ARGUMENT',
         `${where}: coefficient of ${name} is ${coeff}: HiGHS takes magnitudes at or below ${smallest.toExponential()} as zero; rescale the variable or the constraint`,
-        { field: `${base}.${name}`, where, name, limit: smallest },
+        { ...at, limit: smallest },
       );
-    parts.push(
-      `${coeff < 0 ? '-' : '+'} ${num(Math.abs(coeff), `${where}: coefficient of ${name}`, limit, { field: `${base}.${name}`, name })} ${id}`,
-    );
+    parts.push(`${coeff < 0 ? '-' : '+'} ${num(Math.abs(coeff), `${where}: coefficient of ${name}`, limit, at)} ${id}`);
   }
-  return parts.length > 0 ? parts.join(' ') : `+ 0 ${vars.id(vars.names[0] ?? 'x')}`;
+  return parts;
+}
+
+/**
+ * The same string for equations a.x = b that are multiples of each other (undefined when empty):
+ * each coefficient and b divided by the first coefficient, to 12 significant digits, so that
+ * multiples that are not exact in binary (a row times 0.1) match too.
+ */
+function parallelKey(terms: Record<string, number>, rhs: number, vars: Names): string | undefined {
+  const t = Object.entries(terms)
+    .filter(([, a]) => a !== 0)
+    .map(([name, a]) => [Number(vars.id(name).slice(1)), a] as const)
+    .sort((p, q) => p[0] - q[0]);
+  const first = t[0]?.[1];
+  if (first === undefined) return undefined;
+  const r = (x: number) => (x === 0 ? '0' : x.toPrecision(12));
+  return `${t.map(([j, a]) => `${j}:${r(a / first)}`).join(' ')} = ${r(rhs / first)}`;
 }
 
 /** CPLEX LP text of a model, and the caller's names of its columns (`x<i>`) and rows (`r<i>`). */
@@ -163,72 +177,100 @@ function compile(model: LinearProgram): { text: string; columns: string[]; rows:
     throw new WaybillError('INVALID_ARGUMENT', 'constraints must be an array', { field: 'constraints' });
   const vars = new Names('x');
   const rows = new Names('r');
-  const lines = [
-    model.sense === 'max' ? 'Maximize' : 'Minimize',
-    ` obj: ${expression(model.objective, 'objective', vars, MAX_VALUE, 0, 'objective')}`,
-    'Subject To',
-  ];
-  model.constraints.forEach((c, i) => {
+  const objective = expression(model.objective, 'objective', 'objective', vars, MAX_VALUE);
+  const constraints = model.constraints.map((c, i) => {
+    const field = `constraints[${i}]`;
+    // A null constraint (or a bounds entry that is not a pair, or integers that are not an array)
+    // once threw a raw TypeError.
     if (typeof c !== 'object' || c === null || Array.isArray(c))
-      throw new WaybillError('INVALID_ARGUMENT', `constraint ${i} must be an object { terms, op, rhs }`, {
-        field: `constraints[${i}]`,
-        index: i,
-      });
+      throw new WaybillError('INVALID_ARGUMENT', `constraint ${i} must be an object { terms, op, rhs }`, { index: i, field });
     const name = c.name ?? `c${i}`;
-    if (!NAME.test(name) || rows.has(name))
+    if (typeof name !== 'string' || !NAME.test(name) || rows.has(name))
       throw new WaybillError('INVALID_ARGUMENT', `constraint ${i}: name "${name}" is invalid or repeated`, {
-        field: `constraints[${i}].name`,
         index: i,
+        field: `${field}.name`,
       });
     const row = rows.id(name);
     if (!['<=', '>=', '='].includes(c.op))
-      throw new WaybillError('INVALID_ARGUMENT', `constraint ${name}: op must be <=, >= or =`, { field: `constraints[${i}].op`, index: i });
+      throw new WaybillError('INVALID_ARGUMENT', `constraint ${name}: op must be <=, >= or =`, { index: i, field: `${field}.op` });
     if (typeof c.rhs !== 'number' || !Number.isFinite(c.rhs))
-      throw new WaybillError('NOT_FINITE', `constraint ${name}: rhs is ${String(c.rhs)}`, { field: `constraints[${i}].rhs`, index: i });
-    const terms = expression(c.terms ?? {}, `constraint ${name}`, vars, MAX_COEFFICIENT, MIN_COEFFICIENT, `constraints[${i}].terms`);
-    lines.push(
-      ` ${row}: ${terms} ${c.op} ${num(c.rhs, `constraint ${name}: rhs`, MAX_VALUE, { field: `constraints[${i}].rhs`, index: i })}`,
-    );
+      throw new WaybillError('NOT_FINITE', `constraint ${name}: rhs is ${String(c.rhs)}`, { index: i, field: `${field}.rhs` });
+    const terms = expression(c.terms ?? {}, `constraint ${name}`, `${field}.terms`, vars, MAX_COEFFICIENT, MIN_COEFFICIENT);
+    return {
+      row,
+      terms,
+      op: c.op,
+      rhs: num(c.rhs, `constraint ${name}: rhs`, MAX_VALUE, { index: i, field: `${field}.rhs` }),
+      key: c.op === '=' ? parallelKey(c.terms ?? {}, c.rhs, vars) : undefined,
+    };
   });
-  const bounds = Object.entries(model.bounds ?? {});
-  if (bounds.length > 0) {
-    lines.push('Bounds');
-    for (const [name, pair] of bounds) {
-      if (!Array.isArray(pair) || pair.length !== 2)
-        throw new WaybillError('INVALID_ARGUMENT', `bounds of ${name} must be [lower, upper] (null = infinite)`, {
-          field: `bounds.${name}`,
-          name,
-        });
-      const [lo, hi] = pair as [number | null, number | null];
-      if (!NAME.test(name))
-        throw new WaybillError('INVALID_ARGUMENT', `bounds: variable name "${name}" is invalid`, { field: `bounds.${name}`, name });
-      const id = vars.id(name);
-      if (lo !== null && hi !== null && lo > hi)
-        throw new WaybillError('INVALID_ARGUMENT', `bounds of ${name}: lower ${lo} > upper ${hi}`, { field: `bounds.${name}`, name });
-      const at = `bounds of ${name}`;
-      lines.push(
-        ` ${lo === null ? '-inf' : num(lo, at, MAX_VALUE, { field: `bounds.${name}`, name })} <= ${id} <= ${hi === null ? '+inf' : num(hi, at, MAX_VALUE, { field: `bounds.${name}`, name })}`,
-      );
+  const lists = { integers: model.integers ?? [], binaries: model.binaries ?? [] };
+  for (const [field, list] of Object.entries(lists)) {
+    if (!Array.isArray(list)) throw new WaybillError('INVALID_ARGUMENT', `${field} must be an array of variable names`, { field });
+    list.forEach((v, j) => {
+      if (typeof v !== 'string' || !NAME.test(v))
+        throw new WaybillError('INVALID_ARGUMENT', `${field} variable "${String(v)}" is invalid`, { field: `${field}[${j}]` });
+    });
+  }
+  const binaries = new Set<string>(lists.binaries);
+  const bounded = new Set<string>();
+  const boundLines: string[] = [];
+  for (const [name, pair] of entries<unknown>(model.bounds ?? {}, 'bounds', '[lower, upper] pairs')) {
+    const field = `bounds.${name}`;
+    if (!NAME.test(name)) throw new WaybillError('INVALID_ARGUMENT', `bounds: variable name "${name}" is invalid`, { name, field });
+    if (!Array.isArray(pair) || pair.length !== 2)
+      throw new WaybillError('INVALID_ARGUMENT', `bounds of ${name} must be [lower, upper] (null for infinite)`, { name, field });
+    const id = vars.id(name);
+    bounded.add(name);
+    let [lo, hi] = pair as [number | null, number | null];
+    const at = `bounds of ${name}`;
+    const lower = lo === null ? '-inf' : num(lo, at, MAX_VALUE, { name, field });
+    const upper = hi === null ? '+inf' : num(hi, at, MAX_VALUE, { name, field });
+    if (lo !== null && hi !== null && lo > hi)
+      throw new WaybillError('INVALID_ARGUMENT', `bounds of ${name}: lower ${lo} > upper ${hi}`, { name, field });
+    if (!binaries.has(name)) {
+      boundLines.push(` ${lower} <= ${id} <= ${upper}`);
+      continue;
     }
+    // HiGHS lets explicit bounds replace a binary's [0, 1]: with bounds [-3, 5] a binary came
+    // back as 5 (or -3), reported optimal. A binary keeps its bounds within [0, 1].
+    lo = Math.max(lo ?? 0, 0);
+    hi = Math.min(hi ?? 1, 1);
+    if (lo > hi)
+      throw new WaybillError('INVALID_ARGUMENT', `bounds of ${name} leave a binary variable no value in [0, 1]`, { name, field });
+    boundLines.push(` ${num(lo, at)} <= ${id} <= ${num(hi, at)}`);
   }
-  for (const [section, list] of [
-    ['General', model.integers],
-    ['Binary', model.binaries],
-  ] as const) {
-    if (list === undefined || list === null) continue;
-    if (!Array.isArray(list))
-      throw new WaybillError('INVALID_ARGUMENT', `${section === 'General' ? 'integers' : 'binaries'} must be an array of variable names`, {
-        field: section === 'General' ? 'integers' : 'binaries',
-      });
-    if (list.length === 0) continue;
-    for (const v of list)
-      if (!NAME.test(v))
-        throw new WaybillError('INVALID_ARGUMENT', `${section.toLowerCase()} variable "${v}" is invalid`, {
-          field: section === 'General' ? 'integers' : 'binaries',
-          name: v,
-        });
-    lines.push(section, ` ${list.map((v) => vars.id(v)).join(' ')}`);
+  for (const v of [...lists.integers, ...lists.binaries]) vars.id(v);
+  // A variable that only ever has coefficient 0 never reaches the LP text, so HiGHS had no column
+  // for it and its value was missing: declare every variable in Bounds (default [0, +inf)).
+  for (const name of vars.names) if (!bounded.has(name) && !binaries.has(name)) boundLines.push(` ${vars.id(name)} >= 0`);
+  // Empty expressions need a column: one fixed at 0 that is not the caller's (an empty objective
+  // once added a variable "x" to the answer).
+  const zero = `x${vars.names.length}`;
+  let zeroUsed = false;
+  const filled = (parts: string[]) => {
+    if (parts.length > 0) return parts.join(' ');
+    zeroUsed = true;
+    return `+ 0 ${zero}`;
+  };
+  const lines = [model.sense === 'max' ? 'Maximize' : 'Minimize', ` obj: ${filled(objective)}`, 'Subject To'];
+  // HiGHS's MIP presolve looped without end (its time limit did not stop it) on some models with
+  // two parallel equations (x - y = 2 twice, or 2x - 2y = 4 beside it). A MIP has no duals to
+  // report, so an equation parallel to an earlier one with the same right-hand side is left out.
+  const isMip = lists.integers.length + lists.binaries.length > 0;
+  const equations = new Set<string>();
+  for (const c of constraints) {
+    if (isMip && c.key !== undefined) {
+      if (equations.has(c.key)) continue;
+      equations.add(c.key);
+    }
+    lines.push(` ${c.row}: ${filled(c.terms)} ${c.op} ${c.rhs}`);
   }
+  if (zeroUsed) boundLines.push(` 0 <= ${zero} <= 0`);
+  if (boundLines.length > 0) lines.push('Bounds', ...boundLines);
+  const general = lists.integers.filter((v) => !binaries.has(v));
+  if (general.length > 0) lines.push('General', ` ${general.map((v) => vars.id(v)).join(' ')}`);
+  if (binaries.size > 0) lines.push('Binary', ` ${[...binaries].map((v) => vars.id(v)).join(' ')}`);
   lines.push('End');
   return { text: lines.join('\n'), columns: vars.names, rows: rows.names };
 }
@@ -238,7 +280,12 @@ export function toLpText(model: LinearProgram): string {
   return compile(model).text;
 }
 
-/** Solves a linear or mixed-integer program with HiGHS. */
+/**
+ * Solves a linear or mixed-integer program with HiGHS. An 'Infeasible' or 'Primal infeasible or
+ * unbounded' answer is checked by solving the constraints again with a zero objective (and, when
+ * they are feasible after all, the model again without presolve): such outcomes take up to three
+ * solves, each under `timeLimitMs`.
+ */
 export async function solveLinearProgram(
   model: LinearProgram,
   options: { timeLimitMs?: number; mipGap?: number } = {},
@@ -260,27 +307,50 @@ export async function solveLinearProgram(
     highsOptions.mip_rel_gap = options.mipGap;
   }
   const t0 = performance.now();
-  let sol: HighsSolution;
-  try {
-    sol = solver.solve(text, highsOptions);
-  } catch (err) {
-    // HiGHS aborts its WebAssembly instance on some errors: load a fresh one next time.
-    highs = undefined;
-    throw new WaybillError('INTERNAL', `HiGHS failed: ${(err as Error).message}`);
-  }
-  const status =
-    sol.Status === 'Optimal'
+  const run = (lp: string, extra: Record<string, unknown> = {}): HighsSolution => {
+    try {
+      return solver.solve(lp, { ...highsOptions, ...extra });
+    } catch (err) {
+      // HiGHS aborts its WebAssembly instance on some errors: load a fresh one next time.
+      highs = undefined;
+      throw new WaybillError('INTERNAL', `HiGHS failed: ${(err as Error).message}`);
+    }
+  };
+  const statusOf = (text: string): LinearProgramResult['status'] =>
+    text === 'Optimal'
       ? 'optimal'
-      : sol.Status === 'Infeasible'
+      : text === 'Infeasible'
         ? 'infeasible'
-        : sol.Status === 'Unbounded' || sol.Status === 'Primal infeasible or unbounded'
+        : text === 'Unbounded'
           ? 'unbounded'
-          : /time limit/i.test(sol.Status)
+          : /time limit/i.test(text)
             ? 'time-limit'
             : 'other';
-  const values: Record<string, number> = {};
+  let sol = run(text);
+  let status = statusOf(sol.Status);
+  if (sol.Status === 'Primal infeasible or unbounded' || sol.Status === 'Infeasible') {
+    // HiGHS's presolve cannot always tell which (an infeasible MIP with an unbounded ray was
+    // reported 'unbounded'), and it called some unbounded LPs 'Infeasible'. The same constraints
+    // with a zero objective cannot be unbounded, so they decide whether the model is feasible.
+    const zero = Object.fromEntries(Object.keys(model.objective).map((v) => [v, 0]));
+    const feasibility = run(compile({ ...model, objective: zero }).text).Status;
+    if (feasibility === 'Infeasible') status = 'infeasible';
+    else if (feasibility !== 'Optimal') status = 'other';
+    else if (sol.Status === 'Primal infeasible or unbounded') status = 'unbounded';
+    else {
+      // Feasible after all: solve again without presolve.
+      sol = run(text, { presolve: 'off' });
+      status = sol.Status === 'Primal infeasible or unbounded' ? 'unbounded' : statusOf(sol.Status);
+    }
+  }
   const name = (id: string, names: string[]) => names[Number(id.slice(1))] ?? id;
-  for (const [id, col] of Object.entries(sol.Columns ?? {})) values[name(id, columns)] = col.Primal ?? Number.NaN;
+  // Object.fromEntries: a variable named __proto__ (legal, and JSON.parse makes it an own key) was
+  // lost by assignment into {}. Columns beyond the caller's (the zero column) are left out.
+  const values: Record<string, number> = Object.fromEntries(
+    Object.entries(sol.Columns ?? {})
+      .filter(([id]) => Number(id.slice(1)) < columns.length)
+      .map(([id, col]) => [name(id, columns), col.Primal ?? Number.NaN]),
+  );
   const result: LinearProgramResult = {
     status,
     solverStatus: sol.Status,

@@ -190,7 +190,11 @@ export interface BudgetAllocationResult extends RunRecord {
   /** Total value and cost of the choice (cost <= budget). */
   value: number;
   cost: number;
-  /** Lagrangian upper bound on the optimal value; gap = (dualBound - value) / dualBound. */
+  /**
+   * Lagrangian upper bound on the optimal value; gap = (dualBound - value) / dualBound, or, when
+   * dualBound <= 0 (possible with a margin floor), (dualBound - value) / max(|dualBound|, |value|).
+   * gap 0 means the value is proven optimal.
+   */
   dualBound: number;
   gap: number;
   /** Final multiplier of the budget constraint (the marginal value of one more unit of budget). */
