@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine, WaybillError } from '../../src/index.js';
-import { toLpText } from '../../src/kernels/or/linear-program.js';
+import { highsWatchdogMs, solveOnThread, toLpText } from '../../src/kernels/or/linear-program.js';
 
 const engine = createEngine({ workers: 0 });
 afterAll(() => engine.close());
@@ -260,4 +260,66 @@ describe('budgetAllocation INFEASIBLE with a margin floor', () => {
       }
     });
   }
+});
+
+describe('HiGHS runs on a worker thread', { timeout: 60_000 }, () => {
+  // The LP text of the parallel-equation MIP above with both equations, as HiGHS got it before they
+  // were merged: its presolve never returns, and its own time limit does not stop it.
+  const hanging = [
+    'Minimize',
+    ' obj: + 3 x0 + 4 x1 - 3 x2 + 3 x3',
+    'Subject To',
+    ' r0: - 3 x0 - 1 x1 + 1 x2 = -7',
+    ' r1: - 6 x0 - 2 x1 + 2 x2 = -14',
+    'Bounds',
+    ' 1 <= x0 <= 1',
+    ' -inf <= x2 <= +inf',
+    ' x3 >= 0',
+    'General',
+    ' x0',
+    'Binary',
+    ' x1',
+    'End',
+  ].join('\n');
+
+  it('a solve that never returns is stopped by the watchdog (TIMEOUT) while the event loop keeps running', async () => {
+    let ticks = 0;
+    const tick = setInterval(() => ticks++, 50);
+    const t0 = performance.now();
+    try {
+      await expect(solveOnThread(hanging, { time_limit: 0.5 }, 1500)).rejects.toMatchObject({
+        code: 'TIMEOUT',
+        details: { field: 'timeLimitMs' },
+      });
+    } finally {
+      clearInterval(tick);
+    }
+    const ms = performance.now() - t0;
+    expect(ms).toBeGreaterThanOrEqual(1400);
+    // On the calling thread the loop froze for the whole solve; now its timers keep firing.
+    expect(ticks).toBeGreaterThan(10);
+    // The next solve gets a fresh thread and works.
+    expect(
+      await or.linearProgram({ sense: 'max', objective: { x: 1 }, constraints: [{ terms: { x: 1 }, op: '<=', rhs: 3 }] }),
+    ).toMatchObject({
+      status: 'optimal',
+      objective: 3,
+    });
+    expect(highsWatchdogMs(1000)).toBe(6500);
+  });
+
+  it('an aborted signal stops a solve (ABORTED), before or during it', async () => {
+    const ac = new AbortController();
+    const pending = solveOnThread(hanging, {}, undefined, ac.signal);
+    setTimeout(() => ac.abort(), 300);
+    await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(
+      or.linearProgram({ sense: 'max', objective: { x: 1 }, constraints: [] }, { signal: AbortSignal.abort() }),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(
+      or.linearProgram({ sense: 'max', objective: { x: 1 }, constraints: [] }, { signal: 'stop' as never }),
+    ).rejects.toMatchObject({
+      details: { field: 'signal' },
+    });
+  });
 });

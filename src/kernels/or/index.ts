@@ -75,10 +75,6 @@ export interface OrKernels {
     },
   ): Promise<BudgetAllocationResult>;
   /**
-   * A linear or mixed-integer program (JSON model: sense, objective, constraints, bounds,
-   * integers, binaries) solved by HiGHS. Non-optimal outcomes are a `status`, not an error.
-   */
-  /**
    * Vehicle routing (CVRP, VRPTW, multi-dimensional capacity, mixed fleet, several depots,
    * optional visits with penalties) by the native hybrid genetic search. Input: a JSON problem
    * (validated; see vrp-model.ts) or a compiled one. Deterministic for a seed, a worker count and
@@ -87,7 +83,16 @@ export interface OrKernels {
    * say whether it meets every constraint.
    */
   solveVrp(problem: VrpProblem | CompiledVrp, options?: VrpSolveOptions): Promise<VrpSolution>;
-  linearProgram(model: LinearProgram, options?: { timeLimitMs?: number; mipGap?: number }): Promise<LinearProgramResult>;
+  /**
+   * A linear or mixed-integer program (JSON model: sense, objective, constraints, bounds,
+   * integers, binaries) solved by HiGHS on a worker thread (the event loop stays free).
+   * Non-optimal outcomes are a `status`, not an error. With `timeLimitMs`, a solve that runs well
+   * past it (highsWatchdogMs: 1.5 x the limit + 5 s) is stopped: TIMEOUT; `signal` aborts: ABORTED.
+   */
+  linearProgram(
+    model: LinearProgram,
+    options?: { timeLimitMs?: number; mipGap?: number; signal?: AbortSignal },
+  ): Promise<LinearProgramResult>;
   /**
    * Minimum-cost flow: node supplies (positive = supply, negative = demand, summing to 0) and arcs
    * { from, to, capacity?, cost }. Native: network simplex (any costs); TS reference: successive

@@ -2,11 +2,13 @@
  * Linear and mixed-integer programs through HiGHS (the `highs` package: the University of
  * Edinburgh's solver compiled to WebAssembly). We do not write an LP solver: this module turns a
  * checked JSON model into CPLEX LP text, runs HiGHS, and maps its answer back.
- * The solve runs on the calling thread (WebAssembly is synchronous); keep large MIPs in a job.
+ * The solve runs on a worker thread (highs-worker.ts), so the event loop stays free; with
+ * `timeLimitMs` a solve that overruns it (highsWatchdogMs) is stopped, and `signal` aborts one.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { WaybillError } from '../../errors.js';
 import { OR_MAX_TIME_LIMIT_MS } from './limits.js';
 
@@ -37,36 +39,116 @@ export interface LinearProgramResult {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 
-interface HighsSolution {
+export interface HighsSolution {
   Status: string;
   ObjectiveValue: number;
   Columns: Record<string, { Primal?: number; Type?: string }>;
   Rows: Array<{ Name: string; Dual?: number }>;
 }
-interface Highs {
-  solve(lp: string, options?: Record<string, unknown>): HighsSolution;
+let highsVersion: string | undefined;
+
+/** The version of the installed `highs` package (it does not export its package.json: found above its entry point). */
+function highsPackageVersion(): string {
+  if (highsVersion !== undefined) return highsVersion;
+  let dir = dirname(createRequire(import.meta.url).resolve('highs'));
+  highsVersion = 'unknown';
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    const f = join(dir, 'package.json');
+    if (!existsSync(f)) continue;
+    const pkg = JSON.parse(readFileSync(f, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'highs') {
+      highsVersion = pkg.version ?? highsVersion;
+      break;
+    }
+  }
+  return highsVersion;
 }
 
-let highs: Promise<{ solver: Highs; version: string }> | undefined;
+/**
+ * A new HiGHS thread: the built highs-worker.js, or from source highs-worker.ts loaded through
+ * tsx (registered in the thread first: a worker's entry is resolved before `--import` hooks run).
+ */
+function newHighsThread(): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./highs-worker.js', here));
+  const api = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./highs-worker.ts', here).href;
+  return new Worker(`import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(here)}));`, {
+    eval: true,
+  });
+}
 
-function loadHighs(): Promise<{ solver: Highs; version: string }> {
-  highs ??= (async () => {
-    // highs does not export its package.json: find it above the resolved entry point.
-    let dir = dirname(createRequire(import.meta.url).resolve('highs'));
-    let version = 'unknown';
-    for (let i = 0; i < 4; i++, dir = dirname(dir)) {
-      const f = join(dir, 'package.json');
-      if (!existsSync(f)) continue;
-      const pkg = JSON.parse(readFileSync(f, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'highs') {
-        version = pkg.version ?? version;
-        break;
-      }
-    }
-    const mod = (await import('highs')) as unknown as { default: () => Promise<Highs> };
-    return { solver: await mod.default(), version };
-  })();
-  return highs;
+/** At most one idle HiGHS thread is kept (unreferenced: it does not hold the process open). */
+const idleThreads: Worker[] = [];
+
+/**
+ * Extra time past `timeLimitMs` before a solve is stopped by terminating its thread: HiGHS checks
+ * its own limit between phases, and its MIP presolve once looped past it without end.
+ */
+export function highsWatchdogMs(timeLimitMs: number): number {
+  return Math.ceil(timeLimitMs * 1.5) + 5000;
+}
+
+/**
+ * One HiGHS solve on a worker thread (the idle one, else a new one): the event loop stays free,
+ * and the thread is terminated when `deadlineMs` passes (TIMEOUT) or `signal` aborts (ABORTED).
+ * Concurrent solves each get a thread, so a solve that hangs holds up no other. Exported for the
+ * tests (raw LP text); callers use solveLinearProgram.
+ */
+export function solveOnThread(
+  lp: string,
+  options: Record<string, unknown>,
+  deadlineMs: number | undefined,
+  signal?: AbortSignal,
+): Promise<HighsSolution> {
+  if (signal?.aborted) return Promise.reject(new WaybillError('ABORTED', 'the solve was aborted', { field: 'signal' }));
+  const w = idleThreads.pop() ?? newHighsThread();
+  w.ref();
+  return new Promise<HighsSolution>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = (keep: boolean) => {
+      if (timer !== undefined) clearTimeout(timer);
+      w.off('message', onMessage);
+      w.off('error', onError);
+      w.off('exit', onExit);
+      signal?.removeEventListener('abort', onAbort);
+      if (keep && idleThreads.length === 0) {
+        w.unref();
+        idleThreads.push(w);
+      } else void w.terminate();
+    };
+    const onMessage = (m: { ok: boolean; solution?: HighsSolution; message?: string }) => {
+      finish(m.ok);
+      if (m.ok) resolve(m.solution as HighsSolution);
+      else reject(new WaybillError('INTERNAL', `HiGHS failed: ${m.message}`));
+    };
+    const onError = (err: Error) => {
+      finish(false);
+      reject(new WaybillError('INTERNAL', `HiGHS failed: ${err.message}`));
+    };
+    const onExit = (code: number) => {
+      finish(false);
+      reject(new WaybillError('INTERNAL', `the HiGHS thread exited (code ${code}) during a solve`));
+    };
+    const onAbort = () => {
+      finish(false);
+      reject(new WaybillError('ABORTED', 'the solve was aborted', { field: 'signal' }));
+    };
+    w.on('message', onMessage);
+    w.on('error', onError);
+    w.on('exit', onExit);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (deadlineMs !== undefined)
+      timer = setTimeout(() => {
+        finish(false);
+        reject(
+          new WaybillError('TIMEOUT', `HiGHS did not stop at its time limit: the solve was stopped after ${deadlineMs} ms`, {
+            field: 'timeLimitMs',
+          }),
+        );
+      }, deadlineMs);
+    w.postMessage({ lp, options });
+  });
 }
 
 /**
@@ -288,10 +370,12 @@ export function toLpText(model: LinearProgram): string {
  */
 export async function solveLinearProgram(
   model: LinearProgram,
-  options: { timeLimitMs?: number; mipGap?: number } = {},
+  options: { timeLimitMs?: number; mipGap?: number; signal?: AbortSignal } = {},
 ): Promise<LinearProgramResult> {
   const { text, columns, rows } = compile(model);
-  const { solver, version } = await loadHighs();
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+    throw new WaybillError('INVALID_ARGUMENT', 'signal must be an AbortSignal', { field: 'signal' });
+  const version = highsPackageVersion();
   const highsOptions: Record<string, unknown> = {};
   if (options.timeLimitMs !== undefined) {
     if (typeof options.timeLimitMs !== 'number' || !(options.timeLimitMs > 0 && options.timeLimitMs <= OR_MAX_TIME_LIMIT_MS))
@@ -307,15 +391,9 @@ export async function solveLinearProgram(
     highsOptions.mip_rel_gap = options.mipGap;
   }
   const t0 = performance.now();
-  const run = (lp: string, extra: Record<string, unknown> = {}): HighsSolution => {
-    try {
-      return solver.solve(lp, { ...highsOptions, ...extra });
-    } catch (err) {
-      // HiGHS aborts its WebAssembly instance on some errors: load a fresh one next time.
-      highs = undefined;
-      throw new WaybillError('INTERNAL', `HiGHS failed: ${(err as Error).message}`);
-    }
-  };
+  const deadline = options.timeLimitMs === undefined ? undefined : highsWatchdogMs(options.timeLimitMs);
+  const run = (lp: string, extra: Record<string, unknown> = {}): Promise<HighsSolution> =>
+    solveOnThread(lp, { ...highsOptions, ...extra }, deadline, options.signal);
   const statusOf = (text: string): LinearProgramResult['status'] =>
     text === 'Optimal'
       ? 'optimal'
@@ -326,20 +404,20 @@ export async function solveLinearProgram(
           : /time limit/i.test(text)
             ? 'time-limit'
             : 'other';
-  let sol = run(text);
+  let sol = await run(text);
   let status = statusOf(sol.Status);
   if (sol.Status === 'Primal infeasible or unbounded' || sol.Status === 'Infeasible') {
     // HiGHS's presolve cannot always tell which (an infeasible MIP with an unbounded ray was
     // reported 'unbounded'), and it called some unbounded LPs 'Infeasible'. The same constraints
     // with a zero objective cannot be unbounded, so they decide whether the model is feasible.
     const zero = Object.fromEntries(Object.keys(model.objective).map((v) => [v, 0]));
-    const feasibility = run(compile({ ...model, objective: zero }).text).Status;
+    const feasibility = (await run(compile({ ...model, objective: zero }).text)).Status;
     if (feasibility === 'Infeasible') status = 'infeasible';
     else if (feasibility !== 'Optimal') status = 'other';
     else if (sol.Status === 'Primal infeasible or unbounded') status = 'unbounded';
     else {
       // Feasible after all: solve again without presolve.
-      sol = run(text, { presolve: 'off' });
+      sol = await run(text, { presolve: 'off' });
       status = sol.Status === 'Primal infeasible or unbounded' ? 'unbounded' : statusOf(sol.Status);
     }
   }

@@ -273,7 +273,13 @@ export const orRoutes: FastifyPluginAsyncTypebox<OrRouteOptions> = async (app, {
             ),
             integers: Type.Optional(Type.Array(Type.String())),
             binaries: Type.Optional(Type.Array(Type.String())),
-            timeLimitMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
+            timeLimitMs: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                maximum: 60_000,
+                description: 'HiGHS time limit; default 60000. A solve that runs well past it is stopped: 504 TIMEOUT',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -293,7 +299,8 @@ export const orRoutes: FastifyPluginAsyncTypebox<OrRouteOptions> = async (app, {
     },
     async (request) => {
       const { timeLimitMs, ...model } = request.body;
-      const r = await or.linearProgram(model as never, timeLimitMs === undefined ? {} : { timeLimitMs });
+      // Always bounded over HTTP: the solve runs on a worker thread, stopped if it overruns the limit.
+      const r = await or.linearProgram(model as never, { timeLimitMs: timeLimitMs ?? 60_000 });
       // An infeasible or unbounded answer has an infinite objective and NaN values: JSON has neither.
       const finite = (v: number) => (Number.isFinite(v) ? v : null);
       const finiteValues = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, finite(v)]));
