@@ -23,7 +23,7 @@
  * back with every check of the GBDT loader.
  */
 import { WaybillError } from '../../errors.js';
-import { assertNotDetached, optionsObject } from '../options.js';
+import { assertNotDetached, describeValue, optionsObject } from '../options.js';
 import type { GbdtDataset, GbdtModel, GbdtOptions } from './gbdt.js';
 import { gbdtPredict, trainGbdt } from './gbdt.js';
 import { type GbdtModelJson, gbdtToJson, loadGbdtModel } from './gbdt-json.js';
@@ -210,6 +210,10 @@ function prepareUplift(data: UpliftDataset, options: UpliftOptions | undefined):
   }
   const gbdt = optionsObject(o.gbdt, 'gbdt') as GbdtOptions;
   if ('objective' in gbdt) bad('gbdt.objective', 'the base models take the uplift outcome objective: leave gbdt.objective out');
+  // Copied (featureNames) or extended (the S-learner's arm column) here, before the GBDT checks them.
+  for (const key of ['featureNames', 'categoricalFeatures'] as const)
+    if (gbdt[key] !== undefined && !Array.isArray(gbdt[key]))
+      bad(`gbdt.${key}`, `gbdt.${key} must be an array, got ${describeValue(gbdt[key])}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') bad('onProgress', 'onProgress must be a function');
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) bad('signal', 'signal must be an AbortSignal');
   const objective = kind === 'binary' ? 'logistic' : 'l2';
@@ -323,6 +327,11 @@ export async function trainUplift(
   return { method, ...base, outcomeModels, effectModels, controlWeight };
 }
 
+/**
+ * Shape check of an uplift model object (predictUplift, upliftToJson): a hand-built or altered one
+ * (arms out of range, base models missing or for another feature count, x-learner weights that
+ * are not numbers in [0, 1]) fails with a code instead of a TypeError or a wrong answer later.
+ */
 function checkModel(model: unknown): UpliftModel {
   const m = model as Partial<UpliftModel> | null;
   if (
@@ -334,6 +343,31 @@ function checkModel(model: unknown): UpliftModel {
     !Number.isInteger(m.numFeatures)
   )
     bad('model', 'model must be an uplift model (from trainUplift or loadUpliftModel)');
+  const arms = m.arms as number;
+  const p = m.numFeatures as number;
+  const wrong = (field: string, why: string): never =>
+    bad(field, `model must be an uplift model (from trainUplift or loadUpliftModel): ${field} ${why}`);
+  if (arms < 2 || arms > MAX_UPLIFT_ARMS) wrong('model.arms', `must be an integer in [2, ${MAX_UPLIFT_ARMS}], got ${arms}`);
+  if (p < 1) wrong('model.numFeatures', `must be an integer >= 1, got ${p}`);
+  const base = (field: string, g: unknown, features: number) => {
+    const n = (g as Partial<GbdtModel> | null)?.numFeatures;
+    if (typeof g !== 'object' || g === null || n !== features) wrong(field, `must be a GBDT model on ${features} features`);
+  };
+  const sLearner = m.method === 's-learner';
+  const want = sLearner ? 1 : arms;
+  if (m.outcomeModels.length !== want) wrong('model.outcomeModels', `must hold ${want} GBDT models, not ${m.outcomeModels.length}`);
+  for (const [k, g] of m.outcomeModels.entries()) base(`model.outcomeModels[${k}]`, g, sLearner ? p + 1 : p);
+  if (m.method === 'x-learner') {
+    const e = m.effectModels as unknown;
+    if (!Array.isArray(e) || e.length !== arms - 1) wrong('model.effectModels', `must hold ${arms - 1} pairs { treated, control }`);
+    (e as Array<{ treated?: unknown; control?: unknown } | null>).forEach((pair, k) => {
+      base(`model.effectModels[${k}].treated`, pair?.treated, p);
+      base(`model.effectModels[${k}].control`, pair?.control, p);
+    });
+    const g = m.controlWeight as unknown;
+    if (!Array.isArray(g) || g.length !== arms - 1 || g.some((v) => typeof v !== 'number' || !(v >= 0 && v <= 1)))
+      wrong('model.controlWeight', `must be ${arms - 1} numbers in [0, 1]`);
+  }
   return m as UpliftModel;
 }
 
@@ -496,9 +530,14 @@ export function loadUpliftModel(json: string | unknown): UpliftModel {
         bad(`effectModels[${k}]`, `uplift model: effectModels[${k}] must be { treated, control }`);
       return { treated: gbdt(`effectModels[${k}].treated`, pair.treated, p), control: gbdt(`effectModels[${k}].control`, pair.control, p) };
     });
-    if (!Array.isArray(d.controlWeight) || d.controlWeight.length !== arms - 1 || d.controlWeight.some((g) => !(g >= 0 && g <= 1)))
+    if (
+      !Array.isArray(d.controlWeight) ||
+      d.controlWeight.length !== arms - 1 ||
+      d.controlWeight.some((g) => typeof g !== 'number' || !(g >= 0 && g <= 1))
+    )
       wrong('controlWeight', `must be ${arms - 1} numbers in [0, 1]`);
     model.controlWeight = [...(d.controlWeight as number[])];
-  } else if (d.effectModels !== undefined || d.controlWeight !== undefined) wrong('effectModels', `belongs to the x-learner only`);
+  } else if (d.effectModels !== undefined) wrong('effectModels', 'belongs to the x-learner only');
+  else if (d.controlWeight !== undefined) wrong('controlWeight', 'belongs to the x-learner only');
   return model;
 }
