@@ -396,3 +396,26 @@ describe('uplift: review and fuzz regressions', () => {
     expect(() => loadUpliftModel({ ...t, controlWeight: [0.5] })).toThrow(expect.objectContaining({ details: { field: 'controlWeight' } }));
   });
 });
+
+describe('uplift: base-model options that belong to the uplift model', () => {
+  it('gbdt.signal / onProgress / valid are refused: an aborted gbdt.signal returned a model of 0-tree base models as if complete', async () => {
+    const data: UpliftDataset = {
+      features: Float64Array.from({ length: 40 }, (_, i) => i % 5),
+      numFeatures: 1,
+      treatment: Array.from({ length: 40 }, (_, i) => i % 2),
+      outcome: Float64Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+    };
+    const ac = new AbortController();
+    ac.abort();
+    const valid = { features: data.features, numFeatures: 1, labels: data.outcome };
+    for (const [key, value] of [
+      ['signal', ac.signal],
+      ['onProgress', () => {}],
+      ['valid', valid],
+    ] as const)
+      await expect(trainUplift(data, { gbdt: { numIterations: 5, [key]: value } as never })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        details: { field: `gbdt.${key}` },
+      });
+  });
+});

@@ -210,6 +210,10 @@ function prepareUplift(data: UpliftDataset, options: UpliftOptions | undefined):
   }
   const gbdt = optionsObject(o.gbdt, 'gbdt') as GbdtOptions;
   if ('objective' in gbdt) bad('gbdt.objective', 'the base models take the uplift outcome objective: leave gbdt.objective out');
+  // An aborted gbdt.signal stopped every base model at 0 trees and the uplift model came back as if complete.
+  for (const key of ['signal', 'onProgress'] as const)
+    if (key in gbdt) bad(`gbdt.${key}`, `set ${key} on the uplift options, not on gbdt (the base models take the uplift model's)`);
+  if ('valid' in gbdt) bad('gbdt.valid', 'gbdt.valid does not apply: each base model is fitted on other rows (an arm, or imputed effects)');
   // Copied (featureNames) or extended (the S-learner's arm column) here, before the GBDT checks them.
   for (const key of ['featureNames', 'categoricalFeatures'] as const)
     if (gbdt[key] !== undefined && !Array.isArray(gbdt[key]))
