@@ -419,3 +419,31 @@ describe('uplift: base-model options that belong to the uplift model', () => {
       });
   });
 });
+
+describe('loadUpliftModel: base models on the outcome scale', () => {
+  it('refuses an outcome model or effect model with another objective than trainUplift fits', async () => {
+    const data: UpliftDataset = {
+      features: Float64Array.from({ length: 40 }, (_, i) => i % 5),
+      numFeatures: 1,
+      treatment: Array.from({ length: 40 }, (_, i) => i % 2),
+      outcome: Float64Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+    };
+    const gbdt = { numIterations: 3, minDataInLeaf: 2 };
+    const binary = upliftToJson(await trainUplift(data, { gbdt }));
+    const continuous = upliftToJson(await trainUplift(data, { gbdt, outcome: 'continuous' }));
+    expect(continuous.outcomeModels[1]?.objective).toEqual({ name: 'l2' });
+    // A binary model whose arm-1 outcome model is L2: effects would mix probabilities and raw means.
+    expect(() => loadUpliftModel({ ...binary, outcomeModels: [binary.outcomeModels[0], continuous.outcomeModels[1]] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { field: 'outcomeModels[1]' } }),
+    );
+    expect(() => loadUpliftModel({ ...binary, outcome: 'continuous' })).toThrow(
+      expect.objectContaining({ details: { field: 'outcomeModels[0]' } }),
+    );
+    const x = upliftToJson(await trainUplift(data, { method: 'x-learner', gbdt }));
+    const logistic = x.outcomeModels[0];
+    expect(() => loadUpliftModel({ ...x, effectModels: [{ treated: x.effectModels?.[0]?.treated, control: logistic }] })).toThrow(
+      expect.objectContaining({ details: { field: 'effectModels[0].control' } }),
+    );
+    expect(loadUpliftModel(x).method).toBe('x-learner');
+  });
+});

@@ -472,8 +472,9 @@ export function upliftToJson(model: UpliftModel): UpliftModelJson {
 }
 
 /**
- * Reads a `waybill-uplift` document (text or parsed): the method, arm count and feature count
- * must agree with the GBDTs inside, each of which passes the GBDT loader's checks.
+ * Reads a `waybill-uplift` document (text or parsed): the method, arm count, feature count and
+ * outcome must agree with the GBDTs inside (outcome models logistic for a binary outcome, else
+ * l2; effect models l2), each of which passes the GBDT loader's checks.
  * INVALID_ARGUMENT names the bad field.
  */
 export function loadUpliftModel(json: string | unknown): UpliftModel {
@@ -506,7 +507,10 @@ export function loadUpliftModel(json: string | unknown): UpliftModel {
   const method = d.method as UpliftMethod;
   const want = method === 's-learner' ? 1 : arms;
   if (!Array.isArray(d.outcomeModels) || d.outcomeModels.length !== want) wrong('outcomeModels', `must hold ${want} GBDT models`);
-  const gbdt = (field: string, m: unknown, features: number): GbdtModel => {
+  // The objectives trainUplift fits: another one (a poisson outcome model, a logistic effect model)
+  // puts the effects on another scale without a word.
+  const outcomeObjective = d.outcome === 'binary' ? 'logistic' : 'l2';
+  const gbdt = (field: string, m: unknown, features: number, objective: 'logistic' | 'l2'): GbdtModel => {
     let model: GbdtModel;
     try {
       model = loadGbdtModel(m);
@@ -514,9 +518,13 @@ export function loadUpliftModel(json: string | unknown): UpliftModel {
       return wrong(field, `is not a valid GBDT model: ${(err as Error).message}`);
     }
     if (model.numFeatures !== features) wrong(field, `has ${model.numFeatures} features, expected ${features}`);
+    if (model.objective.name !== objective)
+      wrong(field, `has the ${model.objective.name} objective, expected ${objective} (a ${d.outcome} outcome)`);
     return model;
   };
-  const outcomeModels = (d.outcomeModels as unknown[]).map((m, k) => gbdt(`outcomeModels[${k}]`, m, method === 's-learner' ? p + 1 : p));
+  const outcomeModels = (d.outcomeModels as unknown[]).map((m, k) =>
+    gbdt(`outcomeModels[${k}]`, m, method === 's-learner' ? p + 1 : p, outcomeObjective),
+  );
   const model: UpliftModel = {
     method,
     outcome: d.outcome as 'binary' | 'continuous',
@@ -532,7 +540,10 @@ export function loadUpliftModel(json: string | unknown): UpliftModel {
       const pair = e as { treated?: unknown; control?: unknown } | null;
       if (typeof pair !== 'object' || pair === null)
         bad(`effectModels[${k}]`, `uplift model: effectModels[${k}] must be { treated, control }`);
-      return { treated: gbdt(`effectModels[${k}].treated`, pair.treated, p), control: gbdt(`effectModels[${k}].control`, pair.control, p) };
+      return {
+        treated: gbdt(`effectModels[${k}].treated`, pair.treated, p, 'l2'),
+        control: gbdt(`effectModels[${k}].control`, pair.control, p, 'l2'),
+      };
     });
     if (
       !Array.isArray(d.controlWeight) ||
