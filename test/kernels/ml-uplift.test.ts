@@ -447,3 +447,15 @@ describe('loadUpliftModel: base models on the outcome scale', () => {
     expect(loadUpliftModel(x).method).toBe('x-learner');
   });
 });
+
+describe('evaluatePolicy: arms no row received', () => {
+  it('a policy choosing an arm absent from the test is refused with propensity given too (its value was 0)', () => {
+    const arm = [0, 1, 0, 1];
+    const y = new Float64Array([1, 1, 1, 1]);
+    for (const propensity of [undefined, [0.4, 0.4, 0.2]])
+      expect(() => evaluatePolicy([2, 2, 2, 2], arm, y, propensity)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { field: 'choice', arm: 2 } }),
+      );
+    expect(evaluatePolicy([1, 1, 1, 1], arm, y, [0.4, 0.4, 0.2]).value).toBeCloseTo(1.25, 12);
+  });
+});

@@ -202,8 +202,9 @@ export function evaluatePolicy(
       bad('propensity', `propensity must hold a probability in (0, 1] for each of the ${arms} arms`);
     prob = [...propensity];
   } else prob = count.map((c) => c / n);
+  // With `propensity` given, an arm no row received used to pass (its probability > 0) and count 0 for every row choosing it.
   for (let k = 0; k < arms; k++)
-    if ((chosen[k] as number) > 0 && !((prob[k] as number) > 0))
+    if ((chosen[k] as number) > 0 && ((count[k] as number) === 0 || !((prob[k] as number) > 0)))
       bad('choice', `the policy chooses arm ${k}, which no row of the test received: its value cannot be estimated`, { arm: k });
   const term = (i: number) => (arm[i] === choice[i] ? (outcome[i] as number) / (prob[arm[i] as number] as number) : 0);
   let sum = 0;
