@@ -5,8 +5,9 @@
  * Scores a CSV with a GBDT model: the JSON that `waybill train` writes (its `dataset` entry maps
  * the CSV's columns by name and text categories to the training codes), any `waybill-gbdt` JSON
  * or compact binary model with feature names (categorical cells must then be the integer codes
- * the model was trained on). Columns are found by name in the header, in any order; others
- * (the target, an id, dropped columns) are ignored. Missing cells (empty, NA, NaN, null) are
+ * the model was trained on). Columns are found by name in the header (names compared without
+ * outer spaces), in any order; others (the target, an id, dropped columns) are ignored, even when
+ * their name repeats. Missing cells (empty, NA, NaN, null) are
  * missing values. A category not seen in training goes where the trees send unseen categories
  * (the right side of every categorical split); their count per column is reported.
  *
@@ -14,7 +15,8 @@
  * `prediction` (response scale, or the raw margin with --raw), then with --contributions one
  * column per feature (`contrib_<name>`) and `contrib_bias`, in raw-score units, each row summing
  * to the raw prediction. It goes to --out, else to stdout. When the CSV holds the model's target
- * column, the metrics of the objective on the rows whose target is present are reported.
+ * column, the metrics of the objective on the rows whose target is present are reported (rows whose
+ * target is not a label of the objective, e.g. 2 for logistic, are left out and counted: invalidTargets).
  * The summary goes to stderr (with --json: as JSON on stdout, and --out is required).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ import { WaybillError } from '../errors.js';
 import type { ContributionMethod, GbdtModel } from '../kernels/ml/gbdt.js';
 import { loadGbdtModelBinary } from '../kernels/ml/gbdt-binary.js';
 import { loadGbdtModel } from '../kernels/ml/gbdt-json.js';
+import type { ObjectiveName } from '../kernels/ml/objectives.js';
 import { checkWritable } from './out-path.js';
 import { type ColumnInfo, objectiveMetrics, parseCsv } from './train.js';
 
@@ -115,6 +118,16 @@ function schemaOf(model: GbdtModel, dataset: unknown, path: string): FeatureSche
   return { columns, source: 'featureNames' };
 }
 
+/**
+ * Whether a target value is a label of the objective (logistic: 0 or 1; poisson, tweedie: >= 0):
+ * the metrics treated any other logistic target as 0 and took a negative count's deviance.
+ */
+function isLabelOf(objective: ObjectiveName, y: number): boolean {
+  if (objective === 'logistic') return y === 0 || y === 1;
+  if (objective === 'poisson' || objective === 'tweedie') return y >= 0;
+  return true;
+}
+
 /** A CSV cell as text (quoted when it holds a comma, quote or line break). */
 function csvCell(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -146,12 +159,16 @@ export function csvToFeatures(rows: string[][], schema: FeatureSchema, idColumn?
   if (header.length === 0) bad('the CSV is empty', { field: 'csv' });
   const body = rows.slice(1);
   if (body.length === 0) bad('the CSV has a header but zero rows', { field: 'csv', rows: 0 });
+  // Header cells are trimmed, so the model's names are too (a name with outer spaces could never match).
+  const names = schema.columns.map((c) => c.name.trim());
+  // A name given twice is ambiguous only for the columns read: other columns are ignored, repeats (two empty names) too.
+  const used = new Set([...names, ...(schema.target === undefined ? [] : [schema.target]), ...(idColumn === undefined ? [] : [idColumn])]);
   const seen = new Set<string>();
   for (const h of header) {
-    if (seen.has(h)) bad(`the CSV header names column '${h}' twice`, { field: 'csv', column: h });
+    if (seen.has(h) && used.has(h)) bad(`the CSV header names column '${h}' twice`, { field: 'csv', column: h });
     seen.add(h);
   }
-  const missingCols = schema.columns.map((c) => c.name).filter((name) => !seen.has(name));
+  const missingCols = names.filter((name) => !seen.has(name));
   if (missingCols.length > 0)
     bad(`the CSV lacks the model's feature column${missingCols.length === 1 ? '' : 's'} ${missingCols.map((c) => `'${c}'`).join(', ')}`, {
       field: 'csv',
@@ -172,7 +189,7 @@ export function csvToFeatures(rows: string[][], schema: FeatureSchema, idColumn?
   const features = new Float64Array(n * p);
   const unseen: Record<string, number> = {};
   schema.columns.forEach((c, f) => {
-    const j = header.indexOf(c.name);
+    const j = header.indexOf(names[f] as string);
     if (c.type === 'categorical' && c.categories) {
       const code = new Map(c.categories.map((v, k) => [v, k]));
       // Any integer >= 0 that is not a training code: the trees send it where unseen categories go.
@@ -252,14 +269,17 @@ export async function predictFile(args: PredictArgs): Promise<Record<string, unk
       : undefined;
     const ms = performance.now() - t0;
 
-    // Metrics on the rows whose target is present, on the response scale.
+    // Metrics on the rows whose target is present and a label of the objective, on the response scale.
     let metrics: Record<string, number> | undefined;
     let labelled = 0;
+    let invalidTargets = 0;
     if (table.labels) {
       const response = args.raw ? (await engine.kernels.ml.predict(model, table.features, p, iterations)).predictions : predictions;
       const keep: number[] = [];
       table.labels.forEach((y, i) => {
-        if (!Number.isNaN(y)) keep.push(i);
+        if (Number.isNaN(y)) return;
+        if (isLabelOf(model.objective.name, y)) keep.push(i);
+        else invalidTargets++;
       });
       labelled = keep.length;
       if (labelled > 0)
@@ -301,6 +321,7 @@ export async function predictFile(args: PredictArgs): Promise<Record<string, unk
       unseenCategories: table.unseen,
       notFinite,
       ...(metrics ? { target: schema.target, labelledRows: labelled, metrics } : {}),
+      ...(invalidTargets > 0 ? { invalidTargets } : {}),
       ...(args.out !== undefined ? { out: args.out } : {}),
     };
   } finally {
@@ -320,6 +341,9 @@ export async function predictFile(args: PredictArgs): Promise<Record<string, unk
         ` (${summary.scale} scale${args.contributions ? `, ${args.contributions} contributions` : ''})\n` +
         (unseen ? `categories not seen in training (sent where unseen categories go): ${unseen}\n` : '') +
         ((summary.notFinite as number) > 0 ? `${summary.notFinite} predictions are not finite (empty cells)\n` : '') +
+        (summary.invalidTargets
+          ? `${summary.invalidTargets} rows have a ${schema.target} that is not a ${model.objective.name} label (left out of the metrics)\n`
+          : '') +
         (metrics
           ? `${schema.target} (${summary.labelledRows} rows with a target): ${Object.entries(metrics)
               .filter(([k]) => k !== 'alpha')

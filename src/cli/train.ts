@@ -88,20 +88,23 @@ function isMissing(cell: string): boolean {
 
 /**
  * Parses CSV text (RFC 4180: quoted fields with "" escapes and embedded commas or newlines; LF
- * or CRLF line ends) into rows of cells. Blank lines are skipped.
+ * or CRLF line ends) into rows of cells. Blank lines are skipped; a line holding only `""` is a
+ * row (one empty cell: a missing value in a one-column file).
  */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let cell = '';
   let quoted = false;
+  let rowQuoted = false;
   let i = 0;
   const n = text.length;
   const endRow = () => {
     row.push(cell);
     cell = '';
-    if (row.length > 1 || (row[0] as string).trim() !== '') rows.push(row);
+    if (row.length > 1 || rowQuoted || (row[0] as string).trim() !== '') rows.push(row);
     row = [];
+    rowQuoted = false;
   };
   while (i < n) {
     const ch = text[i] as string;
@@ -117,7 +120,7 @@ export function parseCsv(text: string): string[][] {
       i++;
       continue;
     }
-    if (ch === '"') quoted = true;
+    if (ch === '"') quoted = rowQuoted = true;
     else if (ch === ',') {
       row.push(cell);
       cell = '';
@@ -126,7 +129,7 @@ export function parseCsv(text: string): string[][] {
     i++;
   }
   if (quoted) throw new WaybillError('INVALID_ARGUMENT', 'the CSV ends inside a quoted field', { field: 'csv' });
-  if (cell !== '' || row.length > 0) endRow();
+  if (cell !== '' || row.length > 0 || rowQuoted) endRow();
   return rows;
 }
 

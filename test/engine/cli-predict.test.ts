@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { predictFile } from '../../src/cli/predict.js';
 import { csvToTable, objectiveMetrics, parseCsv, parseTrainArgs, trainFile } from '../../src/cli/train.js';
-import { type GbdtModel, gbdtPredict } from '../../src/kernels/ml/gbdt.js';
+import { type GbdtModel, gbdtPredict, trainGbdt } from '../../src/kernels/ml/gbdt.js';
 import { saveGbdtModelBinary } from '../../src/kernels/ml/gbdt-binary.js';
 import { gbdtToJson, loadGbdtModel } from '../../src/kernels/ml/gbdt-json.js';
 import { makeSyntheticTabular } from '../../src/kernels/ml/synthetic.js';
@@ -262,5 +262,57 @@ describe('waybill predict', { timeout: 30_000 }, () => {
     const missing = waybill('predict', join(dir, 'nope.json'), ok);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/waybill: INVALID_ARGUMENT: cannot read the model .*nope\.json/);
+  });
+});
+
+/** Defects found by an adversarial review and a seeded fuzz of `waybill predict`. */
+describe('waybill predict: review and fuzz regressions', { timeout: 30_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wb-predict-fuzz-'));
+  const x = Float64Array.from({ length: 60 }, (_, i) => i % 4);
+  /** A waybill-gbdt model on one feature called `name` (prediction = f(x)). */
+  const oneFeature = (name: string) => {
+    const path = join(dir, `one-${JSON.stringify(name).length}-${name.trim()}.json`);
+    const m = trainGbdt({ features: x, numFeatures: 1, labels: x }, { numIterations: 3, minDataInLeaf: 2, featureNames: [name] }).model;
+    writeFileSync(path, JSON.stringify(gbdtToJson(m)));
+    return { path, model: m };
+  };
+  const run = async (model: string, csvText: string, args: { id?: string } = {}) => {
+    const file = join(dir, `in-${Math.random().toString(36).slice(2)}.csv`);
+    writeFileSync(file, csvText);
+    const out = `${file}.out`;
+    const { value, stderr } = await quiet(() => predictFile({ model, file, out, ...args }));
+    return { summary: value, rows: readCsv(out), stderr };
+  };
+
+  it('a line holding only "" is a row with a missing cell: one output row per input row', async () => {
+    const { path, model } = oneFeature('x');
+    const { rows, summary } = await run(path, 'x\n1\n""\n3\n');
+    expect(summary.rows).toBe(3);
+    expect(rows.slice(1).map((r) => Number(r[0]))).toEqual(Array.from(gbdtPredict(model, new Float64Array([1, Number.NaN, 3]), 1)));
+    expect(parseCsv('x\n""\n')).toEqual([['x'], ['']]);
+    expect(parseCsv('x\n\n1\n')).toEqual([['x'], ['1']]); // a blank line is still skipped
+  });
+
+  it('a model feature name with outer spaces matches the (trimmed) header; unused repeated columns are ignored', async () => {
+    const { path, model } = oneFeature(' x ');
+    const { rows } = await run(path, 'x,,\n2,a,b\n');
+    expect(Number(rows[1]?.[0])).toBe(gbdtPredict(model, new Float64Array([2]), 1)[0]);
+    // A repeated column the model reads is still ambiguous.
+    await expect(run(path, 'x,x\n1,2\n')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'csv', column: 'x' } });
+  });
+
+  it('metrics leave out targets that are not labels of the objective (logistic: 2), and count them', async () => {
+    const train = join(dir, 'bin.csv');
+    writeFileSync(train, `a,y\n${Array.from({ length: 200 }, (_, i) => `${i % 5},${i % 5 > 1 ? 1 : 0}`).join('\n')}\n`);
+    const modelPath = join(dir, 'bin.json');
+    const args = parseTrainArgs(train, { target: 'y', objective: 'logistic', rounds: '5', out: modelPath, json: true });
+    if (typeof args === 'string') throw new Error(args);
+    await quiet(() => trainFile(args));
+    const model = loadGbdtModel(readFileSync(modelPath, 'utf8'));
+    const { summary, stderr } = await run(modelPath, 'a,y\n0,0\n3,1\n4,2\n1,0\n');
+    const p = gbdtPredict(model, new Float64Array([0, 3, 1]), 1);
+    expect(summary).toMatchObject({ labelledRows: 3, invalidTargets: 1 });
+    expect(summary.metrics).toEqual(objectiveMetrics(model.objective, new Float64Array([0, 1, 0]), p));
+    expect(stderr).toContain('1 rows have a y that is not a logistic label (left out of the metrics)');
   });
 });

@@ -316,3 +316,146 @@ describe.skipIf(!haveHillstrom)('uplift on the Hillstrom hold-out (visit)', { ti
     }
   });
 });
+
+/** Defects found by an adversarial review and a seeded fuzz of the public calls. */
+describe('uplift: review and fuzz regressions', () => {
+  const n = 40;
+  const data: UpliftDataset = {
+    features: Float64Array.from({ length: n }, (_, i) => i % 5),
+    numFeatures: 1,
+    treatment: Array.from({ length: n }, (_, i) => i % 2),
+    outcome: Float64Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+  };
+  const gbdt = { numIterations: 3, minDataInLeaf: 2 };
+
+  it('equal outcomes: standard errors 0, not NaN from sum(y^2) - n mean^2 cancelling below 0', () => {
+    const arm = Array.from({ length: n }, (_, i) => i % 2);
+    const flat = new Float64Array(n).fill(0.1);
+    const policy = evaluatePolicy(arm, arm, flat);
+    expect(policy.value).toBeCloseTo(0.2, 12);
+    expect(policy.standardError).toBeGreaterThanOrEqual(0);
+    expect(policy.standardError).toBeLessThan(1e-12);
+    const e = evaluateUplift(
+      Float64Array.from({ length: n }, (_, i) => i % 4),
+      arm,
+      flat,
+      { fractions: [0.5, 1] },
+    );
+    for (const u of e.upliftAt) {
+      expect(u.uplift).toBe(0);
+      expect(u.standardError).toBeGreaterThanOrEqual(0);
+      expect(u.standardError).toBeLessThan(1e-12);
+    }
+  });
+
+  it('evaluateUplift: null options is INVALID_ARGUMENT naming options, not a TypeError', () => {
+    expect(() => evaluateUplift(new Float64Array([1, 0]), [1, 0], new Float64Array([1, 0]), null as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { field: 'options' } }),
+    );
+  });
+
+  it('gbdt.featureNames / categoricalFeatures that are not arrays: INVALID_ARGUMENT, not a TypeError', async () => {
+    await expect(trainUplift(data, { gbdt: { ...gbdt, featureNames: 5 as never } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { field: 'gbdt.featureNames' },
+    });
+    await expect(trainUplift(data, { method: 's-learner', gbdt: { ...gbdt, categoricalFeatures: 5 as never } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { field: 'gbdt.categoricalFeatures' },
+    });
+  });
+
+  it('hand-built models with the wrong shape: INVALID_ARGUMENT naming the part, not a TypeError or RangeError', async () => {
+    const x = new Float64Array([1, 2]);
+    const t = await trainUplift(data, { gbdt });
+    const xl = await trainUplift(data, { method: 'x-learner', gbdt });
+    const cases: Array<[unknown, string]> = [
+      [{ method: 't-learner', outcomeModels: [], arms: 2, numFeatures: 1 }, 'model.outcomeModels'],
+      [{ ...t, arms: 0 }, 'model.arms'],
+      [{ ...t, arms: 3 }, 'model.outcomeModels'],
+      [{ ...t, outcomeModels: [t.outcomeModels[0], null] }, 'model.outcomeModels[1]'],
+      [{ ...t, outcomeModels: [t.outcomeModels[0], { ...t.outcomeModels[1], numFeatures: 2 }] }, 'model.outcomeModels[1]'],
+      [{ ...xl, effectModels: undefined }, 'model.effectModels'],
+      [{ ...xl, effectModels: [{ treated: xl.effectModels?.[0]?.treated }] }, 'model.effectModels[0].control'],
+      [{ ...xl, controlWeight: [Number.NaN] }, 'model.controlWeight'],
+      [{ ...xl, controlWeight: undefined }, 'model.controlWeight'],
+    ];
+    for (const [model, field] of cases) {
+      await expect(predictUplift(model as never, x, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field } });
+      expect(() => upliftToJson(model as never)).toThrow(expect.objectContaining({ details: { field } }));
+    }
+  });
+
+  it('loadUpliftModel: controlWeight entries that are not numbers (null, "0.5", true, [0.5]) are refused', async () => {
+    const doc = upliftToJson(await trainUplift(data, { method: 'x-learner', gbdt }));
+    for (const g of [null, '0.5', true, [0.5]])
+      expect(() => loadUpliftModel({ ...doc, controlWeight: [g] })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { field: 'controlWeight' } }),
+      );
+    const t = upliftToJson(await trainUplift(data, { gbdt }));
+    expect(() => loadUpliftModel({ ...t, controlWeight: [0.5] })).toThrow(expect.objectContaining({ details: { field: 'controlWeight' } }));
+  });
+});
+
+describe('uplift: base-model options that belong to the uplift model', () => {
+  it('gbdt.signal / onProgress / valid are refused: an aborted gbdt.signal returned a model of 0-tree base models as if complete', async () => {
+    const data: UpliftDataset = {
+      features: Float64Array.from({ length: 40 }, (_, i) => i % 5),
+      numFeatures: 1,
+      treatment: Array.from({ length: 40 }, (_, i) => i % 2),
+      outcome: Float64Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+    };
+    const ac = new AbortController();
+    ac.abort();
+    const valid = { features: data.features, numFeatures: 1, labels: data.outcome };
+    for (const [key, value] of [
+      ['signal', ac.signal],
+      ['onProgress', () => {}],
+      ['valid', valid],
+    ] as const)
+      await expect(trainUplift(data, { gbdt: { numIterations: 5, [key]: value } as never })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        details: { field: `gbdt.${key}` },
+      });
+  });
+});
+
+describe('loadUpliftModel: base models on the outcome scale', () => {
+  it('refuses an outcome model or effect model with another objective than trainUplift fits', async () => {
+    const data: UpliftDataset = {
+      features: Float64Array.from({ length: 40 }, (_, i) => i % 5),
+      numFeatures: 1,
+      treatment: Array.from({ length: 40 }, (_, i) => i % 2),
+      outcome: Float64Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+    };
+    const gbdt = { numIterations: 3, minDataInLeaf: 2 };
+    const binary = upliftToJson(await trainUplift(data, { gbdt }));
+    const continuous = upliftToJson(await trainUplift(data, { gbdt, outcome: 'continuous' }));
+    expect(continuous.outcomeModels[1]?.objective).toEqual({ name: 'l2' });
+    // A binary model whose arm-1 outcome model is L2: effects would mix probabilities and raw means.
+    expect(() => loadUpliftModel({ ...binary, outcomeModels: [binary.outcomeModels[0], continuous.outcomeModels[1]] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { field: 'outcomeModels[1]' } }),
+    );
+    expect(() => loadUpliftModel({ ...binary, outcome: 'continuous' })).toThrow(
+      expect.objectContaining({ details: { field: 'outcomeModels[0]' } }),
+    );
+    const x = upliftToJson(await trainUplift(data, { method: 'x-learner', gbdt }));
+    const logistic = x.outcomeModels[0];
+    expect(() => loadUpliftModel({ ...x, effectModels: [{ treated: x.effectModels?.[0]?.treated, control: logistic }] })).toThrow(
+      expect.objectContaining({ details: { field: 'effectModels[0].control' } }),
+    );
+    expect(loadUpliftModel(x).method).toBe('x-learner');
+  });
+});
+
+describe('evaluatePolicy: arms no row received', () => {
+  it('a policy choosing an arm absent from the test is refused with propensity given too (its value was 0)', () => {
+    const arm = [0, 1, 0, 1];
+    const y = new Float64Array([1, 1, 1, 1]);
+    for (const propensity of [undefined, [0.4, 0.4, 0.2]])
+      expect(() => evaluatePolicy([2, 2, 2, 2], arm, y, propensity)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { field: 'choice', arm: 2 } }),
+      );
+    expect(evaluatePolicy([1, 1, 1, 1], arm, y, [0.4, 0.4, 0.2]).value).toBeCloseTo(1.25, 12);
+  });
+});

@@ -14,7 +14,7 @@
  * - `ate`: the measured effect on all rows (what random targeting gets at every fraction).
  */
 import { WaybillError } from '../../errors.js';
-import { assertNotDetached } from '../options.js';
+import { assertNotDetached, optionsObject } from '../options.js';
 
 export interface UpliftEvaluation {
   rows: number;
@@ -41,7 +41,7 @@ export function evaluateUplift(
   score: Float64Array,
   treated: ArrayLike<number>,
   outcome: Float64Array,
-  options: { fractions?: readonly number[] } = {},
+  options?: { fractions?: readonly number[] },
 ): UpliftEvaluation {
   if (!(score instanceof Float64Array)) bad('score', 'score must be a Float64Array');
   if (!(outcome instanceof Float64Array)) bad('outcome', 'outcome must be a Float64Array');
@@ -58,7 +58,7 @@ export function evaluateUplift(
         field: outcome.length !== n ? 'outcome' : 'treated',
       },
     );
-  const fractions = options.fractions ?? [0.1, 0.2, 0.3, 0.5, 1];
+  const fractions = optionsObject(options).fractions ?? [0.1, 0.2, 0.3, 0.5, 1];
   if (!Array.isArray(fractions) || fractions.some((f) => typeof f !== 'number' || !(f > 0 && f <= 1)))
     bad('fractions', 'fractions must be numbers in (0, 1]');
   let nT = 0;
@@ -87,8 +87,12 @@ export function evaluateUplift(
   let c = 0;
   let yT = 0;
   let yC = 0;
-  let yT2 = 0;
-  let yC2 = 0;
+  // Running means and sums of squared deviations (Welford): sum(y^2) - n mean^2 cancels to a
+  // negative variance (a NaN standard error) when the outcomes are equal.
+  let meanT = 0;
+  let meanC = 0;
+  let ssT = 0;
+  let ssC = 0;
   let area = 0;
   let i = 0;
   while (i < n) {
@@ -100,11 +104,15 @@ export function evaluateUplift(
       if (treated[r] === 1) {
         t++;
         yT += y;
-        yT2 += y * y;
+        const d = y - meanT;
+        meanT += d / t;
+        ssT += d * (y - meanT);
       } else {
         c++;
         yC += y;
-        yC2 += y * y;
+        const d = y - meanC;
+        meanC += d / c;
+        ssC += d * (y - meanC);
       }
       i++;
     }
@@ -117,8 +125,8 @@ export function evaluateUplift(
     while (next < wanted.length && i >= (wanted[next] as number) * n - 1e-9) {
       const mT = t > 0 ? yT / t : Number.NaN;
       const mC = c > 0 ? yC / c : Number.NaN;
-      const vT = t > 1 ? (yT2 - t * mT * mT) / (t - 1) : Number.NaN;
-      const vC = c > 1 ? (yC2 - c * mC * mC) / (c - 1) : Number.NaN;
+      const vT = t > 1 ? ssT / (t - 1) : Number.NaN;
+      const vC = c > 1 ? ssC / (c - 1) : Number.NaN;
       upliftAt.push({ fraction: wanted[next] as number, rows: i, uplift: mT - mC, standardError: Math.sqrt(vT / t + vC / c) });
       next++;
     }
@@ -194,19 +202,21 @@ export function evaluatePolicy(
       bad('propensity', `propensity must hold a probability in (0, 1] for each of the ${arms} arms`);
     prob = [...propensity];
   } else prob = count.map((c) => c / n);
+  // With `propensity` given, an arm no row received used to pass (its probability > 0) and count 0 for every row choosing it.
   for (let k = 0; k < arms; k++)
-    if ((chosen[k] as number) > 0 && !((prob[k] as number) > 0))
+    if ((chosen[k] as number) > 0 && ((count[k] as number) === 0 || !((prob[k] as number) > 0)))
       bad('choice', `the policy chooses arm ${k}, which no row of the test received: its value cannot be estimated`, { arm: k });
+  const term = (i: number) => (arm[i] === choice[i] ? (outcome[i] as number) / (prob[arm[i] as number] as number) : 0);
   let sum = 0;
-  let sum2 = 0;
   let matched = 0;
   for (let i = 0; i < n; i++) {
-    const term = arm[i] === choice[i] ? (outcome[i] as number) / (prob[arm[i] as number] as number) : 0;
     if (arm[i] === choice[i]) matched++;
-    sum += term;
-    sum2 += term * term;
+    sum += term(i);
   }
   const value = sum / n;
-  const variance = n > 1 ? (sum2 - n * value * value) / (n - 1) : Number.NaN;
+  // Two passes: sum(term^2) - n value^2 cancels to a negative variance (a NaN standard error) when the terms are equal.
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (term(i) - value) ** 2;
+  const variance = n > 1 ? ss / (n - 1) : Number.NaN;
   return { value, standardError: Math.sqrt(variance / n), matched, share: chosen.map((c) => c / n) };
 }

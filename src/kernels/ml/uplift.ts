@@ -23,7 +23,7 @@
  * back with every check of the GBDT loader.
  */
 import { WaybillError } from '../../errors.js';
-import { assertNotDetached, optionsObject } from '../options.js';
+import { assertNotDetached, describeValue, optionsObject } from '../options.js';
 import type { GbdtDataset, GbdtModel, GbdtOptions } from './gbdt.js';
 import { gbdtPredict, trainGbdt } from './gbdt.js';
 import { type GbdtModelJson, gbdtToJson, loadGbdtModel } from './gbdt-json.js';
@@ -210,6 +210,14 @@ function prepareUplift(data: UpliftDataset, options: UpliftOptions | undefined):
   }
   const gbdt = optionsObject(o.gbdt, 'gbdt') as GbdtOptions;
   if ('objective' in gbdt) bad('gbdt.objective', 'the base models take the uplift outcome objective: leave gbdt.objective out');
+  // An aborted gbdt.signal stopped every base model at 0 trees and the uplift model came back as if complete.
+  for (const key of ['signal', 'onProgress'] as const)
+    if (key in gbdt) bad(`gbdt.${key}`, `set ${key} on the uplift options, not on gbdt (the base models take the uplift model's)`);
+  if ('valid' in gbdt) bad('gbdt.valid', 'gbdt.valid does not apply: each base model is fitted on other rows (an arm, or imputed effects)');
+  // Copied (featureNames) or extended (the S-learner's arm column) here, before the GBDT checks them.
+  for (const key of ['featureNames', 'categoricalFeatures'] as const)
+    if (gbdt[key] !== undefined && !Array.isArray(gbdt[key]))
+      bad(`gbdt.${key}`, `gbdt.${key} must be an array, got ${describeValue(gbdt[key])}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') bad('onProgress', 'onProgress must be a function');
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) bad('signal', 'signal must be an AbortSignal');
   const objective = kind === 'binary' ? 'logistic' : 'l2';
@@ -326,6 +334,11 @@ export async function trainUplift(
   return { method, ...base, outcomeModels, effectModels, controlWeight };
 }
 
+/**
+ * Shape check of an uplift model object (predictUplift, upliftToJson): a hand-built or altered one
+ * (arms out of range, base models missing or for another feature count, x-learner weights that
+ * are not numbers in [0, 1]) fails with a code instead of a TypeError or a wrong answer later.
+ */
 function checkModel(model: unknown): UpliftModel {
   const m = model as Partial<UpliftModel> | null;
   if (
@@ -337,6 +350,31 @@ function checkModel(model: unknown): UpliftModel {
     !Number.isInteger(m.numFeatures)
   )
     bad('model', 'model must be an uplift model (from trainUplift or loadUpliftModel)');
+  const arms = m.arms as number;
+  const p = m.numFeatures as number;
+  const wrong = (field: string, why: string): never =>
+    bad(field, `model must be an uplift model (from trainUplift or loadUpliftModel): ${field} ${why}`);
+  if (arms < 2 || arms > MAX_UPLIFT_ARMS) wrong('model.arms', `must be an integer in [2, ${MAX_UPLIFT_ARMS}], got ${arms}`);
+  if (p < 1) wrong('model.numFeatures', `must be an integer >= 1, got ${p}`);
+  const base = (field: string, g: unknown, features: number) => {
+    const n = (g as Partial<GbdtModel> | null)?.numFeatures;
+    if (typeof g !== 'object' || g === null || n !== features) wrong(field, `must be a GBDT model on ${features} features`);
+  };
+  const sLearner = m.method === 's-learner';
+  const want = sLearner ? 1 : arms;
+  if (m.outcomeModels.length !== want) wrong('model.outcomeModels', `must hold ${want} GBDT models, not ${m.outcomeModels.length}`);
+  for (const [k, g] of m.outcomeModels.entries()) base(`model.outcomeModels[${k}]`, g, sLearner ? p + 1 : p);
+  if (m.method === 'x-learner') {
+    const e = m.effectModels as unknown;
+    if (!Array.isArray(e) || e.length !== arms - 1) wrong('model.effectModels', `must hold ${arms - 1} pairs { treated, control }`);
+    (e as Array<{ treated?: unknown; control?: unknown } | null>).forEach((pair, k) => {
+      base(`model.effectModels[${k}].treated`, pair?.treated, p);
+      base(`model.effectModels[${k}].control`, pair?.control, p);
+    });
+    const g = m.controlWeight as unknown;
+    if (!Array.isArray(g) || g.length !== arms - 1 || g.some((v) => typeof v !== 'number' || !(v >= 0 && v <= 1)))
+      wrong('model.controlWeight', `must be ${arms - 1} numbers in [0, 1]`);
+  }
   return m as UpliftModel;
 }
 
@@ -437,8 +475,9 @@ export function upliftToJson(model: UpliftModel): UpliftModelJson {
 }
 
 /**
- * Reads a `waybill-uplift` document (text or parsed): the method, arm count and feature count
- * must agree with the GBDTs inside, each of which passes the GBDT loader's checks.
+ * Reads a `waybill-uplift` document (text or parsed): the method, arm count, feature count and
+ * outcome must agree with the GBDTs inside (outcome models logistic for a binary outcome, else
+ * l2; effect models l2), each of which passes the GBDT loader's checks.
  * INVALID_ARGUMENT names the bad field.
  */
 export function loadUpliftModel(json: string | unknown): UpliftModel {
@@ -471,7 +510,10 @@ export function loadUpliftModel(json: string | unknown): UpliftModel {
   const method = d.method as UpliftMethod;
   const want = method === 's-learner' ? 1 : arms;
   if (!Array.isArray(d.outcomeModels) || d.outcomeModels.length !== want) wrong('outcomeModels', `must hold ${want} GBDT models`);
-  const gbdt = (field: string, m: unknown, features: number): GbdtModel => {
+  // The objectives trainUplift fits: another one (a poisson outcome model, a logistic effect model)
+  // puts the effects on another scale without a word.
+  const outcomeObjective = d.outcome === 'binary' ? 'logistic' : 'l2';
+  const gbdt = (field: string, m: unknown, features: number, objective: 'logistic' | 'l2'): GbdtModel => {
     let model: GbdtModel;
     try {
       model = loadGbdtModel(m);
@@ -479,9 +521,13 @@ export function loadUpliftModel(json: string | unknown): UpliftModel {
       return wrong(field, `is not a valid GBDT model: ${(err as Error).message}`);
     }
     if (model.numFeatures !== features) wrong(field, `has ${model.numFeatures} features, expected ${features}`);
+    if (model.objective.name !== objective)
+      wrong(field, `has the ${model.objective.name} objective, expected ${objective} (a ${d.outcome} outcome)`);
     return model;
   };
-  const outcomeModels = (d.outcomeModels as unknown[]).map((m, k) => gbdt(`outcomeModels[${k}]`, m, method === 's-learner' ? p + 1 : p));
+  const outcomeModels = (d.outcomeModels as unknown[]).map((m, k) =>
+    gbdt(`outcomeModels[${k}]`, m, method === 's-learner' ? p + 1 : p, outcomeObjective),
+  );
   const model: UpliftModel = {
     method,
     outcome: d.outcome as 'binary' | 'continuous',
@@ -497,11 +543,19 @@ export function loadUpliftModel(json: string | unknown): UpliftModel {
       const pair = e as { treated?: unknown; control?: unknown } | null;
       if (typeof pair !== 'object' || pair === null)
         bad(`effectModels[${k}]`, `uplift model: effectModels[${k}] must be { treated, control }`);
-      return { treated: gbdt(`effectModels[${k}].treated`, pair.treated, p), control: gbdt(`effectModels[${k}].control`, pair.control, p) };
+      return {
+        treated: gbdt(`effectModels[${k}].treated`, pair.treated, p, 'l2'),
+        control: gbdt(`effectModels[${k}].control`, pair.control, p, 'l2'),
+      };
     });
-    if (!Array.isArray(d.controlWeight) || d.controlWeight.length !== arms - 1 || d.controlWeight.some((g) => !(g >= 0 && g <= 1)))
+    if (
+      !Array.isArray(d.controlWeight) ||
+      d.controlWeight.length !== arms - 1 ||
+      d.controlWeight.some((g) => typeof g !== 'number' || !(g >= 0 && g <= 1))
+    )
       wrong('controlWeight', `must be ${arms - 1} numbers in [0, 1]`);
     model.controlWeight = [...(d.controlWeight as number[])];
-  } else if (d.effectModels !== undefined || d.controlWeight !== undefined) wrong('effectModels', `belongs to the x-learner only`);
+  } else if (d.effectModels !== undefined) wrong('effectModels', 'belongs to the x-learner only');
+  else if (d.controlWeight !== undefined) wrong('controlWeight', 'belongs to the x-learner only');
   return model;
 }
