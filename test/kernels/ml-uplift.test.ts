@@ -459,3 +459,22 @@ describe('evaluatePolicy: arms no row received', () => {
     expect(evaluatePolicy([1, 1, 1, 1], arm, y, [0.4, 0.4, 0.2]).value).toBeCloseTo(1.25, 12);
   });
 });
+
+describe('uplift: outcomes beyond the float64 sums, categorical indices beyond the features', () => {
+  it('outcomes past +-1e100 are refused (their sums overflowed to NaN); index p is not a feature', async () => {
+    const score = new Float64Array([1, 0]);
+    expect(() => evaluateUplift(score, [1, 0], new Float64Array([1e300, 0]))).toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ field: 'outcome', index: 0 }) }),
+    );
+    expect(() => evaluatePolicy([1, 0], [1, 0], new Float64Array([0, -1e300]))).toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ field: 'outcome', index: 1 }) }),
+    );
+    const data = synthetic(300, 9);
+    await expect(trainUplift({ ...data, outcome: Float64Array.from(data.outcome, (y) => y * 1e200) })).rejects.toMatchObject({
+      details: { field: 'outcome' },
+    });
+    await expect(trainUplift(data, { method: 's-learner', gbdt: { categoricalFeatures: [4] } })).rejects.toMatchObject({
+      details: { field: 'gbdt.categoricalFeatures', index: 0 },
+    });
+  });
+});

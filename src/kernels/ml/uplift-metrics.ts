@@ -12,9 +12,14 @@
  *   block ends, divided by the total treated rows N_T: in outcome units per treated row (0 for a
  *   random or constant score, positive when responders rank high). `qiniCurve` has the points.
  * - `ate`: the measured effect on all rows (what random targeting gets at every fraction).
+ * An effect (or standard error) that is not defined — a top without treated or without control
+ * rows (or with one row of either, for the error) — is NaN.
  */
 import { WaybillError } from '../../errors.js';
 import { assertNotDetached, optionsObject } from '../options.js';
+
+/** Largest |outcome| the evaluations take: beyond it their sums (and sums of squares) overflow. */
+export const MAX_METRIC_OUTCOME = 1e100;
 
 export interface UpliftEvaluation {
   rows: number;
@@ -70,6 +75,9 @@ export function evaluateUplift(
     if (Number.isNaN(score[i] as number)) throw new WaybillError('NOT_FINITE', `score[${i}] is NaN`, { field: 'score', index: i });
     const y = outcome[i] as number;
     if (!Number.isFinite(y)) throw new WaybillError('NOT_FINITE', `outcome[${i}] is ${y}`, { field: 'outcome', index: i });
+    // Beyond this, sums of outcomes (and of their squares) overflow to Infinity or NaN.
+    if (Math.abs(y) > MAX_METRIC_OUTCOME)
+      bad('outcome', `outcome[${i}] is ${y}: outcomes must be within +-${MAX_METRIC_OUTCOME} (rescale them)`, { index: i });
     if (t === 1) {
       nT++;
       sumT += y;
@@ -189,6 +197,8 @@ export function evaluatePolicy(
     arms = Math.max(arms, (arm[i] as number) + 1, (choice[i] as number) + 1);
     if (!Number.isFinite(outcome[i] as number))
       throw new WaybillError('NOT_FINITE', `outcome[${i}] is ${outcome[i]}`, { field: 'outcome', index: i });
+    if (Math.abs(outcome[i] as number) > MAX_METRIC_OUTCOME)
+      bad('outcome', `outcome[${i}] is ${outcome[i]}: outcomes must be within +-${MAX_METRIC_OUTCOME} (rescale them)`, { index: i });
   }
   const count = new Array<number>(arms).fill(0);
   const chosen = new Array<number>(arms).fill(0);

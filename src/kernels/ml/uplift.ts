@@ -34,6 +34,8 @@ export const UPLIFT_FORMAT = 'waybill-uplift';
 export const UPLIFT_FORMAT_VERSION = 1;
 /** Arms including control. */
 export const MAX_UPLIFT_ARMS = 64;
+/** Largest |outcome| (the GBDT's label limit): beyond it sums of outcomes overflow. */
+export const MAX_UPLIFT_OUTCOME = 1e100;
 
 export interface UpliftDataset {
   features: Float64Array;
@@ -140,6 +142,9 @@ function checkData(data: UpliftDataset): { rows: number; arm: Int32Array; arms: 
     if (a > maxArm) maxArm = a;
     const y = outcome[i] as number;
     if (!Number.isFinite(y)) throw new WaybillError('NOT_FINITE', `outcome[${i}] is ${y}`, { field: 'outcome', index: i });
+    // The base GBDTs' label limit; beyond it sums of outcomes overflow.
+    if (Math.abs(y) > MAX_UPLIFT_OUTCOME)
+      bad('outcome', `outcome[${i}] is ${y}: outcomes must be within +-${MAX_UPLIFT_OUTCOME} (rescale them)`, { index: i });
   }
   const armRows = new Array<number>(maxArm + 1).fill(0);
   for (const a of arm) armRows[a] = (armRows[a] as number) + 1;
@@ -218,6 +223,13 @@ function prepareUplift(data: UpliftDataset, options: UpliftOptions | undefined):
   for (const key of ['featureNames', 'categoricalFeatures'] as const)
     if (gbdt[key] !== undefined && !Array.isArray(gbdt[key]))
       bad(`gbdt.${key}`, `gbdt.${key} must be an array, got ${describeValue(gbdt[key])}`);
+  // Column p is the S-learner's arm: a categorical index there (or beyond) is not a feature.
+  (gbdt.categoricalFeatures ?? []).forEach((f, j) => {
+    if (!Number.isInteger(f) || f < 0 || f >= data.numFeatures)
+      bad('gbdt.categoricalFeatures', `gbdt.categoricalFeatures[${j}] is ${String(f)}: features are 0..${data.numFeatures - 1}`, {
+        index: j,
+      });
+  });
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') bad('onProgress', 'onProgress must be a function');
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) bad('signal', 'signal must be an AbortSignal');
   const objective = kind === 'binary' ? 'logistic' : 'l2';
