@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine, WaybillError } from '../../src/index.js';
-import { highsWatchdogMs, solveOnThread, toLpText } from '../../src/kernels/or/linear-program.js';
+import { HIGHS_MAX_THREADS, highsWatchdogMs, solveOnThread, toLpText } from '../../src/kernels/or/linear-program.js';
 
 const engine = createEngine({ workers: 0 });
 afterAll(() => engine.close());
@@ -321,5 +321,24 @@ describe('HiGHS runs on a worker thread', { timeout: 60_000 }, () => {
     ).rejects.toMatchObject({
       details: { field: 'signal' },
     });
+  });
+  it('at most HIGHS_MAX_THREADS threads: further solves wait (abortable) and run once a thread is free', async () => {
+    const small = { sense: 'max' as const, objective: { x: 1 }, constraints: [{ terms: { x: 1 }, op: '<=' as const, rhs: 3 }] };
+    // Many at once all finish (they once started one thread each: 50 took 30 s).
+    const many = await Promise.all(Array.from({ length: 3 * HIGHS_MAX_THREADS + 1 }, () => or.linearProgram(small)));
+    expect(many.every((r) => r.status === 'optimal' && r.objective === 3)).toBe(true);
+    // Every thread busy with a solve that never ends: a new one waits, and can be aborted while waiting.
+    const t0 = performance.now();
+    const hung = Array.from({ length: HIGHS_MAX_THREADS }, () => solveOnThread(hanging, {}, 1500).catch((e: WaybillError) => e.code));
+    const ac = new AbortController();
+    const queued = or.linearProgram(small, { signal: ac.signal });
+    setTimeout(() => ac.abort(), 200);
+    await expect(queued).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(performance.now() - t0).toBeLessThan(1400);
+    // The next one runs when the watchdog frees a thread.
+    const later = await or.linearProgram(small);
+    expect(later).toMatchObject({ status: 'optimal', objective: 3 });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(1400);
+    expect(await Promise.all(hung)).toEqual(Array(HIGHS_MAX_THREADS).fill('TIMEOUT'));
   });
 });

@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { WaybillError } from '../../errors.js';
@@ -78,8 +79,43 @@ function newHighsThread(): Worker {
   });
 }
 
-/** At most one idle HiGHS thread is kept (unreferenced: it does not hold the process open). */
+/**
+ * HiGHS threads at once: each holds a WebAssembly heap, and 50 concurrent solves once started 50
+ * threads (30 s of start-up). Further solves wait for a free one, first come first served. Idle
+ * threads are kept for the next solves, unreferenced (they do not hold the process open).
+ */
+export const HIGHS_MAX_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 const idleThreads: Worker[] = [];
+let busyThreads = 0;
+const waiting: Array<() => void> = [];
+
+/** Takes a thread slot (waiting for one when all are busy); rejects with ABORTED if `signal` fires first. */
+function acquireSlot(signal: AbortSignal | undefined): Promise<void> {
+  if (busyThreads < HIGHS_MAX_THREADS) {
+    busyThreads++;
+    return Promise.resolve();
+  }
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      const at = waiting.indexOf(grant);
+      if (at >= 0) waiting.splice(at, 1);
+      reject(new WaybillError('ABORTED', 'the solve was aborted', { field: 'signal' }));
+    };
+    const grant = () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    waiting.push(grant);
+  });
+}
+
+/** Gives a slot back: to the first waiting solve, else frees it. */
+function releaseSlot(): void {
+  const next = waiting.shift();
+  if (next) next();
+  else busyThreads--;
+}
 
 /**
  * Extra time past `timeLimitMs` before a solve is stopped by terminating its thread: HiGHS checks
@@ -92,8 +128,8 @@ export function highsWatchdogMs(timeLimitMs: number): number {
 /**
  * One HiGHS solve on a worker thread (the idle one, else a new one): the event loop stays free,
  * and the thread is terminated when `deadlineMs` passes (TIMEOUT) or `signal` aborts (ABORTED).
- * Concurrent solves each get a thread, so a solve that hangs holds up no other. Exported for the
- * tests (raw LP text); callers use solveLinearProgram.
+ * Concurrent solves get a thread each, up to HIGHS_MAX_THREADS, so a solve that hangs holds up no
+ * other while threads are free. Exported for the tests (raw LP text); callers use solveLinearProgram.
  */
 export function solveOnThread(
   lp: string,
@@ -102,7 +138,23 @@ export function solveOnThread(
   signal?: AbortSignal,
 ): Promise<HighsSolution> {
   if (signal?.aborted) return Promise.reject(new WaybillError('ABORTED', 'the solve was aborted', { field: 'signal' }));
-  const w = idleThreads.pop() ?? newHighsThread();
+  return acquireSlot(signal).then(() => solveOnSlot(lp, options, deadlineMs, signal));
+}
+
+/** solveOnThread once a slot is held; the slot is given back when the solve ends, however it ends. */
+function solveOnSlot(
+  lp: string,
+  options: Record<string, unknown>,
+  deadlineMs: number | undefined,
+  signal?: AbortSignal,
+): Promise<HighsSolution> {
+  let w: Worker;
+  try {
+    w = idleThreads.pop() ?? newHighsThread();
+  } catch (err) {
+    releaseSlot();
+    throw new WaybillError('INTERNAL', `HiGHS thread failed to start: ${(err as Error).message}`);
+  }
   w.ref();
   return new Promise<HighsSolution>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -112,10 +164,11 @@ export function solveOnThread(
       w.off('error', onError);
       w.off('exit', onExit);
       signal?.removeEventListener('abort', onAbort);
-      if (keep && idleThreads.length === 0) {
+      if (keep && idleThreads.length < HIGHS_MAX_THREADS) {
         w.unref();
         idleThreads.push(w);
       } else void w.terminate();
+      releaseSlot();
     };
     const onMessage = (m: { ok: boolean; solution?: HighsSolution; message?: string }) => {
       finish(m.ok);
