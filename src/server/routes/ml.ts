@@ -155,6 +155,16 @@ export const MlTrainResultBody = Type.Object(
   { title: 'MlTrainResult' },
 );
 
+/** `?wait=true` of the training routes. */
+const WaitQuery = Type.Object(
+  {
+    wait: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: answer 200 with the result when training ends' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const Accepted = Type.Object({
   id: Type.String(),
   state: Type.String(),
@@ -382,16 +392,7 @@ export const mlRoutes: FastifyPluginAsyncTypebox<MlRouteOptions> = async (app, {
           'Answers 202 with the job id and a Location header; GET /v1/jobs/{id} shows progress (detail: iteration, trainLoss, ' +
           'validLoss, bestIteration) and, once succeeded, the model JSON, losses and importance as result. DELETE /v1/jobs/{id} ' +
           'stops training: the job ends cancelled with the best model so far as result. With ?wait=true the answer is 200 with the result.',
-        querystring: Type.Object(
-          {
-            wait: Type.Optional(
-              Type.Union([Type.Literal('true'), Type.Literal('false')], {
-                description: 'true: answer 200 with the result when training ends',
-              }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: WaitQuery,
         body: TrainBody,
         response: { 200: MlTrainResultBody, 202: Accepted, ...errorResponses },
       },
@@ -539,16 +540,7 @@ export const mlRoutes: FastifyPluginAsyncTypebox<MlRouteOptions> = async (app, {
           'treatment: 0 = control, 1..K = treatments. Answers 202 with the job id and a Location header; GET /v1/jobs/{id} shows ' +
           'progress (detail: done and total base models, stage) and, once succeeded, the waybill-uplift model JSON as result. ' +
           'DELETE /v1/jobs/{id} cancels (no partial model). With ?wait=true the answer is 200 with the result.',
-        querystring: Type.Object(
-          {
-            wait: Type.Optional(
-              Type.Union([Type.Literal('true'), Type.Literal('false')], {
-                description: 'true: answer 200 with the result when training ends',
-              }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: WaitQuery,
         body: UpliftTrainBody,
         response: { 200: UpliftTrainResultBody, 202: Accepted, ...errorResponses },
       },
