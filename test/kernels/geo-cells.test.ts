@@ -264,6 +264,10 @@ describe('metric grid', () => {
       expect(e.details?.field).toBe('grid.sizeMeters');
     }
     expect(errorOf(() => gridCells([0, 1], [0], grid)).code).toBe('INVALID_LENGTH');
+    // Row 2100 of 250 m cells is 525 km north: past any point gridAssign accepts (and, at 1e6, past the pole).
+    expect(errorOf(() => gridCells([0, 2100], [0, 0], grid)).details).toMatchObject({ field: 'rows', index: 1 });
+    expect(errorOf(() => gridCells([1e6], [0], grid)).code).toBe('COORDINATE_OUT_OF_RANGE');
+    expect(gridCells([1999], [0], grid).centers[0]).toBeCloseTo(39.9 + (1999.5 * 250) / 111_195, 2);
     expect(errorOf(() => gridCells([0.5], [0], grid)).details).toMatchObject({ field: 'rows', index: 0 });
   });
 });

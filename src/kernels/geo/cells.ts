@@ -436,7 +436,10 @@ export function gridAssign(points: PointsInput, grid: GridSpec): GridAssignResul
   return { rows, cols, ids, backend: 'js' };
 }
 
-/** Centres and bounds of grid cells (row, col) given as two equal-length integer arrays. */
+/**
+ * Centres and bounds of grid cells (row, col) given as two equal-length integer arrays; a cell
+ * wholly beyond 500 km of the origin (none of {@link gridAssign}'s) is COORDINATE_OUT_OF_RANGE.
+ */
 export function gridCells(rows: ArrayLike<number>, cols: ArrayLike<number>, grid: GridSpec): GridCellsResult {
   const g = checkGrid(grid);
   for (const [name, a] of [
@@ -472,6 +475,14 @@ export function gridCells(rows: ArrayLike<number>, cols: ArrayLike<number>, grid
           index: i,
         });
       }
+    }
+    // Only cells that can hold an accepted point: beyond, latitudes would run past the poles.
+    if (Math.hypot(((r as number) + 0.5) * g.size, ((c as number) + 0.5) * g.size) > GRID_MAX_DISTANCE_M + g.size) {
+      throw new WaybillError('COORDINATE_OUT_OF_RANGE', `cell ${r}:${c} lies beyond ${GRID_MAX_DISTANCE_M / 1000} km of the grid origin`, {
+        argument: 'rows',
+        index: i,
+        limit: GRID_MAX_DISTANCE_M,
+      });
     }
     const minLat = g.lat0 + (r as number) * dLat;
     const minLng = g.lng0 + (c as number) * dLng;
