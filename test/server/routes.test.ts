@@ -225,6 +225,68 @@ describe('POST /v1/geo/k-nearest', () => {
   });
 });
 
+describe('POST /v1/geo/cells', () => {
+  const AARHUS_AREA: [number, number] = [57.64911, 10.40744];
+  it('geohash ids per point, with counts per cell', async () => {
+    const res = await post('/v1/geo/cells', {
+      points: [AARHUS_AREA, [42.6, -5.6], AARHUS_AREA],
+      scheme: { type: 'geohash', precision: 11 },
+      counts: true,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      scheme: 'geohash',
+      ids: ['u4pruydqqvj', 'ezs42e44yx9', 'u4pruydqqvj'],
+      cells: { ids: ['ezs42e44yx9', 'u4pruydqqvj'], counts: [1, 2] },
+      backend: 'js',
+    });
+  });
+
+  it('grid rows, columns and sums of values per cell', async () => {
+    const res = await post('/v1/geo/cells', {
+      points: [
+        [39.9, 116.4],
+        [39.9 + 1e-6, 116.4 - 1e-6],
+        [40.0, 116.4],
+      ],
+      scheme: { type: 'grid', origin: [39.9, 116.4], sizeMeters: 250 },
+      values: [1.5, 2, 4],
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ scheme: 'grid', ids: ['0:0', '0:-1', '44:0'], rows: [0, 0, 44], cols: [0, -1, 0], backend: 'js' });
+    expect(body.cells).toEqual({ ids: ['0:-1', '0:0', '44:0'], counts: [1, 1, 1], sums: [2, 1.5, 4] });
+  });
+
+  it.each([
+    ['a missing scheme', { points: [PARIS] }, 'INVALID_ARGUMENT'],
+    ['precision 13', { points: [PARIS], scheme: { type: 'geohash', precision: 13 } }, 'INVALID_ARGUMENT'],
+    ['an unknown scheme', { points: [PARIS], scheme: { type: 'h3', resolution: 7 } }, 'INVALID_ARGUMENT'],
+    ['sizeMeters 0', { points: [PARIS], scheme: { type: 'grid', origin: PARIS, sizeMeters: 0 } }, 'INVALID_ARGUMENT'],
+    ['latitude 91', { points: [[91, 0]], scheme: { type: 'geohash', precision: 5 } }, 'COORDINATE_OUT_OF_RANGE'],
+    [
+      'Madrid on a grid around Paris (over 500 km)',
+      { points: [[40.4168, -3.7038]], scheme: { type: 'grid', origin: PARIS, sizeMeters: 100 } },
+      'COORDINATE_OUT_OF_RANGE',
+    ],
+    ['values of another length', { points: [PARIS, LONDON], scheme: { type: 'geohash', precision: 5 }, values: [1] }, 'INVALID_LENGTH'],
+  ])('400 for %s', async (_name, payload, code) => {
+    const res = await post('/v1/geo/cells', payload);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe(code);
+    expect(res.json().details.field).toBeDefined();
+  });
+
+  it('is in the OpenAPI document with its size limit', async () => {
+    const { paths } = (await server.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    const op = paths['/v1/geo/cells'].post;
+    const schema = op.requestBody.content['application/json'].schema;
+    expect(schema.required).toEqual(['points', 'scheme']);
+    expect(schema.properties.points.maxItems).toBe(100_000);
+    expect(op.responses['200']).toBeDefined();
+  });
+});
+
 describe('docs', () => {
   it('serves the OpenAPI UI and a document generated from the route schemas', async () => {
     const ui = await server.app.inject({ method: 'GET', url: '/docs' });

@@ -7,6 +7,7 @@ import type { Backend, BackendName } from '../../backends/types.js';
 import { toWaybillError, WaybillError } from '../../errors.js';
 import type { WorkerPool } from '../../pool/pool.js';
 import { allocShared } from '../../pool/shared-memory.js';
+import { type GeoCells, geoCells } from './cells.js';
 import type {
   GeoKernelName,
   GeoTask,
@@ -19,6 +20,7 @@ import type {
 } from './types.js';
 import { validateK, validatePoints, validateRadius } from './validate.js';
 
+export * from './cells.js';
 export { haversine } from './haversine-matrix.js';
 export * from './types.js';
 
@@ -44,6 +46,11 @@ export interface GeoKernels {
   euclideanMatrix(origins: PointsInput, dests: PointsInput, options?: Omit<MatrixOptions, 'radius'>): Promise<MatrixResult>;
   /** The k nearest destinations of each origin (indices and distances, n x k row-major). */
   kNearest(origins: PointsInput, dests: PointsInput, k: number, options?: KNearestOptions): Promise<KNearestResult>;
+  /**
+   * Spatial cells (geohash, metric grid, per-cell counts and sums): synchronous, TypeScript only
+   * (backend 'js'; see src/kernels/geo/cells.ts for why).
+   */
+  readonly cells: GeoCells;
 }
 
 /** Typed array of `length` elements; on a SharedArrayBuffer when the pool will write into it. */
@@ -213,6 +220,7 @@ export function createGeoKernels(rt: GeoRuntime): GeoKernels {
   }
 
   return {
+    cells: geoCells,
     haversineMatrix: (origins, dests, options) => matrix('haversineMatrix', origins, dests, options),
     euclideanMatrix: (origins, dests, options) => matrix('euclideanMatrix', origins, dests, options),
 

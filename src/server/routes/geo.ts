@@ -1,5 +1,5 @@
 /**
- * Geo routes: distance matrices and k-nearest over JSON. Points arrive as [lat, lng] pairs (or
+ * Geo routes: distance matrices, k-nearest and cell assignment over JSON. Points arrive as [lat, lng] pairs (or
  * [x, y] for the euclidean metric) and are packed into one Float64Array for the kernels.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -68,7 +68,30 @@ function runRecord(r: RunRecord): Pick<RunRecord, 'backend' | 'workers' | 'mode'
   return { backend: r.backend, workers: r.workers, ...(r.mode ? { mode: r.mode } : {}), timings: r.timings };
 }
 
-/** POST /v1/geo/distance-matrix and /v1/geo/k-nearest; the client disconnecting aborts the kernel. */
+const GeohashScheme = Type.Object(
+  {
+    type: Type.Literal('geohash'),
+    precision: Type.Integer({ minimum: 1, maximum: 12, description: 'characters per id (5: ~4.9 km, 7: ~153 m at the equator)' }),
+  },
+  { additionalProperties: false },
+);
+
+const GridScheme = Type.Object(
+  {
+    type: Type.Literal('grid'),
+    origin: Type.Unsafe<[number, number]>(
+      Type.Array(Type.Number(), {
+        minItems: 2,
+        maxItems: 2,
+        description: '[lat, lng] degrees, |lat| <= 80: south-west corner of cell 0:0',
+      }),
+    ),
+    sizeMeters: Type.Number({ exclusiveMinimum: 0, description: 'cell side, metres' }),
+  },
+  { additionalProperties: false },
+);
+
+/** POST /v1/geo/distance-matrix, /v1/geo/k-nearest and /v1/geo/cells; the client disconnecting aborts the kernel. */
 export const geoRoutes: FastifyPluginAsyncTypebox<GeoRouteOptions> = async (app, { engine, maxCells, maxPoints }) => {
   const Points = Type.Array(Point, { maxItems: maxPoints });
 
@@ -182,6 +205,73 @@ export const geoRoutes: FastifyPluginAsyncTypebox<GeoRouteOptions> = async (app,
         indices: rowsOf(r.indices, r.rows, r.k),
         distances: distanceRows(r.distances, r.rows, r.k),
         ...runRecord(r),
+      };
+    },
+  );
+
+  app.post(
+    '/v1/geo/cells',
+    {
+      schema: {
+        tags: ['geo'],
+        summary: 'Spatial cell of each point (geohash or a metric square grid), optionally counts and sums per cell',
+        body: Type.Object(
+          {
+            points: Points,
+            scheme: Type.Union([GeohashScheme, GridScheme], {
+              description: "{ type: 'geohash', precision } or { type: 'grid', origin, sizeMeters } (points within 500 km of the origin)",
+            }),
+            counts: Type.Optional(Type.Boolean({ description: 'also return points (and sums of values) per distinct cell' })),
+            values: Type.Optional(Type.Array(Type.Number(), { maxItems: maxPoints, description: 'one value per point, summed per cell' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            scheme: Type.Union([Type.Literal('geohash'), Type.Literal('grid')]),
+            ids: Type.Array(Type.String(), { description: "cell id per point: a geohash, or 'row:col' of the grid" }),
+            rows: Type.Optional(Type.Array(Type.Integer(), { description: 'grid row per point (northward from the origin)' })),
+            cols: Type.Optional(Type.Array(Type.Integer(), { description: 'grid column per point (eastward from the origin)' })),
+            cells: Type.Optional(
+              Type.Object({
+                ids: Type.Array(Type.String(), { description: 'distinct cell ids, sorted' }),
+                counts: Type.Array(Type.Integer()),
+                sums: Type.Optional(Type.Array(Type.Number())),
+              }),
+            ),
+            backend: BackendUsed,
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { points, scheme, counts, values } = request.body;
+      if (values !== undefined && values.length !== points.length) {
+        throw new WaybillError('INVALID_LENGTH', `values has ${values.length} elements; points has ${points.length}`, {
+          argument: 'values',
+          length: values.length,
+          expected: points.length,
+        });
+      }
+      const cells = engine.kernels.geo.cells;
+      const coords = pack(points);
+      let ids: string[];
+      let grid: { rows: number[]; cols: number[] } | undefined;
+      if (scheme.type === 'geohash') {
+        ids = cells.geohashEncode(coords, scheme.precision).ids;
+      } else {
+        const r = cells.gridAssign(coords, { origin: scheme.origin, sizeMeters: scheme.sizeMeters });
+        ids = r.ids;
+        grid = { rows: Array.from(r.rows), cols: Array.from(r.cols) };
+      }
+      const agg = counts || values !== undefined ? cells.aggregateCells(ids, values) : undefined;
+      return {
+        scheme: scheme.type,
+        ids,
+        ...(grid ?? {}),
+        ...(agg ? { cells: { ids: agg.ids, counts: Array.from(agg.counts), ...(agg.sums ? { sums: Array.from(agg.sums) } : {}) } } : {}),
+        backend: 'js' as const,
       };
     },
   );
