@@ -133,7 +133,7 @@ describe('engine.kernels.trajectory dispatch', () => {
     await expect(jsOnly.kernels.trajectory.pairwise('dtw', a, b, { backend: 'native' })).rejects.toMatchObject({
       code: 'BACKEND_UNAVAILABLE',
     });
-    await expect(traj.pairwise('dtw', a, b, { backend: 'webgl' as never })).rejects.toMatchObject({ code: 'KERNEL_UNSUPPORTED' });
+    await expect(traj.pairwise('dtw', a, b, { backend: 'webgl' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(traj.pairwise('dtw', a, b, { threads: 0 })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       details: { argument: 'threads' },
@@ -175,6 +175,11 @@ describe('engine.kernels.trajectory dispatch', () => {
     const bad = { code: 'INVALID_ARGUMENT', details: { argument: 'options', field: 'options' } };
     await expect(traj.pairwise('dtw', a, a, 5 as never)).rejects.toMatchObject(bad);
     await expect(traj.stayPoints(a, null as never)).rejects.toMatchObject(bad);
+    // A backend that does not exist is the caller's error, as in the geo kernels (it was KERNEL_UNSUPPORTED without a field).
+    await expect(traj.pairwise('dtw', a, a, { backend: 'tpu' as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { field: 'backend' },
+    });
   });
 
   it('a batch or query whose buffer was transferred is INVALID_ARGUMENT naming it (it read as empty: a length error or an empty answer)', async () => {

@@ -420,7 +420,10 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
       if (!s.ok) throw new WaybillError('BACKEND_UNAVAILABLE', `native trajectory kernels unavailable: ${s.reason}`, { backend: 'native' });
       return 'native';
     }
-    throw new WaybillError('KERNEL_UNSUPPORTED', `trajectory kernels run on 'cuda', 'native', 'gpujs' or 'js', not ${String(requested)}`, {
+    // Not a backend at all (a typo, 'tpu'): the caller's argument is wrong, as in the geo kernels.
+    throw new WaybillError('INVALID_ARGUMENT', `trajectory kernels run on 'cuda', 'native', 'gpujs' or 'js', not ${String(requested)}`, {
+      field: 'backend',
+      argument: 'backend',
       backend: String(requested),
       kernel,
     });
