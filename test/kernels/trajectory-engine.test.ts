@@ -175,6 +175,8 @@ describe('engine.kernels.trajectory dispatch', () => {
     const bad = { code: 'INVALID_ARGUMENT', details: { argument: 'options', field: 'options' } };
     await expect(traj.pairwise('dtw', a, a, 5 as never)).rejects.toMatchObject(bad);
     await expect(traj.stayPoints(a, null as never)).rejects.toMatchObject(bad);
+    // simplify's options carry the method: a number there named the method, not the argument.
+    await expect(traj.simplify(a, 5 as never)).rejects.toMatchObject(bad);
     // A backend that does not exist is the caller's error, as in the geo kernels (it was KERNEL_UNSUPPORTED without a field).
     await expect(traj.pairwise('dtw', a, a, { backend: 'tpu' as never })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',

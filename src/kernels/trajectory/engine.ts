@@ -32,6 +32,7 @@ import type { DriftOptions, NetworkGraph, PathWeight } from '../../graph/network
 import type { DriftFlag, EdgeKind, GraphEdge, GraphNode, GraphPath, LaneStats } from '../../graph/types.js';
 import { defaultDataDir } from '../../paths.js';
 import { gbdtPredict } from '../ml/gbdt.js';
+import { describeValue } from '../options.js';
 import { type MotionFeatures, motionFeatures } from './features.js';
 import { GPUJS_TRAJECTORY_MEASURES, gpujsPairwiseDistances, gpujsTrajectoryRejects, gpujsTrajectoryStatus } from './gpujs.js';
 import {
@@ -521,7 +522,13 @@ export function createTrajectoryKernels(options: TrajectoryKernelOptions): Traje
         { measure: o?.measure ?? 'dtw', pairs: trajectoryCount(candidates) },
       ),
     async simplify(batch, o) {
-      const method = o?.method;
+      // The options carry the method: a number or null there is the wrong argument, not a wrong method.
+      if (typeof o !== 'object' || o === null || Array.isArray(o))
+        throw new WaybillError('INVALID_ARGUMENT', `simplify takes options { method, tolerance }, got ${describeValue(o)}`, {
+          argument: 'options',
+          field: 'options',
+        });
+      const method = o.method;
       if (method !== 'dp' && method !== 'tdtr') {
         throw new WaybillError('INVALID_ARGUMENT', `method must be 'dp' (Douglas–Peucker) or 'tdtr' (TD-TR), got ${String(method)}`, {
           argument: 'method',
