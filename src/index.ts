@@ -79,6 +79,16 @@ export {
   type TfjsBackendReport,
   trainTabularMlp,
 } from './kernels/ml/tfjs.js';
+export {
+  buildHierarchy,
+  type Hierarchy,
+  type HierarchyNode,
+  RECONCILE_METHODS,
+  type ReconcileMethod,
+  type ReconcileOptions,
+  type ReconcileOutput,
+  reconcileForecasts,
+} from './kernels/timeseries/reconcile.js';
 export { batchFromArrays } from './kernels/trajectory/batch.js';
 export type {
   EngineGraph,

@@ -29,10 +29,13 @@ import {
   forecastBatch,
   type NativeForecast,
 } from './forecast.js';
+import { type HierarchyNode, type ReconcileOptions, type ReconcileOutput, reconcileForecasts } from './reconcile.js';
 
 export type { EtsFit } from './ets.js';
 export type { ForecastModel, ForecastOptions, ForecastOutput } from './forecast.js';
 export { MAX_FORECAST_OUTPUT, MAX_HORIZON } from './forecast.js';
+export type { HierarchyNode, ReconcileMethod, ReconcileOptions, ReconcileOutput } from './reconcile.js';
+export { buildHierarchy, RECONCILE_METHODS } from './reconcile.js';
 
 type SeriesInput = SeriesBatch | { series: ReadonlyArray<ReadonlyArray<number | null>>; ids?: readonly string[] };
 
@@ -88,6 +91,18 @@ export interface TimeseriesKernels {
     workers: number;
     timings: { totalMs: number };
   }>;
+  /**
+   * Reconciles base forecasts over a hierarchy (nodes with parent links; leaves = bottom series,
+   * every node the sum of its leaves) into coherent ones: `method` 'bottom-up', 'top-down'
+   * (needs `history`, n x T), 'ols', 'wls-struct' or 'mint-shrink' (needs `residuals`, n x T
+   * in-sample one-step errors). baseForecasts: n x h, row-major or n arrays, node order. TS
+   * reference only (`backend` 'js').
+   */
+  reconcile(
+    hierarchy: ReadonlyArray<HierarchyNode>,
+    baseForecasts: ReadonlyArray<ReadonlyArray<number>> | Float64Array | readonly number[],
+    options: ReconcileOptions & { backend?: 'js' },
+  ): Promise<ReconcileOutput & { backend: 'js'; timings: { totalMs: number } }>;
   /** Point forecasts (n x horizon) and, with `levels`, intervals (n x levels x horizon) from fitted models; NaN rows for null fits. */
   forecastFitted(
     fits: ReadonlyArray<EtsFit | null>,
@@ -223,6 +238,19 @@ export function createTimeseriesKernels(isClosed: () => boolean, allowNative = t
     return useNative && etsFit ? parallelEtsFitter(etsFit, workers) : undefined;
   };
   return {
+    async reconcile(hierarchy, baseForecasts, optionsIn) {
+      if (isClosed()) throw new WaybillError('POOL_CLOSED', 'the engine is closed');
+      const options = optionsObject(optionsIn);
+      const requested: unknown = options.backend;
+      if (requested !== undefined && requested !== 'js')
+        throw new WaybillError('KERNEL_UNSUPPORTED', `reconcile runs on the TS reference ('js') only, not ${String(requested)}`, {
+          field: 'backend',
+          backend: String(requested),
+        });
+      const t0 = performance.now();
+      const out = reconcileForecasts(hierarchy, baseForecasts, options);
+      return { ...out, backend: 'js', timings: { totalMs: performance.now() - t0 } };
+    },
     async fitEts(input, optionsIn) {
       const options = optionsObject(optionsIn);
       const { useNative, useCuda, workers, backend } = setup(options);
