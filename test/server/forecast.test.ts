@@ -67,3 +67,55 @@ describe('POST /v1/forecast', () => {
     expect((await post('/v1/forecast?job=true', { series: [[1]], horizon: 1, seasonLength: 0 })).statusCode).toBe(400);
   });
 });
+
+describe('POST /v1/forecast/reconcile', () => {
+  // Total -> a, b; base forecasts that do not add up (10 != 4 + 5).
+  const nodes = [
+    { id: 'total', parent: null },
+    { id: 'a', parent: 'total' },
+    { id: 'b', parent: 'total' },
+  ];
+  const forecasts = [
+    [10, 12],
+    [4, 5],
+    [5, 6],
+  ];
+
+  it('answers coherent forecasts (bottom-up sums, OLS splits the gap) as the kernel does', async () => {
+    const up = await post('/v1/forecast/reconcile', { nodes, forecasts, method: 'bottom-up' });
+    expect(up.statusCode, up.body).toBe(200);
+    expect(up.json()).toMatchObject({
+      ids: ['total', 'a', 'b'],
+      leaves: ['a', 'b'],
+      forecasts: [
+        [9, 11],
+        [4, 5],
+        [5, 6],
+      ],
+      backend: 'js',
+    });
+    const ols = await post('/v1/forecast/reconcile', { nodes, forecasts, method: 'ols' });
+    const f = (ols.json() as { forecasts: number[][] }).forecasts;
+    for (let t = 0; t < 2; t++) expect(f[0]?.[t]).toBeCloseTo((f[1]?.[t] as number) + (f[2]?.[t] as number), 12);
+    const direct = await engine.kernels.timeseries.reconcile(nodes, forecasts, { method: 'ols' });
+    expect(f.flat()).toEqual(Array.from(direct.mean));
+    const doc = (await server.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toContain('/v1/forecast/reconcile');
+  });
+
+  it('bad input is 400 naming the field: two roots, ragged forecasts, a missing history, an unknown method', async () => {
+    const cases: Array<[unknown, string]> = [
+      [{ nodes: [...nodes, { id: 'x', parent: null }], forecasts: [...forecasts, [1, 1]], method: 'bottom-up' }, 'nodes'],
+      [{ nodes, forecasts: [[10, 12], [4], [5, 6]], method: 'bottom-up' }, 'forecasts'],
+      [{ nodes, forecasts, method: 'top-down' }, 'history'],
+      [{ nodes, forecasts, method: 'mint' }, 'method'],
+    ];
+    for (const [payload, field] of cases) {
+      const res = await post('/v1/forecast/reconcile', payload);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect((res.json() as { details?: { field?: string } }).details?.field ?? '').toContain(field);
+    }
+    const big = await post('/v1/forecast/reconcile', { nodes, forecasts: forecasts.map(() => new Array(4000).fill(1)), method: 'ols' });
+    expect(big.statusCode).toBe(413);
+  });
+});

@@ -2,12 +2,16 @@
  * POST /v1/forecast: series in (JSON arrays, null = missing), point forecasts out with the model
  * used per series and the reason for any fallback. Batches above `maxSyncSeries` (or with
  * `?job=true`) run as a job: 202 + Location, progress per chunk, result on GET /v1/jobs/:id.
+ *
+ * POST /v1/forecast/reconcile: a hierarchy (nodes with parent links) and base forecasts of every
+ * node -> coherent forecasts (engine.kernels.timeseries.reconcile).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Engine } from '../../engine.js';
 import { WaybillError } from '../../errors.js';
 import { FORECAST_MODELS, type ForecastModel } from '../../kernels/timeseries/index.js';
+import { MAX_HIERARCHY_NODES, RECONCILE_METHODS } from '../../kernels/timeseries/reconcile.js';
 import { errorResponses } from '../schemas.js';
 
 export interface ForecastRouteOptions {
@@ -50,6 +54,38 @@ const Body = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const Row = Type.Array(Type.Number());
+const ReconcileBody = Type.Object(
+  {
+    nodes: Type.Array(
+      Type.Object(
+        { id: Type.String(), parent: Type.Union([Type.String(), Type.Null()], { description: 'null for the root' }) },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: MAX_HIERARCHY_NODES, description: "the hierarchy: every node's series is the sum of its leaves" },
+    ),
+    forecasts: Type.Array(Row, { description: 'base forecasts, one array of the horizon per node, in node order' }),
+    method: Type.Union(
+      RECONCILE_METHODS.map((m) => Type.Literal(m)),
+      { description: 'bottom-up, top-down (needs history), ols, wls-struct, mint-shrink (needs residuals)' },
+    ),
+    history: Type.Optional(Type.Array(Row, { description: "top-down: each node's history (n x T)" })),
+    residuals: Type.Optional(Type.Array(Row, { description: "mint-shrink: each node's one-step forecast errors (n x T, T >= 2)" })),
+  },
+  { additionalProperties: false },
+);
+
+const ReconcileResponse = Type.Object({
+  ids: Type.Array(Type.String()),
+  forecasts: Type.Array(Type.Array(Type.Number()), { description: 'coherent forecasts, one array per node, node order' }),
+  method: Type.String(),
+  leaves: Type.Array(Type.String()),
+  lambda: Type.Optional(Type.Number({ description: 'mint-shrink: the shrinkage intensity' })),
+  proportions: Type.Optional(Type.Array(Type.Number(), { description: "top-down: each leaf's share of the root" })),
+  backend: Type.String(),
+  timings: Type.Object({ totalMs: Type.Number() }),
+});
 
 const Interval = Type.Object({
   level: Type.Number(),
@@ -167,6 +203,50 @@ export const forecastRoutes: FastifyPluginAsyncTypebox<ForecastRouteOptions> = a
       );
       reply.status(202).header('location', `/v1/jobs/${job.id}`);
       return { id: job.id, state: job.state, links: { self: `/v1/jobs/${job.id}` } };
+    },
+  );
+
+  app.post(
+    '/v1/forecast/reconcile',
+    {
+      schema: {
+        tags: ['timeseries'],
+        summary: 'Make the forecasts of a hierarchy add up (bottom-up, top-down, OLS, WLS, MinT-shrink)',
+        body: ReconcileBody,
+        response: { 200: ReconcileResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      const values = [b.forecasts, b.history ?? [], b.residuals ?? []].reduce(
+        (sum, rows) => sum + rows.reduce((t, r) => t + r.length, 0),
+        0,
+      );
+      if (values > maxValues)
+        throw new WaybillError('TOO_LARGE', `${values} values exceed the limit of ${maxValues} per request`, { limit: maxValues });
+      const out = await engine.kernels.timeseries
+        .reconcile(b.nodes, b.forecasts, {
+          method: b.method,
+          ...(b.history ? { history: b.history } : {}),
+          ...(b.residuals ? { residuals: b.residuals } : {}),
+        })
+        .catch((err: unknown) => {
+          // The kernel names its argument baseForecasts; the body calls it forecasts.
+          const d = (err as WaybillError).details as { field?: unknown } | undefined;
+          if (err instanceof WaybillError && d && typeof d.field === 'string') d.field = d.field.replace(/^baseForecasts/, 'forecasts');
+          throw err;
+        });
+      const rows = Array.from({ length: out.ids.length }, (_, i) => Array.from(out.mean.subarray(i * out.horizon, (i + 1) * out.horizon)));
+      return {
+        ids: out.ids,
+        forecasts: rows,
+        method: out.method,
+        leaves: out.leaves,
+        ...(out.lambda !== undefined ? { lambda: out.lambda } : {}),
+        ...(out.proportions ? { proportions: Array.from(out.proportions) } : {}),
+        backend: out.backend,
+        timings: out.timings,
+      };
     },
   );
 };
