@@ -16,6 +16,7 @@
  * the row counts, and the validation metrics printed on stdout.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { parseCsv } from '../data/csv.js';
 import { createEngine } from '../engine.js';
 import { WaybillError } from '../errors.js';
 import type { GbdtModel, GbdtProgress } from '../kernels/ml/gbdt.js';
@@ -33,6 +34,9 @@ import {
 import { OBJECTIVES, type ObjectiveName, type ObjectiveSpec } from '../kernels/ml/objectives.js';
 import { mulberry32 } from '../kernels/ml/random.js';
 import { checkWritable } from './out-path.js';
+
+/** Moved to src/data/csv.ts (shared with the data loaders); re-exported for predict.ts and callers. */
+export { parseCsv };
 
 export interface TrainArgs {
   file: string;
@@ -84,53 +88,6 @@ const MISSING = new Set(['', 'na', 'nan', 'null']);
 
 function isMissing(cell: string): boolean {
   return MISSING.has(cell.trim().toLowerCase());
-}
-
-/**
- * Parses CSV text (RFC 4180: quoted fields with "" escapes and embedded commas or newlines; LF
- * or CRLF line ends) into rows of cells. Blank lines are skipped; a line holding only `""` is a
- * row (one empty cell: a missing value in a one-column file).
- */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let rowQuoted = false;
-  let i = 0;
-  const n = text.length;
-  const endRow = () => {
-    row.push(cell);
-    cell = '';
-    if (row.length > 1 || rowQuoted || (row[0] as string).trim() !== '') rows.push(row);
-    row = [];
-    rowQuoted = false;
-  };
-  while (i < n) {
-    const ch = text[i] as string;
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          cell += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else cell += ch;
-      i++;
-      continue;
-    }
-    if (ch === '"') quoted = rowQuoted = true;
-    else if (ch === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\n') endRow();
-    else if (ch !== '\r') cell += ch;
-    i++;
-  }
-  if (quoted) throw new WaybillError('INVALID_ARGUMENT', 'the CSV ends inside a quoted field', { field: 'csv' });
-  if (cell !== '' || row.length > 0 || rowQuoted) endRow();
-  return rows;
 }
 
 function compareValues(numeric: boolean): (a: string, b: string) => number {
