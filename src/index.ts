@@ -1,6 +1,27 @@
 /** Waybill public API. */
 
 export type { BackendName, BackendStatus } from './backends/types.js';
+export {
+  loadOlist,
+  OLIST_DIR_ENV,
+  OLIST_FILES,
+  type OlistCategoryTranslation,
+  type OlistCustomers,
+  type OlistData,
+  type OlistGeolocation,
+  type OlistOptions,
+  type OlistOrderItems,
+  type OlistOrders,
+  type OlistPayments,
+  type OlistProducts,
+  type OlistReferenceCheck,
+  type OlistReviews,
+  type OlistSellers,
+  type OlistTableName,
+  olistDir,
+  parseOlistTable,
+  parseOlistTime,
+} from './data/olist.js';
 export { createEngine, type Engine, type EngineOptions } from './engine.js';
 export { ERROR_CATALOGUE, type ErrorCode, WaybillError } from './errors.js';
 export { buildNetworkGraph, NetworkGraph } from './graph/index.js';
