@@ -324,6 +324,19 @@ describe('Olist: a made-up fixture in the Olist schema', () => {
     expect(e.details?.missing).toEqual(['orders', 'orderItems']);
   });
 
+  it('geolocation, when present: many rows per zip prefix, coordinates checked', () => {
+    const geo = `geolocation_zip_code_prefix,geolocation_lat,geolocation_lng,geolocation_city,geolocation_state
+01001,-23.5505,-46.6333,sao paulo,SP
+01001,-23.5507,-46.6340,são paulo,SP
+`;
+    const d = loadOlist(fixture({ geolocation: geo }));
+    expect(d.missing).toEqual([]);
+    expect(d.geolocation?.geolocationZipCodePrefix).toEqual(['01001', '01001']);
+    expect(Array.from(d.geolocation?.geolocationLng ?? [])).toEqual([-46.6333, -46.634]);
+    const e = caught(() => loadOlist(fixture({ geolocation: `${geo}20031,-122.9,-43.2,rio de janeiro,RJ\n` })));
+    expect(e.details).toMatchObject({ file: 'olist_geolocation_dataset.csv', line: 4, field: 'geolocation_lat' });
+  });
+
   it('parseCsvRecords gives the line each record starts on', () => {
     expect(parseCsvRecords('a,b\r\n\r\n"x\ny",1\n2,"3"\n')).toEqual({
       rows: [
