@@ -401,3 +401,16 @@ describe('reconcile: extreme magnitudes and sparse input (adversarial review)', 
     });
   });
 });
+
+describe('reconcile: size limit', () => {
+  it('more than MAX_HIERARCHY_NODES (1000) nodes is TOO_LARGE (4000 were accepted: minutes of synchronous MinT)', async () => {
+    const nodes: HierarchyNode[] = [{ id: 'r', parent: null }];
+    for (let i = 0; i < 1000; i++) nodes.push({ id: `l${i}`, parent: 'r' });
+    await expect(ts.reconcile(nodes, new Float64Array(nodes.length), { method: 'bottom-up' })).rejects.toMatchObject({
+      code: 'TOO_LARGE',
+      details: { field: 'nodes' },
+    });
+    const r = await ts.reconcile(nodes.slice(0, 1000), new Float64Array(1000), { method: 'ols' });
+    expect(r.mean.length).toBe(1000);
+  });
+});
