@@ -404,3 +404,43 @@ describe.skipIf(!haveLade)('LaDe pickups', () => {
     expect(agg.ids.every((id) => id.length === 6 && id.startsWith('w'))).toBe(true);
   });
 });
+
+describe('cells: adversarial review', () => {
+  it('a grid cell below 1 mm is refused (1e-9 m overflowed the Int32 rows: rows/cols disagreed with ids) and so is one over 500 km', () => {
+    for (const sizeMeters of [1e-9, 1e-4, 600_000, 1e300]) {
+      const e = errorOf(() => gridAssign([1, 1], { origin: [0, 0], sizeMeters }));
+      expect(e.code).toBe('INVALID_ARGUMENT');
+      expect(e.details?.argument).toBe('grid.sizeMeters');
+    }
+    const g = gridAssign([1, 1], { origin: [0, 0], sizeMeters: 0.001 });
+    expect(g.ids[0]).toBe(`${g.rows[0]}:${g.cols[0]}`);
+  });
+
+  it('maxCells above MAX_COVER_CELLS is refused (with maxCells 2^53 a whole-world cover at precision 10 passed the check and went on to build 2^50 ids)', () => {
+    const e = errorOf(() => geohashCover({ minLat: 0, minLng: 0, maxLat: 1, maxLng: 1 }, 3, { maxCells: 10_000_001 }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.details?.argument).toBe('maxCells');
+  });
+
+  it('cover options that are not an object are refused (a number was ignored)', () => {
+    for (const options of [5, null, 'x']) {
+      const e = errorOf(() => geohashCover({ minLat: 0, minLng: 0, maxLat: 1, maxLng: 1 }, 3, options as never));
+      expect(e.details?.argument).toBe('options');
+    }
+  });
+
+  it('a sum of values that overflows float64 is NOT_FINITE (it was returned as Infinity)', () => {
+    const e = errorOf(() => aggregateCells(['a', 'b', 'a'], [1e308, 1, 1e308]));
+    expect(e.code).toBe('NOT_FINITE');
+    expect(e.details).toMatchObject({ argument: 'values', index: 2 });
+  });
+
+  it('detached rows / cols / values are refused (they read as no cells: an empty answer)', () => {
+    const r = new Int32Array(2);
+    structuredClone(r.buffer, { transfer: [r.buffer] });
+    expect(errorOf(() => gridCells(r, r, { origin: [0, 0], sizeMeters: 10 })).details?.argument).toBe('rows');
+    const v = new Float64Array(2);
+    structuredClone(v.buffer, { transfer: [v.buffer] });
+    expect(errorOf(() => aggregateCells([], v)).details?.argument).toBe('values');
+  });
+});

@@ -324,3 +324,93 @@ describe('timeseries.reconcile', () => {
     expect(reconcileGls(h, Float64Array.from(BASE.flat()), H, { full: W }).every(Number.isFinite)).toBe(true);
   });
 });
+
+describe('reconcile: extreme magnitudes and sparse input (adversarial review)', () => {
+  const TREE: HierarchyNode[] = [
+    { id: 'T', parent: null },
+    { id: 'a', parent: 'T' },
+    { id: 'b', parent: 'T' },
+  ];
+  const RES = [
+    [1, 2, 3],
+    [1, -1, 2],
+    [0.5, 1, 3],
+  ];
+
+  it('MinT gives the same answer for residuals scaled by 1e-170 or 1e170 (they were refused as all zero / singular)', async () => {
+    const ref = await ts.reconcile(TREE, [[10], [4], [5]], { method: 'mint-shrink', residuals: RES });
+    for (const c of [1e-170, 1e170]) {
+      const r = await ts.reconcile(TREE, [[10], [4], [5]], { method: 'mint-shrink', residuals: RES.map((row) => row.map((v) => v * c)) });
+      expect(r.lambda).toBeCloseTo(ref.lambda as number, 12);
+      for (let i = 0; i < 3; i++) expect(r.mean[i]).toBeCloseTo(ref.mean[i] as number, 10);
+    }
+  });
+
+  it('top-down proportions of a history near the float64 limit or of subnormals (they were NaN / rounded to [1, 0])', async () => {
+    const big = await ts.reconcile(TREE, [[10], [4], [5]], {
+      method: 'top-down',
+      history: [
+        [1, 2],
+        [1e308, 1e308],
+        [1e308, 1e308],
+      ],
+    });
+    expect(Array.from(big.proportions as Float64Array)).toEqual([0.5, 0.5]);
+    const tiny = await ts.reconcile(TREE, [[10], [4], [5]], {
+      method: 'top-down',
+      history: [
+        [1, 2],
+        [5e-324, 5e-324],
+        [5e-324, 0],
+      ],
+    });
+    expect(tiny.proportions?.[0]).toBeCloseTo(2 / 3, 12);
+    expect(tiny.proportions?.[1]).toBeCloseTo(1 / 3, 12);
+  });
+
+  it('a history total that cancels to ~0 is refused (it gave proportions of +-6.8e15)', async () => {
+    await expect(
+      ts.reconcile(TREE, [[10], [4], [5]], {
+        method: 'top-down',
+        history: [
+          [1, 2],
+          [3, 3],
+          [-3, -3 + 1e-15],
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'history' } });
+  });
+
+  it('OLS of forecasts near the float64 limit is finite and coherent (it was NaN); a true overflow is NOT_FINITE', async () => {
+    const r = await ts.reconcile(TREE, [[1.6e308], [0.8e308], [0.8e308]], { method: 'ols' });
+    expect(r.mean[0]).toBeCloseTo(1.6e308, -300);
+    expect(Number.isFinite(r.mean[0])).toBe(true);
+    for (const method of ['bottom-up', 'ols', 'wls-struct'] as const)
+      await expect(ts.reconcile(TREE, [[1.5e308], [1.5e308], [1.5e308]], { method })).rejects.toMatchObject({
+        code: 'NOT_FINITE',
+        details: { field: 'baseForecasts' },
+      });
+  });
+
+  it('a hole in a sparse nodes array is refused (it became a child of nodes[0] with id undefined)', async () => {
+    const sparse = [{ id: 'T', parent: null }, undefined, { id: 'b', parent: 'T' }];
+    delete sparse[1];
+    await expect(ts.reconcile(sparse as unknown as HierarchyNode[], [[1], [2], [3]], { method: 'bottom-up' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { field: 'nodes[1]' },
+    });
+  });
+});
+
+describe('reconcile: size limit', () => {
+  it('more than MAX_HIERARCHY_NODES (1000) nodes is TOO_LARGE (4000 were accepted: minutes of synchronous MinT)', async () => {
+    const nodes: HierarchyNode[] = [{ id: 'r', parent: null }];
+    for (let i = 0; i < 1000; i++) nodes.push({ id: `l${i}`, parent: 'r' });
+    await expect(ts.reconcile(nodes, new Float64Array(nodes.length), { method: 'bottom-up' })).rejects.toMatchObject({
+      code: 'TOO_LARGE',
+      details: { field: 'nodes' },
+    });
+    const r = await ts.reconcile(nodes.slice(0, 1000), new Float64Array(1000), { method: 'ols' });
+    expect(r.mean.length).toBe(1000);
+  });
+});

@@ -15,7 +15,7 @@
  * `0123456789bcdefghjkmnpqrstuvwxyz`.
  */
 import { WaybillError } from '../../errors.js';
-import { describeValue } from '../options.js';
+import { assertNotDetached, describeValue } from '../options.js';
 import type { PointsInput } from './types.js';
 import { EARTH_RADIUS_M } from './types.js';
 import { validatePoints } from './validate.js';
@@ -36,6 +36,17 @@ export const GEOHASH_MAX_PRECISION = 12;
 export const GEOHASH_MAX_NUMERIC_PRECISION = 10;
 /** Default cap on the number of cells {@link geohashCover} may return. */
 export const DEFAULT_MAX_COVER_CELLS = 100_000;
+/**
+ * Largest `maxCells` {@link geohashCover} accepts: a cover of more ids than this would not fit in
+ * memory (a whole-world cover at precision 10 is 2^50 cells), so a larger cap is refused rather
+ * than trusted.
+ */
+export const MAX_COVER_CELLS = 10_000_000;
+/**
+ * Smallest grid cell side, metres: 500 km / 1 mm = 5e8 rows or columns, within the Int32 range
+ * of {@link GridAssignResult.rows} (a smaller cell overflowed it, and rows / cols disagreed with ids).
+ */
+export const GRID_MIN_SIZE_M = 0.001;
 /** Farthest a point may lie from a grid's origin, metres (the projection's error grows beyond). */
 export const GRID_MAX_DISTANCE_M = 500_000;
 /** Largest |latitude| of a grid origin: nearer the poles cos(lat) changes too fast for one scale. */
@@ -84,7 +95,7 @@ export interface BBox {
 export interface GridSpec {
   /** (lat, lng) degrees; |lat| <= 80. Row 0, column 0 has this point as its south-west corner. */
   origin: readonly [number, number];
-  /** Cell side, metres (> 0). */
+  /** Cell side, metres: {@link GRID_MIN_SIZE_M} (1 mm) to {@link GRID_MAX_DISTANCE_M} (500 km). */
   sizeMeters: number;
   /** Sphere radius, metres (default 6 371 008.8). */
   radius?: number;
@@ -324,9 +335,14 @@ export function geohashCover(bbox: BBox, precision: number, options?: { maxCells
     throw new WaybillError('INVALID_ARGUMENT', `bbox.minLat ${minLat} is above bbox.maxLat ${maxLat}`, { argument: 'bbox.minLat' });
   }
   checkPrecision(precision);
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new WaybillError('INVALID_ARGUMENT', `options must be an object { maxCells }, got ${describeValue(options)}`, {
+      argument: 'options',
+    });
+  }
   const maxCells = options?.maxCells ?? DEFAULT_MAX_COVER_CELLS;
-  if (typeof maxCells !== 'number' || !Number.isInteger(maxCells) || maxCells < 1) {
-    throw new WaybillError('INVALID_ARGUMENT', `maxCells must be a positive integer, got ${describeValue(maxCells)}`, {
+  if (typeof maxCells !== 'number' || !Number.isInteger(maxCells) || maxCells < 1 || maxCells > MAX_COVER_CELLS) {
+    throw new WaybillError('INVALID_ARGUMENT', `maxCells must be an integer in 1..${MAX_COVER_CELLS}, got ${describeValue(maxCells)}`, {
       argument: 'maxCells',
     });
   }
@@ -375,10 +391,12 @@ function checkGrid(grid: GridSpec): Grid {
   const lat0 = checkCoordinate(origin[0], 'grid.origin', -GRID_MAX_ORIGIN_LAT, GRID_MAX_ORIGIN_LAT);
   const lng0 = checkCoordinate(origin[1], 'grid.origin', -180, 180);
   const size = grid.sizeMeters as unknown;
-  if (typeof size !== 'number' || !Number.isFinite(size) || size <= 0) {
-    throw new WaybillError('INVALID_ARGUMENT', `grid.sizeMeters must be a positive finite number of metres, got ${describeValue(size)}`, {
-      argument: 'grid.sizeMeters',
-    });
+  if (typeof size !== 'number' || !Number.isFinite(size) || size < GRID_MIN_SIZE_M || size > GRID_MAX_DISTANCE_M) {
+    throw new WaybillError(
+      'INVALID_ARGUMENT',
+      `grid.sizeMeters must be a number of metres in [${GRID_MIN_SIZE_M}, ${GRID_MAX_DISTANCE_M}], got ${describeValue(size)}`,
+      { argument: 'grid.sizeMeters' },
+    );
   }
   const radius = grid.radius ?? EARTH_RADIUS_M;
   if (typeof radius !== 'number' || !Number.isFinite(radius) || radius <= 0) {
@@ -449,6 +467,8 @@ export function gridCells(rows: ArrayLike<number>, cols: ArrayLike<number>, grid
     if (!Array.isArray(a) && !(a instanceof Int32Array)) {
       throw new WaybillError('INVALID_ARGUMENT', `${name} must be an Int32Array or an array of integers`, { argument: name });
     }
+    // A transferred buffer read as no cells: an empty answer instead of an error.
+    assertNotDetached(a, name, 'argument');
   }
   if (rows.length !== cols.length) {
     throw new WaybillError('INVALID_LENGTH', `rows has ${rows.length} elements, cols ${cols.length}`, {
@@ -507,6 +527,7 @@ export function aggregateCells(ids: readonly string[], values?: Float64Array | r
     if (!(values instanceof Float64Array) && !Array.isArray(values)) {
       throw new WaybillError('INVALID_ARGUMENT', 'values must be a Float64Array or an array of numbers', { argument: 'values' });
     }
+    assertNotDetached(values, 'values', 'argument');
     if (values.length !== n) {
       throw new WaybillError('INVALID_LENGTH', `values has ${values.length} elements; ids has ${n}`, {
         argument: 'values',
@@ -540,6 +561,13 @@ export function aggregateCells(ids: readonly string[], values?: Float64Array | r
         });
       }
       sums[s] = (sums[s] as number) + v;
+      // Finite values can still sum past the float64 range: an error, not Infinity.
+      if (!Number.isFinite(sums[s])) {
+        throw new WaybillError('NOT_FINITE', `the sum of values for cell ${JSON.stringify(id)} overflows float64 at values[${i}]`, {
+          argument: 'values',
+          index: i,
+        });
+      }
     }
   }
   const order = [...slot.keys()].sort();

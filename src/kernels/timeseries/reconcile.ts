@@ -45,8 +45,14 @@ export interface Hierarchy {
   depths: Int32Array;
 }
 
-/** Largest hierarchy reconciled by the dense reference (S is n x m; MinT factorises an n x n matrix). */
-export const MAX_HIERARCHY_NODES = 4000;
+/**
+ * Largest hierarchy reconciled by the dense reference (S is n x m; MinT factorises an n x n
+ * matrix and solves it for m columns, O(n^2 m)). The work runs synchronously on the caller's
+ * thread: a root over 999 leaves takes ~2.7 s with MinT (~0.35 s OLS) on one core; at the former
+ * limit of 4000 a root over 1999 leaves already took ~31 s, and 3999 leaves would take about 4
+ * minutes by the cubic growth.
+ */
+export const MAX_HIERARCHY_NODES = 1000;
 
 /**
  * Checks a hierarchy (one root, every parent known, no cycle, no duplicate id) and builds its
@@ -59,7 +65,10 @@ export function buildHierarchy(nodes: ReadonlyArray<HierarchyNode>): Hierarchy {
   if (n > MAX_HIERARCHY_NODES)
     throw new WaybillError('TOO_LARGE', `${n} nodes: the dense reconciliation takes at most ${MAX_HIERARCHY_NODES}`, { field: 'nodes' });
   const index = new Map<string, number>();
-  nodes.forEach((node, i) => {
+  // An index loop, not forEach: forEach skips the holes of a sparse array, which were then taken
+  // for children of nodes[0] with an undefined id.
+  for (let i = 0; i < n; i++) {
+    const node = nodes[i] as unknown as HierarchyNode;
     if (typeof node !== 'object' || node === null)
       throw new WaybillError('INVALID_ARGUMENT', `nodes[${i}] must be an object { id, parent }`, { field: `nodes[${i}]` });
     if (typeof node.id !== 'string' || node.id === '')
@@ -70,7 +79,7 @@ export function buildHierarchy(nodes: ReadonlyArray<HierarchyNode>): Hierarchy {
         field: `nodes[${i}].id`,
       });
     index.set(node.id, i);
-  });
+  }
   const parents = new Int32Array(n);
   let root = -1;
   nodes.forEach((node, i) => {
@@ -228,13 +237,17 @@ export function shrinkCovariance(residuals: Float64Array, n: number, T: number):
   const W = new Float64Array(n * n);
   const sd = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let t = 0; t < T; t++) s += (residuals[i * T + t] as number) ** 2;
-    if (!(s > 0))
+    // Sum of squares of e / max|e|: squaring e itself underflowed to 0 below ~1e-154 (refused as
+    // all zero) and overflowed to Infinity above ~1e154.
+    let mx = 0;
+    for (let t = 0; t < T; t++) mx = Math.max(mx, Math.abs(residuals[i * T + t] as number));
+    if (!(mx > 0))
       throw new WaybillError('INVALID_ARGUMENT', `residuals[${i}] are all zero: its variance is 0 and W is singular`, {
         field: `residuals[${i}]`,
       });
-    sd[i] = Math.sqrt(s / T);
+    let s = 0;
+    for (let t = 0; t < T; t++) s += ((residuals[i * T + t] as number) / mx) ** 2;
+    sd[i] = mx * Math.sqrt(s / T);
   }
   // Standardised residuals z = e / sd; r_ij = mean_t z_i z_j; Var(r_ij) = sum_t (z_i z_j - r_ij)^2 / (T (T - 1)).
   const z = new Float64Array(n * T);
@@ -310,12 +323,18 @@ export function reconcileGls(
   const out = new Float64Array(n * horizon);
   const rhs = new Float64Array(m);
   for (let k = 0; k < horizon; k++) {
+    // G is linear: solve for ŷ / max|ŷ| and scale back, so that sums of forecasts near the top
+    // of the float64 range do not overflow to Infinity (and NaN) on the way.
+    let scale = 0;
+    for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(yhat[i * horizon + k] as number));
+    if (scale === 0) scale = 1;
     rhs.fill(0);
     for (let i = 0; i < n; i++) {
-      const y = yhat[i * horizon + k] as number;
+      const y = (yhat[i * horizon + k] as number) / scale;
       for (let j = 0; j < m; j++) rhs[j] = (rhs[j] as number) + (X[i * m + j] as number) * y;
     }
     choleskySolve(A, m, rhs);
+    for (let j = 0; j < m; j++) rhs[j] = (rhs[j] as number) * scale;
     writeCoherent(h, rhs, out, horizon, k);
   }
   return out;
@@ -366,6 +385,19 @@ export function reconcileForecasts(
   baseForecasts: unknown,
   options: ReconcileOptions,
 ): ReconcileOutput {
+  const out = reconcileUnchecked(nodes, baseForecasts, options);
+  // Finite inputs can still sum past the float64 range (two leaves of 1e308): an error, not Infinity or NaN.
+  for (let k = 0; k < out.mean.length; k++)
+    if (!Number.isFinite(out.mean[k])) {
+      const i = Math.floor(k / out.horizon);
+      throw new WaybillError('NOT_FINITE', `the coherent forecast of node ${i} overflows float64 (${out.mean[k]}): rescale baseForecasts`, {
+        field: 'baseForecasts',
+      });
+    }
+  return out;
+}
+
+function reconcileUnchecked(nodes: ReadonlyArray<HierarchyNode>, baseForecasts: unknown, options: ReconcileOptions): ReconcileOutput {
   const method: unknown = options.method;
   if (!RECONCILE_METHODS.includes(method as ReconcileMethod))
     throw new WaybillError('INVALID_ARGUMENT', `method must be one of ${RECONCILE_METHODS.join(', ')}, got ${String(method)}`, {
@@ -394,14 +426,23 @@ export function reconcileForecasts(
         throw new WaybillError('INVALID_ARGUMENT', "method 'top-down' needs history (n x T, node order)", { field: 'history' });
       const { values: hist, cols: T } = readMatrix(options.history, n, 'history');
       const proportions = new Float64Array(m);
+      // Averages of history / max|history| (the proportions do not change): sums of values near
+      // the top of the float64 range overflowed to Infinity and the proportions to NaN.
+      let mx = 0;
+      h.leaves.forEach((leaf) => {
+        for (let t = 0; t < T; t++) mx = Math.max(mx, Math.abs(hist[leaf * T + t] as number));
+      });
       let total = 0;
+      let totalAbs = 0;
       h.leaves.forEach((leaf, j) => {
         let s = 0;
-        for (let t = 0; t < T; t++) s += hist[leaf * T + t] as number;
+        for (let t = 0; t < T; t++) s += (hist[leaf * T + t] as number) / mx;
         proportions[j] = s / T;
         total += s / T;
+        totalAbs += Math.abs(s / T);
       });
-      if (!(total !== 0))
+      // A total that cancels to (nearly) 0 turns rounding into huge proportions of either sign.
+      if (!(Math.abs(total) > totalAbs * 1e-10))
         throw new WaybillError('INVALID_ARGUMENT', 'the bottom series of history average to 0 in total: no proportions', {
           field: 'history',
         });
@@ -427,6 +468,11 @@ export function reconcileForecasts(
       const { values: res, cols: T } = readMatrix(options.residuals, n, 'residuals');
       if (T < 2)
         throw new WaybillError('INVALID_LENGTH', `residuals need at least 2 time points per node, got ${T}`, { field: 'residuals' });
+      // W / c^2 for c = max|residual| gives the same G and lambda; W itself overflowed to Infinity
+      // (refused as singular) for residuals above ~1e154.
+      let c = 0;
+      for (let k = 0; k < res.length; k++) c = Math.max(c, Math.abs(res[k] as number));
+      if (c > 0) for (let k = 0; k < res.length; k++) res[k] = (res[k] as number) / c;
       const { W, lambda } = shrinkCovariance(res, n, T);
       return { ...base, mean: reconcileGls(h, yhat, horizon, { full: W }), method: 'mint-shrink', lambda };
     }
