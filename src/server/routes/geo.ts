@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Engine } from '../../engine.js';
 import { WaybillError } from '../../errors.js';
+import { GRID_MAX_DISTANCE_M, GRID_MIN_SIZE_M } from '../../kernels/geo/cells.js';
 import type { RunRecord } from '../../kernels/geo/types.js';
 import { clientGone } from '../client-gone.js';
 import { BackendName, BackendUsed, errorResponses, Point, Timings } from '../schemas.js';
@@ -86,7 +87,7 @@ const GridScheme = Type.Object(
         description: '[lat, lng] degrees, |lat| <= 80: south-west corner of cell 0:0',
       }),
     ),
-    sizeMeters: Type.Number({ exclusiveMinimum: 0, description: 'cell side, metres' }),
+    sizeMeters: Type.Number({ minimum: GRID_MIN_SIZE_M, maximum: GRID_MAX_DISTANCE_M, description: 'cell side, metres (1 mm to 500 km)' }),
   },
   { additionalProperties: false },
 );
