@@ -11,6 +11,7 @@
  * after maxIterations.
  */
 import { WaybillError } from '../../errors.js';
+import { choleskyInPlace, choleskySolveInPlace } from '../linalg.js';
 import { checkBinaryLabels, checkFeatures, checkLabels, intOption, MAX_LOGISTIC_VALUE, numOption } from './validate.js';
 
 export interface LogisticRegressionOptions {
@@ -42,29 +43,11 @@ function softplus(z: number): number {
   return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
 }
 
-/** Solves A x = b in place (b becomes x) for symmetric positive definite A (d x d); false if not PD. */
+/** Solves A x = b in place (b becomes x) for symmetric positive definite A (d x d, left as it is); false if not PD. */
 function choleskySolve(a: Float64Array, b: Float64Array, d: number): boolean {
-  const l = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = a[i * d + j] as number;
-      for (let k = 0; k < j; k++) s -= (l[i * d + k] as number) * (l[j * d + k] as number);
-      if (i === j) {
-        if (!(s > 0)) return false;
-        l[i * d + i] = Math.sqrt(s);
-      } else l[i * d + j] = s / (l[j * d + j] as number);
-    }
-  }
-  for (let i = 0; i < d; i++) {
-    let s = b[i] as number;
-    for (let k = 0; k < i; k++) s -= (l[i * d + k] as number) * (b[k] as number);
-    b[i] = s / (l[i * d + i] as number);
-  }
-  for (let i = d - 1; i >= 0; i--) {
-    let s = b[i] as number;
-    for (let k = i + 1; k < d; k++) s -= (l[k * d + i] as number) * (b[k] as number);
-    b[i] = s / (l[i * d + i] as number);
-  }
+  const l = Float64Array.from(a);
+  if (choleskyInPlace(l, d)) return false;
+  choleskySolveInPlace(l, d, b);
   return true;
 }
 

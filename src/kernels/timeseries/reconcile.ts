@@ -19,6 +19,7 @@
  * (choleskyOrThrow) rather than solved into amplified rounding noise.
  */
 import { WaybillError } from '../../errors.js';
+import { choleskyInPlace, choleskySolveInPlace } from '../linalg.js';
 
 export type ReconcileMethod = 'bottom-up' | 'top-down' | 'ols' | 'wls-struct' | 'mint-shrink';
 export const RECONCILE_METHODS: readonly ReconcileMethod[] = ['bottom-up', 'top-down', 'ols', 'wls-struct', 'mint-shrink'];
@@ -196,34 +197,13 @@ export function readMatrix(input: unknown, rows: number, field: string, cols?: n
 export function choleskyOrThrow(A: Float64Array, k: number, what: string, field: string): void {
   let maxDiag = 0;
   for (let i = 0; i < k; i++) maxDiag = Math.max(maxDiag, A[i * k + i] as number);
-  const floor = maxDiag * 1e-10;
-  for (let j = 0; j < k; j++) {
-    let d = A[j * k + j] as number;
-    for (let p = 0; p < j; p++) d -= (A[j * k + p] as number) ** 2;
-    if (!(d > floor) || !Number.isFinite(d))
-      throw new WaybillError('INVALID_ARGUMENT', `${what} is singular or too ill-conditioned to solve (pivot ${j} is ${d})`, { field });
-    const l = Math.sqrt(d);
-    A[j * k + j] = l;
-    for (let i = j + 1; i < k; i++) {
-      let s = A[i * k + j] as number;
-      for (let p = 0; p < j; p++) s -= (A[i * k + p] as number) * (A[j * k + p] as number);
-      A[i * k + j] = s / l;
-    }
-  }
-}
-
-/** Solves L L' x = b in place for a factor from choleskyOrThrow (b: k values, stride 1). */
-function choleskySolve(L: Float64Array, k: number, b: Float64Array): void {
-  for (let i = 0; i < k; i++) {
-    let s = b[i] as number;
-    for (let p = 0; p < i; p++) s -= (L[i * k + p] as number) * (b[p] as number);
-    b[i] = s / (L[i * k + i] as number);
-  }
-  for (let i = k - 1; i >= 0; i--) {
-    let s = b[i] as number;
-    for (let p = i + 1; p < k; p++) s -= (L[p * k + i] as number) * (b[p] as number);
-    b[i] = s / (L[i * k + i] as number);
-  }
+  const failed = choleskyInPlace(A, k, maxDiag * 1e-10);
+  if (failed)
+    throw new WaybillError(
+      'INVALID_ARGUMENT',
+      `${what} is singular or too ill-conditioned to solve (pivot ${failed.pivot} is ${failed.value})`,
+      { field },
+    );
 }
 
 /**
@@ -307,7 +287,7 @@ export function reconcileGls(
     const col = new Float64Array(n);
     for (let j = 0; j < m; j++) {
       for (let i = 0; i < n; i++) col[i] = S[i * m + j] as number;
-      choleskySolve(Lw, n, col);
+      choleskySolveInPlace(Lw, n, col);
       for (let i = 0; i < n; i++) X[i * m + j] = col[i] as number;
     }
   }
@@ -333,7 +313,7 @@ export function reconcileGls(
       const y = (yhat[i * horizon + k] as number) / scale;
       for (let j = 0; j < m; j++) rhs[j] = (rhs[j] as number) + (X[i * m + j] as number) * y;
     }
-    choleskySolve(A, m, rhs);
+    choleskySolveInPlace(A, m, rhs);
     for (let j = 0; j < m; j++) rhs[j] = (rhs[j] as number) * scale;
     writeCoherent(h, rhs, out, horizon, k);
   }
