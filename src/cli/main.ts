@@ -69,6 +69,11 @@ commands:
                                                 --lambda: L2 on leaf values; --min-data: rows a leaf;
                                                 --cat-smooth / --min-data-per-group / --max-cat-threshold /
                                                 --cat-l2 / --max-cat-to-onehot: categorical splits)
+          [--treatment col [--control value] [--uplift-method t-learner|s-learner|x-learner]]
+                                                with --treatment: an uplift model of a randomised test (the
+                                                column's --control value, default 0, is arm 0; the others
+                                                arms 1..K); prints each treatment's Qini and effect on the
+                                                held-out rows; waybill predict gives the effects per row
   predict <model.json> <file.csv> [--out preds.csv] [--id col] [--raw] [--iterations N]
           [--contributions saabas|treeshap] [--json]
                                                 score a CSV with a GBDT model (waybill train's JSON maps the
@@ -109,6 +114,9 @@ const TRAIN_FLAGS = [
   'cat-l2',
   'max-cat-to-onehot',
   'json',
+  'treatment',
+  'control',
+  'uplift-method',
 ];
 export const COMMAND_FLAGS: Record<string, { flags: readonly string[]; positionals: number }> = {
   info: { flags: ['json', 'workers'], positionals: 0 },
@@ -201,6 +209,9 @@ async function main(argv: string[]): Promise<void> {
         'cat-l2': { type: 'string' },
         'max-cat-to-onehot': { type: 'string' },
         id: { type: 'string' },
+        treatment: { type: 'string' },
+        control: { type: 'string' },
+        'uplift-method': { type: 'string' },
         raw: { type: 'boolean' },
         contributions: { type: 'string' },
       },
@@ -368,12 +379,33 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'train': {
       const { parseTrainArgs, trainFile } = await import('./train.js');
-      const args = parseTrainArgs(parsed.positionals[0], parsed.values as Record<string, string | boolean | undefined>);
+      const values = parsed.values as Record<string, string | boolean | undefined>;
+      const args = parseTrainArgs(parsed.positionals[0], values);
       if (typeof args === 'string') {
         console.error(`waybill: ${args}\n\n${USAGE}`);
         process.exit(2);
       }
-      await trainFile(args);
+      const treatment = values.treatment;
+      if (typeof treatment !== 'string') {
+        for (const flag of ['control', 'uplift-method']) if (values[flag] !== undefined) usageError(`--${flag} needs --treatment <column>`);
+        await trainFile(args);
+        return;
+      }
+      // Uplift: the outcome decides the base models' objective (0 / 1: logistic, else L2).
+      for (const flag of ['objective', 'alpha', 'early-stop'])
+        if (values[flag] !== undefined)
+          usageError(`--${flag} does not apply with --treatment (uplift models take the outcome's objective)`);
+      const method = (values['uplift-method'] ?? 't-learner') as string;
+      const { UPLIFT_METHODS } = await import('../kernels/ml/uplift.js');
+      if (!(UPLIFT_METHODS as readonly string[]).includes(method))
+        usageError(`--uplift-method must be one of ${UPLIFT_METHODS.join(', ')}, got '${method}'`);
+      const { trainUpliftFile } = await import('./train-uplift.js');
+      await trainUpliftFile({
+        ...args,
+        treatment,
+        ...(typeof values.control === 'string' ? { control: values.control } : {}),
+        method: method as 't-learner' | 's-learner' | 'x-learner',
+      });
       return;
     }
     case 'predict': {

@@ -26,6 +26,8 @@ import type { ContributionMethod, GbdtModel } from '../kernels/ml/gbdt.js';
 import { loadGbdtModelBinary } from '../kernels/ml/gbdt-binary.js';
 import { loadGbdtModel } from '../kernels/ml/gbdt-json.js';
 import type { ObjectiveName } from '../kernels/ml/objectives.js';
+import { loadUpliftModel, UPLIFT_FORMAT, type UpliftModel } from '../kernels/ml/uplift.js';
+import { evaluateUplift } from '../kernels/ml/uplift-metrics.js';
 import { checkWritable } from './out-path.js';
 import { type ColumnInfo, objectiveMetrics, parseCsv } from './train.js';
 
@@ -243,6 +245,8 @@ export function csvToFeatures(rows: string[][], schema: FeatureSchema, idColumn?
 /** Runs `waybill predict`; returns the summary it reports (for tests and --json). */
 export async function predictFile(args: PredictArgs): Promise<Record<string, unknown>> {
   if (args.json && args.out === undefined) bad('--json prints the summary on stdout: give --out for the predictions', { field: 'out' });
+  const uplift = readUpliftModelFile(args.model);
+  if (uplift) return predictUpliftFile(args, uplift);
   const { model, schema } = readModelFile(args.model);
   if (args.iterations !== undefined && args.iterations > model.trees.length)
     bad(`--iterations ${args.iterations}: the model has ${model.trees.length} trees`, { field: 'iterations' });
@@ -350,6 +354,134 @@ export async function predictFile(args: PredictArgs): Promise<Record<string, unk
               .map(([k, x]) => `${k} ${x.toPrecision(5)}`)
               .join(', ')}\n`
           : '') +
+        (args.out !== undefined ? `predictions written to ${args.out}\n` : ''),
+    );
+  }
+  return summary;
+}
+
+/** An uplift model file (`waybill-uplift` JSON, as `waybill train --treatment` writes it), else undefined. */
+function readUpliftModelFile(path: string): { model: UpliftModel; schema: FeatureSchema; treatment?: string; arms: string[] } | undefined {
+  let doc: { format?: unknown; dataset?: { treatment?: unknown; arms?: unknown } };
+  try {
+    const bytes = readFileSync(path);
+    if (bytes.subarray(0, 1).toString('latin1') !== '{') return undefined;
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined; // readModelFile says what is wrong
+  }
+  if (doc?.format !== UPLIFT_FORMAT) return undefined;
+  const model = loadUpliftModel(doc);
+  const base = model.outcomeModels[0] as GbdtModel;
+  const p = model.numFeatures;
+  // The features as the base models see them (the S-learner's arm column, the last, left out).
+  const features = {
+    numFeatures: p,
+    categoricalFeatures: base.categoricalFeatures.filter((f) => f < p),
+    ...(model.featureNames ? { featureNames: model.featureNames } : {}),
+  } as GbdtModel;
+  const schema = schemaOf(features, doc.dataset, path);
+  const d = doc.dataset ?? {};
+  const names =
+    Array.isArray(d.arms) && d.arms.length === model.arms && d.arms.every((a) => typeof a === 'string') ? (d.arms as string[]) : undefined;
+  const arms = names ?? Array.from({ length: model.arms }, (_, k) => String(k));
+  return { model, schema, ...(typeof d.treatment === 'string' ? { treatment: d.treatment } : {}), arms };
+}
+
+/**
+ * `waybill predict` of an uplift model: per row the id (--id), `uplift_<arm>` for each treatment
+ * (its predicted effect on the outcome against control) and `best_arm` (the arm with the largest
+ * positive effect, else the control's name). When the CSV has the target and the treatment
+ * columns, each treatment is evaluated against control there (Qini, effect on the top 30 % and
+ * on all rows).
+ */
+async function predictUpliftFile(
+  args: PredictArgs,
+  u: { model: UpliftModel; schema: FeatureSchema; treatment?: string; arms: string[] },
+): Promise<Record<string, unknown>> {
+  for (const [flag, v] of [
+    ['raw', args.raw],
+    ['iterations', args.iterations],
+    ['contributions', args.contributions],
+  ] as const)
+    if (v !== undefined && v !== false) bad(`--${flag} applies to GBDT models, not to uplift models`, { field: flag });
+  let text: string;
+  try {
+    text = readFileSync(args.file, 'utf8');
+  } catch (err) {
+    bad(`cannot read ${args.file}: ${(err as Error).message}`, { field: 'file', path: args.file });
+  }
+  const rows = parseCsv(text);
+  const table = csvToFeatures(rows, u.schema, args.id);
+  if (args.out !== undefined) checkWritable(args.out);
+  const engine = createEngine({ workers: 0 });
+  let pred: Awaited<ReturnType<typeof engine.kernels.ml.predictUplift>>;
+  const t0 = performance.now();
+  try {
+    pred = await engine.kernels.ml.predictUplift(u.model, table.features, table.numFeatures);
+  } finally {
+    await engine.close();
+  }
+  const ms = performance.now() - t0;
+  const K = pred.treatments;
+  const lines = [
+    [...(table.ids ? [args.id as string] : []), ...u.arms.slice(1).map((a) => `uplift_${a}`), 'best_arm'].map(csvCell).join(','),
+  ];
+  for (let i = 0; i < table.rows; i++) {
+    const cells = table.ids ? [csvCell(table.ids[i] as string)] : [];
+    for (let k = 0; k < K; k++) cells.push(numberCell(pred.uplift[i * K + k] as number));
+    cells.push(csvCell(u.arms[pred.bestArm[i] as number] as string));
+    lines.push(cells.join(','));
+  }
+  // Evaluation when the CSV holds the target and the treatment (with values the model knows).
+  const evaluation: Array<Record<string, unknown>> = [];
+  const header = (rows[0] ?? []).map((h) => h.trim());
+  const tc = u.treatment === undefined ? -1 : header.indexOf(u.treatment);
+  if (table.labels && tc >= 0) {
+    const armIndex = new Map(u.arms.map((a, k) => [a, k]));
+    const arm = rows.slice(1).map((r) => armIndex.get((r[tc] ?? '').trim()) ?? -1);
+    for (let k = 1; k <= K; k++) {
+      const idx: number[] = [];
+      arm.forEach((a, i) => {
+        if ((a === 0 || a === k) && Number.isFinite(table.labels?.[i] as number)) idx.push(i);
+      });
+      if (!idx.some((i) => arm[i] === k) || !idx.some((i) => arm[i] === 0)) continue;
+      const e = evaluateUplift(
+        Float64Array.from(idx, (i) => pred.uplift[i * K + k - 1] as number),
+        idx.map((i) => (arm[i] === k ? 1 : 0)),
+        Float64Array.from(idx, (i) => table.labels?.[i] as number),
+        { fractions: [0.3, 1] },
+      );
+      evaluation.push({ arm: u.arms[k], rows: e.rows, qini: e.qini, upliftTop30: e.upliftAt[0]?.uplift, ate: e.ate });
+    }
+  }
+  const summary: Record<string, unknown> = {
+    model: args.model,
+    file: args.file,
+    rows: table.rows,
+    features: table.numFeatures,
+    method: u.model.method,
+    arms: u.arms,
+    backend: pred.backend,
+    ms,
+    unseenCategories: table.unseen,
+    ...(evaluation.length ? { evaluation } : {}),
+    ...(args.out !== undefined ? { out: args.out } : {}),
+  };
+  const csv = `${lines.join('\n')}\n`;
+  if (args.out !== undefined) writeFileSync(args.out, csv);
+  else process.stdout.write(csv);
+  if (args.json) console.log(JSON.stringify(summary));
+  else {
+    const f = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x.toPrecision(4) : '-');
+    process.stderr.write(
+      `${table.rows} rows scored with the ${u.model.method} uplift model on the ${pred.backend} backend in ${ms.toFixed(1)} ms\n` +
+        evaluation
+          .map(
+            (e) =>
+              `${e.arm} vs '${u.arms[0]}' (${e.rows} rows): Qini ${f(e.qini)}, effect top 30 % ${f(e.upliftTop30)}, all rows ${f(e.ate)}\n`,
+          )
+          .join('') +
         (args.out !== undefined ? `predictions written to ${args.out}\n` : ''),
     );
   }

@@ -270,8 +270,25 @@ export function parseTrainArgs(file: string | undefined, v: Record<string, strin
   };
 }
 
+/**
+ * The seeded split of `waybill train`: the last `fraction` of a mulberry32(seed) permutation of
+ * the n rows is held out (at most n - 1 rows); each part keeps file order.
+ */
+export function seededHoldout(n: number, fraction: number, seed: number): { train: Int32Array; valid: Int32Array } {
+  const rng = mulberry32(seed);
+  const perm = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const x = perm[i] as number;
+    perm[i] = perm[j] as number;
+    perm[j] = x;
+  }
+  const nValid = Math.min(n - 1, Math.round(fraction * n));
+  return { train: perm.slice(0, n - nValid).sort(), valid: perm.slice(n - nValid).sort() };
+}
+
 /** Rows of a table by index list (row-major copy). */
-function takeRows(t: CsvTable, rows: Int32Array): { features: Float64Array; numFeatures: number; labels: Float64Array } {
+export function takeRows(t: CsvTable, rows: Int32Array): { features: Float64Array; numFeatures: number; labels: Float64Array } {
   const p = t.numFeatures;
   const features = new Float64Array(rows.length * p);
   const labels = new Float64Array(rows.length);
@@ -282,7 +299,7 @@ function takeRows(t: CsvTable, rows: Int32Array): { features: Float64Array; numF
   return { features, numFeatures: p, labels };
 }
 
-function formatSeconds(s: number): string {
+export function formatSeconds(s: number): string {
   return s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${s.toFixed(1)} s`;
 }
 
@@ -297,18 +314,10 @@ export async function trainFile(args: TrainArgs): Promise<Record<string, unknown
   const table = csvToTable(parseCsv(text), { target: args.target, categorical: args.categorical, drop: args.drop });
   checkWritable(args.out);
   const n = table.labels.length;
-  // Seeded split: the last validFraction of a permutation is held out; each part keeps file order.
-  const rng = mulberry32(args.seed);
-  const perm = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const x = perm[i] as number;
-    perm[i] = perm[j] as number;
-    perm[j] = x;
-  }
-  const nValid = Math.min(n - 1, Math.round(args.validFraction * n));
-  const train = takeRows(table, perm.slice(0, n - nValid).sort());
-  const valid = nValid > 0 ? takeRows(table, perm.slice(n - nValid).sort()) : undefined;
+  const split = seededHoldout(n, args.validFraction, args.seed);
+  const nValid = split.valid.length;
+  const train = takeRows(table, split.train);
+  const valid = nValid > 0 ? takeRows(table, split.valid) : undefined;
   const objective: ObjectiveSpec =
     args.objective === 'quantile' ? { name: 'quantile', alpha: args.alpha ?? 0.5 } : { name: args.objective };
   const catNames = table.categoricalFeatures.map((f) => (table.columns[f] as ColumnInfo).name);
