@@ -81,6 +81,17 @@ export async function trainUpliftFile(args: UpliftTrainArgs): Promise<Record<str
   checkWritable(args.out);
   const n = table.labels.length;
   const split = seededHoldout(n, args.validFraction, args.seed);
+  // Every arm needs training rows: one the hold-out took whole would vanish from the model (or,
+  // the control, fail with the kernel's arm numbers), leaving the file's arm names misaligned.
+  const trainRows = new Array<number>(arms.length).fill(0);
+  for (const r of split.train) trainRows[arm[r] as number] = (trainRows[arm[r] as number] as number) + 1;
+  const missing = arms.filter((_, k) => trainRows[k] === 0);
+  if (missing.length > 0)
+    throw new WaybillError(
+      'INVALID_ARGUMENT',
+      `the ${args.treatment} value${missing.length === 1 ? '' : 's'} ${missing.map((a) => `'${a}'`).join(', ')} ha${missing.length === 1 ? 's' : 've'} no training rows (the --valid-fraction hold-out took all of them): every arm needs rows to train on; add rows or lower --valid-fraction`,
+      { field: 'treatment', arms: missing },
+    );
   const train = takeRows(table, split.train);
   const valid = split.valid.length > 0 ? takeRows(table, split.valid) : undefined;
   const names = table.columns.map((c) => c.name);
