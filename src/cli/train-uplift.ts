@@ -12,12 +12,13 @@
  * categories) that `waybill predict` reads.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { parseCsvRecords } from '../data/csv.js';
 import { createEngine } from '../engine.js';
 import { WaybillError } from '../errors.js';
 import { type UpliftMethod, upliftToJson } from '../kernels/ml/uplift.js';
 import { evaluateUplift } from '../kernels/ml/uplift-metrics.js';
 import { checkWritable } from './out-path.js';
-import { csvToTable, formatSeconds, parseCsv, seededHoldout, type TrainArgs, takeRows } from './train.js';
+import { csvToTable, formatSeconds, seededHoldout, type TrainArgs, takeRows } from './train.js';
 
 export interface UpliftTrainArgs extends TrainArgs {
   treatment: string;
@@ -25,14 +26,24 @@ export interface UpliftTrainArgs extends TrainArgs {
   method: UpliftMethod;
 }
 
-/** The arm of every row from the treatment column: control first, then the other values sorted. */
-function armsOf(rows: string[][], column: number, name: string, control: string | undefined): { arms: string[]; arm: Int32Array } {
+/**
+ * The arm of every row from the treatment column: control first, then the other values sorted.
+ * `lines[i]`: the file line row i starts on (a quoted newline above it shifts it).
+ */
+function armsOf(
+  rows: string[][],
+  lines: number[],
+  column: number,
+  name: string,
+  control: string | undefined,
+): { arms: string[]; arm: Int32Array } {
   const values = rows.slice(1).map((r, i) => {
     const v = (r[column] ?? '').trim();
+    const line = lines[i + 1] as number;
     if (v === '' || /^(na|nan|null)$/i.test(v))
-      throw new WaybillError('INVALID_ARGUMENT', `line ${i + 2}: the treatment '${name}' is missing: every row needs its arm`, {
+      throw new WaybillError('INVALID_ARGUMENT', `line ${line}: the treatment '${name}' is missing: every row needs its arm`, {
         field: 'treatment',
-        line: i + 2,
+        line,
       });
     return v;
   });
@@ -66,7 +77,7 @@ export async function trainUpliftFile(args: UpliftTrainArgs): Promise<Record<str
   } catch (err) {
     throw new WaybillError('INVALID_ARGUMENT', `cannot read ${args.file}: ${(err as Error).message}`, { field: 'file' });
   }
-  const rows = parseCsv(text);
+  const { rows, lines } = parseCsvRecords(text);
   const header = (rows[0] ?? []).map((h) => h.trim());
   const t = header.indexOf(args.treatment);
   if (t < 0)
@@ -77,7 +88,7 @@ export async function trainUpliftFile(args: UpliftTrainArgs): Promise<Record<str
   if (args.treatment === args.target)
     throw new WaybillError('INVALID_ARGUMENT', 'the treatment and the target must be different columns', { field: 'treatment' });
   const table = csvToTable(rows, { target: args.target, categorical: args.categorical, drop: [...args.drop, args.treatment] });
-  const { arms, arm } = armsOf(rows, t, args.treatment, args.control);
+  const { arms, arm } = armsOf(rows, lines, t, args.treatment, args.control);
   checkWritable(args.out);
   const n = table.labels.length;
   const split = seededHoldout(n, args.validFraction, args.seed);

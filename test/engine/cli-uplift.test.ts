@@ -152,6 +152,15 @@ describe('waybill train --treatment / predict (uplift)', { timeout: 60_000 }, ()
     }
   });
 
+  it('a missing treatment names its file line, counting quoted newlines above it', () => {
+    const file = join(dir, 'quoted.csv');
+    // Line 2 holds a quoted newline, so the row with the empty treatment starts on line 5.
+    writeFileSync(file, 'note,x,t,y\n"two\nlines",1,a,1\nplain,2,b,0\nempty,3,,1\nplain,4,a,0\n');
+    const r = waybill('train', file, '--target', 'y', '--treatment', 't', '--control', 'a', '--out', join(dir, 'q.json'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("waybill: INVALID_ARGUMENT: line 5: the treatment 't' is missing");
+  });
+
   it('a repeated header name is an error, not the first column silently taken', () => {
     const file = join(dir, 'dup.csv');
     writeFileSync(file, `${text.split('\n')[0]?.replace('id,', 'bought,')}\n${text.split('\n').slice(1).join('\n')}`);
