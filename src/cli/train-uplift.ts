@@ -50,6 +50,14 @@ function armsOf(
   const distinct = [...new Set(values)];
   const numeric = distinct.every((v) => Number.isFinite(Number(v)));
   distinct.sort(numeric ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // '1' and '1.0' (or '01') would be two arms of one number: one arm split in two, silently.
+  const same = numeric ? distinct.findIndex((v, k) => k > 0 && Number(v) === Number(distinct[k - 1])) : -1;
+  if (same > 0)
+    throw new WaybillError(
+      'INVALID_ARGUMENT',
+      `the treatment '${name}' writes one number two ways ('${distinct[same - 1]}' and '${distinct[same]}'): write each arm one way`,
+      { field: 'treatment', values: [distinct[same - 1], distinct[same]] },
+    );
   const c = control ?? (distinct.includes('0') ? '0' : undefined);
   if (c === undefined || !distinct.includes(c))
     throw new WaybillError(

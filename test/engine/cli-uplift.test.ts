@@ -161,6 +161,16 @@ describe('waybill train --treatment / predict (uplift)', { timeout: 60_000 }, ()
     expect(r.stderr).toContain("waybill: INVALID_ARGUMENT: line 5: the treatment 't' is missing");
   });
 
+  it('a numeric treatment writing one number two ways is an error, not two arms', () => {
+    const file = join(dir, 'spelt.csv');
+    const lines = ['x,t,y'];
+    for (let i = 0; i < 60; i++) lines.push(`${i},${['0', '1', i === 8 ? '1.0' : '1'][i % 3]},${i % 2}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const r = waybill('train', file, '--target', 'y', '--treatment', 't', '--rounds', '5', '--out', join(dir, 's.json'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("waybill: INVALID_ARGUMENT: the treatment 't' writes one number two ways ('1' and '1.0')");
+  });
+
   it('a repeated header name is an error, not the first column silently taken', () => {
     const file = join(dir, 'dup.csv');
     writeFileSync(file, `${text.split('\n')[0]?.replace('id,', 'bought,')}\n${text.split('\n').slice(1).join('\n')}`);
