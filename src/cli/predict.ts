@@ -90,7 +90,7 @@ export function readModelFile(path: string): { model: GbdtModel; schema: Feature
 function schemaOf(model: GbdtModel, dataset: unknown, path: string): FeatureSchema {
   const p = model.numFeatures;
   if (dataset !== undefined) {
-    const d = dataset as { columns?: unknown; target?: unknown };
+    const d = (typeof dataset === 'object' && dataset !== null ? dataset : {}) as { columns?: unknown; target?: unknown };
     const cols = d.columns;
     const wrong = (why: string): never => bad(`the model ${path}: dataset.columns ${why}`, { field: 'dataset.columns', path });
     if (!Array.isArray(cols) || cols.length !== p) wrong(`must list the model's ${p} feature columns`);
@@ -382,9 +382,24 @@ function readUpliftModelFile(path: string): { model: UpliftModel; schema: Featur
   } as GbdtModel;
   const schema = schemaOf(features, doc.dataset, path);
   const d = doc.dataset ?? {};
-  const names =
-    Array.isArray(d.arms) && d.arms.length === model.arms && d.arms.every((a) => typeof a === 'string') ? (d.arms as string[]) : undefined;
-  const arms = names ?? Array.from({ length: model.arms }, (_, k) => String(k));
+  // A dataset entry's arm names head the uplift_ columns and name best_arm: wrong ones are an
+  // error, not a silent fall-back to the arm numbers (or duplicate columns).
+  if (
+    d.arms !== undefined &&
+    !(
+      Array.isArray(d.arms) &&
+      d.arms.length === model.arms &&
+      d.arms.every((a) => typeof a === 'string') &&
+      new Set(d.arms).size === d.arms.length
+    )
+  )
+    bad(`the model ${path}: dataset.arms must list the model's ${model.arms} arm names (distinct strings, control first)`, {
+      field: 'dataset.arms',
+      path,
+    });
+  if (d.treatment !== undefined && typeof d.treatment !== 'string')
+    bad(`the model ${path}: dataset.treatment must be the treatment column's name`, { field: 'dataset.treatment', path });
+  const arms = (d.arms as string[] | undefined) ?? Array.from({ length: model.arms }, (_, k) => String(k));
   return { model, schema, ...(typeof d.treatment === 'string' ? { treatment: d.treatment } : {}), arms };
 }
 

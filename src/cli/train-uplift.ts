@@ -12,12 +12,13 @@
  * categories) that `waybill predict` reads.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { parseCsvRecords } from '../data/csv.js';
 import { createEngine } from '../engine.js';
 import { WaybillError } from '../errors.js';
 import { type UpliftMethod, upliftToJson } from '../kernels/ml/uplift.js';
 import { evaluateUplift } from '../kernels/ml/uplift-metrics.js';
 import { checkWritable } from './out-path.js';
-import { csvToTable, formatSeconds, parseCsv, seededHoldout, type TrainArgs, takeRows } from './train.js';
+import { csvToTable, formatSeconds, seededHoldout, type TrainArgs, takeRows } from './train.js';
 
 export interface UpliftTrainArgs extends TrainArgs {
   treatment: string;
@@ -25,20 +26,38 @@ export interface UpliftTrainArgs extends TrainArgs {
   method: UpliftMethod;
 }
 
-/** The arm of every row from the treatment column: control first, then the other values sorted. */
-function armsOf(rows: string[][], column: number, name: string, control: string | undefined): { arms: string[]; arm: Int32Array } {
+/**
+ * The arm of every row from the treatment column: control first, then the other values sorted.
+ * `lines[i]`: the file line row i starts on (a quoted newline above it shifts it).
+ */
+function armsOf(
+  rows: string[][],
+  lines: number[],
+  column: number,
+  name: string,
+  control: string | undefined,
+): { arms: string[]; arm: Int32Array } {
   const values = rows.slice(1).map((r, i) => {
     const v = (r[column] ?? '').trim();
+    const line = lines[i + 1] as number;
     if (v === '' || /^(na|nan|null)$/i.test(v))
-      throw new WaybillError('INVALID_ARGUMENT', `line ${i + 2}: the treatment '${name}' is missing: every row needs its arm`, {
+      throw new WaybillError('INVALID_ARGUMENT', `line ${line}: the treatment '${name}' is missing: every row needs its arm`, {
         field: 'treatment',
-        line: i + 2,
+        line,
       });
     return v;
   });
   const distinct = [...new Set(values)];
   const numeric = distinct.every((v) => Number.isFinite(Number(v)));
   distinct.sort(numeric ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // '1' and '1.0' (or '01') would be two arms of one number: one arm split in two, silently.
+  const same = numeric ? distinct.findIndex((v, k) => k > 0 && Number(v) === Number(distinct[k - 1])) : -1;
+  if (same > 0)
+    throw new WaybillError(
+      'INVALID_ARGUMENT',
+      `the treatment '${name}' writes one number two ways ('${distinct[same - 1]}' and '${distinct[same]}'): write each arm one way`,
+      { field: 'treatment', values: [distinct[same - 1], distinct[same]] },
+    );
   const c = control ?? (distinct.includes('0') ? '0' : undefined);
   if (c === undefined || !distinct.includes(c))
     throw new WaybillError(
@@ -66,7 +85,7 @@ export async function trainUpliftFile(args: UpliftTrainArgs): Promise<Record<str
   } catch (err) {
     throw new WaybillError('INVALID_ARGUMENT', `cannot read ${args.file}: ${(err as Error).message}`, { field: 'file' });
   }
-  const rows = parseCsv(text);
+  const { rows, lines } = parseCsvRecords(text);
   const header = (rows[0] ?? []).map((h) => h.trim());
   const t = header.indexOf(args.treatment);
   if (t < 0)
@@ -77,10 +96,21 @@ export async function trainUpliftFile(args: UpliftTrainArgs): Promise<Record<str
   if (args.treatment === args.target)
     throw new WaybillError('INVALID_ARGUMENT', 'the treatment and the target must be different columns', { field: 'treatment' });
   const table = csvToTable(rows, { target: args.target, categorical: args.categorical, drop: [...args.drop, args.treatment] });
-  const { arms, arm } = armsOf(rows, t, args.treatment, args.control);
+  const { arms, arm } = armsOf(rows, lines, t, args.treatment, args.control);
   checkWritable(args.out);
   const n = table.labels.length;
   const split = seededHoldout(n, args.validFraction, args.seed);
+  // Every arm needs training rows: one the hold-out took whole would vanish from the model (or,
+  // the control, fail with the kernel's arm numbers), leaving the file's arm names misaligned.
+  const trainRows = new Array<number>(arms.length).fill(0);
+  for (const r of split.train) trainRows[arm[r] as number] = (trainRows[arm[r] as number] as number) + 1;
+  const missing = arms.filter((_, k) => trainRows[k] === 0);
+  if (missing.length > 0)
+    throw new WaybillError(
+      'INVALID_ARGUMENT',
+      `the ${args.treatment} value${missing.length === 1 ? '' : 's'} ${missing.map((a) => `'${a}'`).join(', ')} ha${missing.length === 1 ? 's' : 've'} no training rows (the --valid-fraction hold-out took all of them): every arm needs rows to train on; add rows or lower --valid-fraction`,
+      { field: 'treatment', arms: missing },
+    );
   const train = takeRows(table, split.train);
   const valid = split.valid.length > 0 ? takeRows(table, split.valid) : undefined;
   const names = table.columns.map((c) => c.name);

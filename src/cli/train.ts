@@ -102,6 +102,15 @@ function compareValues(numeric: boolean): (a: string, b: string) => number {
 export function csvToTable(rows: string[][], options: { target: string; categorical?: string[]; drop?: string[] }): CsvTable {
   const header = (rows[0] ?? []).map((h) => h.trim());
   if (header.length === 0) throw new WaybillError('INVALID_ARGUMENT', 'the CSV is empty', { field: 'csv' });
+  // A repeated name would be matched to its first column only (target, --treatment, --drop, and
+  // waybill predict's columns by name), the other read silently as a feature.
+  const repeated = header.find((h, j) => header.indexOf(h) !== j);
+  if (repeated !== undefined)
+    throw new WaybillError('INVALID_ARGUMENT', `the header names column '${repeated}' more than once: give each column its own name`, {
+      field: 'csv',
+      column: repeated,
+      line: 1,
+    });
   const col = (name: string, what: string) => {
     const j = header.indexOf(name);
     if (j < 0)

@@ -339,6 +339,9 @@ export function parseOlistTable<T extends OlistTableName>(
   const header = (rows[0] ?? []).map((h) => h.trim());
   const missing = spec.columns.filter((col) => !header.includes(col.name)).map((col) => col.name);
   if (missing.length > 0) bad(file, 1, missing[0], `header lacks column(s) ${missing.join(', ')}`, { missing });
+  // A column named twice would be read from its first copy only, the other silently ignored.
+  const twice = spec.columns.find((col) => header.indexOf(col.name) !== header.lastIndexOf(col.name));
+  if (twice) bad(file, 1, twice.name, `header names column ${twice.name} more than once`);
   const at = spec.columns.map((col) => header.indexOf(col.name));
   const n = rows.length - 1;
   const out: Record<string, unknown> = { count: n, line: new Int32Array(n) };
@@ -406,7 +409,8 @@ export function parseOlistTable<T extends OlistTableName>(
       if (score < 1 || score > 5) bad(file, line, 'review_score', `review_score ${score} is not 1..5`, { value: String(score) });
     }
     if (keyAt.length > 0) {
-      const key = keyAt.map((k) => (cells[at[k] as number] as string).trim()).join('\u0000');
+      // The parsed values, not the cells: order_item_id "1", "01" and "1.0" are the same item.
+      const key = keyAt.map((k) => String((out[(spec.columns[k] as Col).field] as ArrayLike<unknown>)[r])).join('\u0000');
       const prev = keys.get(key);
       if (prev !== undefined)
         bad(

@@ -102,7 +102,9 @@ export async function buildServer(options: ServerOptions = {}): Promise<WaybillS
     frameworkErrors,
     // JSON bodies are typed already: coercion would turn [null, 2] into [0, 2] and "1" into 1.
     // (Path params are declared as strings, so nothing needs coercing.)
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    // discriminator: a union of tagged objects ({ type: 'geohash', ... } | { type: 'grid', ... })
+    // is checked against the branch its tag names, so the errors are that branch's alone.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, discriminator: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   if (options.engine === undefined) app.addHook('onClose', async () => engine.close());
 

@@ -16,7 +16,8 @@ function validationField(v: { instancePath?: string; params?: Record<string, unk
     .split('/')
     .slice(1)
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-  const extra = v?.params?.missingProperty ?? v?.params?.additionalProperty;
+  // A discriminator error (a union's tag missing or naming no branch) names the tag property.
+  const extra = v?.params?.missingProperty ?? v?.params?.additionalProperty ?? v?.params?.tag;
   if (typeof extra === 'string') segments.push(extra);
   if (segments.length === 0) return context ?? 'body';
   return segments.reduce((path, s) => (/^\d+$/.test(s) ? `${path}[${s}]` : path === '' ? s : `${path}.${s}`), '');

@@ -235,6 +235,38 @@ describe('Olist: a made-up fixture in the Olist schema', () => {
     expect(e3.details).toMatchObject({ file: 'olist_order_reviews_dataset.csv', line: 6, field: 'review_id+order_id', firstLine: 4 });
   });
 
+  it('refuses a duplicate key spelt differently (order_item_id 02 or 2.0 is item 2)', () => {
+    for (const item of ['02', '2.0', ' 2 ']) {
+      const items = `${FIXTURE.orderItems}ord-a,${item},prod-x,sel-1,2018-01-06 04:00:00,1,1\n`;
+      const e = caught(() => loadOlist(fixture({ orderItems: items })));
+      expect(e.details, item).toMatchObject({
+        file: 'olist_order_items_dataset.csv',
+        line: 5,
+        field: 'order_id+order_item_id',
+        firstLine: 3,
+      });
+    }
+    const payments = `${FIXTURE.payments}ord-b,01,voucher,1,5\n`;
+    const e = caught(() => loadOlist(fixture({ payments })));
+    expect(e.details).toMatchObject({
+      file: 'olist_order_payments_dataset.csv',
+      line: 6,
+      field: 'order_id+payment_sequential',
+      firstLine: 4,
+    });
+  });
+
+  it('refuses a header naming a column twice (the second copy would be ignored)', () => {
+    const sellers = `seller_id,seller_zip_code_prefix,seller_city,seller_state,seller_id
+sel-1,13023,campinas,SP,sel-9
+sel-2,04571,sao paulo,SP,sel-8
+`;
+    const e = caught(() => loadOlist(fixture({ sellers })));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.details).toMatchObject({ file: 'olist_sellers_dataset.csv', line: 1, field: 'seller_id' });
+    expect(e.message).toContain('header names column seller_id more than once');
+  });
+
   it('names file, line and column of a bad date, number, score or empty id', () => {
     const cases: Array<[Partial<Record<keyof typeof OLIST_FILES, string>>, string, number, string]> = [
       [

@@ -122,4 +122,81 @@ describe('waybill train --treatment / predict (uplift)', { timeout: 60_000 }, ()
     expect(raw.status).toBe(1);
     expect(raw.stderr).toContain('--raw applies to GBDT models, not to uplift models');
   });
+  it('an arm whose rows the hold-out takes whole is an error naming it, not a model with misnamed arms', () => {
+    // 200 rows; the seed-0 hold-out of 20 % takes row 0, the only 'z' (or the only control 'a').
+    for (const [only, control] of [
+      ['z', 'a'],
+      ['a', 'a'],
+    ] as const) {
+      const lines = ['x,t,y'];
+      for (let i = 0; i < 200; i++)
+        lines.push(`${((i * 0.37) % 1).toFixed(3)},${i === 0 ? only : i % 2 ? 'b' : only === 'z' ? 'a' : 'c'},${i % 3 ? 1 : 0}`);
+      const file = join(dir, `once-${only}.csv`);
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const r = waybill(
+        'train',
+        file,
+        '--target',
+        'y',
+        '--treatment',
+        't',
+        '--control',
+        control,
+        '--rounds',
+        '5',
+        '--out',
+        join(dir, 'once.json'),
+      );
+      expect(r.status, only).toBe(1);
+      expect(r.stderr).toContain(`waybill: INVALID_ARGUMENT: the t value '${only}' has no training rows`);
+    }
+  });
+
+  it('a missing treatment names its file line, counting quoted newlines above it', () => {
+    const file = join(dir, 'quoted.csv');
+    // Line 2 holds a quoted newline, so the row with the empty treatment starts on line 5.
+    writeFileSync(file, 'note,x,t,y\n"two\nlines",1,a,1\nplain,2,b,0\nempty,3,,1\nplain,4,a,0\n');
+    const r = waybill('train', file, '--target', 'y', '--treatment', 't', '--control', 'a', '--out', join(dir, 'q.json'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("waybill: INVALID_ARGUMENT: line 5: the treatment 't' is missing");
+  });
+
+  it('a numeric treatment writing one number two ways is an error, not two arms', () => {
+    const file = join(dir, 'spelt.csv');
+    const lines = ['x,t,y'];
+    for (let i = 0; i < 60; i++) lines.push(`${i},${['0', '1', i === 8 ? '1.0' : '1'][i % 3]},${i % 2}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const r = waybill('train', file, '--target', 'y', '--treatment', 't', '--rounds', '5', '--out', join(dir, 's.json'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("waybill: INVALID_ARGUMENT: the treatment 't' writes one number two ways ('1' and '1.0')");
+  });
+
+  it('a repeated header name is an error, not the first column silently taken', () => {
+    const file = join(dir, 'dup.csv');
+    writeFileSync(file, `${text.split('\n')[0]?.replace('id,', 'bought,')}\n${text.split('\n').slice(1).join('\n')}`);
+    const r = waybill('train', file, '--target', 'bought', '--treatment', 'group', '--control', 'none', '--out', join(dir, 'dup.json'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("waybill: INVALID_ARGUMENT: the header names column 'bought' more than once");
+  });
+
+  it('a hand-edited dataset entry is an error naming the field, not fall-back arm names or a TypeError', () => {
+    const doc = JSON.parse(readFileSync(model, 'utf8'));
+    for (const [what, edit, field] of [
+      ['arms too short', (d: { dataset: Record<string, unknown> }) => (d.dataset.arms = ['none', 'call']), 'dataset.arms'],
+      ['arms numbers', (d: { dataset: Record<string, unknown> }) => (d.dataset.arms = [0, 1, 2]), 'dataset.arms'],
+      ['arms repeated', (d: { dataset: Record<string, unknown> }) => (d.dataset.arms = ['none', 'call', 'call']), 'dataset.arms'],
+      ['arms null', (d: { dataset: Record<string, unknown> }) => (d.dataset.arms = null), 'dataset.arms'],
+      ['treatment a number', (d: { dataset: Record<string, unknown> }) => (d.dataset.treatment = 3), 'dataset.treatment'],
+      ['dataset null', (d: { dataset: unknown }) => (d.dataset = null), 'dataset.columns'],
+    ] as const) {
+      const d = structuredClone(doc);
+      edit(d);
+      const file = join(dir, 'edited.json');
+      writeFileSync(file, JSON.stringify(d));
+      const r = waybill('predict', file, data);
+      expect(r.status, what).toBe(1);
+      expect(r.stderr, what).toMatch(new RegExp(`^waybill: INVALID_ARGUMENT: the model .*: ${field.replace('.', '\\.')} `));
+      expect(r.stdout, what).toBe('');
+    }
+  });
 });

@@ -277,6 +277,24 @@ describe('POST /v1/geo/cells', () => {
     expect(res.json().details.field).toBeDefined();
   });
 
+  it.each([
+    ['a grid with sizeMeters 0', { type: 'grid', origin: PARIS, sizeMeters: 0 }, 'scheme.sizeMeters'],
+    ['a grid with a 3-number origin', { type: 'grid', origin: [...PARIS, 0], sizeMeters: 100 }, 'scheme.origin'],
+    ['a grid without sizeMeters', { type: 'grid', origin: PARIS }, 'scheme.sizeMeters'],
+    ['geohash precision 0', { type: 'geohash', precision: 0 }, 'scheme.precision'],
+    ['geohash with an origin', { type: 'geohash', precision: 5, origin: PARIS }, 'scheme.origin'],
+    ['an unknown type', { type: 'h3', resolution: 7 }, 'scheme.type'],
+    ['no type', { precision: 5 }, 'scheme.type'],
+    ['null', null, 'scheme'],
+  ])('the field of a bad scheme is that of the scheme its type names: %s', async (_name, scheme, field) => {
+    // The union's other branch used to be reported too, and first: a grid's sizeMeters 0 was
+    // named as a missing 'precision'.
+    const res = await post('/v1/geo/cells', { points: [PARIS], scheme });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field } });
+    expect(res.json().message).not.toMatch(field === 'scheme.precision' ? /origin/ : /precision/);
+  });
+
   it('is in the OpenAPI document with its size limit', async () => {
     const { paths } = (await server.app.inject({ method: 'GET', url: '/docs/json' })).json();
     const op = paths['/v1/geo/cells'].post;

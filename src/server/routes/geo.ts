@@ -3,7 +3,7 @@
  * [x, y] for the euclidean metric) and are packed into one Float64Array for the kernels.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import type { Engine } from '../../engine.js';
 import { WaybillError } from '../../errors.js';
 import { GRID_MAX_DISTANCE_M, GRID_MIN_SIZE_M } from '../../kernels/geo/cells.js';
@@ -219,7 +219,12 @@ export const geoRoutes: FastifyPluginAsyncTypebox<GeoRouteOptions> = async (app,
         body: Type.Object(
           {
             points: Points,
-            scheme: Type.Union([GeohashScheme, GridScheme], {
+            // oneOf with a discriminator, not anyOf: the validator reports the named scheme's
+            // errors only (a grid's sizeMeters 0 was reported as a missing 'precision').
+            scheme: Type.Unsafe<Static<typeof GeohashScheme> | Static<typeof GridScheme>>({
+              type: 'object',
+              oneOf: [GeohashScheme, GridScheme],
+              discriminator: { propertyName: 'type' },
               description: "{ type: 'geohash', precision } or { type: 'grid', origin, sizeMeters } (points within 500 km of the origin)",
             }),
             counts: Type.Optional(Type.Boolean({ description: 'also return points (and sums of values) per distinct cell' })),
