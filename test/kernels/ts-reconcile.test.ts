@@ -224,6 +224,21 @@ describe('timeseries.reconcile', () => {
       [25, 10],
       [75, 30],
     ]);
+    // A leaf averaging below 0 beside positive ones (returns over sales) got a negative share and
+    // the other more than the whole; such a history is refused, naming the leaf.
+    await expect(
+      ts.reconcile(nodes, [[100], [1], [1]], {
+        method: 'top-down',
+        history: [
+          [1, 1],
+          [-2, -1],
+          [3, 2],
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'history', leaf: 'X' } });
+    // Leaves all of one sign (all negative: net refunds) still give positive shares.
+    const refunds = await ts.reconcile(nodes, [[-40], [1], [1]], { method: 'top-down', history: [[-8], [-2], [-6]] });
+    expect(Array.from(refunds.proportions ?? [])).toEqual([0.25, 0.75]);
   });
 
   it('already-coherent base forecasts are left unchanged by OLS, WLS and MinT', async () => {

@@ -427,6 +427,17 @@ function reconcileUnchecked(nodes: ReadonlyArray<HierarchyNode>, baseForecasts: 
           field: 'history',
         });
       for (let j = 0; j < m; j++) proportions[j] = (proportions[j] as number) / total;
+      // Shares of a total need leaves of one sign: a leaf averaging below 0 beside positive ones
+      // (returns exceeding sales) got a negative proportion, and the others more than the whole.
+      const negative = proportions.findIndex((p) => p < 0);
+      if (negative >= 0) {
+        const leaf = h.ids[h.leaves[negative] as number] as string;
+        throw new WaybillError(
+          'INVALID_ARGUMENT',
+          `leaf '${leaf}' averages to the other sign from the total in history: top-down shares need leaves of one sign (use another method)`,
+          { field: 'history', leaf },
+        );
+      }
       const out = new Float64Array(n * horizon);
       const b = new Float64Array(m);
       for (let k = 0; k < horizon; k++) {
