@@ -95,7 +95,7 @@ export async function trainUpliftFile(args: UpliftTrainArgs): Promise<Record<str
     });
   if (args.treatment === args.target)
     throw new WaybillError('INVALID_ARGUMENT', 'the treatment and the target must be different columns', { field: 'treatment' });
-  const table = csvToTable(rows, { target: args.target, categorical: args.categorical, drop: [...args.drop, args.treatment] });
+  const table = csvToTable(rows, { target: args.target, categorical: args.categorical, drop: [...args.drop, args.treatment] }, lines);
   const { arms, arm } = armsOf(rows, lines, t, args.treatment, args.control);
   checkWritable(args.out);
   const n = table.labels.length;

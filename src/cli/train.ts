@@ -16,7 +16,7 @@
  * the row counts, and the validation metrics printed on stdout.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseCsv } from '../data/csv.js';
+import { parseCsv, parseCsvRecords } from '../data/csv.js';
 import { createEngine } from '../engine.js';
 import { WaybillError } from '../errors.js';
 import type { GbdtModel, GbdtProgress } from '../kernels/ml/gbdt.js';
@@ -99,7 +99,13 @@ function compareValues(numeric: boolean): (a: string, b: string) => number {
  * comment for the column rules. Errors: INVALID_ARGUMENT (unknown column, non-numeric target,
  * no rows), NOT_FINITE (a missing target, with its line number), INVALID_LENGTH (a short row).
  */
-export function csvToTable(rows: string[][], options: { target: string; categorical?: string[]; drop?: string[] }): CsvTable {
+export function csvToTable(
+  rows: string[][],
+  options: { target: string; categorical?: string[]; drop?: string[] },
+  lines?: readonly number[],
+): CsvTable {
+  // The file line of body row i: from parseCsvRecords when given (quoted newlines counted), else i + 2.
+  const lineOf = (i: number) => lines?.[i + 1] ?? i + 2;
   const header = (rows[0] ?? []).map((h) => h.trim());
   if (header.length === 0) throw new WaybillError('INVALID_ARGUMENT', 'the CSV is empty', { field: 'csv' });
   // A repeated name would be matched to its first column only (target, --treatment, --drop, and
@@ -129,9 +135,9 @@ export function csvToTable(rows: string[][], options: { target: string; categori
   if (body.length === 0) throw new WaybillError('INVALID_ARGUMENT', 'the CSV has a header but zero rows', { field: 'csv', rows: 0 });
   body.forEach((r, i) => {
     if (r.length !== header.length)
-      throw new WaybillError('INVALID_LENGTH', `line ${i + 2} has ${r.length} cells, the header ${header.length}`, {
+      throw new WaybillError('INVALID_LENGTH', `line ${lineOf(i)} has ${r.length} cells, the header ${header.length}`, {
         field: 'csv',
-        line: i + 2,
+        line: lineOf(i),
       });
   });
   const featureCols = header.map((_, j) => j).filter((j) => j !== t && !dropped.has(j));
@@ -145,8 +151,8 @@ export function csvToTable(rows: string[][], options: { target: string; categori
     if (Number.isNaN(v) || !Number.isFinite(v))
       throw new WaybillError(
         isMissing(cell) ? 'NOT_FINITE' : 'INVALID_ARGUMENT',
-        `line ${i + 2}: target '${options.target}' is ${isMissing(cell) ? 'missing' : `"${cell}", not a number`}: remove the row or fill it`,
-        { field: 'target', line: i + 2 },
+        `line ${lineOf(i)}: target '${options.target}' is ${isMissing(cell) ? 'missing' : `"${cell}", not a number`}: remove the row or fill it`,
+        { field: 'target', line: lineOf(i) },
       );
     labels[i] = v;
   });
@@ -320,7 +326,8 @@ export async function trainFile(args: TrainArgs): Promise<Record<string, unknown
   } catch (err) {
     throw new WaybillError('INVALID_ARGUMENT', `cannot read ${args.file}: ${(err as Error).message}`, { field: 'file' });
   }
-  const table = csvToTable(parseCsv(text), { target: args.target, categorical: args.categorical, drop: args.drop });
+  const { rows, lines } = parseCsvRecords(text);
+  const table = csvToTable(rows, { target: args.target, categorical: args.categorical, drop: args.drop }, lines);
   checkWritable(args.out);
   const n = table.labels.length;
   const split = seededHoldout(n, args.validFraction, args.seed);

@@ -161,6 +161,12 @@ describe('waybill train', { timeout: 30_000 }, () => {
     const args = parseTrainArgs(bad, { target: 'y', out: join(dir, 'bad.json') });
     if (typeof args === 'string') throw new Error(args);
     await expect(trainFile(args)).rejects.toMatchObject({ code: 'NOT_FINITE', details: { field: 'target', line: 3 } });
+    // A quoted newline above the bad row moves it one line down the file: the error says where it is.
+    const quoted = join(dir, 'quoted.csv');
+    writeFileSync(quoted, 'a,note,y\n1,"two\nlines",3\n2,x,\n');
+    const qa = parseTrainArgs(quoted, { target: 'y', out: join(dir, 'quoted.json') });
+    if (typeof qa === 'string') throw new Error(qa);
+    await expect(trainFile(qa)).rejects.toMatchObject({ code: 'NOT_FINITE', details: { field: 'target', line: 4 } });
     expect(existsSync(join(dir, 'bad.json'))).toBe(false);
     const usage = waybill('train', bad, '--out', join(dir, 'bad.json'));
     expect(usage.status).toBe(2);
