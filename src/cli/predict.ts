@@ -29,7 +29,7 @@ import type { ObjectiveName } from '../kernels/ml/objectives.js';
 import { loadUpliftModel, UPLIFT_FORMAT, type UpliftModel } from '../kernels/ml/uplift.js';
 import { evaluateUplift } from '../kernels/ml/uplift-metrics.js';
 import { checkWritable } from './out-path.js';
-import { type ColumnInfo, objectiveMetrics, parseCsv } from './train.js';
+import { type ColumnInfo, objectiveMetrics, readCsvFile } from './train.js';
 
 export interface PredictArgs {
   model: string;
@@ -250,13 +250,7 @@ export async function predictFile(args: PredictArgs): Promise<Record<string, unk
   const { model, schema } = readModelFile(args.model);
   if (args.iterations !== undefined && args.iterations > model.trees.length)
     bad(`--iterations ${args.iterations}: the model has ${model.trees.length} trees`, { field: 'iterations' });
-  let text: string;
-  try {
-    text = readFileSync(args.file, 'utf8');
-  } catch (err) {
-    bad(`cannot read ${args.file}: ${(err as Error).message}`, { field: 'file', path: args.file });
-  }
-  const table = csvToFeatures(parseCsv(text), schema, args.id);
+  const table = csvToFeatures(readCsvFile(args.file).rows, schema, args.id);
   if (args.out !== undefined) checkWritable(args.out);
   const p = table.numFeatures;
   const iterations = args.iterations === undefined ? {} : { numIterations: args.iterations };
@@ -420,13 +414,7 @@ async function predictUpliftFile(
     ['contributions', args.contributions],
   ] as const)
     if (v !== undefined && v !== false) bad(`--${flag} applies to GBDT models, not to uplift models`, { field: flag });
-  let text: string;
-  try {
-    text = readFileSync(args.file, 'utf8');
-  } catch (err) {
-    bad(`cannot read ${args.file}: ${(err as Error).message}`, { field: 'file', path: args.file });
-  }
-  const rows = parseCsv(text);
+  const { rows } = readCsvFile(args.file);
   const table = csvToFeatures(rows, u.schema, args.id);
   if (args.out !== undefined) checkWritable(args.out);
   const engine = createEngine({ workers: 0 });

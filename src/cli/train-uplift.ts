@@ -11,14 +11,13 @@
  * `waybill-uplift` JSON plus a `dataset` entry (target, treatment, arm names, columns with their
  * categories) that `waybill predict` reads.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { parseCsvRecords } from '../data/csv.js';
+import { writeFileSync } from 'node:fs';
 import { createEngine } from '../engine.js';
 import { WaybillError } from '../errors.js';
 import { type UpliftMethod, upliftToJson } from '../kernels/ml/uplift.js';
 import { evaluateUplift } from '../kernels/ml/uplift-metrics.js';
 import { checkWritable } from './out-path.js';
-import { csvToTable, formatSeconds, seededHoldout, type TrainArgs, takeRows } from './train.js';
+import { csvToTable, formatSeconds, readCsvFile, seededHoldout, type TrainArgs, takeRows } from './train.js';
 
 export interface UpliftTrainArgs extends TrainArgs {
   treatment: string;
@@ -79,13 +78,7 @@ function armsOf(
 
 /** Runs `waybill train --treatment`; returns the summary it prints (for tests and --json). */
 export async function trainUpliftFile(args: UpliftTrainArgs): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = readFileSync(args.file, 'utf8');
-  } catch (err) {
-    throw new WaybillError('INVALID_ARGUMENT', `cannot read ${args.file}: ${(err as Error).message}`, { field: 'file' });
-  }
-  const { rows, lines } = parseCsvRecords(text);
+  const { rows, lines } = readCsvFile(args.file);
   const header = (rows[0] ?? []).map((h) => h.trim());
   const t = header.indexOf(args.treatment);
   if (t < 0)

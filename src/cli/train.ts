@@ -16,7 +16,7 @@
  * the row counts, and the validation metrics printed on stdout.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseCsv, parseCsvRecords } from '../data/csv.js';
+import { type CsvRecords, parseCsv, parseCsvRecords } from '../data/csv.js';
 import { createEngine } from '../engine.js';
 import { WaybillError } from '../errors.js';
 import type { GbdtModel, GbdtProgress } from '../kernels/ml/gbdt.js';
@@ -318,15 +318,20 @@ export function formatSeconds(s: number): string {
   return s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${s.toFixed(1)} s`;
 }
 
-/** Runs `waybill train`; returns the summary it prints (for tests and --json). */
-export async function trainFile(args: TrainArgs): Promise<Record<string, unknown>> {
+/** A CSV file's records (rows and the line each starts on); INVALID_ARGUMENT naming `file` when it cannot be read. */
+export function readCsvFile(path: string): CsvRecords {
   let text: string;
   try {
-    text = readFileSync(args.file, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new WaybillError('INVALID_ARGUMENT', `cannot read ${args.file}: ${(err as Error).message}`, { field: 'file' });
+    throw new WaybillError('INVALID_ARGUMENT', `cannot read ${path}: ${(err as Error).message}`, { field: 'file', path });
   }
-  const { rows, lines } = parseCsvRecords(text);
+  return parseCsvRecords(text);
+}
+
+/** Runs `waybill train`; returns the summary it prints (for tests and --json). */
+export async function trainFile(args: TrainArgs): Promise<Record<string, unknown>> {
+  const { rows, lines } = readCsvFile(args.file);
   const table = csvToTable(rows, { target: args.target, categorical: args.categorical, drop: args.drop }, lines);
   checkWritable(args.out);
   const n = table.labels.length;
