@@ -3,6 +3,7 @@
  * and inference with named tensors or, for convenience, plain JSON instances.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import type { Engine } from '../../engine.js';
 import { toWaybillError, WaybillError } from '../../errors.js';
@@ -142,6 +143,45 @@ export interface ModelRouteOptions {
   engine: Engine;
 }
 
+/**
+ * Runs `engine.plugins.infer` and records the outcome in the inference metrics (failures too, by
+ * error code, when the model exists). Shared by the KServe routes and the domain routes (/v1/eta).
+ */
+export async function observedInfer(
+  app: FastifyInstance,
+  engine: Engine,
+  name: string,
+  version: string | undefined,
+  instances: unknown[],
+): Promise<Awaited<ReturnType<Engine['plugins']['infer']>>> {
+  let r: Awaited<ReturnType<Engine['plugins']['infer']>>;
+  try {
+    r = await engine.plugins.infer(name, version, instances);
+  } catch (err) {
+    const e = toWaybillError(err);
+    const m = (() => {
+      try {
+        return engine.plugins.get(name, version);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (m)
+      app.observeInference({
+        name: m.name,
+        version: m.version,
+        queueMs: 0,
+        computeMs: 0,
+        ok: false,
+        batchSize: Array.isArray(instances) ? instances.length : 0,
+        outcome: e.code.toLowerCase(),
+      });
+    throw e;
+  }
+  app.observeInference({ ...r, ok: true });
+  return r;
+}
+
 export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (app, { engine }) => {
   app.get(
     '/v2/models',
@@ -227,31 +267,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
     const b = body as { id?: string; inputs?: Tensor[]; outputs?: Array<{ name: string }>; instances?: unknown[] };
     const tensors = b.inputs !== undefined;
     const instances = tensors ? tensorsToInstances(b.inputs as Tensor[]) : (b.instances as unknown[]);
-    let r: Awaited<ReturnType<Engine['plugins']['infer']>>;
-    try {
-      r = await engine.plugins.infer(name, version, instances);
-    } catch (err) {
-      const e = toWaybillError(err);
-      const m = (() => {
-        try {
-          return engine.plugins.get(name, version);
-        } catch {
-          return undefined;
-        }
-      })();
-      if (m)
-        app.observeInference({
-          name: m.name,
-          version: m.version,
-          queueMs: 0,
-          computeMs: 0,
-          ok: false,
-          batchSize: instances.length,
-          outcome: e.code.toLowerCase(),
-        });
-      throw e;
-    }
-    app.observeInference({ ...r, ok: true });
+    const r = await observedInfer(app, engine, name, version, instances);
     const out: Static<typeof InferResponse> = {
       model_name: r.name,
       model_version: r.version,
