@@ -5,9 +5,9 @@
  *
  * Thresholds (measured with a margin, bench/RESULTS.md section eta): median MAE 57.4 min against
  * 71.3 for "window end + median offset" (asserted < 0.9x the rule) and 152.7 for the training median
- * (< 0.5x); P90 pinball 12.23 against the rule's 12.41 (asserted no worse than the rule) and coverage
- * 0.859 (asserted in [0.82, 0.95]); late AUC 0.678 (asserted > 0.62) with a log loss below the base
- * rate's. Without ../shared/data the data tests print "skipped:" and the time-parsing and no-data
+ * (< 0.5x); P90 pinball 12.07 against the rule's 12.41 (asserted no worse than the rule) and coverage
+ * 0.902 (asserted in [0.875, 0.925]; the trees without the cross-conformal shift cover 0.859); late
+ * AUC 0.678 (asserted > 0.62) with a log loss below the base rate's. Without ../shared/data the data tests print "skipped:" and the time-parsing and no-data
  * tests still run.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -64,8 +64,12 @@ describe('eta model on LaDe-P, held-back couriers', () => {
     expect(e.model.mae).toBeLessThan(0.5 * e.constant.mae);
     expect(e.model.mae).toBeLessThan(e.perCity.mae);
     expect(e.model.pinball90).toBeLessThanOrEqual(e.windowRule.pinball90);
-    expect(e.model.coverage90).toBeGreaterThan(0.82);
-    expect(e.model.coverage90).toBeLessThan(0.95);
+    expect(e.model.coverage90).toBeGreaterThan(0.875);
+    expect(e.model.coverage90).toBeLessThan(0.925);
+    // The conformal shift is what brings the coverage there, and it costs no pinball loss.
+    expect(e.p90Shift).toBeGreaterThan(0);
+    expect(e.modelWithoutShift.coverage90).toBeLessThan(e.model.coverage90);
+    expect(e.model.pinball90).toBeLessThanOrEqual(e.modelWithoutShift.pinball90);
   });
 
   it.skipIf(!haveLade)('late risk ranks late pickups (AUC > 0.62) with a log loss below the base rate', () => {
@@ -84,6 +88,7 @@ describe('eta model on LaDe-P, held-back couriers', () => {
     expect(m.pinball90).toBeCloseTo(e.model.pinball90, 2);
     expect(m.windowRulePinball90).toBeCloseTo(e.windowRule.pinball90, 2);
     expect(m.coverage90).toBeCloseTo(e.model.coverage90, 3);
+    expect(m.p90ShiftMinutes).toBeCloseTo(e.p90Shift, 1);
     expect(m.lateAuc).toBeCloseTo(e.late.auc, 3);
     expect(m.lateLogLoss).toBeCloseTo(e.late.logLoss, 4);
     expect(m.lateBaseRateLogLoss).toBeCloseTo(e.late.baseLogLoss, 4);

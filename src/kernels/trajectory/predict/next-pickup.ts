@@ -172,7 +172,7 @@ export function stepFeatures(p: LadePickups, step: PickupStep): Float64Array {
 }
 
 /** FNV-1a 32-bit hash of a string. */
-function fnv1a(s: string): number {
+export function fnv1a(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
