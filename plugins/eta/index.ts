@@ -15,6 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Static, Type } from 'typebox';
+import { formatIsoTime, ISO_TIME_PATTERN, parseIsoTime } from '../../src/data/iso-time.js';
 import { parseLadeCsv } from '../../src/data/lade.js';
 import { WaybillError } from '../../src/errors.js';
 import { definePlugin } from '../../src/plugins/define.js';
@@ -25,11 +26,8 @@ export const DATA_ENV = 'WAYBILL_ETA_DATA';
 /** The default training file, relative to the shared data folder. */
 export const DATA_FILE = join('lastmile', 'lade_pickup_subset', 'lade_p_subset_5cities.csv');
 
-/** ISO 8601 date-time with seconds optional and an offset or Z required. */
-const ISO_PATTERN = '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$';
-const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|([+-])(\d{2}):(\d{2}))$/;
 const time = (description: string) =>
-  Type.String({ pattern: ISO_PATTERN, description: `${description}; ISO 8601 with offset, e.g. 2026-05-01T09:00:00+08:00` });
+  Type.String({ pattern: ISO_TIME_PATTERN, description: `${description}; ISO 8601 with offset, e.g. 2026-05-01T09:00:00+08:00` });
 
 /** One pickup task at acceptance. */
 export const Input = Type.Object(
@@ -74,47 +72,6 @@ export const Output = Type.Object({
 });
 
 type Task = Static<typeof Input>;
-
-const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** A parsed time: epoch seconds, the offset it was written in (seconds) and its wall-clock minute of day. */
-interface Parsed {
-  epoch: number;
-  offset: number;
-  minuteOfDay: number;
-}
-
-/** Parses an ISO 8601 time (the schema has checked its shape); null when it is not a real calendar time. */
-export function parseIsoTime(s: string): Parsed | null {
-  const m = ISO_RE.exec(s);
-  if (!m) return null;
-  const [y, mo, d, h, mi] = [1, 2, 3, 4, 5].map((k) => Number(m[k]));
-  const sec = Number(m[6] ?? 0) + Number(m[7] ?? 0);
-  const leap = (y as number) % 4 === 0 && ((y as number) % 100 !== 0 || (y as number) % 400 === 0);
-  const mon = mo as number;
-  if (mon < 1 || mon > 12 || (d as number) < 1 || (d as number) > (mon === 2 && !leap ? 28 : (DAYS_IN_MONTH[mon - 1] as number)))
-    return null;
-  if ((h as number) > 23 || (mi as number) > 59 || sec >= 60) return null;
-  let offset = 0;
-  if (m[8] !== 'Z') {
-    const oh = Number(m[10]);
-    const om = Number(m[11]);
-    if (oh > 14 || om > 59) return null;
-    offset = (m[9] === '-' ? -1 : 1) * (oh * 3600 + om * 60);
-  }
-  const wall = Date.UTC(y as number, mon - 1, d as number, h as number, mi as number) / 1000 + sec;
-  return { epoch: wall - offset, offset, minuteOfDay: (h as number) * 60 + (mi as number) + sec / 60 };
-}
-
-/** Epoch seconds as ISO 8601 in the given offset (seconds east of UTC), to the second. */
-export function formatIsoTime(epoch: number, offset: number): string {
-  const d = new Date(Math.round(epoch + offset) * 1000);
-  const pad = (v: number) => String(v).padStart(2, '0');
-  const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-  if (offset === 0) return `${date}Z`;
-  const a = Math.abs(offset);
-  return `${date}${offset < 0 ? '-' : '+'}${pad(Math.floor(a / 3600))}:${pad(Math.floor((a % 3600) / 60))}`;
-}
 
 /** The model's view of a request task; throws INVALID_ARGUMENT naming the task and field. */
 function toTask(t: Task, i: number): { task: EtaTask; offset: number } {

@@ -15,6 +15,10 @@ export interface RetailLine {
   quantity: number;
   /** 'YYYY-MM-DD'. */
   day: string;
+  /** Invoice date-time as written, 'YYYY-MM-DD HH:MM:SS' (UK wall clock; no zone in the data). */
+  time: string;
+  /** CustomerID as an integer string ('17850'; the files write '17850.0'); '' when missing (24.9 % of lines). */
+  customer: string;
   /** GBP per unit. */
   unitPrice: number;
   country: string;
@@ -67,6 +71,8 @@ export function readOnlineRetail(dir: string): RetailLine[] {
         stockCode: f[1] as string,
         quantity: Number(f[3]),
         day: (f[4] as string).slice(0, 10),
+        time: f[4] as string,
+        customer: (f[6] as string).replace(/\.0+$/, ''),
         unitPrice: Number(f[5]),
         country: f[7] as string,
       });

@@ -13,7 +13,7 @@ import lifecycle from './lifecycle.js';
 import metrics from './metrics.js';
 import { defaultPluginSources, isPluginCollection } from './plugin-sources.js';
 import { adminRoutes } from './routes/admin.js';
-import { etaRoutes } from './routes/eta.js';
+import { domainRoutes } from './routes/domain.js';
 import { forecastRoutes } from './routes/forecast.js';
 import { geoRoutes } from './routes/geo.js';
 import { healthRoutes } from './routes/health.js';
@@ -123,7 +123,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<WaybillS
     await app.register(healthRoutes, { engine, isShuttingDown: () => phase !== 'serving' });
     await app.register(geoRoutes, { engine, maxCells: options.maxCells ?? 1_000_000, maxPoints: options.maxPoints ?? 100_000 });
     await app.register(modelRoutes, { engine });
-    await app.register(etaRoutes, { engine });
+    await app.register(domainRoutes, { engine });
     await app.register(adminRoutes, { engine, apiKey: options.apiKey ?? process.env.WAYBILL_API_KEY });
     await app.register(jobRoutes, { engine });
     await app.register(orRoutes, { engine, maxCells: options.maxOrCells ?? 4_000_000, maxTspMs: options.maxTspMs ?? 10_000 });

@@ -13,8 +13,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import plugin, { DATA_ENV, DATA_FILE, formatIsoTime, parseIsoTime } from '../../plugins/eta/index.js';
+import plugin, { DATA_ENV, DATA_FILE } from '../../plugins/eta/index.js';
 import { type EtaEvaluation, type EtaTable, evaluateEta, ladeEtaTable, predictEta, trainEta } from '../../plugins/eta/model.js';
+import { formatIsoTime, parseIsoTime } from '../../src/data/iso-time.js';
 import { parseLadeCsv } from '../../src/data/lade.js';
 import { createEngine } from '../../src/index.js';
 import { defaultDataDir } from '../../src/paths.js';
