@@ -1,7 +1,8 @@
 /**
  * Domain routes over the served domain models: `POST /v1/eta` (plugins/eta: median and P90 minutes
  * to pickup, late probability) and `POST /v1/merchants/score` (plugins/merchant: churn risk, tier,
- * growth, revenue at risk). Each takes a batch in one array field, checked against that model's
+ * growth, revenue at risk) and `POST /v1/demand/plan` (plugins/demand: forecast and order-up-to
+ * level). Each takes a batch in one array field, checked against that model's
  * input schema (GET /v2/models/<name> shows it): a bad item is 400 INVALID_ARGUMENT with its
  * index. Without a ready model the answer is 404 MODEL_NOT_FOUND or 503 MODEL_NOT_READY with the
  * reason it failed to load.
@@ -35,6 +36,14 @@ export const DOMAIN_ROUTES = [
     tag: 'merchants',
     summary: 'Churn risk, value tier, growth diagnosis and revenue at risk for a batch of merchants',
     item: 'merchants, each with its orders and an as-of date',
+  },
+  {
+    url: '/v1/demand/plan',
+    model: 'demand',
+    field: 'series',
+    tag: 'demand',
+    summary: 'Demand forecast and order-up-to level for a batch of demand series',
+    item: 'demand series, each with its history, horizon and lead time',
   },
 ] as const;
 
