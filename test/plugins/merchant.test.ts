@@ -147,6 +147,12 @@ describe('merchant model on Online Retail, split in time', () => {
       }
       expect((await post({ merchants: [] })).statusCode).toBe(400);
       expect((await post({ merchants: [good] })).statusCode).toBe(200);
+      // Years 0000-0099 are those years (they were read as 1900-1999: this order was "not before" as_of).
+      const early = await post({
+        merchants: [{ as_of: '0100-01-02T00:00:00Z', orders: [{ time: '0099-12-31T00:00:00Z', revenue: 5 }] }],
+      });
+      expect(early.statusCode, early.body).toBe(200);
+      expect(early.json()).toMatchObject({ predictions: [{ recency_days: 2, revenue_90d: 5 }] });
     } finally {
       await server.app.close();
     }
