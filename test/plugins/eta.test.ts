@@ -182,6 +182,17 @@ describe('eta plugin served', () => {
           { index: 0, field: 'window_start' },
         ],
         [{ tasks: [good, good, { ...good, window_end: undefined }] }, "required property 'window_end'", { index: 2 }],
+        // A window already closed at acceptance: the model answered 'pickup at once, 2.5 % late'.
+        [
+          { tasks: [good, { ...good, window_start: undefined, window_end: good.accept_time }] },
+          'window_end is not after accept_time',
+          { index: 1, field: 'window_end' },
+        ],
+        [
+          { tasks: [{ ...good, window_start: '2021-05-01T08:00:00+08:00', window_end: '2021-05-01T09:00:00+08:00' }] },
+          'window_end is not after accept_time',
+          { index: 0, field: 'window_end' },
+        ],
         [{ tasks: [{ ...good, courier_lng: undefined, courier_lat: 30 }] }, 'courier_lng', { index: 0 }],
         [{ tasks: [{ ...good, accept_time: '2022-05-01 07:59' }] }, 'pattern', { index: 0 }],
         [{ tasks: [{ ...good, lat: 91 }] }, '/lat', { index: 0 }],
