@@ -190,6 +190,9 @@ describe('merchant model pieces', () => {
       };
       expect(info.details[0]?.state).toBe('failed');
       expect(info.details[0]?.reason).toContain(DATA_ENV);
+      // tier and growth are unions of string literals: BYTES tensors (they were listed as FP64)
+      const outputs = (info as unknown as { outputs: Array<{ name: string; datatype: string }> }).outputs;
+      expect(outputs.filter((o) => o.name === 'tier' || o.name === 'growth').map((o) => o.datatype)).toEqual(['BYTES', 'BYTES']);
       const r = await server.app.inject({
         method: 'POST',
         url: '/v1/merchants/score',
