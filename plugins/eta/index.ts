@@ -5,7 +5,7 @@
  *
  * `load` trains the model (model.ts: three gradient-boosted tree models and a cross-conformal P90
  * correction, about 0.9 s on the C++ core) from a LaDe-P pickup file: WAYBILL_ETA_DATA when set, else the real Cainiao LaDe-P tasks in
- * <data dir>/lastmile/lade_pickup_subset (see its SOURCES.md). It trains on every task of the file;
+ * <data dir>/lastmile/lade_pickup_subset (see lastmile/SOURCES.md). It trains on every task of the file;
  * the metrics below are those of the same recipe trained without the held-back couriers and
  * measured on them (test/plugins/eta.test.ts recomputes them and checks they are the ones shown).
  *
