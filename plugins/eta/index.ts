@@ -5,7 +5,7 @@
  *
  * `load` trains the model (model.ts: three gradient-boosted tree models and a cross-conformal P90
  * correction, about 0.9 s on the C++ core) from a LaDe-P pickup file: WAYBILL_ETA_DATA when set, else the real Cainiao LaDe-P tasks in
- * <data dir>/lastmile/lade_pickup_subset (see its SOURCES.md). It trains on every task of the file;
+ * <data dir>/lastmile/lade_pickup_subset (see lastmile/SOURCES.md). It trains on every task of the file;
  * the metrics below are those of the same recipe trained without the held-back couriers and
  * measured on them (test/plugins/eta.test.ts recomputes them and checks they are the ones shown).
  *
@@ -40,7 +40,7 @@ export const Input = Type.Object(
     }),
     accept_time: time('when the courier accepted the task'),
     window_start: Type.Optional(time("start of the customer's pickup window")),
-    window_end: time("end of the customer's pickup window (a pickup after it is late)"),
+    window_end: time("end of the customer's pickup window (a pickup after it is late); after accept_time"),
     lat: Type.Number({ minimum: -90, maximum: 90, description: 'customer latitude, degrees' }),
     lng: Type.Number({ minimum: -180, maximum: 180, description: 'customer longitude, degrees' }),
     courier_lat: Type.Optional(
@@ -90,6 +90,15 @@ function toTask(t: Task, i: number): { task: EtaTask; offset: number } {
   const start = t.window_start === undefined ? undefined : parse('window_start');
   if (start && start.epoch > end.epoch)
     throw new WaybillError('INVALID_ARGUMENT', `task ${i}: window_start is after window_end`, { index: i, field: 'window_start' });
+  // The pickup cannot come before the acceptance, so such a task is late for certain, and the model
+  // (relative to the window end; trained on windows ending 58 min to 6 days after acceptance) would
+  // answer it with a pickup at once and a low late risk.
+  if (end.epoch <= accept.epoch)
+    throw new WaybillError(
+      'INVALID_ARGUMENT',
+      `task ${i}: window_end is not after accept_time (the window had closed when the task was accepted)`,
+      { index: i, field: 'window_end' },
+    );
   return {
     offset: accept.offset,
     task: {

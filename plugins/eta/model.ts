@@ -28,7 +28,7 @@
  * the shift is the 0.9 finite-sample quantile, ceil(0.9 (n + 1)), of the out-of-fold residuals.
  *
  * Training data: Cainiao LaDe-P pickups (../shared/data/lastmile/lade_pickup_subset, 6,190 real
- * tasks, 5 cities; see its SOURCES.md) or any file with the LaDe-P columns. Evaluation
+ * tasks, 5 cities; see lastmile/SOURCES.md) or any file with the LaDe-P columns. Evaluation
  * (`evaluateEta`): couriers are split by FNV-1a(city/courier_id) mod 10 < 3, the same held-back
  * couriers as the next-pickup model of issue 9; the models are trained on the other couriers only.
  */

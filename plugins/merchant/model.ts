@@ -138,7 +138,7 @@ export function snapshot(orders: readonly MerchantOrder[], asOf: number): Mercha
   };
 }
 
-/** Whether the merchant places an order in (asOf, asOf + horizon]. */
+/** Whether the merchant places an order (revenue > 0) in [asOf, asOf + horizon). */
 function ordersWithin(orders: readonly MerchantOrder[], asOf: number, horizonDays = HORIZON_DAYS): boolean {
   return orders.some((o) => o.revenue > 0 && o.time >= asOf && o.time < asOf + horizonDays * DAY);
 }

@@ -7,6 +7,8 @@
 export const ISO_TIME_PATTERN = '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$';
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|([+-])(\d{2}):(\d{2}))$/;
 
+/** Seconds in 400 Gregorian years. */
+const GREGORIAN_CYCLE_S = 146_097 * 86_400;
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** A parsed time: epoch seconds, the offset it was written in (seconds) and its wall-clock minute of day. */
@@ -34,15 +36,23 @@ export function parseIsoTime(s: string): ParsedIsoTime | null {
     if (oh > 14 || om > 59) return null;
     offset = (m[9] === '-' ? -1 : 1) * (oh * 3600 + om * 60);
   }
-  const wall = Date.UTC(y as number, mon - 1, d as number, h as number, mi as number) / 1000 + sec;
+  // Date.UTC reads years 0-99 as 1900-1999: compute 400 years later (146,097 days, the Gregorian
+  // cycle) and step back.
+  const wall = Date.UTC((y as number) + 400, mon - 1, d as number, h as number, mi as number) / 1000 - GREGORIAN_CYCLE_S + sec;
   return { epoch: wall - offset, offset, minuteOfDay: (h as number) * 60 + (mi as number) + sec / 60 };
 }
 
-/** Epoch seconds as ISO 8601 in the given offset (seconds east of UTC), to the second. */
+/**
+ * Epoch seconds as ISO 8601 in the given offset (seconds east of UTC), to the second. Years 0000 to
+ * 9999 are written with 4 digits; others (an answer past 9999-12-31) in the expanded form
+ * ±YYYYYY, as Date.prototype.toISOString writes them.
+ */
 export function formatIsoTime(epoch: number, offset: number): string {
   const d = new Date(Math.round(epoch + offset) * 1000);
   const pad = (v: number) => String(v).padStart(2, '0');
-  const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  const y = d.getUTCFullYear();
+  const year = y >= 0 && y <= 9999 ? String(y).padStart(4, '0') : `${y < 0 ? '-' : '+'}${String(Math.abs(y)).padStart(6, '0')}`;
+  const date = `${year}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
   if (offset === 0) return `${date}Z`;
   const a = Math.abs(offset);
   return `${date}${offset < 0 ? '-' : '+'}${pad(Math.floor(a / 3600))}:${pad(Math.floor((a % 3600) / 60))}`;

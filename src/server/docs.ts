@@ -23,6 +23,8 @@ async function docsPlugin(app: FastifyInstance): Promise<void> {
         { name: 'trajectory', description: 'trajectory similarity, simplification, stay points, stop-sequence and next-pickup prediction' },
         { name: 'network', description: 'the delivery network graph: neighbours, k-shortest paths, lanes, drift, export' },
         { name: 'ml', description: 'gradient-boosted trees: training as a job, prediction' },
+        { name: 'eta', description: 'pickup ETA (median and P90) and late risk (the eta model)' },
+        { name: 'merchants', description: 'merchant churn risk, value tier, growth and revenue at risk (the merchant model)' },
         { name: 'metrics', description: 'Prometheus metrics' },
       ],
     },

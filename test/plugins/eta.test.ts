@@ -182,6 +182,17 @@ describe('eta plugin served', () => {
           { index: 0, field: 'window_start' },
         ],
         [{ tasks: [good, good, { ...good, window_end: undefined }] }, "required property 'window_end'", { index: 2 }],
+        // A window already closed at acceptance: the model answered 'pickup at once, 2.5 % late'.
+        [
+          { tasks: [good, { ...good, window_start: undefined, window_end: good.accept_time }] },
+          'window_end is not after accept_time',
+          { index: 1, field: 'window_end' },
+        ],
+        [
+          { tasks: [{ ...good, window_start: '2021-05-01T08:00:00+08:00', window_end: '2021-05-01T09:00:00+08:00' }] },
+          'window_end is not after accept_time',
+          { index: 0, field: 'window_end' },
+        ],
         [{ tasks: [{ ...good, courier_lng: undefined, courier_lat: 30 }] }, 'courier_lng', { index: 0 }],
         [{ tasks: [{ ...good, accept_time: '2022-05-01 07:59' }] }, 'pattern', { index: 0 }],
         [{ tasks: [{ ...good, lat: 91 }] }, '/lat', { index: 0 }],
@@ -254,5 +265,25 @@ describe('eta plugin without its data, and its time format', () => {
     expect(formatIsoTime(Date.UTC(2022, 4, 1, 0, 30) / 1000, 28800)).toBe('2022-05-01T08:30:00+08:00');
     expect(formatIsoTime(Date.UTC(2022, 0, 1, 0, 0) / 1000, -12600)).toBe('2021-12-31T20:30:00-03:30');
     expect(formatIsoTime(0, 0)).toBe('1970-01-01T00:00:00Z');
+  });
+
+  it('reads years 0000-0099 as written (not 1900-1999) and writes every year back in a form it parses', () => {
+    const at = (y: number, mo: number, d: number, h = 0, mi = 0) => {
+      const t = new Date(Date.UTC(2000, mo - 1, d, h, mi));
+      t.setUTCFullYear(y);
+      return t.getTime() / 1000;
+    };
+    expect(parseIsoTime('0000-01-01T00:00:00Z')?.epoch).toBe(at(0, 1, 1));
+    expect(parseIsoTime('0000-02-29T12:00:00Z')?.epoch).toBe(at(0, 2, 29, 12)); // year 0 is a leap year
+    expect(parseIsoTime('0099-12-31T23:00:00+01:00')?.epoch).toBe(at(99, 12, 31, 22));
+    expect(parseIsoTime('0100-01-01T00:00:00Z')?.epoch).toBe(at(100, 1, 1));
+    // the order of times across the year 99/100 boundary holds
+    expect((parseIsoTime('0099-12-31T23:59:00Z')?.epoch as number) < (parseIsoTime('0100-01-01T00:00:00Z')?.epoch as number)).toBe(true);
+    for (const s of ['0000-01-01T00:00:00Z', '0005-06-07T08:09:10+05:45', '0999-12-31T23:59:59-03:30', '9999-12-31T23:59:59+14:00']) {
+      const p = parseIsoTime(s) as NonNullable<ReturnType<typeof parseIsoTime>>;
+      expect(formatIsoTime(p.epoch, p.offset), s).toBe(s);
+    }
+    // past 9999-12-31: ISO 8601 expanded years, as toISOString writes them
+    expect(formatIsoTime((parseIsoTime('9999-12-31T23:30:00Z')?.epoch as number) + 3600, 0)).toBe('+010000-01-01T00:30:00Z');
   });
 });

@@ -147,6 +147,12 @@ describe('merchant model on Online Retail, split in time', () => {
       }
       expect((await post({ merchants: [] })).statusCode).toBe(400);
       expect((await post({ merchants: [good] })).statusCode).toBe(200);
+      // Years 0000-0099 are those years (they were read as 1900-1999: this order was "not before" as_of).
+      const early = await post({
+        merchants: [{ as_of: '0100-01-02T00:00:00Z', orders: [{ time: '0099-12-31T00:00:00Z', revenue: 5 }] }],
+      });
+      expect(early.statusCode, early.body).toBe(200);
+      expect(early.json()).toMatchObject({ predictions: [{ recency_days: 2, revenue_90d: 5 }] });
     } finally {
       await server.app.close();
     }
@@ -184,6 +190,9 @@ describe('merchant model pieces', () => {
       };
       expect(info.details[0]?.state).toBe('failed');
       expect(info.details[0]?.reason).toContain(DATA_ENV);
+      // tier and growth are unions of string literals: BYTES tensors (they were listed as FP64)
+      const outputs = (info as unknown as { outputs: Array<{ name: string; datatype: string }> }).outputs;
+      expect(outputs.filter((o) => o.name === 'tier' || o.name === 'growth').map((o) => o.datatype)).toEqual(['BYTES', 'BYTES']);
       const r = await server.app.inject({
         method: 'POST',
         url: '/v1/merchants/score',

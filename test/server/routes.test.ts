@@ -365,6 +365,16 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('declares, with a description, every tag its operations use', async () => {
+    const doc = (await server.app.inject({ method: 'GET', url: '/docs/json' })).json() as {
+      tags: Array<{ name: string; description?: string }>;
+      paths: Record<string, Record<string, { tags?: string[] }>>;
+    };
+    const declared = new Set(doc.tags.filter((t) => t.description).map((t) => t.name));
+    const used = new Set(Object.values(doc.paths).flatMap((ops) => Object.values(ops).flatMap((op) => op.tags ?? [])));
+    expect([...used].filter((t) => !declared.has(t))).toEqual([]);
+  });
+
   it('documents what /metrics and the network export really send', async () => {
     const { paths } = (await server.app.inject({ method: 'GET', url: '/docs/json' })).json();
     expect(Object.keys(paths['/metrics'].get.responses['200'].content)).toEqual(['text/plain']);

@@ -105,11 +105,26 @@ const InferResponse = Type.Object({
 const NameParams = Type.Object({ name: Type.String() });
 const VersionParams = Type.Object({ name: Type.String(), version: Type.String() });
 
+interface PropSchema {
+  type?: string;
+  items?: unknown;
+  anyOf?: PropSchema[];
+  oneOf?: PropSchema[];
+}
+
+/** The JSON type of a property: its `type`, or the one type of all its anyOf / oneOf branches (a union of string literals is a string). */
+function jsonType(p: PropSchema): string | undefined {
+  if (p.type !== undefined) return p.type;
+  const branches = p.anyOf ?? p.oneOf;
+  const types = new Set(branches?.map(jsonType));
+  return types.size === 1 ? [...types][0] : undefined;
+}
+
 /** Tensor metadata of an object schema's properties: scalar -> [-1], array -> [-1, -1]. */
 function tensorMeta(schema: unknown): Array<{ name: string; datatype: string; shape: number[] }> {
-  const props = (schema as { properties?: Record<string, { type?: string; items?: unknown }> })?.properties ?? {};
+  const props = (schema as { properties?: Record<string, PropSchema> })?.properties ?? {};
   return Object.entries(props).map(([name, p]) => {
-    const t = p.type === 'array' ? 'array' : p.type;
+    const t = jsonType(p);
     const datatype: Datatype = t === 'integer' ? 'INT64' : t === 'boolean' ? 'BOOL' : t === 'string' ? 'BYTES' : 'FP64';
     return { name, datatype, shape: t === 'array' ? [-1, -1] : [-1] };
   });
