@@ -25,6 +25,7 @@ async function docsPlugin(app: FastifyInstance): Promise<void> {
         { name: 'ml', description: 'gradient-boosted trees: training as a job, prediction' },
         { name: 'eta', description: 'pickup ETA (median and P90) and late risk (the eta model)' },
         { name: 'merchants', description: 'merchant churn risk, value tier, growth and revenue at risk (the merchant model)' },
+        { name: 'demand', description: 'demand forecasts and order-up-to levels (the demand model)' },
         { name: 'metrics', description: 'Prometheus metrics' },
       ],
     },
