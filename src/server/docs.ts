@@ -26,6 +26,7 @@ async function docsPlugin(app: FastifyInstance): Promise<void> {
         { name: 'eta', description: 'pickup ETA (median and P90) and late risk (the eta model)' },
         { name: 'merchants', description: 'merchant churn risk, value tier, growth and revenue at risk (the merchant model)' },
         { name: 'demand', description: 'demand forecasts and order-up-to levels (the demand model)' },
+        { name: 'pricing', description: 'incentive allocation under a budget by predicted uplift (the pricing model)' },
         { name: 'metrics', description: 'Prometheus metrics' },
       ],
     },

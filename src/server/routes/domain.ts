@@ -2,7 +2,9 @@
  * Domain routes over the served domain models: `POST /v1/eta` (plugins/eta: median and P90 minutes
  * to pickup, late probability) and `POST /v1/merchants/score` (plugins/merchant: churn risk, tier,
  * growth, revenue at risk) and `POST /v1/demand/plan` (plugins/demand: forecast and order-up-to
- * level). Each takes a batch in one array field, checked against that model's
+ * level) answer the items of a batch in one array field; `POST /v1/pricing/allocate` scores
+ * customers with the `pricing` model (plugins/pricing: per-e-mail extra visits and spend) and picks
+ * at most one e-mail a customer within a budget with the OR kernels' budget allocation. Each takes a batch in one array field, checked against that model's
  * input schema (GET /v2/models/<name> shows it): a bad item is 400 INVALID_ARGUMENT with its
  * index. Without a ready model the answer is 404 MODEL_NOT_FOUND or 503 MODEL_NOT_READY with the
  * reason it failed to load.
@@ -10,6 +12,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Engine } from '../../engine.js';
+import { allocateTreatments } from '../../kernels/or/treatment-allocation.js';
 import { errorResponses } from '../schemas.js';
 import { observedInfer } from './models.js';
 
@@ -54,7 +57,81 @@ const DomainResponse = Type.Object({
   compute_ms: Type.Number(),
 });
 
+const Treatment = Type.Union([Type.Literal('none'), Type.Literal('mens'), Type.Literal('womens')]);
+const AllocateResponse = Type.Object({
+  model_name: Type.String(),
+  model_version: Type.String(),
+  assignments: Type.Array(Treatment, { description: 'the e-mail each customer gets, in order' }),
+  emailed: Type.Object({ mens: Type.Integer(), womens: Type.Integer() }),
+  cost: Type.Number({ description: 'total cost of the assignments (<= budget)' }),
+  expected_extra: Type.Number({
+    description: 'predicted extra visits (objective visit) or dollars (objective spend) of the assignments, value_per_unit applied',
+  }),
+  gap: Type.Number({ description: 'relative gap to the allocation bound (0 = proven optimal for the predictions)' }),
+});
+
 export const domainRoutes: FastifyPluginAsyncTypebox<DomainRouteOptions> = async (app, { engine, maxItems = 10_000 }) => {
+  app.post(
+    '/v1/pricing/allocate',
+    {
+      schema: {
+        tags: ['pricing'],
+        summary: 'Allocate incentives (e-mails) to customers within a budget by predicted uplift',
+        body: Type.Object(
+          {
+            customers: Type.Array(Type.Object({}, { additionalProperties: true }), {
+              minItems: 1,
+              maxItems,
+              description: 'customers in the input schema of the pricing model (GET /v2/models/pricing)',
+            }),
+            budget: Type.Number({ minimum: 0, maximum: 1e15, description: 'total cost the assignments may reach' }),
+            costs: Type.Optional(
+              Type.Object(
+                { mens: Type.Number({ exclusiveMinimum: 0, maximum: 1e12 }), womens: Type.Number({ exclusiveMinimum: 0, maximum: 1e12 }) },
+                { additionalProperties: false, description: 'cost of one e-mail of each kind (default 1 each)' },
+              ),
+            ),
+            objective: Type.Optional(
+              Type.Union([Type.Literal('visit'), Type.Literal('spend')], {
+                description: 'what to maximise: extra visits (default) or extra spend',
+              }),
+            ),
+            value_per_unit: Type.Optional(
+              Type.Number({ exclusiveMinimum: 0, maximum: 1e12, description: 'value of one extra visit or dollar (default 1)' }),
+            ),
+            version: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a version of the pricing model' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: AllocateResponse, ...errorResponses, 404: errorResponses[400], 504: errorResponses[500] },
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      const out = await observedInfer(app, engine, 'pricing', b.version, b.customers);
+      const objective = b.objective ?? 'visit';
+      const unit = b.value_per_unit ?? 1;
+      const rows = out.outputs as Array<Record<string, number>>;
+      const value = new Float64Array(rows.length * 2);
+      rows.forEach((r, i) => {
+        value[2 * i] = unit * (r[`mens_${objective}_uplift`] as number);
+        value[2 * i + 1] = unit * (r[`womens_${objective}_uplift`] as number);
+      });
+      const a = await allocateTreatments(engine.kernels.or, { value, costs: [b.costs?.mens ?? 1, b.costs?.womens ?? 1], budget: b.budget });
+      const names = ['none', 'mens', 'womens'] as const;
+      const assignments = Array.from(a.arm, (k) => names[k] as (typeof names)[number]);
+      return {
+        model_name: out.name,
+        model_version: out.version,
+        assignments,
+        emailed: { mens: assignments.filter((x) => x === 'mens').length, womens: assignments.filter((x) => x === 'womens').length },
+        cost: a.cost,
+        expected_extra: a.value,
+        gap: a.gap,
+      };
+    },
+  );
+
   for (const r of DOMAIN_ROUTES) {
     const Body = Type.Object(
       {
