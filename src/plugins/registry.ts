@@ -14,6 +14,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { Engine } from '../engine.js';
 import { ERROR_CATALOGUE, type ErrorCode, toWaybillError, WaybillError } from '../errors.js';
 import { defaultDataDir } from '../paths.js';
+import { validationField } from '../schema-field.js';
 import { definePlugin, isPlugin, type PluginContext, type PluginDefinition, type PluginLogger, type WorkControl } from './define.js';
 import { ModelRunner, type RunnerStats } from './runner.js';
 import { describeValue, jsonProblem, thrownMessage } from './values.js';
@@ -520,6 +521,8 @@ export class ModelRegistry {
           `input ${i} does not match the input schema of model ${e.name}@${e.version}: ${errors.map((er) => `${er.instancePath || '/'} ${er.message}`).join('; ')}`,
           {
             index: i,
+            // The first offending value inside the instance (`window_end`, `history[1]`, `orders[0].time`).
+            field: validationField(errors[0], 'input'),
             validation: errors.map((er) => ({ path: er.instancePath, message: er.message, params: er.params })),
           },
         );

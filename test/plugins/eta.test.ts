@@ -181,7 +181,7 @@ describe('eta plugin served', () => {
           'window_start is after window_end',
           { index: 0, field: 'window_start' },
         ],
-        [{ tasks: [good, good, { ...good, window_end: undefined }] }, "required property 'window_end'", { index: 2 }],
+        [{ tasks: [good, good, { ...good, window_end: undefined }] }, "required property 'window_end'", { index: 2, field: 'window_end' }],
         // A window already closed at acceptance: the model answered 'pickup at once, 2.5 % late'.
         [
           { tasks: [good, { ...good, window_start: undefined, window_end: good.accept_time }] },
@@ -193,10 +193,10 @@ describe('eta plugin served', () => {
           'window_end is not after accept_time',
           { index: 0, field: 'window_end' },
         ],
-        [{ tasks: [{ ...good, courier_lng: undefined, courier_lat: 30 }] }, 'courier_lng', { index: 0 }],
-        [{ tasks: [{ ...good, accept_time: '2022-05-01 07:59' }] }, 'pattern', { index: 0 }],
-        [{ tasks: [{ ...good, lat: 91 }] }, '/lat', { index: 0 }],
-        [{ tasks: [{ ...good, courier: 'x' }] }, 'additional properties', { index: 0 }],
+        [{ tasks: [{ ...good, courier_lng: undefined, courier_lat: 30 }] }, 'courier_lng', { index: 0, field: 'courier_lng' }],
+        [{ tasks: [{ ...good, accept_time: '2022-05-01 07:59' }] }, 'pattern', { index: 0, field: 'accept_time' }],
+        [{ tasks: [{ ...good, lat: 91 }] }, '/lat', { index: 0, field: 'lat' }],
+        [{ tasks: [{ ...good, courier: 'x' }] }, 'additional properties', { index: 0, field: 'courier' }],
       ];
       for (const [payload, message, details] of cases) {
         const r = await post(payload);
