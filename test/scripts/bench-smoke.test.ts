@@ -35,6 +35,9 @@ function recordedState(): string {
 
 const haveLastMile = existsSync(join(defaultDataDir(), 'lastmile'));
 const haveGeoLife = existsSync(join(defaultDataDir(), 'traj'));
+const haveRetail = existsSync(join(defaultDataDir(), 'retail'));
+const haveCarparts = existsSync(join(defaultDataDir(), 'ts', 'intermittent'));
+const haveHillstrom = existsSync(join(defaultDataDir(), 'uplift'));
 
 const SUITES: Array<{ suite: string; args: string[]; env?: Record<string, string>; expect: RegExp; needs?: boolean; why?: string }> = [
   { suite: 'geo', args: [], env: { BENCH_QUICK: '1' }, expect: /native w1 \/ js w1 at \d+x\d+: [0-9.]+x/ },
@@ -43,6 +46,17 @@ const SUITES: Array<{ suite: string; args: string[]; env?: Record<string, string
   { suite: 'ml-cuda', args: ['--rows', '3000', '--trees', '2'], expect: /CUDA GBDT (prediction|training)/ },
   { suite: 'trajectory-cuda', args: ['--pairs', '8'], expect: /CUDA pairwise trajectory distances/, needs: haveGeoLife, why: 'traj/' },
   { suite: 'trajectory-predict', args: [], expect: /\| \*\*zone model\*\* \|/, needs: haveLastMile, why: 'lastmile/' },
+  // The domain plugins' benches (a few seconds each).
+  { suite: 'eta', args: [], expect: /\| \*\*eta model\*\* \|/, needs: haveLastMile, why: 'lastmile/' },
+  { suite: 'merchant', args: [], expect: /\| \*\*merchant model\*\* \|/, needs: haveRetail, why: 'retail/' },
+  {
+    suite: 'demand',
+    args: [],
+    expect: /\| \*\*plugin default \(theta\)\*\* \|/,
+    needs: haveRetail && haveCarparts,
+    why: 'retail/ or ts/intermittent/',
+  },
+  { suite: 'pricing', args: [], expect: /model: budget allocation by predicted extra visits/, needs: haveHillstrom, why: 'uplift/' },
 ];
 
 describe('benchmark suites run (smoke, not timed)', { timeout: 240_000 }, () => {
