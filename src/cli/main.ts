@@ -10,7 +10,7 @@
  *   waybill train <file.csv> --target col --out model.json [--objective l2] [--alpha 0.9] ...
  *   waybill predict <model.json> <file.csv> [--out preds.csv] [--id col] [--raw] [--iterations N]
  *                   [--contributions saabas|treeshap] [--json]
- *   waybill eval trajectory [--json]
+ *   waybill eval trajectory|eta|merchant|demand|pricing|plugins [--json]
  *   waybill bench [suite] [-- suite options]
  */
 import { parseArgs } from 'node:util';
@@ -87,6 +87,8 @@ commands:
                                                 (leave-one-route-out; challenge route score, lower is better)
                                                 and LaDe next-pickup prediction (split by courier), on the
                                                 shared data (WAYBILL_DATA_DIR or ../shared/data)
+  eval    eta|merchant|demand|pricing|plugins   a domain plugin's held-out evaluation on the shared data
+          [--json]                              (plugins: all four), a headline line each
   bench   [suite] [-- suite options]            run a benchmark suite of a source checkout (bench/<suite>.bench.ts;
                                                 without a suite: the list); e.g. waybill bench vrp -- --set x6
   version                                       the waybill version (also --version)
@@ -436,7 +438,7 @@ async function main(argv: string[]): Promise<void> {
     case 'eval': {
       const [what] = parsed.positionals;
       if (!what) {
-        console.error(`waybill: eval needs what to evaluate (trajectory)\n\n${USAGE}`);
+        console.error(`waybill: eval needs what to evaluate (trajectory, eta, merchant, demand, pricing or plugins)\n\n${USAGE}`);
         process.exit(2);
       }
       const { evalCli } = await import('./eval.js');

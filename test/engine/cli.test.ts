@@ -1,6 +1,6 @@
 /** The waybill CLI: models and infer without a server, and clear usage errors. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,26 @@ import { VERSION } from '../../src/version.js';
 
 const bin = fileURLToPath(new URL('../../bin/waybill.mjs', import.meta.url));
 const run = (...args: string[]) => execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+const haveHillstrom = existsSync(join(defaultDataDir(), 'uplift', 'hillstrom.csv'));
+if (!haveHillstrom) console.warn('skipped: waybill eval pricing: no uplift/hillstrom.csv in the shared data');
+
+describe('waybill eval (the domain plugins)', () => {
+  it.skipIf(!haveHillstrom)('eval pricing prints its headline line, --json the report', () => {
+    const line = run('eval', 'pricing').trim();
+    expect(line).toMatch(/^pricing visit rate at a 30 % budget 0\.\d{4} \(rule 0\.\d{4}, random 0\.\d{4}, no e-mail 0\.\d{4}\)$/);
+    const report = JSON.parse(run('eval', 'pricing', '--json')) as { pricing: { testRows: number; rows: unknown[] } };
+    expect(report.pricing.testRows).toBe(19200);
+    expect(report.pricing.rows.length).toBeGreaterThan(3);
+  });
+
+  it('an unknown evaluation is refused with the list of known ones', () => {
+    const res = spawnSync(process.execPath, [bin, 'eval', 'weather'], { encoding: 'utf8' });
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toContain("unknown evaluation 'weather'");
+    expect(res.stderr).toContain('eta, merchant, demand, pricing, plugins');
+  });
+});
 
 describe('waybill CLI', () => {
   it('models --json lists plugins with states and reasons', () => {
