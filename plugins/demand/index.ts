@@ -50,7 +50,10 @@ export const Input = Type.Object(
 const Num = Type.Union([Type.Number(), Type.Null()]);
 export const Output = Type.Object({
   series_id: Type.Optional(Type.String()),
-  method: Type.String({ description: 'the method that made the forecast' }),
+  method: Type.String({
+    description:
+      "the method asked for, or the one 'auto' chose; where the forecaster fell back (e.g. to naive for a history too short for ets), notes say so",
+  }),
   intermittent: Type.Boolean({ description: 'average interval between non-zero demands above 1.32 (Syntetos-Boylan)' }),
   adi: Num,
   cv2: Num,

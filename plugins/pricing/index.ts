@@ -1,11 +1,11 @@
 /**
  * pricing: each customer's predicted extra visit probability and extra spend per incentive (the
  * men's or the women's e-mail of the Hillstrom test) against none, and the best incentive for each.
- * POST /v1/pricing/allocate turns these into an allocation under a budget (model.ts `allocate`,
- * the OR kernels' multiple-choice knapsack).
+ * POST /v1/pricing/allocate turns these into an allocation under a budget (`allocateTreatments`
+ * in src/kernels/or/treatment-allocation.ts, the OR kernels' multiple-choice knapsack).
  *
  * `load` trains two T-learner uplift models (visit, spend) on the Hillstrom test: WAYBILL_PRICING_DATA
- * (a CSV with its columns) when set, else <data dir>/uplift/hillstrom.csv (about 2 s on the C++ core).
+ * (a CSV with its columns) when set, else <data dir>/uplift/hillstrom.csv (about 1.2 s on the C++ core).
  * The metrics below are those of the same recipe on a seeded 70 / 30 split
  * (test/plugins/pricing.test.ts recomputes them and checks they are the ones shown).
  */

@@ -78,6 +78,27 @@ describe('treatment allocation and the route', () => {
     });
   });
 
+  it('allocates and reports the gap the same whatever the scale of values and costs', async () => {
+    // Values tiny against costs once left the kernel's multiplier search at its absolute step:
+    // the same (optimal) allocation came back with a gap of 0.4-0.56.
+    const units = 300;
+    const base = Float64Array.from({ length: 2 * units }, (_, j) => (((j * 7919) % 1000) / 1000 - 0.3) * 0.1);
+    const ref = await allocateTreatments(engine.kernels.or, { value: base, costs: [1, 2], budget: 90 });
+    expect(ref.gap).toBeLessThan(1e-9);
+    for (const [vs, cs] of [
+      [1e-11, 1],
+      [1e-300, 1],
+      [1, 1e11],
+      [1e12, 1e-6],
+    ] as const) {
+      const a = await allocateTreatments(engine.kernels.or, { value: base.map((v) => v * vs), costs: [cs, 2 * cs], budget: 90 * cs });
+      expect(Array.from(a.arm), `${vs} ${cs}`).toEqual(Array.from(ref.arm));
+      expect(a.gap, `${vs} ${cs}`).toBeLessThan(1e-9);
+      expect(a.value / vs).toBeCloseTo(ref.value, 9);
+      expect(a.cost / cs).toBeCloseTo(ref.cost, 9);
+    }
+  });
+
   it.skipIf(!haveData)('POST /v1/pricing/allocate keeps the budget, uses costs and objective; bad input is 400', async () => {
     const server = await buildServer({ engine, plugins: ['plugins/pricing'] });
     try {
@@ -116,6 +137,13 @@ describe('treatment allocation and the route', () => {
       });
       const spend = (await post({ customers, budget: 5, objective: 'spend', value_per_unit: 0.3 })).json() as { cost: number };
       expect(spend.cost).toBeLessThanOrEqual(5);
+      // value_per_unit scales the value, never the choice (5e-324 once underflowed every effect to 0).
+      const unit1 = (await post({ customers, budget: 10 })).json() as { assignments: string[]; expected_extra: number; gap: number };
+      const tiny = (await post({ customers, budget: 10, value_per_unit: 5e-324 })).json() as typeof unit1;
+      expect(tiny.assignments).toEqual(unit1.assignments);
+      expect(tiny.gap).toBeCloseTo(unit1.gap, 12);
+      const big = (await post({ customers, budget: 10, value_per_unit: 1e12 })).json() as typeof unit1;
+      expect(big.expected_extra / 1e12).toBeCloseTo(unit1.expected_extra, 9);
       const zero = (await post({ customers, budget: 0 })).json() as { assignments: string[] };
       expect(new Set(zero.assignments)).toEqual(new Set(['none']));
       for (const [payload, status] of [

@@ -112,10 +112,12 @@ export const domainRoutes: FastifyPluginAsyncTypebox<DomainRouteOptions> = async
       const objective = b.objective ?? 'visit';
       const unit = b.value_per_unit ?? 1;
       const rows = out.outputs as Array<Record<string, number>>;
+      // The allocation does not depend on value_per_unit (a positive scale): it is applied to the
+      // total only, so a tiny one cannot underflow the effects to 0 (5e-324 once e-mailed no one).
       const value = new Float64Array(rows.length * 2);
       rows.forEach((r, i) => {
-        value[2 * i] = unit * (r[`mens_${objective}_uplift`] as number);
-        value[2 * i + 1] = unit * (r[`womens_${objective}_uplift`] as number);
+        value[2 * i] = r[`mens_${objective}_uplift`] as number;
+        value[2 * i + 1] = r[`womens_${objective}_uplift`] as number;
       });
       const a = await allocateTreatments(engine.kernels.or, { value, costs: [b.costs?.mens ?? 1, b.costs?.womens ?? 1], budget: b.budget });
       const names = ['none', 'mens', 'womens'] as const;
@@ -126,7 +128,7 @@ export const domainRoutes: FastifyPluginAsyncTypebox<DomainRouteOptions> = async
         assignments,
         emailed: { mens: assignments.filter((x) => x === 'mens').length, womens: assignments.filter((x) => x === 'womens').length },
         cost: a.cost,
-        expected_extra: a.value,
+        expected_extra: unit * a.value,
         gap: a.gap,
       };
     },
