@@ -45,15 +45,19 @@ export function budgetAllocationRef(task: BudgetAllocationTask): void {
   if (lo.cost <= budget) {
     out = { value: lo.value, cost: lo.cost, bound: lo.value, lambda: 0 };
   } else {
-    let hi = 1;
+    // Upper end: twice the best value per unit of cost (nothing is worth taking above it). The
+    // search stops at a step relative to it, so values of any scale (1e-11 of the costs) are
+    // searched as finely as values of 1.
+    let hi = 0;
     for (let t = 0; t < units * options; t++) {
       const v = value[t] as number;
       const c = cost[t] as number;
       if (!Number.isNaN(v) && c > 0) hi = Math.max(hi, (v / c) * 2);
     }
+    if (!(hi > 0 && Number.isFinite(hi))) hi = hi > 0 ? Number.MAX_VALUE : 1;
     let bound = lo.lag;
     let low = 0;
-    for (let it = 0; it < 100 && hi - low > 1e-12 * Math.max(1, hi); it++) {
+    for (let it = 0; it < 100 && hi - low > 1e-12 * hi; it++) {
       if (task.cancel && Atomics.load(task.cancel, 0) !== 0) return;
       const mid = (low + hi) / 2;
       const e = evaluate(task, mid, undefined);

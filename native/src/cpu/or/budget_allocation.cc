@@ -8,6 +8,7 @@
 // reported as the dual bound, so (bound - value) / bound is a certified optimality gap.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "waybill/or.h"
@@ -70,13 +71,16 @@ Status budget_allocation_cpu(const double* value, const double* cost, std::size_
     r.dual_bound = lo.value;
     r.lambda = 0;
   } else {
-    // Upper end: a lambda at which nothing with positive cost is worth taking.
-    double hi_lambda = 1.0;
+    // Upper end: twice the best value per unit of cost (nothing with positive cost is worth taking
+    // above it). The search stops at a step relative to it, so values of any scale (1e-11 of the
+    // costs) are searched as finely as values of 1.
+    double hi_lambda = 0.0;
     for (std::size_t t = 0; t < units * options; ++t) {
       if (!std::isnan(value[t]) && cost[t] > 0) hi_lambda = std::max(hi_lambda, value[t] / cost[t] * 2.0);
     }
+    if (!(hi_lambda > 0 && std::isfinite(hi_lambda))) hi_lambda = hi_lambda > 0 ? std::numeric_limits<double>::max() : 1.0;
     double lo_lambda = 0.0;
-    for (int it = 0; it < 100 && hi_lambda - lo_lambda > 1e-12 * std::max(1.0, hi_lambda); ++it) {
+    for (int it = 0; it < 100 && hi_lambda - lo_lambda > 1e-12 * hi_lambda; ++it) {
       if (cancel.cancelled()) return Status::Error(StatusCode::kCancelled, "cancelled");
       const double mid = 0.5 * (lo_lambda + hi_lambda);
       const Eval e = evaluate(value, cost, units, options, mid, nullptr);
