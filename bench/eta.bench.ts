@@ -15,6 +15,7 @@ import { loadLadePickups } from '../src/data/lade.js';
 import { createEngine } from '../src/engine.js';
 import { nativeGbdtStatus } from '../src/kernels/ml/native.js';
 import { defaultDataDir } from '../src/paths.js';
+import { mlWithBackend } from './ml-forced.js';
 import { writeResultsFile, writeResultsSection } from './results-md.js';
 
 const dataDir = defaultDataDir();
@@ -48,13 +49,7 @@ interface Timing {
 const timings: Timing[] = [];
 let evaluation: EtaEvaluation | undefined;
 for (const backend of backends) {
-  // The engine's ml kernels with the backend forced.
-  const ml = {
-    train: (d: Parameters<typeof engine.kernels.ml.train>[0], o: Parameters<typeof engine.kernels.ml.train>[1]) =>
-      engine.kernels.ml.train(d, { ...o, backend }),
-    predict: (m: Parameters<typeof engine.kernels.ml.predict>[0], f: Float64Array, p: number) =>
-      engine.kernels.ml.predict(m, f, p, { backend }),
-  } as unknown as Parameters<typeof evaluateEta>[0];
+  const ml = mlWithBackend(engine, backend);
   const e = await evaluateEta(ml, table);
   if (evaluation === undefined) evaluation = e;
   else if (e.model.mae !== evaluation.model.mae || e.late.auc !== evaluation.late.auc)

@@ -24,6 +24,7 @@ import { readOnlineRetail } from '../src/data/online-retail.js';
 import { createEngine } from '../src/engine.js';
 import { nativeGbdtStatus } from '../src/kernels/ml/native.js';
 import { defaultDataDir } from '../src/paths.js';
+import { mlWithBackend } from './ml-forced.js';
 import { writeResultsFile, writeResultsSection } from './results-md.js';
 
 const loadAtStart = loadavg()[0] as number;
@@ -39,13 +40,7 @@ const fmt = (v: number, d: number) => v.toFixed(d);
 let evaluation: MerchantEvaluation | undefined;
 const timings: Array<{ backend: string; trainMs: number; predictPerS: number }> = [];
 for (const backend of backends) {
-  const ml = {
-    train: (d: Parameters<typeof engine.kernels.ml.train>[0], o: Parameters<typeof engine.kernels.ml.train>[1]) =>
-      engine.kernels.ml.train(d, { ...o, backend }),
-    predict: (m: Parameters<typeof engine.kernels.ml.predict>[0], f: Float64Array, p: number) =>
-      engine.kernels.ml.predict(m, f, p, { backend }),
-    kmeans: engine.kernels.ml.kmeans,
-  } as unknown as Parameters<typeof evaluateMerchant>[0];
+  const ml = mlWithBackend(engine, backend);
   const e = await evaluateMerchant(ml, histories);
   if (evaluation === undefined) evaluation = e;
   else if (e.model.auc !== evaluation.model.auc)
