@@ -220,6 +220,10 @@ export async function planDemand(ts: DemandKernels, requests: readonly DemandReq
       if (rank > e.length)
         notes.push(`${e.length} backtest origins are too few for the ${r.serviceLevel} level: the largest backtest error is used`);
       safety = e[Math.min(rank, e.length) - 1] as number;
+      if (safety < 0)
+        notes.push(
+          `the method over-forecast the lead-time demand at ${rank > e.length ? 'every' : 'most'} backtest origin${e.length === 1 ? '' : 's'}: the order-up-to level is ${(-safety).toPrecision(3)} below the forecast lead-time demand`,
+        );
     }
     return {
       method,

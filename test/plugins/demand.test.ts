@@ -104,6 +104,13 @@ describe('demand model pieces and the route', () => {
     );
     expect(levels[0]?.orderUpTo).toBeLessThanOrEqual(levels[1]?.orderUpTo as number);
     expect(levels[1]?.orderUpTo).toBeLessThanOrEqual(levels[2]?.orderUpTo as number);
+    // A steady decline: Theta (SES plus half the trend) over-forecasts every past lead time, so the
+    // level is below the forecast, and a note says so.
+    const [down] = await planDemand(engine.kernels.timeseries, [
+      { history: Array.from({ length: 40 }, (_, t) => 100 - 2 * t), seasonLength: 1, horizon: 3, leadTime: 3, serviceLevel: 0.9 },
+    ]);
+    expect(down?.orderUpTo).toBeLessThan(down?.leadTimeDemand as number);
+    expect(down?.notes.join(' ')).toContain('over-forecast');
     await expect(
       planDemand(engine.kernels.timeseries, [{ history: [1, 2], seasonLength: 1, horizon: 1, leadTime: 0, serviceLevel: 0.9 }]),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { index: 0, field: 'lead_time' } });
