@@ -1,13 +1,13 @@
 /**
- * Domain routes over the served domain models: `POST /v1/eta` (plugins/eta: median and P90 minutes
- * to pickup, late probability) and `POST /v1/merchants/score` (plugins/merchant: churn risk, tier,
+ * Domain routes over the served domain models. `POST /v1/eta` (plugins/eta: median and P90 minutes
+ * to pickup, late probability), `POST /v1/merchants/score` (plugins/merchant: churn risk, tier,
  * growth, revenue at risk) and `POST /v1/demand/plan` (plugins/demand: forecast and order-up-to
- * level) answer the items of a batch in one array field; `POST /v1/pricing/allocate` scores
- * customers with the `pricing` model (plugins/pricing: per-e-mail extra visits and spend) and picks
- * at most one e-mail a customer within a budget with the OR kernels' budget allocation. Each takes a batch in one array field, checked against that model's
- * input schema (GET /v2/models/<name> shows it): a bad item is 400 INVALID_ARGUMENT with its
- * index. Without a ready model the answer is 404 MODEL_NOT_FOUND or 503 MODEL_NOT_READY with the
- * reason it failed to load.
+ * level) answer the items of a batch held in one array field. `POST /v1/pricing/allocate` scores
+ * customers with the `pricing` model (plugins/pricing: per-e-mail extra visits and spend) and gives
+ * at most one e-mail a customer within a budget with the OR kernels' budget allocation. Items are
+ * checked against the model's input schema (GET /v2/models/<name> shows it): a bad item is 400
+ * INVALID_ARGUMENT with its index and field. Without a ready model the answer is 404
+ * MODEL_NOT_FOUND or 503 MODEL_NOT_READY with the reason it failed to load.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
