@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { requestTask } from '../plugins/eta/index.js';
 import { ladeEtaTable } from '../plugins/eta/model.js';
 import { retailHistories } from '../plugins/merchant/model.js';
 import { parseHillstrom } from '../plugins/pricing/model.js';
@@ -33,19 +34,7 @@ const data = defaultDataDir();
 
 // Real items for each route.
 const lade = ladeEtaTable(loadLadePickups(data));
-const china = 8 * 3600;
-const tasks = lade.tasks.map((t) => ({
-  city: t.city,
-  accept_time: formatIsoTime(t.acceptTime, china),
-  ...(Number.isFinite(t.windowStart) ? { window_start: formatIsoTime(t.windowStart, china) } : {}),
-  window_end: formatIsoTime(t.windowEnd, china),
-  lat: t.lat,
-  lng: t.lng,
-  ...(Number.isFinite(t.courierLat) ? { courier_lat: t.courierLat, courier_lng: t.courierLng } : {}),
-  ...(Number.isFinite(t.aoiType) ? { aoi_type: t.aoiType } : {}),
-  pending_tasks: t.pendingTasks,
-  completed_today: t.completedToday,
-}));
+const tasks = lade.tasks.map((t) => requestTask(t, 8 * 3600));
 const histories = retailHistories(readOnlineRetail(join(data, 'retail', 'online_retail'))).filter((h) =>
   h.orders.some((o) => o.revenue > 0),
 );

@@ -118,6 +118,26 @@ function toTask(t: Task, i: number): { task: EtaTask; offset: number } {
   };
 }
 
+/**
+ * A model task as a request task (the inverse of the parsing above), its times written in `offset`
+ * (seconds east of UTC; LaDe's are China time, +08:00): turns LaDe-P rows into requests.
+ */
+export function requestTask(t: EtaTask, offset: number): Task {
+  const iso = (epoch: number) => formatIsoTime(epoch, offset);
+  return {
+    city: t.city,
+    accept_time: iso(t.acceptTime),
+    ...(Number.isFinite(t.windowStart) ? { window_start: iso(t.windowStart) } : {}),
+    window_end: iso(t.windowEnd),
+    lat: t.lat,
+    lng: t.lng,
+    ...(Number.isFinite(t.courierLat) && Number.isFinite(t.courierLng) ? { courier_lat: t.courierLat, courier_lng: t.courierLng } : {}),
+    ...(Number.isFinite(t.aoiType) ? { aoi_type: t.aoiType } : {}),
+    ...(Number.isFinite(t.pendingTasks) ? { pending_tasks: t.pendingTasks } : {}),
+    ...(Number.isFinite(t.completedToday) ? { completed_today: t.completedToday } : {}),
+  };
+}
+
 interface Loaded {
   model: EtaModel;
   source: string;

@@ -13,7 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import plugin, { DATA_ENV, DATA_FILE } from '../../plugins/eta/index.js';
+import plugin, { DATA_ENV, DATA_FILE, requestTask as toRequest } from '../../plugins/eta/index.js';
 import { type EtaEvaluation, type EtaTable, evaluateEta, ladeEtaTable, predictEta, trainEta } from '../../plugins/eta/model.js';
 import { formatIsoTime, parseIsoTime } from '../../src/data/iso-time.js';
 import { parseLadeCsv } from '../../src/data/lade.js';
@@ -40,21 +40,7 @@ afterAll(async () => {
 });
 
 /** A LaDe row as a request task (China time, +08:00). */
-function requestTask(t: EtaTable['tasks'][number]) {
-  const iso = (epoch: number) => formatIsoTime(epoch, 8 * 3600);
-  return {
-    city: t.city,
-    accept_time: iso(t.acceptTime),
-    ...(Number.isFinite(t.windowStart) ? { window_start: iso(t.windowStart) } : {}),
-    window_end: iso(t.windowEnd),
-    lat: t.lat,
-    lng: t.lng,
-    ...(Number.isFinite(t.courierLat) ? { courier_lat: t.courierLat, courier_lng: t.courierLng } : {}),
-    ...(Number.isFinite(t.aoiType) ? { aoi_type: t.aoiType } : {}),
-    pending_tasks: t.pendingTasks,
-    completed_today: t.completedToday,
-  };
-}
+const requestTask = (t: EtaTable['tasks'][number]) => toRequest(t, 8 * 3600);
 
 describe('eta model on LaDe-P, held-back couriers', () => {
   it.skipIf(!haveLade)('beats the window rule and the constant on the median; P90 no worse than the rule', () => {
