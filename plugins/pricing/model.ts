@@ -20,7 +20,6 @@ import type { OrKernels } from '../../src/kernels/or/index.js';
 import { allocateTreatments } from '../../src/kernels/or/treatment-allocation.js';
 
 export const ARMS = ['No E-Mail', 'Mens E-Mail', 'Womens E-Mail'] as const;
-export const TREATMENTS = ARMS.slice(1);
 export const ZIP_CODES = ['Rural', 'Surburban', 'Urban'] as const;
 export const CHANNELS = ['Multichannel', 'Phone', 'Web'] as const;
 export const FEATURES = ['recency', 'history', 'mens', 'womens', 'zip_code', 'newbie', 'channel'] as const;
